@@ -1,0 +1,37 @@
+# simkit — `make run` and `make test` work on a fresh machine: they create .venv themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test lab bench notebooks lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/simkit run $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+notebooks: $(STAMP)
+	$(PY) -m pytest tests/test_notebooks.py
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check simkit tests bench
+	$(VENV)/bin/mypy simkit
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""simkit: capacity, cost and DR planning for Kubernetes platforms."""

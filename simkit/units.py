@@ -1,0 +1,135 @@
+"""Kubernetes quantities and durations, parsed once at the edge.
+
+Internal units: CPU in millicores, memory in MiB, time in seconds, money in USD.
+Quantity grammar follows k8s.io/apimachinery `resource.Quantity`: a decimal number with an optional
+binary suffix (Ki, Mi, Gi, Ti, Pi, Ei), decimal suffix (n, u, m, k, M, G, T, P, E) or exponent (1e3).
+Durations follow Go's `time.ParseDuration` ("1h30m", "250ms") plus a `d` suffix for days, because
+planners think in days and weeks.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = [
+    "parse_quantity",
+    "parse_cpu",
+    "parse_memory",
+    "parse_duration",
+    "format_cpu",
+    "format_memory",
+    "format_duration",
+]
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+}
+_QUANTITY = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|[numkMGTPE])?$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)")
+_DURATION_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
+MIB = 2**20
+
+
+def parse_quantity(value: str | int | float) -> Decimal:
+    """Parse a Kubernetes quantity ("500m", "2Gi", "1e3", 4) into its value in base units."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a quantity, got {value!r}")
+    if isinstance(value, int | float):
+        return Decimal(str(value))
+    text = str(value).strip()
+    match = _QUANTITY.match(text)
+    if not match:
+        raise ValueError(f"expected a Kubernetes quantity such as '500m' or '2Gi', got {value!r}")
+    number, suffix = match.group(1), match.group(2) or ""
+    try:
+        base = Decimal(number)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
+        raise ValueError(f"expected a Kubernetes quantity, got {value!r}") from exc
+    if suffix in _BINARY:
+        return base * _BINARY[suffix]
+    if suffix[:1] in ("e", "E"):
+        return base * (Decimal(10) ** int(suffix[1:]))
+    return base * _DECIMAL[suffix]
+
+
+def parse_cpu(value: str | int | float) -> int:
+    """CPU quantity -> millicores ("500m" -> 500, "1.5" -> 1500). Rounds up like Kubernetes' MilliValue."""
+    amount = parse_quantity(value) * 1000
+    if amount < 0:
+        raise ValueError(f"expected a non-negative CPU quantity, got {value!r}")
+    return int(amount.to_integral_value(rounding="ROUND_CEILING"))
+
+
+def parse_memory(value: str | int | float) -> float:
+    """Memory quantity -> MiB ("2Gi" -> 2048.0, "1G" -> 953.67...). Plain numbers are bytes."""
+    amount = parse_quantity(value)
+    if amount < 0:
+        raise ValueError(f"expected a non-negative memory quantity, got {value!r}")
+    return float(amount / MIB)
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Duration -> seconds ("30s" -> 30, "5m" -> 300, "1h30m" -> 5400, "7d" -> 604800, 15 -> 15)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a duration, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(f"expected a non-negative duration, got {value!r}")
+        return float(value)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(?:\.\d*)?", text):
+        return float(text)
+    pos, total = 0, 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"expected a duration such as '30s', '5m', '1h30m' or '7d', got {value!r}")
+    return total
+
+
+def format_cpu(millicores: float) -> str:
+    """Millicores -> the way Kubernetes writes CPU ("500m", "2")."""
+    m = int(round(millicores))
+    return str(m // 1000) if m % 1000 == 0 else f"{m}m"
+
+
+def format_memory(mib: float) -> str:
+    """MiB -> the way Kubernetes writes memory ("512Mi", "2Gi")."""
+    m = int(round(mib))
+    return f"{m // 1024}Gi" if m % 1024 == 0 and m else f"{m}Mi"
+
+
+def format_duration(seconds: float) -> str:
+    """Seconds -> a short duration ("90s" -> "1m30s", 604800 -> "7d")."""
+    s = int(round(seconds))
+    if s == 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if s >= size:
+            parts.append(f"{s // size}{unit}")
+            s %= size
+    return "".join(parts)

@@ -1,0 +1,351 @@
+"""Request rate per tick from a `LoadProfile`: a synthetic shape or a real trace, vectorised.
+
+Traces are read at run time, cached per file (path, mtime, size, read options) and put on a uniform
+grid of request counts per `interval`. Resampling onto the simulation's ticks goes through the
+cumulative request count, so the requests in any interval are conserved exactly (no interpolation
+across gaps, no point sampling of a spiky series).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simkit.errors import ScenarioError
+from simkit.scenario.load import LoadProfile, Noise, Spike, TraceSpec
+
+__all__ = ["TraceData", "load_trace", "read_trace", "rate_series", "synthetic_factor", "spike_factor"]
+
+_READ_FIELDS = ("format", "time_column", "rate_column", "rate_unit", "interval", "exclude_column", "gaps")
+
+
+@dataclass(frozen=True)
+class TraceData:
+    """A trace on a uniform grid: `counts[i]` requests in `[i * interval_s, (i + 1) * interval_s)`."""
+
+    source: str
+    counts: np.ndarray
+    interval_s: float
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the (gap-free) trace timeline in seconds."""
+        return len(self.counts) * self.interval_s
+
+    @property
+    def total(self) -> float:
+        """Total number of requests."""
+        return float(self._cum[-1])
+
+    @property
+    def mean_rps(self) -> float:
+        """Mean request rate over the whole trace."""
+        return self.total / self.duration_s
+
+    @functools.cached_property
+    def _cum(self) -> np.ndarray:
+        return np.concatenate(([0.0], np.cumsum(self.counts, dtype=float)))
+
+    def t_s(self) -> np.ndarray:
+        """Start time of each interval, seconds from the trace start."""
+        return np.arange(len(self.counts)) * self.interval_s
+
+    def rate_rps(self) -> np.ndarray:
+        """Mean request rate in each interval."""
+        return self.counts / self.interval_s
+
+    def cumulative(self, u: np.ndarray) -> np.ndarray:
+        """Requests in `[0, u)`, the trace repeated end to end beyond its duration."""
+        laps = np.floor(u / self.duration_s)
+        rest = u - laps * self.duration_s
+        edges = np.arange(len(self.counts) + 1) * self.interval_s
+        return laps * self.total + np.interp(rest, edges, self._cum)
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def _fail(file: Path | str, message: str, field: str = "") -> ScenarioError:
+    """An error naming the trace file and, when it helps, the scenario field."""
+    return ScenarioError(message, path=f"load.trace.{field}" if field else "", source=str(file))
+
+
+def _resolve(path: str | Path, base_dir: Path | None) -> Path:
+    """Absolute paths as given; relative ones against the scenario's directory (or the cwd)."""
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        p = (base_dir or Path.cwd()) / p
+    if not p.is_file():
+        where = f" (resolved against {base_dir})" if base_dir is not None else ""
+        raise _fail(p, f"trace file not found: expected a CSV file at {p}{where}", "path")
+    return p.resolve()
+
+
+def _read_csv(file: Path) -> pd.DataFrame:
+    """All cells as strings, blank lines dropped but line numbers kept in the index (line - 2)."""
+    try:
+        df = pd.read_csv(file, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise _fail(file, f"cannot read as CSV with a header row: {exc}") from exc
+    df.columns = [str(c).strip() for c in df.columns]
+    blank = (df.fillna("") == "").all(axis=1)
+    df = df[~blank]
+    if df.empty:
+        raise _fail(file, "no data rows: expected a header line followed by at least one row")
+    return df
+
+
+def _column(df: pd.DataFrame, file: Path, name: str | None, position: int, field: str) -> pd.Series:
+    """The named column, or the one at `position` when no name is given."""
+    columns = list(df.columns)
+    if name is None:
+        if len(columns) <= position:
+            raise _fail(file, f"bad header {columns}: expected at least {position + 1} columns", field)
+        name = columns[position]
+    elif name not in columns:
+        raise _fail(file, f"bad header: no column {name!r}, expected one of {columns}", field)
+    return df[name]
+
+
+def _first_bad(mask: np.ndarray, raw: pd.Series) -> tuple[int, str]:
+    """Line number and text of the first row flagged in `mask`."""
+    i = int(np.argmax(mask))
+    return int(raw.index[i]) + 2, str(raw.iloc[i])
+
+
+def _parse_times(raw: pd.Series, file: Path, field: str) -> np.ndarray:
+    """Seconds (numbers as given, ISO timestamps since the Unix epoch), or an error naming the line."""
+    text = raw.fillna("").str.strip()
+    numeric = pd.to_numeric(text, errors="coerce")
+    if not math.isnan(float(numeric.iloc[0])):
+        bad = numeric.isna().to_numpy() | ~np.isfinite(numeric.to_numpy(dtype=float))
+        seconds = numeric.to_numpy(dtype=float)
+    else:
+        stamps = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+        bad = stamps.isna().to_numpy()
+        epoch = pd.Timestamp(0, tz="UTC")
+        seconds = (stamps - epoch).dt.total_seconds().to_numpy(dtype=float)
+    if bad.any():
+        line, value = _first_bad(bad, raw)
+        raise _fail(
+            file, f"line {line}: cannot parse time {value!r}: expected seconds or an ISO timestamp", field
+        )
+    return seconds
+
+
+def _parse_values(raw: pd.Series, file: Path, field: str, what: str) -> np.ndarray:
+    """Finite, non-negative numbers, or an error naming the first bad line."""
+    values = pd.to_numeric(raw.fillna("").str.strip(), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        line, value = _first_bad(bad, raw)
+        raise _fail(file, f"line {line}: cannot parse {what} {value!r}: expected a number", field)
+    negative = values < 0
+    if negative.any():
+        line, value = _first_bad(negative, raw)
+        raise _fail(file, f"line {line}: negative {what} {value}: expected a rate or count >= 0", field)
+    return values
+
+
+def _infer_interval(t: np.ndarray, file: Path) -> float:
+    """The usual spacing of rows: the median positive time step."""
+    steps = np.diff(np.unique(t))
+    if steps.size == 0:
+        raise _fail(file, "cannot infer the row interval from a single time: set trace.interval", "interval")
+    return float(np.median(steps))
+
+
+def _bins(t: np.ndarray, interval: float) -> np.ndarray:
+    """Grid index of each time (tolerant to float noise just below a grid line)."""
+    return np.floor(t / interval + 1e-9).astype(np.int64)
+
+
+def _series_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.ndarray, float]:
+    """Counts per interval from a one-row-per-interval series; gaps skipped or zero-filled."""
+    t = _parse_times(_column(df, file, spec.time_column, 0, "time_column"), file, "time_column")
+    values = _parse_values(_column(df, file, spec.rate_column, 1, "rate_column"), file, "rate_column", "rate")
+    interval = spec.interval or _infer_interval(t, file)
+    counts = values * interval if spec.rate_unit == "per_second" else values
+    keep = ~_excluded(df, file, spec)
+    idx = _bins(t - t.min(), interval)
+    n = int(idx.max()) + 1
+    binned = np.bincount(idx[keep], weights=counts[keep], minlength=n)
+    if spec.gaps == "skip":
+        binned = binned[np.bincount(idx[keep], minlength=n) > 0]
+    return binned, interval
+
+
+def _event_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.ndarray, float]:
+    """Requests per interval from a one-row-per-request trace (empty intervals are real zeros)."""
+    t = _parse_times(_column(df, file, spec.time_column, 0, "time_column"), file, "time_column")
+    t = t[~_excluded(df, file, spec)]
+    if t.size == 0:
+        raise _fail(file, "no requests left after exclude_column", "exclude_column")
+    interval = spec.interval or 1.0
+    origin = math.floor(t.min() / interval) * interval  # wall-clock aligned bins (whole seconds)
+    idx = _bins(t - origin, interval)
+    return np.bincount(idx, minlength=int(idx.max()) + 1).astype(float), interval
+
+
+def _excluded(df: pd.DataFrame, file: Path, spec: TraceSpec) -> np.ndarray:
+    """Rows to treat as missing data: `exclude_column` is non-zero (e.g. NASA's server_down)."""
+    if spec.exclude_column is None:
+        return np.zeros(len(df), dtype=bool)
+    raw = _column(df, file, spec.exclude_column, 0, "exclude_column")
+    return _parse_values(raw, file, "exclude_column", "exclude flag") != 0
+
+
+@functools.lru_cache(maxsize=16)
+def _read_cached(file: Path, mtime_ns: int, size: int, options: tuple[Any, ...]) -> TraceData:
+    """Parse once per file version and read options; the arrays are read-only because shared."""
+    spec = TraceSpec(path=str(file), **dict(zip(_READ_FIELDS, options, strict=True)))
+    df = _read_csv(file)
+    reader = _event_counts if spec.format == "events" else _series_counts
+    counts, interval = reader(df, file, spec)
+    if counts.size == 0:
+        raise _fail(file, "no data left after removing excluded rows and gaps")
+    counts.setflags(write=False)
+    return TraceData(source=str(file), counts=counts, interval_s=float(interval))
+
+
+def read_trace(spec: TraceSpec, base_dir: Path | None = None) -> TraceData:
+    """Read the trace `spec` names (relative to `base_dir`), cached per path, mtime and options."""
+    file = _resolve(spec.path, base_dir)
+    stat = file.stat()
+    options = tuple(getattr(spec, name) for name in _READ_FIELDS)
+    return _read_cached(file, stat.st_mtime_ns, stat.st_size, options)
+
+
+def load_trace(
+    path: str | Path, base_dir: Path | None = None, **options: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    """`(t_s, rate_rps)` of a trace on its own uniform grid, unscaled; options are TraceSpec fields.
+
+    Example: `load_trace(nasa_csv, rate_column="requests", rate_unit="per_interval")`.
+    """
+    data = read_trace(TraceSpec(path=str(path), **options), base_dir)
+    return data.t_s(), data.rate_rps()
+
+
+# -------------------------------------------------------------------------------- rate evaluation
+
+
+def synthetic_factor(profile: LoadProfile, t_s: np.ndarray) -> np.ndarray:
+    """Daily x weekly factor at each time (1 where no shape is configured)."""
+    hours = profile.start_hour + 24.0 * profile.weekday_index + np.asarray(t_s, dtype=float) / 3600.0
+    hour_of_week = np.mod(hours, 168.0)
+    day = np.minimum(np.floor(hour_of_week / 24.0).astype(np.int64), 6)
+    factor = np.ones_like(hour_of_week)
+    if profile.daily is not None:
+        factor *= _daily_factor(profile, hour_of_week - 24.0 * day)
+    if profile.weekly is not None:
+        factor *= np.asarray(profile.weekly.factors())[day]
+    return factor
+
+
+def _daily_factor(profile: LoadProfile, hour_of_day: np.ndarray) -> np.ndarray:
+    """Cosine around the peak hour, or hourly factors linearly interpolated (periodic)."""
+    daily = profile.daily
+    assert daily is not None
+    if daily.profile is None:
+        amplitude = daily.amplitude or 0.0
+        return 1.0 + amplitude * np.cos(2.0 * np.pi * (hour_of_day - daily.peak_hour) / 24.0)
+    knots = daily.factors()
+    return np.interp(hour_of_day, np.arange(25.0), [*knots, knots[0]])
+
+
+def spike_factor(spikes: list[Spike], t_s: np.ndarray) -> np.ndarray:
+    """Product of the spikes' multipliers: linear ramp up, hold at `factor`, linear ramp down."""
+    t = np.asarray(t_s, dtype=float)
+    factor = np.ones_like(t)
+    for spike in spikes:
+        level = np.minimum(_ramp(t - spike.at, spike.ramp), _ramp(spike.end_s - t, spike.down_s))
+        factor *= 1.0 + (spike.factor - 1.0) * level
+    return factor
+
+
+def _ramp(x: np.ndarray, width: float) -> np.ndarray:
+    """0 for x < 0, x / width rising to 1, then 1 (a step at 0 when width is 0)."""
+    if width <= 0:
+        return (x >= 0).astype(float)
+    return np.clip(x / width, 0.0, 1.0)
+
+
+def _noise_factor(noise: Noise | None, n: int, rng: np.random.Generator) -> np.ndarray | None:
+    """Lognormal multipliers with mean 1 and the configured CV; draws nothing when there is none."""
+    if noise is None or noise.cv == 0:
+        return None
+    sigma2 = math.log1p(noise.cv**2)
+    return rng.lognormal(-sigma2 / 2.0, math.sqrt(sigma2), size=n)
+
+
+def _tick_ends(t: np.ndarray, tick_s: float | None, fallback: float) -> np.ndarray:
+    """End of each tick: the next tick's start; the last one as wide as its predecessor."""
+    if tick_s is not None:
+        return t + tick_s
+    last = t[-1] - t[-2] if t.size > 1 else fallback
+    return np.append(t[1:], t[-1] + last)
+
+
+def _trace_rate(spec: TraceSpec, t: np.ndarray, tick_s: float | None, base_dir: Path | None) -> np.ndarray:
+    """Mean trace rate over each tick (requests conserved), scaled and looped as configured."""
+    data = read_trace(spec, base_dir)
+    if data.total == 0 and spec.scale_to_mean_rps:
+        raise _fail(
+            data.source, "the trace has no requests, so it cannot be scaled to a mean", "scale_to_mean_rps"
+        )
+    scale = spec.multiplier if spec.scale_to_mean_rps is None else spec.scale_to_mean_rps / data.mean_rps
+    starts = t + spec.offset
+    ends = _tick_ends(t, tick_s, data.interval_s) + spec.offset
+    if not spec.loop and ends[-1] > data.duration_s * (1 + 1e-12):
+        raise _fail(
+            data.source,
+            f"the trace covers {data.duration_s:g} s but the run needs {ends[-1]:g} s "
+            f"(offset {spec.offset:g} s included): set trace.loop: true or shorten the run",
+            "loop",
+        )
+    return (data.cumulative(ends) - data.cumulative(starts)) / (ends - starts) * scale
+
+
+def _check_ticks(t_s: np.ndarray) -> np.ndarray:
+    """Tick start times as a 1-D float array, finite and strictly increasing."""
+    t = np.asarray(t_s, dtype=float)
+    if t.ndim != 1 or not np.isfinite(t).all():
+        raise ValueError("t_s: expected a 1-D array of finite tick start times in seconds")
+    if t.size > 1 and not (np.diff(t) > 0).all():
+        raise ValueError("t_s: expected strictly increasing tick start times")
+    return t
+
+
+def rate_series(
+    profile: LoadProfile,
+    t_s: np.ndarray,
+    rng: np.random.Generator,
+    base_dir: Path | None = None,
+    *,
+    tick_s: float | None = None,
+) -> np.ndarray:
+    """Total request rate (req/s) for each tick starting at `t_s` (seconds from simulation start).
+
+    The synthetic shape is evaluated at the tick start; a trace is averaged over the tick
+    `[t_s[i], t_s[i+1])` (last tick: `tick_s`, else as wide as the one before). `rng` is drawn from
+    only when noise is configured; `base_dir` is the scenario file's directory for relative paths.
+    """
+    t = _check_ticks(t_s)
+    if t.size == 0:
+        return np.zeros(0)
+    if profile.trace is not None:
+        rate = _trace_rate(profile.trace, t, tick_s, base_dir)
+    else:
+        rate = (profile.base_rps or 0.0) * synthetic_factor(profile, t)
+    rate = rate * profile.growth * spike_factor(profile.spikes, t)
+    noise = _noise_factor(profile.noise, t.size, rng)
+    if noise is not None:
+        rate *= noise
+    return np.maximum(rate, 0.0)

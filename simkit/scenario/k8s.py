@@ -1,0 +1,213 @@
+"""Pod-spec pieces with Kubernetes' own field names, so values pasted from manifests validate as-is.
+
+Only the fields simkit models are accepted; an unknown field is an error, not silently ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simkit.scenario.base import CPU, Duration, Memory, StrictModel
+from simkit.units import parse_quantity
+
+Effect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
+class ResourceList(StrictModel):
+    cpu: CPU = 0
+    memory: Memory = 0.0
+
+
+class Resources(StrictModel):
+    requests: ResourceList = ResourceList()
+    limits: ResourceList | None = None
+
+
+class TaintSpec(StrictModel):
+    key: str
+    value: str = ""
+    effect: Effect = "NoSchedule"
+
+
+class TolerationSpec(StrictModel):
+    key: str = ""
+    operator: Literal["Equal", "Exists"] = "Equal"
+    value: str = ""
+    effect: Literal["", "NoSchedule", "PreferNoSchedule", "NoExecute"] = ""
+    tolerationSeconds: int | None = None
+
+
+class NodeSelectorRequirementSpec(StrictModel):
+    key: str
+    operator: Literal["In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt"]
+    values: list[str] = []
+
+
+class NodeSelectorTermSpec(StrictModel):
+    matchExpressions: list[NodeSelectorRequirementSpec] = []
+
+
+class NodeSelectorSpec(StrictModel):
+    nodeSelectorTerms: list[NodeSelectorTermSpec]
+
+
+class PreferredSchedulingTermSpec(StrictModel):
+    weight: int = Field(ge=1, le=100)
+    preference: NodeSelectorTermSpec
+
+
+class NodeAffinitySpec(StrictModel):
+    requiredDuringSchedulingIgnoredDuringExecution: NodeSelectorSpec | None = None
+    preferredDuringSchedulingIgnoredDuringExecution: list[PreferredSchedulingTermSpec] = []
+
+
+class LabelSelectorSpec(StrictModel):
+    matchLabels: dict[str, str] = {}
+
+
+class PodAffinityTermSpec(StrictModel):
+    labelSelector: LabelSelectorSpec = LabelSelectorSpec()
+    topologyKey: str
+
+
+class WeightedPodAffinityTermSpec(StrictModel):
+    weight: int = Field(ge=1, le=100)
+    podAffinityTerm: PodAffinityTermSpec
+
+
+class PodAffinitySpec(StrictModel):
+    requiredDuringSchedulingIgnoredDuringExecution: list[PodAffinityTermSpec] = []
+    preferredDuringSchedulingIgnoredDuringExecution: list[WeightedPodAffinityTermSpec] = []
+
+
+class AffinitySpec(StrictModel):
+    nodeAffinity: NodeAffinitySpec | None = None
+    podAffinity: PodAffinitySpec | None = None
+    podAntiAffinity: PodAffinitySpec | None = None
+
+
+class TopologySpreadConstraintSpec(StrictModel):
+    maxSkew: int = Field(ge=1)
+    topologyKey: str
+    whenUnsatisfiable: Literal["DoNotSchedule", "ScheduleAnyway"]
+    labelSelector: LabelSelectorSpec = LabelSelectorSpec()
+    minDomains: int | None = Field(default=None, ge=1)
+
+
+class ProbeSpec(StrictModel):
+    """Probe timing (the handler itself — httpGet, exec — is accepted and ignored by the model)."""
+
+    httpGet: dict[str, Any] | None = None
+    tcpSocket: dict[str, Any] | None = None
+    exec: dict[str, Any] | None = None
+    initialDelaySeconds: int = Field(default=0, ge=0)
+    periodSeconds: int = Field(default=10, ge=1)  # Kubernetes default (core/v1 Probe)
+    timeoutSeconds: int = Field(default=1, ge=1)
+    successThreshold: int = Field(default=1, ge=1)
+    failureThreshold: int = Field(default=3, ge=1)
+
+
+class PDBSpec(StrictModel):
+    """policy/v1 PodDisruptionBudget spec: exactly one of minAvailable / maxUnavailable (int or "50%")."""
+
+    minAvailable: int | str | None = None
+    maxUnavailable: int | str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PDBSpec:
+        if (self.minAvailable is None) == (self.maxUnavailable is None):
+            raise ValueError("give exactly one of minAvailable or maxUnavailable")
+        for value in (self.minAvailable, self.maxUnavailable):
+            if isinstance(value, str) and not (value.endswith("%") and value[:-1].isdigit()):
+                raise ValueError(f"expected an integer or a percentage such as '50%', got {value!r}")
+        return self
+
+    def allowed_disruptions(self, desired: int, healthy: int) -> int:
+        """Pods that may be evicted now (policy/v1 semantics; percentages round up, as the API does)."""
+        if self.minAvailable is not None:
+            need = _scaled(self.minAvailable, desired)
+            return max(0, healthy - need)
+        assert self.maxUnavailable is not None
+        return max(0, healthy - (desired - _scaled(self.maxUnavailable, desired)))
+
+
+def _scaled(value: int | str, total: int) -> int:
+    if isinstance(value, int):
+        return value
+    pct = int(value[:-1])
+    return -(-pct * total // 100)
+
+
+class HPAMetricTarget(StrictModel):
+    type: Literal["Utilization", "AverageValue", "Value"]
+    averageUtilization: int | None = Field(default=None, ge=1)
+    averageValue: str | int | float | None = None
+    value: str | int | float | None = None
+
+    @field_validator("averageValue", "value")
+    @classmethod
+    def _quantity(cls, v: str | int | float | None) -> str | int | float | None:
+        if v is not None:
+            parse_quantity(v)
+        return v
+
+
+class HPAMetricSpec(StrictModel):
+    """autoscaling/v2 MetricSpec; the nested source objects are checked by the HPA controller."""
+
+    type: Literal["Resource", "ContainerResource", "Pods", "Object", "External"]
+    resource: dict[str, Any] | None = None
+    containerResource: dict[str, Any] | None = None
+    pods: dict[str, Any] | None = None
+    object: dict[str, Any] | None = None
+    external: dict[str, Any] | None = None
+
+
+class HPAScalingPolicy(StrictModel):
+    type: Literal["Pods", "Percent"]
+    value: int = Field(ge=1)
+    periodSeconds: int = Field(ge=1, le=1800)
+
+
+class HPAScalingRules(StrictModel):
+    stabilizationWindowSeconds: int | None = Field(default=None, ge=0, le=3600)
+    selectPolicy: Literal["Max", "Min", "Disabled"] | None = None
+    policies: list[HPAScalingPolicy] | None = None
+    tolerance: str | float | None = None
+
+
+class HPABehavior(StrictModel):
+    scaleUp: HPAScalingRules | None = None
+    scaleDown: HPAScalingRules | None = None
+
+
+class HPASpecModel(StrictModel):
+    """autoscaling/v2 HorizontalPodAutoscalerSpec without scaleTargetRef (the workload is the target)."""
+
+    minReplicas: int = Field(default=1, ge=0)
+    maxReplicas: int = Field(ge=1)
+    metrics: list[HPAMetricSpec] = []
+    behavior: HPABehavior | None = None
+
+    @field_validator("maxReplicas")
+    @classmethod
+    def _max_ge_min(cls, v: int, info: Any) -> int:
+        lo = info.data.get("minReplicas")
+        if lo is not None and v < lo:
+            raise ValueError(f"must be >= minReplicas ({lo}), got {v}")
+        return v
+
+
+__all__ = [
+    "AffinitySpec",
+    "HPASpecModel",
+    "PDBSpec",
+    "ProbeSpec",
+    "Resources",
+    "TaintSpec",
+    "TolerationSpec",
+    "TopologySpreadConstraintSpec",
+    "Duration",
+]

@@ -1,0 +1,222 @@
+"""Read a scenario YAML once: parse safely, validate into typed models, report errors by path and line.
+
+Errors become one `ScenarioError` line such as
+``cluster.node_pools[1].max_nodes: must be >= min_nodes (3), got 2 (line 14)``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from simkit.errors import ScenarioError
+from simkit.scenario.model import PathError, Scenario
+
+Loc = tuple[str | int, ...]
+
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "platform-baseline.yaml"
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from (for relative trace paths) and its content hash."""
+
+    scenario: Scenario
+    source: Path | None
+    sha256: str
+
+    @property
+    def base_dir(self) -> Path:
+        return self.source.parent if self.source else Path.cwd()
+
+
+def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file (the default platform scenario when `path` is None)."""
+    return load_scenario_file(path, overrides).scenario
+
+
+def load_scenario_file(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> LoadedScenario:
+    """Like `load_scenario`, keeping the source path and a hash of the validated content."""
+    source = Path(path) if path is not None else DEFAULT_SCENARIO
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such scenario file", source=str(source)) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise ScenarioError(f"cannot read scenario file: {exc.__class__.__name__}", source=str(source)) from None
+    scenario = parse_scenario(text, source=str(source), overrides=overrides)
+    return LoadedScenario(scenario, source.resolve(), scenario_hash(scenario))
+
+
+def parse_scenario(text: str, source: str = "<string>", overrides: dict[str, Any] | None = None) -> Scenario:
+    """Validate scenario YAML text; `overrides` maps dotted paths ("simulation.seed") to new values."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(
+            f"not valid YAML: {problem}", line=mark.line + 1 if mark else None, source=source
+        ) from None
+    if not isinstance(data, dict):
+        raise ScenarioError("expected a mapping at the top level (cluster:, workloads:, traffic:, ...)", source=source)
+    lines = _line_map(root)
+    for dotted, value in (overrides or {}).items():
+        _set_path(data, dotted, value)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _to_scenario_error(exc, data, lines, source) from None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable hash of the validated content: same scenario, same hash, whatever the YAML spelling."""
+    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    node: Any = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
+
+
+def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
+    """Map every path in the YAML document to the (1-based) line where its key or item starts."""
+    lines: dict[Loc, int] = {}
+    if node is None:
+        return lines
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*loc, key.value)
+            lines[child] = key.start_mark.line + 1
+            lines.update({k: v for k, v in _line_map(value, child).items() if k != child})
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.update(_line_map(item, (*loc, i)))
+    return lines
+
+
+def _to_scenario_error(exc: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> ScenarioError:
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # typos first: they explain
+    first = errors[0]
+    loc = _real_loc(first["loc"], data)
+    ctx_error = (first.get("ctx") or {}).get("error")
+    if isinstance(ctx_error, PathError):
+        loc = loc + ctx_error.path
+    message = _message(first, loc, data)
+    more = len(errors) - 1
+    if more:
+        message += f" (+{more} more error{'s' if more > 1 else ''})"
+    return ScenarioError(message, path=format_loc(loc), line=_line_for(loc, lines), source=source)
+
+
+def _real_loc(loc: tuple[Any, ...], data: Any) -> Loc:
+    """Keep only the parts of a pydantic location that exist in the input (drops union-branch tags)."""
+    out: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, dict) and isinstance(part, str) and not out[-1:] == [part]:
+            out.append(part)  # a missing key: name it, then stop
+            break
+        else:
+            continue
+    return tuple(out)
+
+
+def _message(err: Any, loc: Loc, data: Any) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return "unknown key" + _known_keys_hint(loc)
+    if kind == "too_short":
+        return f"expected at least {err['ctx']['min_length']} item(s), got {_short(err.get('input'))}"
+    if kind == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    msg = msg[:1].lower() + msg[1:]
+    if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("literal_error", "greater_than_equal",
+                                                                        "greater_than", "less_than_equal",
+                                                                        "less_than", "too_short"):
+        msg = f"{msg}, got {_short(err.get('input'))}"
+    return msg
+
+
+def _known_keys_hint(loc: Loc) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    names = sorted(f.alias or name for name, f in model.model_fields.items())
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1) if loc else []
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (expected one of: {', '.join(names)})"
+
+
+def _model_at(loc: Loc) -> Any:
+    """The pydantic model class that validates the mapping at `loc`, for listing its keys."""
+    from typing import get_args, get_origin
+
+    from pydantic import BaseModel
+
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann]
+        while candidates:
+            t = candidates.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                model = t
+                break
+            if get_origin(t) is not None or get_args(t):
+                candidates.extend(get_args(t))
+        else:
+            return None
+    return model
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
+    for cut in range(len(loc), -1, -1):
+        if loc[:cut] in lines:
+            return lines[loc[:cut]]
+    return None
+
+
+def format_loc(loc: Loc) -> str:
+    """('cluster', 'node_pools', 1, 'max_nodes') -> 'cluster.node_pools[1].max_nodes'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out

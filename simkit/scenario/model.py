@@ -1,0 +1,275 @@
+"""The scenario: a cluster, its workloads, the traffic they serve, the targets, and how to simulate.
+
+simkit's own fields are snake_case; anything that mirrors a Kubernetes object (resources, probes,
+tolerations, affinity, topologySpreadConstraints, PDB and HPA specs) keeps Kubernetes' camelCase
+names so values can be pasted from real manifests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simkit.scenario.base import CPU, Duration, Memory, StrictModel
+from simkit.scenario.cost import CostSpec
+from simkit.scenario.k8s import (
+    AffinitySpec,
+    HPASpecModel,
+    PDBSpec,
+    ProbeSpec,
+    Resources,
+    TaintSpec,
+    TolerationSpec,
+    TopologySpreadConstraintSpec,
+)
+from simkit.scenario.load import LoadProfile
+
+_DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def _dns_name(value: str) -> str:
+    if len(value) > 63 or not _DNS1123.match(value):
+        raise ValueError(
+            f"must be a DNS-1123 label (lower-case letters, digits and '-', at most 63), got {value!r}"
+        )
+    return value
+
+
+class NodePool(StrictModel):
+    """A node group: one instance type and capacity type, spread over the cluster's zones."""
+
+    name: str
+    instance_type: str
+    capacity_type: Literal["spot", "on-demand"] = "on-demand"
+    min_nodes: int = Field(ge=0)
+    max_nodes: int = Field(ge=0)
+    initial_nodes: int | None = Field(default=None, ge=0)
+    zones: list[str] | None = None
+    labels: dict[str, str] = {}
+    taints: list[TaintSpec] = []
+    max_pods: int | None = Field(default=None, ge=1)
+    autoscaling: bool = True
+
+    _name = field_validator("name")(_dns_name)
+
+    @field_validator("max_nodes")
+    @classmethod
+    def _max_ge_min(cls, v: int, info: Any) -> int:
+        lo = info.data.get("min_nodes")
+        if lo is not None and v < lo:
+            raise ValueError(f"must be >= min_nodes ({lo}), got {v}")
+        return v
+
+    @field_validator("initial_nodes")
+    @classmethod
+    def _initial_in_range(cls, v: int | None, info: Any) -> int | None:
+        lo, hi = info.data.get("min_nodes"), info.data.get("max_nodes")
+        if v is not None and lo is not None and hi is not None and not lo <= v <= hi:
+            raise ValueError(f"must be within [min_nodes, max_nodes] = [{lo}, {hi}], got {v}")
+        return v
+
+    @property
+    def start_nodes(self) -> int:
+        return self.min_nodes if self.initial_nodes is None else self.initial_nodes
+
+
+class Cluster(StrictModel):
+    provider: Literal["aws", "azure", "gcp"]
+    region: str
+    zones: list[str] = Field(min_length=1)
+    kubernetes_version: str = "1.31"
+    node_pools: list[NodePool] = Field(min_length=1)
+    cluster_autoscaler: dict[str, Any] | None = None  # real flag names, e.g. scale-down-unneeded-time: 5m
+
+    @model_validator(mode="after")
+    def _pools_consistent(self) -> Cluster:
+        names = [p.name for p in self.node_pools]
+        dup = {n for n in names if names.count(n) > 1}
+        if dup:
+            raise ValueError(f"node pool names must be unique, {sorted(dup)[0]!r} appears twice")
+        for i, pool in enumerate(self.node_pools):
+            for zone in pool.zones or []:
+                if zone not in self.zones:
+                    raise _PathError(
+                        ("node_pools", i, "zones"), f"zone {zone!r} is not one of the cluster's {self.zones}"
+                    )
+        return self
+
+
+class Serving(StrictModel):
+    """How a pod serves requests: its parallelism and the work one request costs it."""
+
+    concurrency: int = Field(default=1, ge=1)
+    service_time: Duration = 0.02
+    service_time_cv: float = Field(default=1.0, ge=0.0)
+    timeout: Duration = 30.0
+    cpu_per_request: Duration = 0.0  # CPU time one request consumes
+    base_cpu: CPU = 0
+    base_memory: Memory = 0.0
+
+
+class Startup(StrictModel):
+    """Time from bound to a node until ready: image pull plus application start."""
+
+    image_pull: Duration = 10.0
+    app_start: Duration = 5.0
+
+
+class Workload(StrictModel):
+    """A Deployment or StatefulSet; pod-spec fields keep Kubernetes' names."""
+
+    name: str
+    kind: Literal["Deployment", "StatefulSet"] = "Deployment"
+    namespace: str = "default"
+    replicas: int = Field(default=1, ge=0)
+    labels: dict[str, str] = {}
+    resources: Resources = Resources()
+    nodeSelector: dict[str, str] = {}
+    tolerations: list[TolerationSpec] = []
+    affinity: AffinitySpec | None = None
+    topologySpreadConstraints: list[TopologySpreadConstraintSpec] = []
+    terminationGracePeriodSeconds: int = Field(default=30, ge=0)  # core/v1 PodSpec default
+    readinessProbe: ProbeSpec | None = None
+    startupProbe: ProbeSpec | None = None
+    livenessProbe: ProbeSpec | None = None
+    pdb: PDBSpec | None = None
+    hpa: HPASpecModel | None = None
+    serving: Serving = Serving()
+    startup: Startup = Startup()
+    image: str = ""
+
+    _name = field_validator("name")(_dns_name)
+
+    @property
+    def pod_labels(self) -> dict[str, str]:
+        return {"app": self.name, **self.labels}
+
+
+class RouteStep(StrictModel):
+    service: str
+    calls: int = Field(default=1, ge=1)  # sequential visits per request
+
+
+class Route(StrictModel):
+    """A synchronous request path: the services a request crosses, in order."""
+
+    name: str
+    share: float = Field(gt=0, le=1)
+    path: list[RouteStep] = Field(min_length=1)
+    network_overhead: Duration = 0.001
+    p95_target: Duration | None = None
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _short_steps(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"service": s} if isinstance(s, str) else s for s in v]
+        return v
+
+
+class TaskQueue(StrictModel):
+    """An asynchronous queue (RabbitMQ-style) drained by a consumer workload."""
+
+    name: str
+    consumer: str
+    tasks_per_request: float = Field(gt=0)
+    task_time: Duration
+    task_time_cv: float = Field(default=1.0, ge=0.0)
+    max_age_target: Duration | None = None
+
+
+class Traffic(StrictModel):
+    load: LoadProfile
+    routes: list[Route] = []
+    queues: list[TaskQueue] = []
+
+
+class SLOs(StrictModel):
+    availability: float = Field(default=0.999, gt=0, le=1)
+    p95_latency: Duration | None = 0.2
+    max_task_age: Duration | None = None
+
+    @field_validator("availability", mode="before")
+    @classmethod
+    def _percent(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().endswith("%"):
+            return float(v.strip()[:-1]) / 100
+        return v
+
+
+class Simulation(StrictModel):
+    duration: Duration = Field(default=7 * 86400.0, gt=0)
+    seed: int = 0
+    resolution: Duration = Field(default=60.0, gt=0)
+
+    @field_validator("resolution")
+    @classmethod
+    def _resolution_fits(cls, v: float, info: Any) -> float:
+        d = info.data.get("duration")
+        if d is not None and v > d:
+            raise ValueError(f"must be <= duration ({d:g}s), got {v:g}s")
+        return v
+
+
+class Scenario(StrictModel):
+    """A whole planning scenario, validated once."""
+
+    name: str = "scenario"
+    description: str = ""
+    cluster: Cluster
+    workloads: list[Workload] = Field(min_length=1)
+    traffic: Traffic
+    slos: SLOs = SLOs()
+    cost: CostSpec = CostSpec()
+    simulation: Simulation = Simulation()
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        names = [w.name for w in self.workloads]
+        seen: set[str] = set()
+        for i, name in enumerate(names):
+            if name in seen:
+                raise _PathError(("workloads", i, "name"), f"duplicate workload name {name!r}")
+            seen.add(name)
+        for i, route in enumerate(self.traffic.routes):
+            for j, step in enumerate(route.path):
+                if step.service not in seen:
+                    raise _PathError(
+                        ("traffic", "routes", i, "path", j, "service"),
+                        f"unknown workload {step.service!r}; known: {', '.join(names)}",
+                    )
+        for i, queue in enumerate(self.traffic.queues):
+            if queue.consumer not in seen:
+                raise _PathError(
+                    ("traffic", "queues", i, "consumer"),
+                    f"unknown workload {queue.consumer!r}; known: {', '.join(names)}",
+                )
+        total = sum(r.share for r in self.traffic.routes)
+        if self.traffic.routes and abs(total - 1.0) > 1e-6:
+            raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")
+        return self
+
+    def workload(self, name: str) -> Workload:
+        for w in self.workloads:
+            if w.name == name:
+                return w
+        raise KeyError(name)
+
+    def pool(self, name: str) -> NodePool:
+        for p in self.cluster.node_pools:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+class _PathError(ValueError):
+    """A cross-field error that knows which nested field it is about (relative to the validated model)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)
+
+
+PathError = _PathError

@@ -154,11 +154,12 @@ def _parse_values(raw: pd.Series, file: Path, field: str, what: str) -> np.ndarr
 
 
 def _infer_interval(t: np.ndarray, file: Path) -> float:
-    """The usual spacing of rows: the median positive time step."""
-    steps = np.diff(np.unique(t))
+    """The usual spacing of rows: the most common positive time step (the smallest on a tie)."""
+    steps = np.round(np.diff(np.unique(t)), 9)
     if steps.size == 0:
         raise _fail(file, "cannot infer the row interval from a single time: set trace.interval", "interval")
-    return float(np.median(steps))
+    values, counts = np.unique(steps, return_counts=True)
+    return float(values[np.argmax(counts)])
 
 
 def _bins(t: np.ndarray, interval: float) -> np.ndarray:
@@ -265,7 +266,9 @@ def spike_factor(spikes: list[Spike], t_s: np.ndarray) -> np.ndarray:
     t = np.asarray(t_s, dtype=float)
     factor = np.ones_like(t)
     for spike in spikes:
-        level = np.minimum(_ramp(t - spike.at, spike.ramp), _ramp(spike.end_s - t, spike.down_s))
+        up = _ramp(t - spike.at, spike.ramp)
+        down = 1.0 - _ramp(t - (spike.end_s - spike.down_s), spike.down_s)
+        level = np.minimum(up, down)
         factor *= 1.0 + (spike.factor - 1.0) * level
     return factor
 
@@ -274,7 +277,7 @@ def _ramp(x: np.ndarray, width: float) -> np.ndarray:
     """0 for x < 0, x / width rising to 1, then 1 (a step at 0 when width is 0)."""
     if width <= 0:
         return (x >= 0).astype(float)
-    return np.clip(x / width, 0.0, 1.0)
+    return np.clip(x, 0.0, width) / width  # clip first: no overflow for tiny widths
 
 
 def _noise_factor(noise: Noise | None, n: int, rng: np.random.Generator) -> np.ndarray | None:
@@ -344,8 +347,8 @@ def rate_series(
         rate = _trace_rate(profile.trace, t, tick_s, base_dir)
     else:
         rate = (profile.base_rps or 0.0) * synthetic_factor(profile, t)
-    rate = rate * profile.growth * spike_factor(profile.spikes, t)
+    rate = rate * spike_factor(profile.spikes, t)
     noise = _noise_factor(profile.noise, t.size, rng)
     if noise is not None:
         rate *= noise
-    return np.maximum(rate, 0.0)
+    return np.maximum(rate, 0.0) * profile.growth  # last, so growth scales the series exactly

@@ -73,7 +73,7 @@ class TraceData:
 
 def _fail(file: Path | str, message: str, field: str = "") -> ScenarioError:
     """An error naming the trace file and, when it helps, the scenario field."""
-    return ScenarioError(message, path=f"load.trace.{field}" if field else "", source=str(file))
+    return ScenarioError(message, path=f"traffic.load.trace.{field}" if field else "", source=str(file))
 
 
 def _resolve(path: str | Path, base_dir: Path | None) -> Path:

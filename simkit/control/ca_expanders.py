@@ -157,13 +157,21 @@ def price(
     options: Sequence[ExpansionOption],
     preferred_cpu_m: float,
     model: PodPriceModel | None = None,
+    *,
+    pod_price: Callable[[PodSpec], float] | None = None,
+    stabilization_price: float | None = None,
 ) -> list[ExpansionOption]:
-    """Cheapest nodes per unit of pod value, preferring node sizes near the preferred one."""
+    """Cheapest nodes per unit of pod value, preferring node sizes near the preferred one.
+
+    Pod prices come from `pod_price` if given, else from `model`; node prices are the groups'
+    `price_per_hour` (upstream asks the cloud provider's PricingModel for both).
+    """
     model = model or PodPriceModel()
-    stab = model.pod_price(*_STABILIZATION_POD)
+    value = pod_price or (lambda p: model.pod_price(p.cpu_m, p.mem_mib))
+    stab = model.pod_price(*_STABILIZATION_POD) if stabilization_price is None else stabilization_price
 
     def score(option: ExpansionOption) -> float:
-        pods_value = sum(model.pod_price(p.cpu_m, p.mem_mib) for p in option.pods)
+        pods_value = sum(value(p) for p in option.pods)
         return price_score(option, preferred_cpu_m, pods_value, option.group.price_per_hour, stab)
 
     return _keep_min(options, score)

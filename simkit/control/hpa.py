@@ -1,0 +1,469 @@
+"""Horizontal Pod Autoscaler as a pure controller: one `decide` call is one reconcile of one HPA.
+
+Models HZ `reconcileAutoscaler` (pkg/controller/podautoscaler/horizontal.go, about v1.31-1.32) with
+the replica calculator of RC (recent master); see shared/reference/hpa_spec.md §3. No simpy, no
+clock: the caller passes `now` (seconds) and the HPA's previous `HPAState`, and gets the new state
+back in the decision. The engine applies `desired_replicas` and calls again one sync period later.
+
+Public API (the rest of the names are re-exported for tests and notebooks):
+    hpa_spec_from_k8s(spec) -> HPASpec
+    decide(spec, obs, state, now, config) -> HPADecision
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from simkit.control.hpa_behavior import (
+    Outcome,
+    convert_desired_replicas_with_behavior_rate,
+    legacy_convert_desired_replicas,
+    legacy_stabilize,
+    stabilize_with_behavior,
+    store_scale_event,
+)
+from simkit.control.hpa_metrics import (
+    MetricError,
+    MetricReplicas,
+    object_average_value_replicas,
+    object_value_replicas,
+    plain_metric_replicas,
+    pods_metric_samples,
+    ready_pod_count,
+    resource_replicas,
+    resource_samples,
+)
+from simkit.control.hpa_metrics import (
+    external_average_value_replicas as _external_average,
+)
+from simkit.control.hpa_metrics import (
+    external_value_replicas as _external_value,
+)
+from simkit.control.hpa_spec import hpa_spec_from_k8s
+from simkit.control.hpa_types import (
+    AVERAGE_VALUE,
+    CONTAINER_RESOURCE,
+    EXTERNAL,
+    OBJECT,
+    PODS,
+    RESOURCE,
+    UTILIZATION,
+    VALUE,
+    ContainerSample,
+    HPABehavior,
+    HPACondition,
+    HPAControllerConfig,
+    HPADecision,
+    HPAObservation,
+    HPASpec,
+    HPAState,
+    MetricProposal,
+    MetricSpec,
+    PodSample,
+    Recommendation,
+    ScaleEvent,
+    ScalingPolicy,
+    ScalingRules,
+    Tolerances,
+)
+
+__all__ = [
+    "HPASpec",
+    "HPABehavior",
+    "ScalingRules",
+    "ScalingPolicy",
+    "MetricSpec",
+    "HPAControllerConfig",
+    "HPAObservation",
+    "PodSample",
+    "ContainerSample",
+    "HPAState",
+    "Recommendation",
+    "ScaleEvent",
+    "HPADecision",
+    "HPACondition",
+    "MetricProposal",
+    "Tolerances",
+    "hpa_spec_from_k8s",
+    "decide",
+    "tolerances_for",
+    "compute_replicas_for_metrics",
+    "MetricsResult",
+]
+
+ABLE_TO_SCALE, SCALING_ACTIVE, SCALING_LIMITED = "AbleToScale", "ScalingActive", "ScalingLimited"
+# Condition reason when computing a metric of this type fails (HZ computeReplicasForMetric).
+_FAILED_REASON = {
+    RESOURCE: "FailedGetResourceMetric",
+    CONTAINER_RESOURCE: "FailedGetContainerResourceMetric",
+    PODS: "FailedGetPodsMetric",
+    OBJECT: "FailedGetObjectMetric",
+    EXTERNAL: "FailedGetExternalMetric",
+}
+
+
+def tolerances_for(spec: HPASpec, config: HPAControllerConfig) -> Tolerances:
+    """Per-direction tolerance: behavior `tolerance` fields if set and gated on, else the flag.
+
+    HZ tolerancesForHpa.
+    """
+    up = down = config.tolerance
+    if spec.behavior is not None and config.configurable_tolerance:
+        if spec.behavior.scale_up.tolerance is not None:
+            up = spec.behavior.scale_up.tolerance
+        if spec.behavior.scale_down.tolerance is not None:
+            down = spec.behavior.scale_down.tolerance
+    return Tolerances(scale_down=down, scale_up=up)
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics (HZ computeReplicasForMetrics / computeReplicasForMetric)
+# ---------------------------------------------------------------------------------------------
+
+
+def _resource_proposal(
+    metric: MetricSpec, obs: HPAObservation, now: float, config: HPAControllerConfig, tol: Tolerances
+) -> MetricReplicas:
+    """Resource / ContainerResource: Utilization via RC GetResourceReplicas, AverageValue via plain path."""
+    container = metric.container if metric.type == CONTAINER_RESOURCE else None
+    target = metric.target
+    samples = resource_samples(obs.pods, metric.name, container, now)
+    if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+        return plain_metric_replicas(
+            obs.spec_replicas, target.average_value_milli, obs.pods, samples, metric.name, tol, now, config
+        )
+    if target.type == UTILIZATION and target.average_utilization is not None:
+        return resource_replicas(
+            obs.spec_replicas,
+            target.average_utilization,
+            metric.name,
+            container,
+            obs.pods,
+            samples,
+            tol,
+            now,
+            config,
+        )
+    raise MetricError(
+        "invalid resource metric source: neither an average utilization target nor an "
+        "average value (usage) target was set"
+    )
+
+
+def _object_proposal(metric: MetricSpec, obs: HPAObservation, tol: Tolerances) -> MetricReplicas:
+    """Object metric: Value uses spec replicas and ready pods, AverageValue uses status replicas."""
+    value = obs.object_values.get(metric.name)
+    if value is None:
+        raise MetricError(f"unable to get metric {metric.name}: no value observed for this object metric")
+    target = metric.target
+    if target.type == VALUE and target.value_milli is not None:
+        return object_value_replicas(
+            obs.spec_replicas, target.value_milli, value, ready_pod_count(obs.pods), tol
+        )
+    if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+        return object_average_value_replicas(obs.status_replicas, target.average_value_milli, value, tol)
+    raise MetricError(
+        "invalid object metric source: neither a value target nor an average value target was set"
+    )
+
+
+def _external_proposal(metric: MetricSpec, obs: HPAObservation, tol: Tolerances) -> MetricReplicas:
+    """External metric: the sum of the matching series; same Value/AverageValue split as Object."""
+    values = obs.external_values.get(metric.name)
+    if values is None:
+        raise MetricError(f"unable to get external metric {metric.name}: no values observed")
+    target = metric.target
+    if target.type == VALUE and target.value_milli is not None:
+        return _external_value(
+            obs.spec_replicas, target.value_milli, values, ready_pod_count(obs.pods), tol, metric.name
+        )
+    if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+        return _external_average(obs.status_replicas, target.average_value_milli, values, tol, metric.name)
+    raise MetricError(
+        "invalid external metric source: neither a value target nor an average value target was set"
+    )
+
+
+def _metric_replicas(
+    metric: MetricSpec, obs: HPAObservation, now: float, config: HPAControllerConfig, tol: Tolerances
+) -> MetricReplicas:
+    """Dispatch on the metric type; unknown types raise (reason InvalidMetricSourceType)."""
+    if metric.type in (RESOURCE, CONTAINER_RESOURCE):
+        return _resource_proposal(metric, obs, now, config, tol)
+    if metric.type == PODS:
+        if metric.target.average_value_milli is None:
+            raise MetricError("invalid pods metric source: an average value target was not set")
+        samples = pods_metric_samples(obs.pods, metric.name, now)
+        return plain_metric_replicas(
+            obs.spec_replicas, metric.target.average_value_milli, obs.pods, samples, None, tol, now, config
+        )
+    if metric.type == OBJECT:
+        return _object_proposal(metric, obs, tol)
+    if metric.type == EXTERNAL:
+        return _external_proposal(metric, obs, tol)
+    raise MetricError(f"invalid metric source type {metric.type!r}")
+
+
+def _proposal(
+    metric: MetricSpec, obs: HPAObservation, now: float, config: HPAControllerConfig, tol: Tolerances
+) -> MetricProposal:
+    """One metric's proposal, or its failure with the condition reason upstream would set."""
+    try:
+        result = _metric_replicas(metric, obs, now, config, tol)
+    except MetricError as exc:
+        reason = _FAILED_REASON.get(metric.type, "InvalidMetricSourceType")
+        return MetricProposal(
+            metric.label, None, error_reason=reason, error=f"failed to get {metric.label}: {exc}"
+        )
+    return MetricProposal(metric.label, result.replicas, result.usage_milli, result.utilization_percent)
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    """Outcome of all metrics: the chosen proposal, or the error that forbids scaling."""
+
+    replicas: int | None
+    metric: str
+    proposals: tuple[MetricProposal, ...]
+    error_reason: str | None = None
+    error: str | None = None
+
+
+def compute_replicas_for_metrics(
+    spec: HPASpec, obs: HPAObservation, now: float, config: HPAControllerConfig
+) -> MetricsResult:
+    """Maximum over the metrics' proposals (HZ computeReplicasForMetrics, hpa_spec.md §3.1).
+
+    If every metric fails, or some fail and the valid maximum is below spec.replicas, there is no
+    proposal: the HPA never scales down on partial data (kubernetes PR #99514).
+    """
+    if obs.ambiguous_selector:
+        return MetricsResult(
+            None, "", (), "AmbiguousSelector", "pods by this HPA's selector are controlled by multiple HPAs"
+        )
+    tol = tolerances_for(spec, config)
+    proposals = tuple(_proposal(m, obs, now, config, tol) for m in spec.metrics)
+    replicas, chosen = 0, ""
+    for p in proposals:
+        if p.replicas is not None and (replicas == 0 or p.replicas > replicas):
+            replicas, chosen = p.replicas, p.metric
+    failed = [p for p in proposals if p.replicas is None]
+    if len(failed) >= len(proposals) or (failed and replicas < obs.spec_replicas):
+        if not failed:
+            return MetricsResult(None, "", proposals, "InvalidMetricSourceType", "the HPA has no metrics")
+        counts = f"{len(failed)} invalid out of {len(proposals)}"
+        error = f"invalid metrics ({counts}), first error is: {failed[0].error}"
+        return MetricsResult(None, "", proposals, failed[0].error_reason, error)
+    return MetricsResult(replicas, chosen, proposals)
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalization and the reconcile
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Normalized:
+    able: Outcome  # AbleToScale reason: ReadyForNewScale or Scale{Up,Down}Stabilized
+    limited: Outcome  # ScalingLimited reason and the final replica count
+    stabilized: int
+    recommendations: tuple[Recommendation, ...]
+
+
+_READY = "ReadyForNewScale", "recommended size matches current size"
+
+
+def _normalize(
+    spec: HPASpec, state: HPAState, current: int, proposal: int, now: float, config: HPAControllerConfig
+) -> _Normalized:
+    """Stabilize, then limit: legacy path without `behavior`, else the behavior path (hpa_spec.md §7-8)."""
+    behavior = spec.behavior
+    if behavior is None:  # HZ normalizeDesiredReplicas
+        stabilized, recs = legacy_stabilize(
+            state.recommendations, proposal, now, config.downscale_stabilization_s
+        )
+        able = Outcome(
+            stabilized,
+            "ScaleDownStabilized",
+            "recent recommendations were higher than current one, applying the highest recent recommendation",
+        )
+        limited = legacy_convert_desired_replicas(
+            current,
+            stabilized,
+            spec.min_replicas,
+            spec.max_replicas,
+            config.scale_up_limit_factor,
+            config.scale_up_limit_minimum,
+        )
+    else:  # HZ normalizeDesiredReplicasWithBehaviors
+        down_window = behavior.scale_down.stabilization_window_s
+        if down_window is None:  # HZ maybeInitScaleDownStabilizationWindow
+            down_window = int(config.downscale_stabilization_s)
+        able, recs = stabilize_with_behavior(
+            state.recommendations,
+            current,
+            proposal,
+            behavior.scale_up.stabilization_window_s or 0,
+            down_window,
+            now,
+        )
+        stabilized = able.replicas
+        limited = convert_desired_replicas_with_behavior_rate(
+            current,
+            stabilized,
+            spec.min_replicas,
+            spec.max_replicas,
+            behavior.scale_up,
+            behavior.scale_down,
+            state.scale_up_events,
+            state.scale_down_events,
+            now,
+        )
+    if stabilized == proposal:
+        able = Outcome(stabilized, *_READY)
+    return _Normalized(able, limited, stabilized, recs)
+
+
+def _with_initial_recommendation(state: HPAState, current: int, now: float) -> HPAState:
+    """A never-seen HPA starts its log with the current count (HZ recordInitialRecommendation).
+
+    This blocks scale-down for one stabilization window after creation or a controller restart.
+    """
+    if state.initialized or state.recommendations:
+        return replace(state, initialized=True)
+    return replace(state, initialized=True, recommendations=(Recommendation(current, now),))
+
+
+def _cond(type_: str, status: bool, reason: str, message: str) -> HPACondition:
+    return HPACondition(type_, status, reason, message)
+
+
+def _rescaled(spec: HPASpec, state: HPAState, current: int, desired: int, now: float) -> HPAState:
+    """Record the scale event (behavior path only, HZ storeScaleEvent) when the count changes."""
+    up, down = store_scale_event(
+        spec.behavior, state.scale_up_events, state.scale_down_events, current, desired, now
+    )
+    return replace(state, scale_up_events=up, scale_down_events=down)
+
+
+def _jump(spec: HPASpec, state: HPAState, current: int, now: float) -> HPADecision:
+    """Outside [min, max]: go straight to the bound, without metrics, stabilization or rate limits."""
+    if current > spec.max_replicas:
+        desired, reason, why = (
+            spec.max_replicas,
+            "TooManyReplicas",
+            "Current number of replicas above Spec.MaxReplicas",
+        )
+    else:
+        desired, reason, why = (
+            spec.min_replicas,
+            "TooFewReplicas",
+            "Current number of replicas below Spec.MinReplicas",
+        )
+    conditions = (
+        _cond(
+            ABLE_TO_SCALE,
+            True,
+            "SucceededRescale",
+            f"the HPA controller was able to update the target scale to {desired}",
+        ),
+    )
+    return HPADecision(
+        desired,
+        reason,
+        f"New size: {desired}; reason: {why}",
+        (),
+        _rescaled(spec, state, current, desired, now),
+        conditions,
+    )
+
+
+def decide(
+    spec: HPASpec, obs: HPAObservation, state: HPAState, now: float, config: HPAControllerConfig | None = None
+) -> HPADecision:
+    """One reconcile of one HPA (HZ reconcileAutoscaler): the replica count to set, why, and the new state.
+
+    `state` is the controller's memory of this HPA from the previous call (`HPAState()` the first
+    time). The returned state assumes the engine applies `desired_replicas`.
+    """
+    config = config or HPAControllerConfig()
+    current = obs.spec_replicas
+    state = _with_initial_recommendation(state, current, now)
+    got_scale = _cond(
+        ABLE_TO_SCALE,
+        True,
+        "SucceededGetScale",
+        "the HPA controller was able to get the target's current scale",
+    )
+    if current == 0 and spec.min_replicas != 0:
+        message = "scaling is disabled since the replica count of the target is zero"
+        return HPADecision(
+            0,
+            "ScalingDisabled",
+            message,
+            (),
+            state,
+            (got_scale, _cond(SCALING_ACTIVE, False, "ScalingDisabled", message)),
+        )
+    if current > spec.max_replicas or current < spec.min_replicas:
+        return _jump(spec, state, current, now)
+    metrics = compute_replicas_for_metrics(spec, obs, now, config)
+    if metrics.replicas is None:
+        reason = metrics.error_reason or "FailedComputeMetricsReplicas"
+        message = f"the HPA was unable to compute the replica count: {metrics.error}"
+        return HPADecision(
+            current,
+            reason,
+            message,
+            metrics.proposals,
+            state,
+            (got_scale, _cond(SCALING_ACTIVE, False, reason, message)),
+        )
+    return _scale(spec, obs, state, now, config, metrics)
+
+
+def _scale(
+    spec: HPASpec,
+    obs: HPAObservation,
+    state: HPAState,
+    now: float,
+    config: HPAControllerConfig,
+    metrics: MetricsResult,
+) -> HPADecision:
+    """Normalize the metrics' proposal, build the conditions and the human message, record the event."""
+    current, proposal = obs.spec_replicas, max(0, metrics.replicas or 0)
+    norm = _normalize(spec, state, current, proposal, now, config)
+    desired = norm.limited.replicas
+    state = replace(state, recommendations=norm.recommendations)
+    is_limited = desired != norm.stabilized
+    active = _cond(
+        SCALING_ACTIVE,
+        True,
+        "ValidMetricFound",
+        f"the HPA was able to successfully calculate a replica count from {metrics.metric}",
+    )
+    able = _cond(ABLE_TO_SCALE, True, norm.able.reason, norm.able.message)
+    if desired != current:
+        able = _cond(
+            ABLE_TO_SCALE,
+            True,
+            "SucceededRescale",
+            f"the HPA controller was able to update the target scale to {desired}",
+        )
+        state = _rescaled(spec, state, current, desired, now)
+    limited = _cond(SCALING_LIMITED, is_limited, norm.limited.reason, norm.limited.message)
+    if is_limited:
+        reason, detail = norm.limited.reason, norm.limited.message
+    elif norm.stabilized != proposal:
+        reason, detail = norm.able.reason, norm.able.message
+    else:
+        reason, detail = norm.limited.reason, norm.limited.message
+    if desired > current:
+        head = f"New size: {desired}; reason: {metrics.metric} above target"
+    elif desired < current:
+        head = f"New size: {desired}; reason: All metrics below target"
+    else:
+        head = f"Keeping {current} replicas (metrics propose {proposal})"
+    return HPADecision(
+        desired, reason, f"{head}; {detail}", metrics.proposals, state, (able, active, limited)
+    )

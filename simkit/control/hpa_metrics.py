@@ -1,0 +1,467 @@
+"""Replica proposals per metric kind: the HPA's replica calculator, as pure functions.
+
+Models RC (`replica_calculator.go`: groupPods, calculateRequests, GetResourceReplicas,
+calcPlainMetricReplicas, Get{Object,External}[PerPod]MetricReplicas, getUsageRatioReplicaCount)
+and UT (`metrics/utilization.go`: integer utilization arithmetic). Errors are raised as
+`MetricError` with the upstream wording, so the controller can report them in its conditions.
+Floats are float64 like Go's; `float(a) / float(b)` is used on purpose instead of `a / b`, which
+would round big integers differently from Go.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from simkit.control.hpa_types import (
+    MAX_INT32,
+    MAX_INT64,
+    HPAControllerConfig,
+    PodSample,
+    Tolerances,
+)
+
+__all__ = [
+    "MetricError",
+    "MetricSample",
+    "PodGroups",
+    "MetricReplicas",
+    "group_pods",
+    "resource_samples",
+    "pods_metric_samples",
+    "pod_requests",
+    "utilization_ratio",
+    "resource_replicas",
+    "plain_metric_replicas",
+    "ready_pod_count",
+    "usage_ratio_replicas",
+    "object_value_replicas",
+    "object_average_value_replicas",
+    "external_value_replicas",
+    "external_average_value_replicas",
+]
+
+
+class MetricError(Exception):
+    """A metric's replica proposal could not be computed; the message says why."""
+
+
+@dataclass(frozen=True)
+class MetricSample:
+    """One pod's metric sample (metricsclient PodMetric): value in milli-units, timestamp, window."""
+
+    value: int
+    time: float
+    window_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class PodGroups:
+    """Result of `group_pods`: how many pods count as ready, and the names in the other buckets."""
+
+    ready_count: int
+    unready: frozenset[str]
+    missing: frozenset[str]
+    ignored: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MetricReplicas:
+    """A metric's proposal: replicas plus the current value the HPA status would report.
+
+    `usage_milli` is the raw average (Resource/Pods), the value (Object/External Value) or the
+    per-pod average (AverageValue forms); `utilization_percent` is set for Utilization targets.
+    """
+
+    replicas: int
+    usage_milli: int
+    utilization_percent: int | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Go numeric helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _go_quo(a: int, b: int) -> int:
+    """Go integer division: truncates toward zero (Python's // floors)."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _fdiv(a: float, b: float) -> float:
+    """IEEE float64 division as Go does it: x/0 is +-Inf, 0/0 is NaN (Python would raise)."""
+    if b == 0:
+        return math.nan if a == 0 else math.copysign(math.inf, a)
+    return a / b
+
+
+def _ceil_saturated(x: float, limit: int) -> int:
+    """ceil(x), saturating at `limit` as upstream does for replica counts and averages (RC overflow tests)."""
+    if math.isnan(x):
+        return 0
+    if x >= limit:
+        return limit
+    if x <= -limit - 1:
+        return -limit - 1
+    return math.ceil(x)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pod grouping, samples, requests
+# ---------------------------------------------------------------------------------------------
+
+
+def _cpu_unready(pod: PodSample, sample: MetricSample, now: float, config: HPAControllerConfig) -> bool:
+    """CPU-only readiness rule of RC groupPods (hpa_spec.md §4 step 4).
+
+    Inside the CPU initialization period a pod is unready if not Ready or if its sample does not yet
+    cover a full window since the last readiness change; after it, only if it is not Ready and has
+    never been Ready (its readiness last changed within the initial readiness delay after start).
+    """
+    if pod.ready is None or pod.start_time is None:
+        return True
+    transition = pod.start_time if pod.ready_transition_time is None else pod.ready_transition_time
+    if pod.start_time + config.cpu_initialization_period_s > now:
+        return pod.ready is False or sample.time < transition + sample.window_s
+    return pod.ready is False and pod.start_time + config.initial_readiness_delay_s > transition
+
+
+def group_pods(
+    pods: Sequence[PodSample],
+    samples: Mapping[str, MetricSample],
+    resource: str | None,
+    now: float,
+    config: HPAControllerConfig,
+) -> PodGroups:
+    """Sort pods into ready / unready / missing / ignored (RC groupPods).
+
+    Order matters: deleting or Failed -> ignored; Pending -> unready; no sample -> missing; then,
+    for the `cpu` resource only, the readiness and initialization rules. Readiness is ignored for
+    every other metric.
+    """
+    ready = 0
+    unready: set[str] = set()
+    missing: set[str] = set()
+    ignored: set[str] = set()
+    for pod in pods:
+        if pod.deleting or pod.phase == "Failed":
+            ignored.add(pod.name)
+        elif pod.phase == "Pending":
+            unready.add(pod.name)
+        elif pod.name not in samples:
+            missing.add(pod.name)
+        elif resource == "cpu" and _cpu_unready(pod, samples[pod.name], now, config):
+            unready.add(pod.name)
+        else:
+            ready += 1
+    return PodGroups(ready, frozenset(unready), frozenset(missing), frozenset(ignored))
+
+
+def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | None:
+    """A pod's usage of `resource`, or None when the metrics API has no usable sample.
+
+    Pod level: the sum over containers, and missing if any container lacks the resource. Container
+    level: that container's usage (metricsclient getPodMetrics / getContainerMetrics).
+    """
+    if container is not None:
+        for c in pod.containers:
+            if c.name == container:
+                return c.usage.get(resource)
+        return None
+    if not pod.containers or any(resource not in c.usage for c in pod.containers):
+        return None
+    return sum(c.usage[resource] for c in pod.containers)
+
+
+def resource_samples(
+    pods: Sequence[PodSample], resource: str, container: str | None, now: float
+) -> dict[str, MetricSample]:
+    """Resource-metrics samples by pod name, as the metrics client returns them; error if none at all."""
+    samples: dict[str, MetricSample] = {}
+    for pod in pods:
+        value = _pod_usage(pod, resource, container)
+        if value is not None:
+            when = now if pod.metric_time is None else pod.metric_time
+            samples[pod.name] = MetricSample(value, when, pod.metric_window_s)
+    if not samples:
+        raise MetricError(
+            f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"
+        )
+    return samples
+
+
+def pods_metric_samples(pods: Sequence[PodSample], metric: str, now: float) -> dict[str, MetricSample]:
+    """Custom (Pods) metric samples by pod name; error if the API returned none."""
+    samples = {
+        pod.name: MetricSample(pod.metrics[metric], now if pod.metric_time is None else pod.metric_time)
+        for pod in pods
+        if metric in pod.metrics
+    }
+    if not samples:
+        raise MetricError(f"unable to get metric {metric}: no metrics returned from custom metrics API")
+    return samples
+
+
+def pod_requests(pods: Sequence[PodSample], resource: str, container: str | None) -> dict[str, int]:
+    """Each pod's request for `resource` (RC calculateRequests): sum over the counted containers.
+
+    Every listed pod counts, ignored ones included; a counted container without a request fails
+    the whole metric.
+    """
+    requests: dict[str, int] = {}
+    for pod in pods:
+        total = 0
+        for c in pod.containers:
+            if container is not None and c.name != container:
+                continue
+            if resource not in c.requests:
+                raise MetricError(f"missing request for {resource} in container {c.name} of Pod {pod.name}")
+            total += c.requests[resource]
+        requests[pod.name] = total
+    return requests
+
+
+# ---------------------------------------------------------------------------------------------
+# Resource (Utilization) and plain (Pods, Resource AverageValue) metrics
+# ---------------------------------------------------------------------------------------------
+
+
+def utilization_ratio(
+    values: Mapping[str, int], requests: Mapping[str, int], target_utilization: int
+) -> tuple[float, int, int]:
+    """(ratio, utilization %, raw average) with UT GetResourceUtilizationRatio's integer arithmetic.
+
+    Only samples of known pods count; the ratio is built from the already truncated percentage.
+    """
+    total = request_total = count = 0
+    for name, value in values.items():
+        if name not in requests:
+            continue  # a sample for a pod that is not listed ("superfluous")
+        total += value
+        request_total += requests[name]
+        count += 1
+    if request_total == 0:
+        raise MetricError("no metrics returned matched known pods")
+    utilization = _go_quo(total * 100, request_total)
+    return _fdiv(float(utilization), float(target_utilization)), utilization, _go_quo(total, count)
+
+
+def _usage_ratio(values: Mapping[str, int], target: int) -> tuple[float, int]:
+    """(ratio, truncated average) as UT GetMetricUsageRatio computes them."""
+    average = _go_quo(sum(values.values()), len(values))
+    return _fdiv(float(average), float(target)), average
+
+
+def _keep_counted(samples: Mapping[str, MetricSample], groups: PodGroups) -> dict[str, int]:
+    """Sample values without the ignored and unready pods (RC removeMetricsForPods)."""
+    dropped = groups.ignored | groups.unready
+    kept = {name: s.value for name, s in samples.items() if name not in dropped}
+    if not kept:
+        raise MetricError("did not receive metrics for targeted pods (pods might be unready)")
+    return kept
+
+
+def _direction_flipped(old: float, new: float) -> bool:
+    return (old < 1.0 < new) or (old > 1.0 > new)
+
+
+def _conservative_replicas(
+    current: int, ratio: float, new_ratio: float, counted: int, tol: Tolerances
+) -> int:
+    """Result after filling in missing/unready pods (RC, end of GetResourceReplicas/calcPlainMetricReplicas).
+
+    Keep `current` when the new ratio is within tolerance, flips direction, or when the number of
+    counted samples would move the count against the ratio (a surge pod without metrics).
+    """
+    if tol.is_within(new_ratio) or _direction_flipped(ratio, new_ratio):
+        return current
+    proposal = _ceil_saturated(new_ratio * counted, MAX_INT32)
+    if (new_ratio < 1.0 and proposal > current) or (new_ratio > 1.0 and proposal < current):
+        return current
+    return proposal
+
+
+def resource_replicas(
+    current_replicas: int,
+    target_utilization: int,
+    resource: str,
+    container: str | None,
+    pods: Sequence[PodSample],
+    samples: Mapping[str, MetricSample],
+    tolerances: Tolerances,
+    now: float,
+    config: HPAControllerConfig,
+) -> MetricReplicas:
+    """Replicas for a Resource/ContainerResource Utilization target (RC GetResourceReplicas, hpa_spec.md §5).
+
+    On scale-down, pods without metrics count at max(100%, target) of their request (PR112178);
+    on scale-up they and unready pods count at 0, which damps the step.
+    """
+    if not pods:
+        raise MetricError("no pods returned by selector while calculating replica count")
+    groups = group_pods(pods, samples, resource, now, config)
+    kept = _keep_counted(samples, groups)
+    requests = pod_requests(pods, resource, container)
+    ratio, utilization, raw = utilization_ratio(kept, requests, target_utilization)
+    scale_up_with_unready = bool(groups.unready) and ratio > 1.0
+    if not scale_up_with_unready and not groups.missing:
+        if tolerances.is_within(ratio):
+            return MetricReplicas(current_replicas, raw, utilization)
+        return MetricReplicas(_ceil_saturated(ratio * groups.ready_count, MAX_INT32), raw, utilization)
+    filled = dict(kept)
+    if ratio < 1.0:
+        fallback = max(100, target_utilization)
+        filled.update({name: requests[name] * fallback // 100 for name in groups.missing})
+    elif ratio > 1.0:
+        filled.update(dict.fromkeys(groups.missing, 0))
+    if scale_up_with_unready:
+        filled.update(dict.fromkeys(groups.unready, 0))
+    new_ratio, _, _ = utilization_ratio(filled, requests, target_utilization)
+    replicas = _conservative_replicas(current_replicas, ratio, new_ratio, len(filled), tolerances)
+    return MetricReplicas(replicas, raw, utilization)
+
+
+def plain_metric_replicas(
+    current_replicas: int,
+    target_average_milli: int,
+    pods: Sequence[PodSample],
+    samples: Mapping[str, MetricSample],
+    resource: str | None,
+    tolerances: Tolerances,
+    now: float,
+    config: HPAControllerConfig,
+) -> MetricReplicas:
+    """Replicas for an average-value target: Pods metrics and Resource AverageValue.
+
+    RC calcPlainMetricReplicas.
+
+    `resource` is the resource name for Resource AverageValue (so the CPU readiness rules apply to
+    cpu) and None for Pods metrics. Missing pods count as exactly the target on scale-down.
+    """
+    if not pods:
+        raise MetricError("no pods returned by selector while calculating replica count")
+    groups = group_pods(pods, samples, resource, now, config)
+    kept = _keep_counted(samples, groups)
+    ratio, usage = _usage_ratio(kept, target_average_milli)
+    scale_up_with_unready = bool(groups.unready) and ratio > 1.0
+    if not scale_up_with_unready and not groups.missing:
+        if tolerances.is_within(ratio):
+            return MetricReplicas(current_replicas, usage)
+        return MetricReplicas(_ceil_saturated(ratio * groups.ready_count, MAX_INT32), usage)
+    filled = dict(kept)
+    if ratio < 1.0:
+        filled.update(dict.fromkeys(groups.missing, target_average_milli))
+    elif ratio > 1.0:
+        filled.update(dict.fromkeys(groups.missing, 0))
+    if scale_up_with_unready:
+        filled.update(dict.fromkeys(groups.unready, 0))
+    new_ratio, _ = _usage_ratio(filled, target_average_milli)
+    replicas = _conservative_replicas(current_replicas, ratio, new_ratio, len(filled), tolerances)
+    return MetricReplicas(replicas, usage)
+
+
+# ---------------------------------------------------------------------------------------------
+# Object and External metrics
+# ---------------------------------------------------------------------------------------------
+
+
+def ready_pod_count(pods: Sequence[PodSample]) -> int | None:
+    """Pods that are Running and Ready (RC getReadyPodsCount); None when the selector matched no pod."""
+    if not pods:
+        return None
+    return sum(1 for p in pods if p.phase == "Running" and p.ready is True)
+
+
+def usage_ratio_replicas(
+    current_replicas: int, ratio: float, tolerances: Tolerances, ready_pods: int | None
+) -> int:
+    """Replicas from a usage ratio for Value targets (RC getUsageRatioReplicaCount).
+
+    From zero replicas (minReplicas 0) the ratio alone decides and tolerance is ignored; otherwise
+    the ratio multiplies the number of ready pods, not the spec replica count.
+    """
+    if current_replicas == 0:
+        return _ceil_saturated(ratio, MAX_INT32)
+    if tolerances.is_within(ratio):
+        return current_replicas
+    if ready_pods is None:
+        raise MetricError(
+            "unable to calculate ready pods: no pods returned by selector while calculating replica count"
+        )
+    return _ceil_saturated(ratio * ready_pods, MAX_INT32)
+
+
+def object_value_replicas(
+    current_replicas: int,
+    target_value_milli: int,
+    object_value_milli: int,
+    ready_pods: int | None,
+    tolerances: Tolerances,
+) -> MetricReplicas:
+    """Object metric with a Value target (RC GetObjectMetricReplicas)."""
+    ratio = _fdiv(float(object_value_milli), float(target_value_milli))
+    replicas = usage_ratio_replicas(current_replicas, ratio, tolerances, ready_pods)
+    return MetricReplicas(replicas, object_value_milli)
+
+
+def _per_pod_replicas(
+    status_replicas: int, target_average_milli: int, total_milli: int, tolerances: Tolerances
+) -> MetricReplicas:
+    """AverageValue form of Object/External metrics: total / target is the wanted pod count.
+
+    The tolerance test compares total with target x status.replicas; readiness and spec.replicas
+    play no part (RC GetObjectPerPodMetricReplicas / GetExternalPerPodMetricReplicas).
+    """
+    replicas = status_replicas
+    ratio = _fdiv(float(total_milli), float(target_average_milli) * float(status_replicas))
+    if not tolerances.is_within(ratio):
+        replicas = _ceil_saturated(_fdiv(float(total_milli), float(target_average_milli)), MAX_INT32)
+    if status_replicas == 0:
+        average = total_milli  # upstream divides by zero here; report the total instead
+    else:
+        average = _ceil_saturated(_fdiv(float(total_milli), float(status_replicas)), MAX_INT64)
+    return MetricReplicas(replicas, average)
+
+
+def object_average_value_replicas(
+    status_replicas: int, target_average_value_milli: int, object_value_milli: int, tolerances: Tolerances
+) -> MetricReplicas:
+    """Object metric with an AverageValue target (RC GetObjectPerPodMetricReplicas)."""
+    return _per_pod_replicas(status_replicas, target_average_value_milli, object_value_milli, tolerances)
+
+
+def _external_total(values: Sequence[int], metric: str) -> int:
+    """Sum of all series matching the selector, saturating at MaxInt64 (RC GetExternalMetricReplicas)."""
+    if not values:
+        raise MetricError(
+            f"unable to get external metric {metric}: no metrics returned from external metrics API"
+        )
+    return min(sum(values), MAX_INT64)
+
+
+def external_value_replicas(
+    current_replicas: int,
+    target_value_milli: int,
+    values_milli: Sequence[int],
+    ready_pods: int | None,
+    tolerances: Tolerances,
+    metric: str = "",
+) -> MetricReplicas:
+    """External metric, Value target: Object Value on the summed series (RC GetExternalMetricReplicas)."""
+    total = _external_total(values_milli, metric)
+    ratio = _fdiv(float(total), float(target_value_milli))
+    return MetricReplicas(usage_ratio_replicas(current_replicas, ratio, tolerances, ready_pods), total)
+
+
+def external_average_value_replicas(
+    status_replicas: int,
+    target_average_value_milli: int,
+    values_milli: Sequence[int],
+    tolerances: Tolerances,
+    metric: str = "",
+) -> MetricReplicas:
+    """External metric, AverageValue target: one pod per target units (RC GetExternalPerPodMetricReplicas)."""
+    total = _external_total(values_milli, metric)
+    return _per_pod_replicas(status_replicas, target_average_value_milli, total, tolerances)

@@ -263,31 +263,16 @@ def _node_group_backoff_gc(v: Vector) -> str | None:
 # ------------------------------------------------------------------ binpacking
 
 
-def _vector_fits(max_pods: int) -> Callable[[PodSpec, NodeView, Sequence[NodeView]], str | None]:
-    """The predicates the upstream estimator test exercises: resources, pod count, host ports and
-    hostname topology spread. A stand-in for the scheduler framework the Go test runs."""
+def _vector_fits() -> Callable[[PodSpec, NodeView, Sequence[NodeView]], str | None]:
+    """The scheduler's `filter_node` plus a host-port check (NodePorts is not modelled by it, and
+    PodSpec has no ports, so the vector's hostPort travels as a pod label)."""
+    from simkit.control.scheduler import filter_node
 
     def fits(pod: PodSpec, node: NodeView, nodes: Sequence[NodeView]) -> str | None:
-        if node.requested_cpu_m + pod.cpu_m > node.alloc_cpu_m:
-            return "Insufficient cpu"
-        if node.requested_mem_mib + pod.mem_mib > node.alloc_mem_mib + 1e-9:
-            return "Insufficient memory"
-        if len(node.pod_labels) + 1 > max_pods:
-            return "Too many pods"
         port = pod.labels.get(HOST_PORT_LABEL)
         if port is not None and any(p.get(HOST_PORT_LABEL) == port for p in node.pod_labels):
             return "node(s) didn't have free ports for the requested pod ports"
-        for c in pod.topology_spread:
-            if c.when_unsatisfiable != "DoNotSchedule" or c.topology_key != HOSTNAME_LABEL:
-                continue
-
-            def count(n: NodeView, sel: Mapping[str, str] = c.match_labels) -> int:
-                return sum(all(p.get(k) == val for k, val in sel.items()) for p in n.pod_labels)
-
-            low = min(count(n) for n in nodes)
-            if count(node) + 1 - low > c.max_skew:
-                return "node(s) didn't match pod topology spread constraints"
-        return None
+        return filter_node(pod, node, nodes)
 
     return fits
 
@@ -295,7 +280,11 @@ def _vector_fits(max_pods: int) -> Callable[[PodSpec, NodeView, Sequence[NodeVie
 def _vector_node(n: Mapping[str, Any], name: str) -> NodeView:
     labels = {HOSTNAME_LABEL: name, ZONE_LABEL: n.get("zone", "")}
     return NodeView(
-        name=name, labels=labels, alloc_cpu_m=n["cpu_milli"], alloc_mem_mib=float(n["memory_mib"])
+        name=name,
+        labels=labels,
+        alloc_cpu_m=n["cpu_milli"],
+        alloc_mem_mib=float(n["memory_mib"]),
+        alloc_pods=n.get("pods"),
     )
 
 
@@ -325,7 +314,7 @@ def _binpacking_estimate(v: Vector) -> str | None:
         [_vector_pod_group(g) for g in inp["pod_groups"]],
         template,
         existing,
-        _vector_fits(inp["template_node"]["pods"]),
+        _vector_fits(),
         inp["max_nodes"],
     )
     return _mismatch(

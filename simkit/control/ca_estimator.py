@@ -33,12 +33,7 @@ def template_copy(template: NodeView, name: str) -> NodeView:
 
 def place_pod(node: NodeView, pod: PodSpec) -> NodeView:
     """`node` with `pod` bound to it (requests added, labels recorded for affinity/spread)."""
-    return replace(
-        node,
-        requested_cpu_m=node.requested_cpu_m + pod.cpu_m,
-        requested_mem_mib=node.requested_mem_mib + pod.mem_mib,
-        pod_labels=(*node.pod_labels, pod.labels),
-    )
+    return node.with_pod(pod)
 
 
 def _score(pod: PodSpec, template: NodeView) -> float:

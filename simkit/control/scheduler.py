@@ -571,13 +571,16 @@ def _scoring_spread_constraints(pod: PodSpec) -> tuple[tuple[TopologySpreadConst
 
 
 def _spread_domain_counts(
-    cluster: _Cluster, c: TopologySpreadConstraint, domains: dict[str, int], require_all: bool
+    cluster: _Cluster, c: TopologySpreadConstraint, domains: dict[str, int], required_keys: Sequence[str]
 ) -> None:
-    """Add matching pods of every eligible node to the candidate domains (scoring.go PreScore)."""
-    keys = [k.topology_key for k in _scoring_spread_constraints(cluster.pod)[0]]
+    """Add matching pods of every eligible node to the candidate domains (scoring.go PreScore).
+
+    Only nodes passing the pod's node affinity count, and with user constraints only nodes that
+    carry every constraint's key (`required_keys`; empty for the system defaults).
+    """
     per_node = cluster.matching(c.match_labels)
     for i, labels in enumerate(cluster.labels):
-        if not cluster.eligible[i] or (require_all and any(k not in labels for k in keys)):
+        if not cluster.eligible[i] or any(k not in labels for k in required_keys):
             continue
         value = labels.get(c.topology_key)
         if value is not None and value in domains:
@@ -596,12 +599,13 @@ def _spread_scores(cluster: _Cluster, feasible: Sequence[int]) -> list[int]:
     labels = [cluster.labels[i] for i in feasible]
     ignored = [not system and any(c.topology_key not in lab for c in constraints) for lab in labels]
     candidates = [lab for lab, ig in zip(labels, ignored, strict=True) if not ig]
+    required_keys = [] if system else [c.topology_key for c in constraints]
     counted: list[tuple[TopologySpreadConstraint, dict[str, int], float, list[int]]] = []
     for c in constraints:
         domains = {lab[c.topology_key]: 0 for lab in candidates if c.topology_key in lab}
         size = len(candidates) if c.topology_key == HOSTNAME_LABEL else len(domains)
         if c.topology_key != HOSTNAME_LABEL:
-            _spread_domain_counts(cluster, c, domains, require_all=not system)
+            _spread_domain_counts(cluster, c, domains, required_keys)
         counted.append((c, domains, math.log(size + 2), cluster.matching(c.match_labels)))
     raw: list[int] = []
     for i, lab, ig in zip(feasible, labels, ignored, strict=True):

@@ -23,16 +23,14 @@ from simkit.control.hpa_behavior import (
     store_scale_event,
 )
 from simkit.control.hpa_metrics import (
-    MetricError,
-    MetricSample,
     external_average_value_replicas,
     external_value_replicas,
-    group_pods,
     object_average_value_replicas,
     object_value_replicas,
     plain_metric_replicas,
     resource_replicas,
 )
+from simkit.control.hpa_pods import MetricError, MetricSample, group_pods
 from simkit.control.hpa_types import (
     ContainerSample,
     HPABehavior,

@@ -1,9 +1,8 @@
 """Replica proposals per metric kind: the HPA's replica calculator, as pure functions.
 
-Models RC (`replica_calculator.go`: groupPods, calculateRequests, GetResourceReplicas,
-calcPlainMetricReplicas, Get{Object,External}[PerPod]MetricReplicas, getUsageRatioReplicaCount)
-and UT (`metrics/utilization.go`: integer utilization arithmetic). Errors are raised as
-`MetricError` with the upstream wording, so the controller can report them in its conditions.
+Models RC (`replica_calculator.go`: GetResourceReplicas, calcPlainMetricReplicas,
+Get{Object,External}[PerPod]MetricReplicas, getUsageRatioReplicaCount) and UT
+(`metrics/utilization.go`: integer utilization arithmetic); pod grouping lives in `hpa_pods`.
 Floats are float64 like Go's; `float(a) / float(b)` is used on purpose instead of `a / b`, which
 would round big integers differently from Go.
 """
@@ -14,23 +13,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from simkit.control.hpa_types import (
-    MAX_INT32,
-    MAX_INT64,
-    HPAControllerConfig,
-    PodSample,
-    Tolerances,
-)
+from simkit.control.hpa_pods import MetricError, MetricSample, PodGroups, group_pods, pod_requests
+from simkit.control.hpa_types import MAX_INT32, MAX_INT64, HPAControllerConfig, PodSample, Tolerances
 
 __all__ = [
-    "MetricError",
-    "MetricSample",
-    "PodGroups",
     "MetricReplicas",
-    "group_pods",
-    "resource_samples",
-    "pods_metric_samples",
-    "pod_requests",
     "utilization_ratio",
     "resource_replicas",
     "plain_metric_replicas",
@@ -41,29 +28,6 @@ __all__ = [
     "external_value_replicas",
     "external_average_value_replicas",
 ]
-
-
-class MetricError(Exception):
-    """A metric's replica proposal could not be computed; the message says why."""
-
-
-@dataclass(frozen=True)
-class MetricSample:
-    """One pod's metric sample (metricsclient PodMetric): value in milli-units, timestamp, window."""
-
-    value: int
-    time: float
-    window_s: float = 60.0
-
-
-@dataclass(frozen=True)
-class PodGroups:
-    """Result of `group_pods`: how many pods count as ready, and the names in the other buckets."""
-
-    ready_count: int
-    unready: frozenset[str]
-    missing: frozenset[str]
-    ignored: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -106,121 +70,6 @@ def _ceil_saturated(x: float, limit: int) -> int:
     if x <= -limit - 1:
         return -limit - 1
     return math.ceil(x)
-
-
-# ---------------------------------------------------------------------------------------------
-# Pod grouping, samples, requests
-# ---------------------------------------------------------------------------------------------
-
-
-def _cpu_unready(pod: PodSample, sample: MetricSample, now: float, config: HPAControllerConfig) -> bool:
-    """CPU-only readiness rule of RC groupPods (hpa_spec.md §4 step 4).
-
-    Inside the CPU initialization period a pod is unready if not Ready or if its sample does not yet
-    cover a full window since the last readiness change; after it, only if it is not Ready and has
-    never been Ready (its readiness last changed within the initial readiness delay after start).
-    """
-    if pod.ready is None or pod.start_time is None:
-        return True
-    transition = pod.start_time if pod.ready_transition_time is None else pod.ready_transition_time
-    if pod.start_time + config.cpu_initialization_period_s > now:
-        return pod.ready is False or sample.time < transition + sample.window_s
-    return pod.ready is False and pod.start_time + config.initial_readiness_delay_s > transition
-
-
-def group_pods(
-    pods: Sequence[PodSample],
-    samples: Mapping[str, MetricSample],
-    resource: str | None,
-    now: float,
-    config: HPAControllerConfig,
-) -> PodGroups:
-    """Sort pods into ready / unready / missing / ignored (RC groupPods).
-
-    Order matters: deleting or Failed -> ignored; Pending -> unready; no sample -> missing; then,
-    for the `cpu` resource only, the readiness and initialization rules. Readiness is ignored for
-    every other metric.
-    """
-    ready = 0
-    unready: set[str] = set()
-    missing: set[str] = set()
-    ignored: set[str] = set()
-    for pod in pods:
-        if pod.deleting or pod.phase == "Failed":
-            ignored.add(pod.name)
-        elif pod.phase == "Pending":
-            unready.add(pod.name)
-        elif pod.name not in samples:
-            missing.add(pod.name)
-        elif resource == "cpu" and _cpu_unready(pod, samples[pod.name], now, config):
-            unready.add(pod.name)
-        else:
-            ready += 1
-    return PodGroups(ready, frozenset(unready), frozenset(missing), frozenset(ignored))
-
-
-def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | None:
-    """A pod's usage of `resource`, or None when the metrics API has no usable sample.
-
-    Pod level: the sum over containers, and missing if any container lacks the resource. Container
-    level: that container's usage (metricsclient getPodMetrics / getContainerMetrics).
-    """
-    if container is not None:
-        for c in pod.containers:
-            if c.name == container:
-                return c.usage.get(resource)
-        return None
-    if not pod.containers or any(resource not in c.usage for c in pod.containers):
-        return None
-    return sum(c.usage[resource] for c in pod.containers)
-
-
-def resource_samples(
-    pods: Sequence[PodSample], resource: str, container: str | None, now: float
-) -> dict[str, MetricSample]:
-    """Resource-metrics samples by pod name, as the metrics client returns them; error if none at all."""
-    samples: dict[str, MetricSample] = {}
-    for pod in pods:
-        value = _pod_usage(pod, resource, container)
-        if value is not None:
-            when = now if pod.metric_time is None else pod.metric_time
-            samples[pod.name] = MetricSample(value, when, pod.metric_window_s)
-    if not samples:
-        raise MetricError(
-            f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"
-        )
-    return samples
-
-
-def pods_metric_samples(pods: Sequence[PodSample], metric: str, now: float) -> dict[str, MetricSample]:
-    """Custom (Pods) metric samples by pod name; error if the API returned none."""
-    samples = {
-        pod.name: MetricSample(pod.metrics[metric], now if pod.metric_time is None else pod.metric_time)
-        for pod in pods
-        if metric in pod.metrics
-    }
-    if not samples:
-        raise MetricError(f"unable to get metric {metric}: no metrics returned from custom metrics API")
-    return samples
-
-
-def pod_requests(pods: Sequence[PodSample], resource: str, container: str | None) -> dict[str, int]:
-    """Each pod's request for `resource` (RC calculateRequests): sum over the counted containers.
-
-    Every listed pod counts, ignored ones included; a counted container without a request fails
-    the whole metric.
-    """
-    requests: dict[str, int] = {}
-    for pod in pods:
-        total = 0
-        for c in pod.containers:
-            if container is not None and c.name != container:
-                continue
-            if resource not in c.requests:
-                raise MetricError(f"missing request for {resource} in container {c.name} of Pod {pod.name}")
-            total += c.requests[resource]
-        requests[pod.name] = total
-    return requests
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,0 +1,64 @@
+"""SLO, cost and queue-age checks: each target with its measured value, margin and verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+from simkit.scenario.model import Scenario
+
+
+@dataclass(frozen=True)
+class Check:
+    target: str
+    threshold: float
+    value: float
+    unit: str
+    passed: bool
+    margin: float  # positive = room left, negative = by how much it was missed
+    reason: str
+
+
+def _check(target: str, value: float, threshold: float, unit: str, higher_is_better: bool, what: str) -> Check:
+    margin = value - threshold if higher_is_better else threshold - value
+    passed = margin >= 0
+    word = ">=" if higher_is_better else "<="
+    reason = "" if passed else f"{what} {value:.4g}{unit} misses the target {word} {threshold:.4g}{unit}"
+    return Check(target, threshold, value, unit, passed, margin, reason)
+
+
+def evaluate_checks(scenario: Scenario, summary: Mapping[str, float]) -> pd.DataFrame:
+    """One row per target in the scenario: availability, P95 per route, task age per queue, cost."""
+    checks: list[Check] = []
+    slos = scenario.slos
+    if "availability" in summary:
+        checks.append(
+            _check(
+                "availability",
+                100 * summary["availability"],
+                100 * slos.availability,
+                "%",
+                True,
+                "availability",
+            )
+        )
+    for route in scenario.traffic.routes:
+        target = route.p95_target if route.p95_target is not None else slos.p95_latency
+        key = f"p95_ms.{route.name}"
+        if target is not None and key in summary:
+            checks.append(
+                _check(f"p95 {route.name}", summary[key], 1000 * target, " ms", False, f"P95 of {route.name}")
+            )
+    for queue in scenario.traffic.queues:
+        target = queue.max_age_target if queue.max_age_target is not None else slos.max_task_age
+        key = f"max_task_age_s.{queue.name}"
+        if target is not None and key in summary:
+            checks.append(
+                _check(f"task age {queue.name}", summary[key], target, " s", False, f"oldest task of {queue.name}")
+            )
+    budget = scenario.cost.budget_usd_month
+    if budget is not None and "cost_usd_month" in summary:
+        checks.append(_check("cost per month", summary["cost_usd_month"], budget, " USD", False, "monthly cost"))
+    return pd.DataFrame([c.__dict__ for c in checks], columns=list(Check.__dataclass_fields__))

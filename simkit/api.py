@@ -1,0 +1,91 @@
+"""The public entry point: scenario in, `RunResult` out."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import pandas as pd
+
+from simkit.analysis.cost import cost_breakdown, cost_per_million_requests, monthly_total
+from simkit.analysis.slo import evaluate_checks
+from simkit.engine.simulation import EngineOutput, run_engine
+from simkit.results import RunResult
+from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
+from simkit.scenario.model import Scenario
+
+try:
+    __version__ = version("simkit")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = "0+unknown"
+
+
+def simulate(
+    scenario: Scenario | LoadedScenario | str | Path | None = None,
+    seed: int | None = None,
+    duration: float | None = None,
+    progress: bool | None = None,
+) -> RunResult:
+    """Simulate a scenario (a model, a file, or the default platform when None) and check its targets.
+
+    `seed` and `duration` (seconds) override the scenario's `simulation` section. Same scenario and
+    seed give identical results.
+    """
+    loaded = _loaded(scenario)
+    sc = loaded.scenario
+    seed = sc.simulation.seed if seed is None else seed
+    duration_s = sc.simulation.duration if duration is None else float(duration)
+    out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
+    return build_result(sc, loaded.sha256, seed, out)
+
+
+def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:
+    if isinstance(scenario, LoadedScenario):
+        return scenario
+    if isinstance(scenario, Scenario):
+        return LoadedScenario(scenario, None, scenario_hash(scenario))
+    return load_scenario_file(scenario)
+
+
+def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
+    """Turn the engine's raw rows into DataFrames, the summary and the checks."""
+    t = out.traffic
+    nodes = pd.DataFrame(out.node_rows, columns=["t_s", "pool", "zone", "nodes"])
+    replicas = pd.DataFrame(out.replica_rows, columns=["t_s", "workload", "desired", "ready"])
+    events = pd.DataFrame(out.event_rows, columns=["t_s", "kind", "object", "reason", "message"])
+    decisions = pd.DataFrame(
+        out.decision_rows, columns=["t_s", "controller", "object", "from", "to", "reason", "message"]
+    )
+    node_seconds = pd.DataFrame(
+        out.node_seconds, columns=["pool", "instance_type", "capacity_type", "zone", "node_seconds"]
+    )
+    cost = cost_breakdown(
+        node_seconds, out.duration_s, scenario.cluster.provider, scenario.cluster.region, scenario.cost
+    )
+    summary = dict(t["summary"])
+    total = monthly_total(cost)
+    summary["cost_usd_month"] = total
+    summary["node_cost_usd_month"] = float(
+        cost.loc[cost["component"].str.startswith("worker nodes"), "monthly_usd"].sum()
+    )
+    summary["cost_per_million_requests_usd"] = cost_per_million_requests(
+        total, summary.get("requests", 0.0), out.duration_s
+    )
+    checks = evaluate_checks(scenario, summary)
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        scenario_hash=sha,
+        version=__version__,
+        duration_s=out.duration_s,
+        services=t["services"],
+        routes=t["routes"],
+        queues=t["queues"],
+        nodes=nodes,
+        replicas=replicas,
+        events=events,
+        decisions=decisions,
+        cost=cost,
+        summary=summary,
+        checks=checks,
+    )

@@ -1,0 +1,133 @@
+"""The `simkit` command: run, check and validate scenarios.
+
+Exit codes: 0 every target met, 1 a target missed, 2 bad input (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simkit.errors import ScenarioError, SimkitError
+from simkit.units import parse_duration
+
+EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise SimkitError(f"{self.prog}: {message}")
+
+
+def _parse_set(items: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SimkitError(f"--set expects KEY=VALUE (e.g. traffic.load.growth=10), got {item!r}")
+        out[key] = yaml.safe_load(raw)
+    return out
+
+
+def _duration(text: str) -> float:
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive duration, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="simkit", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="simulate one scenario and check its targets")
+    run.add_argument("scenario", nargs="?", help="scenario YAML (default: the seed platform)")
+    _run_options(run)
+    run.add_argument("--out", help="write the tables (CSV) and summary.md into this directory")
+
+    check = sub.add_parser("check", help="simulate several scenarios; exit 1 if any misses a target")
+    check.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    _run_options(check)
+
+    validate = sub.add_parser("validate", help="validate scenario files without simulating")
+    validate.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    return parser
+
+
+def _run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, help="random seed (default: the scenario's simulation.seed)")
+    p.add_argument("--duration", type=_duration, help="simulated time, e.g. 7d, 12h (default: the scenario's)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario field, e.g. --set traffic.load.growth=10")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from simkit.api import simulate
+    from simkit.scenario.loader import load_scenario_file
+
+    loaded = load_scenario_file(args.scenario, overrides=_parse_set(args.set))
+    result = simulate(loaded, seed=args.seed, duration=args.duration, progress=not args.no_progress)
+    print(result.summary_table())
+    for line in result.failures:
+        print(f"MISSED: {line}")
+    if args.out:
+        path = result.write(args.out)
+        print(f"wrote {path}")
+    return EXIT_OK if result.passed else EXIT_MISSED
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from simkit.api import simulate
+    from simkit.scenario.loader import load_scenario_file
+
+    overrides = _parse_set(args.set)
+    loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
+    worst = EXIT_OK
+    for path, sc in zip(args.scenarios, loaded, strict=True):
+        result = simulate(sc, seed=args.seed, duration=args.duration, progress=not args.no_progress)
+        verdict = "PASS" if result.passed else "FAIL"
+        print(f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
+              f"${result.summary.get('cost_usd_month', 0):,.0f}/month")
+        for line in result.failures:
+            print(f"  MISSED: {line}")
+        if not result.passed:
+            worst = EXIT_MISSED
+    return worst
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from simkit.scenario.loader import load_scenario_file
+
+    for path in args.scenarios:
+        loaded = load_scenario_file(path)
+        print(f"ok {path}: {loaded.scenario.name} (hash {loaded.sha256})")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `simkit` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        handler = {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate}[args.command]
+        return handler(args)
+    except (ScenarioError, SimkitError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

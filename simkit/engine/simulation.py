@@ -1,0 +1,242 @@
+"""The discrete-event engine: SimPy processes for node and pod lifecycle that call pure controllers.
+
+This is the only place simpy is imported. Request traffic is not simulated request by request here:
+the engine tells the `TrafficModel` whenever the number of ready servers of a service changes, and the
+traffic model computes the ticks since the last change in one vectorised step (design.md, hybrid time).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import simpy
+from tqdm.auto import tqdm
+
+from simkit.catalog import allocatable_for, load_catalog
+from simkit.control.scheduler import schedule
+from simkit.engine.convert import pod_spec, ready_delay_s, taints
+from simkit.engine.state import ClusterState, Node, Pod, PodPhase
+from simkit.engine.traffic import TrafficModel
+from simkit.scenario.model import NodePool, Scenario, Workload
+
+STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service")
+"""One random stream per subsystem (SeedSequence.spawn), so adding a fault process leaves traffic as it was."""
+
+
+@dataclass
+class EngineOutput:
+    """Raw rows and arrays the engine produced; `simkit.results` turns them into DataFrames."""
+
+    duration_s: float
+    node_rows: list[tuple[float, str, str, int]] = field(default_factory=list)
+    event_rows: list[tuple[float, str, str, str, str]] = field(default_factory=list)
+    decision_rows: list[tuple[float, str, str, int, int, str, str]] = field(default_factory=list)
+    replica_rows: list[tuple[float, str, int, int]] = field(default_factory=list)
+    node_seconds: list[dict[str, Any]] = field(default_factory=list)
+    traffic: dict[str, Any] = field(default_factory=dict)
+
+
+class Engine:
+    """One simulation run of a scenario. Use `simkit.simulate` rather than this class directly."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        duration_s: float,
+        base_dir: Path | None = None,
+        progress: bool | None = None,
+    ) -> None:
+        self.scenario = scenario
+        self.duration_s = duration_s
+        self.env = simpy.Environment()
+        seqs = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, seqs, strict=True)}
+        self.state = ClusterState()
+        self.out = EngineOutput(duration_s)
+        self.catalog = load_catalog()
+        self.workloads = {w.name: w for w in scenario.workloads}
+        self.desired = {w.name: w.replicas for w in scenario.workloads}
+        self.ready_count = dict.fromkeys(self.workloads, 0)
+        self.traffic = TrafficModel(scenario, duration_s, self.rng["traffic"], base_dir)
+        self.progress = progress
+        self._pending: list[str] = []
+        self._wake_scheduler = self.env.event()
+
+    # ----------------------------------------------------------------------------------- run
+    def run(self) -> EngineOutput:
+        self._bootstrap()
+        self.env.process(self._scheduler_loop())
+        self._run_with_progress()
+        end = self.duration_s
+        self.out.traffic = self.traffic.finish()
+        self._close_node_seconds(end)
+        for name in self.workloads:
+            self.out.replica_rows.append((end, name, self.desired[name], self.ready_count[name]))
+        return self.out
+
+    def _run_with_progress(self) -> None:
+        step = max(self.duration_s / 200, 3600.0)
+        bar = tqdm(
+            total=round(self.duration_s / 86400, 2),
+            unit="sim-day",
+            delay=2.0,
+            disable=self.progress is False,
+            leave=False,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} sim-days [{elapsed}<{remaining}]",
+        )
+        t = 0.0
+        with bar:
+            while t < self.duration_s:
+                t = min(t + step, self.duration_s)
+                self.env.run(until=t)
+                bar.n = round(t / 86400, 2)
+                bar.refresh()
+
+    # ----------------------------------------------------------------------------- bootstrap
+    def _bootstrap(self) -> None:
+        """The cluster as it runs before t=0: pools at their start size, every pod placed and Ready."""
+        for pool in self.scenario.cluster.node_pools:
+            zones = pool.zones or self.scenario.cluster.zones
+            for i in range(pool.start_nodes):
+                self._add_node(pool, zones[i % len(zones)], ready_at=0.0)
+        for workload in self.scenario.workloads:
+            for _ in range(workload.replicas):
+                pod = self._create_pod(workload)
+                node = self._place(pod)
+                if node is not None:
+                    self.state.bind(pod, node, 0.0)
+                    pod.phase, pod.ready_s = PodPhase.READY, 0.0
+                    self.ready_count[workload.name] += 1
+                else:
+                    self._pending.append(pod.name)
+            self.traffic.set_ready(workload.name, self.ready_count[workload.name], 0.0)
+            self.out.replica_rows.append(
+                (0.0, workload.name, self.desired[workload.name], self.ready_count[workload.name])
+            )
+
+    # --------------------------------------------------------------------------------- nodes
+    def _add_node(self, pool: NodePool, zone: str, ready_at: float) -> Node:
+        itype = self.catalog.instance(self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type)
+        cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+        node = Node(
+            name=self.state.next_name(pool.name),
+            pool=pool.name,
+            zone=zone,
+            instance_type=pool.instance_type,
+            capacity_type=pool.capacity_type,
+            alloc_cpu_m=cpu_m,
+            alloc_mem_mib=mem_mib,
+            labels={
+                **pool.labels,
+                "node.kubernetes.io/instance-type": pool.instance_type,
+                "simkit.io/pool": pool.name,
+            },
+            taints=taints(pool.taints),
+            created_s=ready_at,
+            max_pods=pool.max_pods or itype.max_pods,
+        )
+        self.state.add_node(node)
+        self._record_nodes(ready_at, pool.name, zone)
+        self._event(ready_at, "Node", node.name, "NodeReady", f"{pool.instance_type} {pool.capacity_type} in {zone}")
+        return node
+
+    def _record_nodes(self, now: float, pool: str, zone: str) -> None:
+        count = sum(1 for n in self.state.alive_nodes() if n.pool == pool and n.zone == zone)
+        self.out.node_rows.append((now, pool, zone, count))
+
+    def _close_node_seconds(self, end: float) -> None:
+        for node in self.state.nodes.values():
+            stop = node.removed_s if node.removed_s is not None else end
+            self.out.node_seconds.append(
+                {
+                    "pool": node.pool,
+                    "instance_type": node.instance_type,
+                    "capacity_type": node.capacity_type,
+                    "zone": node.zone,
+                    "node_seconds": max(0.0, min(stop, end) - node.created_s),
+                }
+            )
+
+    # ---------------------------------------------------------------------------------- pods
+    def _create_pod(self, workload: Workload) -> Pod:
+        name = self.state.next_name(workload.name)
+        pod = Pod(name=name, workload=workload.name, spec=pod_spec(workload, name), created_s=self.env.now)
+        self.state.pods[name] = pod
+        return pod
+
+    def _place(self, pod: Pod) -> Node | None:
+        placement = schedule(pod.spec, self.state.node_views(), self.rng["scheduler"])
+        if placement.node is None:
+            if placement.message != pod.last_unschedulable_msg:
+                pod.last_unschedulable_msg = placement.message
+                self._event(self.env.now, "Pod", pod.name, placement.reason, placement.message)
+            return None
+        return self.state.nodes[placement.node]
+
+    def _scheduler_loop(self) -> Any:
+        """Place pending pods whenever something changes (new pod, new node, freed capacity)."""
+        while True:
+            yield self._wake_scheduler
+            self._wake_scheduler = self.env.event()
+            still: list[str] = []
+            for name in self._pending:
+                pod = self.state.pods.get(name)
+                if pod is None or pod.phase is not PodPhase.PENDING:
+                    continue
+                node = self._place(pod)
+                if node is None:
+                    still.append(name)
+                    continue
+                self.state.bind(pod, node, self.env.now)
+                self._event(self.env.now, "Pod", pod.name, "Scheduled", f"assigned to {node.name}")
+                self.env.process(self._start_pod(pod))
+            self._pending = still
+
+    def _start_pod(self, pod: Pod) -> Any:
+        yield self.env.timeout(ready_delay_s(self.workloads[pod.workload]))
+        if pod.phase is PodPhase.STARTING:
+            self._set_ready(pod, True)
+
+    def _set_ready(self, pod: Pod, ready: bool) -> None:
+        """Change the ready-server count of a workload; traffic settles the ticks before the change."""
+        if ready:
+            pod.phase, pod.ready_s = PodPhase.READY, self.env.now
+            self.ready_count[pod.workload] += 1
+        else:
+            self.ready_count[pod.workload] -= 1
+        self.traffic.set_ready(pod.workload, self.ready_count[pod.workload], self.env.now)
+        self.out.replica_rows.append(
+            (self.env.now, pod.workload, self.desired[pod.workload], self.ready_count[pod.workload])
+        )
+
+    def wake_scheduler(self) -> None:
+        if not self._wake_scheduler.triggered:
+            self._wake_scheduler.succeed()
+
+    def _event(self, now: float, kind: str, obj: str, reason: str, message: str) -> None:
+        self.out.event_rows.append((now, kind, obj, reason, message))
+
+
+def run_engine(
+    scenario: Scenario,
+    seed: int | None = None,
+    duration_s: float | None = None,
+    base_dir: Path | None = None,
+    progress: bool | None = None,
+    hook: Callable[[Engine], None] | None = None,
+) -> EngineOutput:
+    """Run one replication; `hook` may add processes (faults, checks) before the clock starts."""
+    seed = scenario.simulation.seed if seed is None else seed
+    duration = scenario.simulation.duration if duration_s is None else duration_s
+    if not math.isfinite(duration) or duration <= 0:
+        raise ValueError("duration must be positive")
+    engine = Engine(scenario, seed, duration, base_dir, progress)
+    if hook is not None:
+        hook(engine)
+    return engine.run()

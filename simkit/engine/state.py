@@ -1,0 +1,133 @@
+"""Mutable cluster state owned by the engine: nodes, pods, and the bookkeeping the loops need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from simkit.control.types import (
+    DEFAULT_MEMORY_REQUEST_MIB,
+    DEFAULT_MILLI_CPU_REQUEST,
+    HOSTNAME_LABEL,
+    ZONE_LABEL,
+    BoundPodAffinity,
+    NodeView,
+    PodSpec,
+    Taint,
+)
+
+
+class PodPhase(str, Enum):
+    PENDING = "Pending"  # not bound to a node
+    STARTING = "Starting"  # bound: pulling the image, starting, waiting for the readiness probe
+    READY = "Ready"  # serving
+    TERMINATING = "Terminating"  # graceful termination: out of endpoints, still holding its requests
+    GONE = "Gone"
+
+
+@dataclass
+class Node:
+    name: str
+    pool: str
+    zone: str
+    instance_type: str
+    capacity_type: str
+    alloc_cpu_m: int
+    alloc_mem_mib: float
+    labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    created_s: float
+    max_pods: int | None = None
+    removed_s: float | None = None
+    cordoned: bool = False
+    requested_cpu_m: int = 0
+    requested_mem_mib: float = 0.0
+    nonzero_cpu_m: int = 0
+    nonzero_mem_mib: float = 0.0
+    pods: set[str] = field(default_factory=set)
+
+    @property
+    def alive(self) -> bool:
+        return self.removed_s is None
+
+
+@dataclass
+class Pod:
+    name: str
+    workload: str
+    spec: PodSpec
+    created_s: float
+    phase: PodPhase = PodPhase.PENDING
+    node: str | None = None
+    bound_s: float | None = None
+    ready_s: float | None = None
+    deleted_s: float | None = None
+    last_unschedulable_msg: str = ""
+
+
+class ClusterState:
+    """Nodes and pods, with the aggregates the scheduler view needs kept up to date incrementally."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+        self.pods: dict[str, Pod] = {}
+        self._serial: dict[str, int] = {}
+
+    def next_name(self, prefix: str) -> str:
+        n = self._serial.get(prefix, 0)
+        self._serial[prefix] = n + 1
+        return f"{prefix}-{n}"
+
+    def add_node(self, node: Node) -> None:
+        node.labels = {**node.labels, ZONE_LABEL: node.zone, HOSTNAME_LABEL: node.name}
+        self.nodes[node.name] = node
+
+    def bind(self, pod: Pod, node: Node, now: float) -> None:
+        pod.node, pod.bound_s, pod.phase = node.name, now, PodPhase.STARTING
+        node.pods.add(pod.name)
+        self._account(node, pod.spec, +1)
+
+    def release(self, pod: Pod, now: float) -> None:
+        """The pod object is gone: free its requests on the node."""
+        if pod.node is not None and pod.node in self.nodes:
+            node = self.nodes[pod.node]
+            if pod.name in node.pods:
+                node.pods.discard(pod.name)
+                self._account(node, pod.spec, -1)
+        pod.phase, pod.deleted_s = PodPhase.GONE, pod.deleted_s if pod.deleted_s is not None else now
+        self.pods.pop(pod.name, None)
+
+    @staticmethod
+    def _account(node: Node, spec: PodSpec, sign: int) -> None:
+        node.requested_cpu_m += sign * spec.cpu_m
+        node.requested_mem_mib += sign * spec.mem_mib
+        node.nonzero_cpu_m += sign * (spec.cpu_m or DEFAULT_MILLI_CPU_REQUEST)
+        node.nonzero_mem_mib += sign * (spec.mem_mib or DEFAULT_MEMORY_REQUEST_MIB)
+
+    def alive_nodes(self) -> list[Node]:
+        return [n for n in self.nodes.values() if n.alive]
+
+    def node_view(self, node: Node) -> NodeView:
+        specs = [self.pods[p].spec for p in sorted(node.pods) if p in self.pods]
+        affinity = tuple(a for a in (BoundPodAffinity.of(s) for s in specs) if a is not None)
+        return NodeView(
+            name=node.name,
+            labels=node.labels,
+            taints=node.taints,
+            alloc_cpu_m=node.alloc_cpu_m,
+            alloc_mem_mib=node.alloc_mem_mib,
+            requested_cpu_m=node.requested_cpu_m,
+            requested_mem_mib=node.requested_mem_mib,
+            pod_labels=tuple(s.labels for s in specs),
+            unschedulable=node.cordoned,
+            pod_affinity=affinity,
+            alloc_pods=node.max_pods,
+            nonzero_requested_cpu_m=node.nonzero_cpu_m,
+            nonzero_requested_mem_mib=node.nonzero_mem_mib,
+        )
+
+    def node_views(self) -> list[NodeView]:
+        return [self.node_view(n) for n in self.alive_nodes()]
+
+    def pods_of(self, workload: str) -> list[Pod]:
+        return [p for p in self.pods.values() if p.workload == workload]

@@ -1,0 +1,301 @@
+"""Request traffic in the hybrid time model: per-tick queueing, computed lazily in vectorised chunks.
+
+The load (req/s per tick) is known up front. A service's ticks can be computed as soon as its
+number of ready servers is known for them, and that number is constant between two engine events.
+So each service (and each task queue) keeps a cursor: when its ready count is about to change, the
+ticks since the cursor are computed in one numpy call with the old count. Route latencies, which
+combine several services, are computed once at the end over all ticks.
+
+Convention: a tick [t_i, t_i + dt) is served by the servers ready at its start.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simkit.scenario.model import Scenario, TaskQueue, Workload
+from simkit.traffic.load import rate_series
+from simkit.traffic.queueing import Component, latency_quantiles, pooled_quantile, service_ticks, sojourn_cdf
+
+QUANTILES = (0.5, 0.95, 0.99)
+POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bounds memory)
+POOL_GRID = 1024
+_FIELDS = ("servers", "utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
+           "backlog", "served", "timed_out")
+
+
+@dataclass
+class _Stream:
+    """One queueing station over the run: a synchronous service or a task queue's consumers."""
+
+    name: str
+    workload: str
+    lam_rps: np.ndarray
+    concurrency: float  # effective servers per ready pod (see `servers_per_pod`)
+    mean_service_s: float
+    service_cv: float
+    timeout_s: float
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    cursor: int = 0
+    backlog: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = self.lam_rps.size
+        self.arrays = {k: np.zeros(n) for k in _FIELDS}
+
+
+class TrafficModel:
+    """Arrivals per service and queue, and their per-tick queueing given the ready pods."""
+
+    def __init__(self, scenario: Scenario, duration_s: float, rng: np.random.Generator,
+                 base_dir: Path | None = None) -> None:
+        self.scenario = scenario
+        self.dt = scenario.simulation.resolution
+        n = max(1, math.ceil(duration_s / self.dt - 1e-9))
+        self.t_s = np.arange(n) * self.dt
+        self.tick_s = np.minimum(self.dt, duration_s - self.t_s)  # the last tick may be shorter
+        self.load_rps = rate_series(scenario.traffic.load, self.t_s, rng, base_dir, tick_s=self.dt)
+        workloads = {w.name: w for w in scenario.workloads}
+        self.services = self._sync_streams(workloads)
+        self.queues = {q.name: self._queue_stream(q, workloads[q.consumer]) for q in scenario.traffic.queues}
+        self.by_workload: dict[str, list[_Stream]] = {}
+        for stream in [*self.services.values(), *self.queues.values()]:
+            self.by_workload.setdefault(stream.workload, []).append(stream)
+        self.ready = dict.fromkeys(workloads, 0)
+
+    def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
+        lam: dict[str, np.ndarray] = {}
+        for route in self.scenario.traffic.routes:
+            for step in route.path:
+                lam[step.service] = lam.get(step.service, 0.0) + route.share * step.calls * self.load_rps
+        out = {}
+        for name, rate in lam.items():
+            w = workloads[name]
+            s = w.serving
+            out[name] = _Stream(name, name, np.asarray(rate, dtype=float), servers_per_pod(w, s.service_time),
+                                s.service_time, s.service_time_cv, s.timeout)
+        return out
+
+    def _queue_stream(self, queue: TaskQueue, consumer: Workload) -> _Stream:
+        return _Stream(queue.name, consumer.name, queue.tasks_per_request * self.load_rps,
+                       servers_per_pod(consumer, queue.task_time), queue.task_time, queue.task_time_cv,
+                       math.inf)
+
+    # ------------------------------------------------------------------------- stepping
+    def tick_index(self, t: float) -> int:
+        """Number of ticks that started before `t` (those whose servers are already decided)."""
+        return min(self.t_s.size, max(0, math.ceil(t / self.dt - 1e-9)))
+
+    def set_ready(self, workload: str, ready: int, now: float) -> None:
+        """The workload's ready pods change at `now`: settle its streams' ticks so far, then switch."""
+        self._advance(self.by_workload.get(workload, []), self.tick_index(now))
+        self.ready[workload] = ready
+
+    def _advance(self, streams: list[_Stream], until: int) -> None:
+        for st in streams:
+            if until <= st.cursor:
+                continue
+            a, b = st.cursor, until
+            servers = math.floor(self.ready[st.workload] * st.concurrency + 1e-9)
+            ticks = service_ticks(st.lam_rps[a:b], servers, st.mean_service_s, st.service_cv,
+                                  self.dt, st.timeout_s, st.backlog)
+            arr = st.arrays
+            arr["servers"][a:b] = servers
+            for key in ("utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
+                        "served", "timed_out"):
+                arr[key][a:b] = getattr(ticks, key)
+            arr["backlog"][a:b] = ticks.backlog_end
+            st.backlog = float(ticks.backlog_end[-1])
+            st.cursor = b
+
+    def finish_all(self) -> None:
+        """Settle every stream up to the end of the run."""
+        self._advance([*self.services.values(), *self.queues.values()], self.t_s.size)
+
+    # --------------------------------------------------------------------------- metrics
+    def load_at(self, t: float) -> float:
+        return float(self.load_rps[min(self.t_s.size - 1, int(t // self.dt))])
+
+    def arrival_rate(self, workload: str, t: float) -> float:
+        """Requests or tasks per second arriving at `workload` at time t."""
+        i = min(self.t_s.size - 1, int(t // self.dt))
+        return float(sum(st.lam_rps[i] for st in self.by_workload.get(workload, [])))
+
+    def queue_messages(self, queue: str, now: float) -> float:
+        """RabbitMQ's `messages` (ready + unacknowledged) at `now`: backlog plus tasks in service."""
+        st = self.queues[queue]
+        self._advance([st], self.tick_index(now))
+        i = max(0, st.cursor - 1)
+        busy = st.arrays["utilization"][i] * st.arrays["servers"][i]
+        waiting = st.arrays["p_wait"][i] * st.lam_rps[i] / max(st.arrays["wait_rate_per_s"][i], 1e-12)
+        return float(st.arrays["backlog"][i] + waiting + busy) if st.cursor else 0.0
+
+    # ---------------------------------------------------------------------------- results
+    def finish(self) -> dict[str, Any]:
+        """Tidy per-tick tables and the run summary."""
+        self.finish_all()
+        services = self._service_frame()
+        routes, route_summary = self._routes()
+        queues, queue_summary = self._queues()
+        summary = {**route_summary, **queue_summary}
+        return {"services": services, "routes": routes, "queues": queues, "summary": summary}
+
+    def _service_frame(self) -> pd.DataFrame:
+        frames = []
+        for st in self.services.values():
+            q, _ = route_latency([self._component(st, 1)], None, 0.0)
+            a = st.arrays
+            frames.append(pd.DataFrame({
+                "t_s": self.t_s, "service": st.name, "load_rps": st.lam_rps,
+                "ready_replicas": a["servers"] / st.concurrency, "utilization": a["utilization"],
+                "p_wait": a["p_wait"], "wait_ms_mean": 1000 * a["mean_wait_s"],
+                "latency_p50_ms": 1000 * q[:, 0], "latency_p95_ms": 1000 * q[:, 1],
+                "latency_p99_ms": 1000 * q[:, 2], "backlog": a["backlog"], "timeouts": a["timed_out"],
+            }))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _component(self, st: _Stream, calls: int) -> Component:
+        a = st.arrays
+        return Component(p_wait=a["p_wait"], wait_rate_per_s=a["wait_rate_per_s"],
+                         mean_service_s=st.mean_service_s, fluid_delay_s=a["fluid_wait_s"],
+                         service_cv=st.service_cv, calls=calls)
+
+    def _routes(self) -> tuple[pd.DataFrame, dict[str, float]]:
+        frames, summary = [], {}
+        total_req = total_err = 0.0
+        for route in self.scenario.traffic.routes:
+            offered = route.share * self.load_rps * self.tick_s
+            ok = np.ones_like(offered)
+            comps = []
+            for step in route.path:
+                st = self.services[step.service]
+                arrivals = st.lam_rps * self.tick_s
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    fail = np.where(arrivals > 0, st.arrays["timed_out"] / arrivals, 0.0)
+                ok *= (1.0 - np.clip(fail, 0.0, 1.0)) ** step.calls
+                comps.append(self._component(st, step.calls))
+            errors = offered * (1.0 - ok)
+            q, p95 = route_latency(comps, offered - errors, route.network_overhead)
+            frames.append(pd.DataFrame({
+                "t_s": self.t_s, "route": route.name, "load_rps": route.share * self.load_rps,
+                "requests": offered, "errors": errors, "p50_ms": 1000 * q[:, 0],
+                "p95_ms": 1000 * q[:, 1], "p99_ms": 1000 * q[:, 2],
+            }))
+            req, err = float(offered.sum()), float(errors.sum())
+            total_req, total_err = total_req + req, total_err + err
+            summary[f"p95_ms.{route.name}"] = 1000 * p95
+            summary[f"availability.{route.name}"] = 1.0 - err / req if req else 1.0
+        summary["requests"] = total_req
+        summary["errors"] = total_err
+        summary["availability"] = 1.0 - total_err / total_req if total_req else 1.0
+        return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), summary
+
+    def _queues(self) -> tuple[pd.DataFrame, dict[str, float]]:
+        frames, summary = [], {}
+        for st in self.queues.values():
+            a = st.arrays
+            wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
+            arrivals = st.lam_rps * self.tick_s
+            frames.append(pd.DataFrame({
+                "t_s": self.t_s, "queue": st.name, "arrivals": arrivals, "completed": a["served"],
+                "backlog": a["backlog"], "consumers": a["servers"] / st.concurrency,
+                "utilization": a["utilization"], "wait_p95_s": wait[:, 0], "oldest_s": wait[:, 1],
+            }))
+            summary[f"tasks.{st.name}"] = float(arrivals.sum())
+            summary[f"max_task_age_s.{st.name}"] = float(wait[:, 1].max()) if wait.size else 0.0
+        return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), summary
+
+
+def servers_per_pod(workload: Workload, service_time_s: float) -> float:
+    """How many requests a pod serves at once: its concurrency, unless its CPU runs out first.
+
+    A request holds a server for `service_time_s`, of which `cpu_per_request` is CPU time; a pod
+    with `cpu` cores (its limit, else its request) can keep at most cpu x service_time / cpu_time
+    requests in progress before requests queue for CPU rather than for a worker.
+    """
+    s = workload.serving
+    if s.cpu_per_request <= 0:
+        return float(s.concurrency)
+    res = workload.resources
+    cores = (res.limits.cpu if res.limits is not None and res.limits.cpu else res.requests.cpu) / 1000
+    if cores <= 0:
+        return float(s.concurrency)
+    return min(float(s.concurrency), cores * service_time_s / s.cpu_per_request)
+
+
+def _wait_quantile(a: dict[str, np.ndarray], q: float) -> np.ndarray:
+    """Quantile of a queue's wait: the fluid delay plus a zero-inflated exponential (closed form)."""
+    p, rate = a["p_wait"], a["wait_rate_per_s"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = np.where(p > 1 - q, np.log(p / (1 - q)) / np.where(rate > 0, rate, np.nan), 0.0)
+    return np.asarray(a["fluid_wait_s"] + np.where(np.isfinite(tail), tail, np.inf), dtype=float)
+
+
+def _significant(x: np.ndarray, digits: int) -> np.ndarray:
+    """Round to `digits` significant digits (0 and inf kept), so near-identical ticks coincide."""
+    with np.errstate(all="ignore"):
+        mag = np.where((x != 0) & np.isfinite(x), np.floor(np.log10(np.abs(x))), 0.0)
+        scale = 10.0 ** (digits - 1 - mag)
+        rounded = np.round(x * scale) / scale
+    return np.where(np.isfinite(x) & np.isfinite(scale) & (scale > 0), rounded, x)
+
+
+def _unique_ticks(comps: list[Component]) -> tuple[list[Component], np.ndarray]:
+    """Collapse ticks whose latency parameters agree to 3 significant digits (and P(wait) < 1e-7 to 0).
+
+    Latency depends on a tick only through (P(wait), wait rate, fluid delay) of each visited service;
+    under steady capacity most ticks repeat, so the distributions are computed once per distinct row.
+    """
+    cols = []
+    for c in comps:
+        p = np.asarray(c.p_wait, dtype=float)
+        p = np.where(p < 1e-7, 0.0, _significant(p, 3))
+        rate = np.where(p > 0, _significant(np.asarray(c.wait_rate_per_s, dtype=float), 3), 0.0)
+        fluid = np.round(np.asarray(c.fluid_delay_s, dtype=float), 4)
+        cols += [p, rate, fluid]
+    table = np.stack(np.broadcast_arrays(*cols), axis=1)
+    rows, inverse = np.unique(table, axis=0, return_inverse=True)
+    reduced = [
+        Component(p_wait=rows[:, 3 * i], wait_rate_per_s=rows[:, 3 * i + 1], mean_service_s=c.mean_service_s,
+                  fluid_delay_s=rows[:, 3 * i + 2], service_cv=c.service_cv, calls=c.calls)
+        for i, c in enumerate(comps)
+    ]
+    return reduced, inverse.reshape(-1)
+
+
+def route_latency(comps: list[Component], served: np.ndarray | None, hop_s: float) -> tuple[np.ndarray, float]:
+    """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95."""
+    reduced, inverse = _unique_ticks(comps)
+    q = latency_quantiles(reduced, QUANTILES, hop_overhead_s=hop_s)
+    if served is None:
+        return q[inverse], float("nan")
+    weights = np.bincount(inverse, weights=served, minlength=q.shape[0])
+    return q[inverse], _pooled(reduced, weights, 0.95, hop_s, q[:, 2])
+
+
+def _pooled(comps: list[Component], weights: np.ndarray, q: float, hop_s: float, p99: np.ndarray) -> float:
+    """The q-quantile over the whole run of the latency of served requests (a mixture over ticks)."""
+    finite = p99[np.isfinite(p99) & (weights > 0)]
+    if finite.size == 0:
+        return float("nan")
+    grid = np.linspace(0.0, 1.5 * float(finite.max()), POOL_GRID)
+    acc, total = np.zeros(POOL_GRID), 0.0
+    for start in range(0, weights.size, POOL_CHUNK):
+        sl = slice(start, start + POOL_CHUNK)
+        part = [Component(p_wait=np.asarray(c.p_wait)[sl], wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
+                          mean_service_s=c.mean_service_s, fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
+                          service_cv=c.service_cv, calls=c.calls) for c in comps]
+        cdf = sojourn_cdf(part, grid, hop_overhead_s=hop_s)
+        w = weights[sl]
+        ok = np.isfinite(cdf).all(axis=1) & (w > 0)
+        acc += w[ok] @ cdf[ok]
+        total += float(w[ok].sum())
+    if total <= 0:
+        return float("nan")
+    return float(pooled_quantile(grid, acc[None, :] / total, np.array([1.0]), q)[0])

@@ -1,0 +1,158 @@
+"""What a run gives back: tidy DataFrames, a summary, the checks, and how to read them in a notebook."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simkit.scenario.model import Scenario
+from simkit.units import format_duration
+
+
+@dataclass
+class RunResult:
+    """One simulation run. Every table is a pandas DataFrame with units in its column names."""
+
+    scenario: Scenario
+    seed: int
+    scenario_hash: str
+    version: str
+    duration_s: float
+    services: pd.DataFrame
+    routes: pd.DataFrame
+    queues: pd.DataFrame
+    nodes: pd.DataFrame
+    replicas: pd.DataFrame
+    events: pd.DataFrame
+    decisions: pd.DataFrame
+    cost: pd.DataFrame
+    summary: dict[str, float]
+    checks: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """True when every target (SLOs, cost, task age) is met."""
+        return bool(self.checks["passed"].all()) if len(self.checks) else True
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per missed target."""
+        return [str(r) for r in self.checks.loc[~self.checks["passed"], "reason"]]
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The summary as a two-column table (metric, value)."""
+        return pd.DataFrame({"metric": list(self.summary), "value": list(self.summary.values())})
+
+    def nodes_by_pool(self) -> pd.DataFrame:
+        """Node count per pool over time (a step function; columns are pools)."""
+        if self.nodes.empty:
+            return pd.DataFrame()
+        wide = self.nodes.pivot_table(index="t_s", columns=["pool", "zone"], values="nodes", aggfunc="last")
+        return wide.ffill().T.groupby(level="pool").sum().T
+
+    # ------------------------------------------------------------------------ presentation
+    def summary_table(self) -> str:
+        """The plain-text summary the CLI prints: headline figures, then one line per check."""
+        s = self.summary
+        head = [
+            f"scenario {self.scenario.name}  seed {self.seed}  hash {self.scenario_hash}  "
+            f"simulated {format_duration(self.duration_s)}  simkit {self.version}",
+            f"requests {s.get('requests', 0):,.0f}  errors {s.get('errors', 0):,.0f}  "
+            f"availability {100 * s.get('availability', 1):.4f}%",
+            f"cost ${s.get('cost_usd_month', 0):,.0f}/month  "
+            f"(${s.get('cost_per_million_requests_usd', 0):,.2f} per million requests; "
+            f"nodes ${s.get('node_cost_usd_month', 0):,.0f}/month)",
+            "",
+            f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
+        ]
+        rows = [
+            f"{r.target:<28}{_fmt(r.threshold, r.unit):>14}{_fmt(r.value, r.unit):>14}"
+            f"{_fmt(r.margin, r.unit):>14}  {'PASS' if r.passed else 'FAIL'}"
+            for r in self.checks.itertuples()
+        ]
+        return "\n".join(head + rows)
+
+    def __repr__(self) -> str:
+        verdict = "all targets met" if self.passed else f"{len(self.failures)} target(s) missed"
+        return f"<RunResult {self.scenario.name} seed={self.seed} {format_duration(self.duration_s)}: {verdict}>"
+
+    def _repr_html_(self) -> str:
+        verdict = "all targets met" if self.passed else "; ".join(self.failures)
+        colour = "#1a7f37" if self.passed else "#cf222e"
+        checks = self.checks[["target", "threshold", "value", "unit", "margin", "passed"]].to_html(
+            index=False, float_format=lambda v: f"{v:,.4g}"
+        )
+        s = self.summary
+        return (
+            f"<div><b>RunResult</b> {html.escape(self.scenario.name)} — seed {self.seed}, "
+            f"{format_duration(self.duration_s)} simulated, hash <code>{self.scenario_hash}</code><br>"
+            f"<span style='color:{colour}'><b>{html.escape(verdict)}</b></span><br>"
+            f"requests {s.get('requests', 0):,.0f}, availability {100 * s.get('availability', 1):.4f}%, "
+            f"cost ${s.get('cost_usd_month', 0):,.0f}/month{checks}"
+            "<small>tables: services, routes, queues, nodes, replicas, events, decisions, cost</small></div>"
+        )
+
+    def to_markdown(self) -> str:
+        """A short Markdown report: the verdict, the checks and the cost breakdown."""
+        lines = [f"# simkit run: {self.scenario.name}", ""]
+        lines.append(f"- seed {self.seed}, scenario hash `{self.scenario_hash}`, simkit {self.version}")
+        lines.append(f"- simulated {format_duration(self.duration_s)}")
+        lines.append(f"- verdict: {'all targets met' if self.passed else 'targets missed'}")
+        lines += ["", "## Checks", "", _md_table(self.checks.drop(columns=["reason"]))]
+        if self.failures:
+            lines += ["", *[f"- {f}" for f in self.failures]]
+        lines += ["", "## Cost (per month, 730 h)", "", _md_table(self.cost)]
+        lines += ["", "## Summary", "", _md_table(self.summary_frame())]
+        return "\n".join(lines) + "\n"
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write every table as CSV and `summary.md` into `out_dir`, all or nothing."""
+        target = Path(out_dir).resolve()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
+        try:
+            for name in ("services", "routes", "queues", "nodes", "replicas", "events", "decisions", "cost", "checks"):
+                getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
+            self.summary_frame().to_csv(staging / "summary.csv", index=False)
+            (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")
+            if target.exists():
+                backup = Path(tempfile.mkdtemp(prefix=".simkit-old-", dir=target.parent))
+                os.replace(target, backup / "old")
+                os.replace(staging, target)
+                shutil.rmtree(backup, ignore_errors=True)
+            else:
+                os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
+
+def _fmt(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.3f}%"
+    if unit.strip() == "USD":
+        return f"${value:,.0f}"
+    return f"{value:,.1f}{unit}"
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    cols = list(df.columns)
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in df.itertuples(index=False):
+        out.append("| " + " | ".join(_md_cell(v) for v in row) + " |")
+    return "\n".join(out)
+
+
+def _md_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value).replace("|", "\\|")

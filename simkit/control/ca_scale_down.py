@@ -170,34 +170,56 @@ def eligibility_reason(
 
 @dataclass
 class _Sim:
-    """Working snapshot of one removal simulation pass (private, mutable by design)."""
+    """Working snapshot of one removal simulation pass (private, mutable by design).
+
+    Successful simulations are committed (`persistSuccessfulSimulations`, planner.go): the removed
+    node leaves the snapshot and its pods stay on their new nodes, where later candidates see them.
+    """
 
     views: dict[str, NodeView]
     destinations: list[str]
     pdb_left: dict[str, int]
     fits: FitFn
+    moved_in: dict[str, list[CAPod]] = field(default_factory=dict)
 
-    def try_move(self, pods: Sequence[PodSpec], removed: str) -> dict[str, NodeView] | None:
-        """Place every pod on destinations other than `removed`; the new views, or None if one fails."""
+    def pods_on(self, node: str, original: Sequence[CAPod]) -> list[CAPod]:
+        """The node's own pods plus those moved onto it by earlier simulations."""
+        return [*original, *self.moved_in.get(node, [])]
+
+    def try_move(self, pods: Sequence[CAPod], removed: str) -> tuple[dict[str, NodeView], list[str]] | None:
+        """Place every pod on destinations other than `removed`: (new views, target per pod), or None."""
         views = dict(self.views)
         views.pop(removed, None)
+        targets: list[str] = []
         for pod in pods:
             everyone = list(views.values())
             target = next(
-                (d for d in self.destinations if d in views and self.fits(pod, views[d], everyone) is None),
+                (
+                    d
+                    for d in self.destinations
+                    if d in views and self.fits(pod.spec, views[d], everyone) is None
+                ),
                 None,
             )
             if target is None:
                 return None
-            views[target] = place_pod(views[target], pod)
-        return views
+            views[target] = place_pod(views[target], pod.spec)
+            targets.append(target)
+        return views, targets
 
     def commit(
-        self, views: dict[str, NodeView], plan: DrainPlan, pdbs: Sequence[PodDisruptionBudget]
+        self,
+        removed: str,
+        moved: tuple[dict[str, NodeView], list[str]],
+        plan: DrainPlan,
+        pdbs: Sequence[PodDisruptionBudget],
     ) -> None:
-        """Keep a successful simulation (persistSuccessfulSimulations) and spend PDB disruptions."""
-        self.views = views
-        for pod in plan.to_move:
+        """Keep a successful simulation and spend the PDB disruptions it needs."""
+        self.views, targets = moved
+        self.destinations = [d for d in self.destinations if d != removed]
+        self.moved_in.pop(removed, None)
+        for pod, target in zip(plan.to_move, targets, strict=True):
+            self.moved_in.setdefault(target, []).append(pod)
             for pdb in pdbs:
                 if pdb.matches(pod):
                     self.pdb_left[pdb.name] = self.pdb_left.get(pdb.name, pdb.disruptions_allowed) - 1
@@ -317,19 +339,20 @@ def _simulate(
     reasons: dict[str, str] = {}
     messages: dict[str, str] = {}
     for node in _order_candidates(candidates, plans, state):
-        plan = plan_drain(pods_by_node.get(node.name, ()), flags, pdbs, sim.pdb_left, now=now)
+        plan = plan_drain(
+            sim.pods_on(node.name, pods_by_node.get(node.name, ())), flags, pdbs, sim.pdb_left, now=now
+        )
         if plan.blocking is not None:
             pod, why = plan.blocking
             reasons[node.name] = "BlockedByPod"
             messages[node.name] = f"pod {pod.namespace}/{pod.name} cannot be moved: {why}"
             continue
-        views = sim.try_move([p.spec for p in plan.to_move], node.name)
-        if views is None:
+        moved = sim.try_move(plan.to_move, node.name)
+        if moved is None:
             reasons[node.name] = "NoPlaceToMovePods"
             messages[node.name] = f"{len(plan.to_move)} pod(s) do not all fit on the other nodes"
             continue
-        sim.commit(views, plan, pdbs)
-        sim.destinations = [d for d in sim.destinations if d != node.name]
+        sim.commit(node.name, moved, plan, pdbs)
         unneeded.append(node)
         empty[node.name] = plan.empty
     return unneeded, empty, reasons, messages

@@ -540,7 +540,9 @@ def clusters(draw: st.DrawFn) -> tuple[list[CANode], dict[str, list[CAPod]], lis
                 )
                 for k in range(draw(st.integers(0, 3)))
             ]
-            nodes.append(node(name, node_pods, group=f"g{gi}", ready=draw(st.booleans()) or True))
+            nodes.append(
+                node(name, node_pods, group=f"g{gi}", ready=draw(st.sampled_from([True, True, True, False])))
+            )
             pods[name] = node_pods
     state = CAState(unneeded_since={n.name: -10_000.0 for n in nodes})
     return nodes, pods, groups, state

@@ -12,8 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from simkit.errors import SimkitError
 from simkit.scenario.model import Scenario
 from simkit.units import format_duration
+
+
+MARKER = ".simkit-run"  # marks a directory `RunResult.write` may replace
 
 
 @dataclass
@@ -116,6 +120,8 @@ class RunResult:
     def write(self, out_dir: str | Path) -> Path:
         """Write every table as CSV and `summary.md` into `out_dir`, all or nothing."""
         target = Path(out_dir).resolve()
+        if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
+            raise SimkitError(f"refusing to replace {target}: it is not empty and not a simkit output directory")
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
         try:
@@ -123,6 +129,7 @@ class RunResult:
                 getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)
             (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")
+            (staging / MARKER).write_text(f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n")
             if target.exists():
                 backup = Path(tempfile.mkdtemp(prefix=".simkit-old-", dir=target.parent))
                 os.replace(target, backup / "old")

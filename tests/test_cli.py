@@ -1,0 +1,94 @@
+"""The `simkit` command: exit codes 0/1/2, one-line errors, nothing half-written."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from simkit.cli import main
+from simkit.scenario.loader import DEFAULT_SCENARIO
+
+
+def test_run_default_scenario_passes(capsys, tmp_path: Path):
+    out = tmp_path / "out"
+    code = main(["run", "--duration", "2h", "--no-progress", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0
+    assert "platform-baseline" in text and "PASS" in text and "FAIL" not in text
+    for name in ("services", "routes", "queues", "nodes", "replicas", "events", "cost", "checks", "summary"):
+        assert (out / f"{name}.csv").is_file()
+    assert (out / "summary.md").read_text().startswith("# simkit run: platform-baseline")
+
+
+def test_missed_target_exits_1_with_a_reason(capsys):
+    code = main(["run", "--duration", "2h", "--no-progress", "--set", "slos.p95_latency=50ms"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert "MISSED: P95 of api-read" in text
+
+
+def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEFAULT_SCENARIO.read_text().replace("max_nodes: 20", "max_nodes: 2"))
+    out = tmp_path / "out"
+    code = main(["run", str(bad), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "cluster.node_pools[0].max_nodes: must be >= min_nodes (3), got 2 (line" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["run", "--duration", "soon"], ["run", "--seed", "x"], ["frobnicate"], ["run", "--set", "novalue"],
+     ["validate", "/nonexistent.yaml"]],
+)
+def test_usage_errors_exit_2(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_check_runs_a_batch(capsys, tmp_path: Path):
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(DEFAULT_SCENARIO.read_text().replace("p95_latency: 200ms", "p95_latency: 100ms"))
+    code = main(["check", str(DEFAULT_SCENARIO), str(strict), "--duration", "1h", "--no-progress"])
+    text = capsys.readouterr().out
+    assert code == 1
+    assert f"PASS {DEFAULT_SCENARIO}" in text and f"FAIL {strict}" in text
+
+
+def test_console_script_has_no_traceback_for_bad_input(tmp_path: Path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("cluster: [\n")
+    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "validate", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "not valid YAML" in proc.stderr
+
+
+def test_write_replaces_an_existing_directory_whole(tmp_path: Path):
+    from simkit.api import simulate
+
+    out = tmp_path / "out"
+    result = simulate(duration=3600, progress=False)
+    result.write(out)
+    (out / "stale.csv").write_text("old")
+    result.write(out)
+    assert not (out / "stale.csv").exists()
+    assert (out / "summary.md").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_write_refuses_to_replace_a_foreign_directory(tmp_path: Path):
+    from simkit.api import simulate
+    from simkit.errors import SimkitError
+
+    precious = tmp_path / "home"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(SimkitError, match="not a simkit output directory"):
+        simulate(duration=3600, progress=False).write(precious)
+    assert (precious / "thesis.tex").read_text() == "years of work"

@@ -1,1 +1,26 @@
-"""simkit: capacity, cost and DR planning for Kubernetes platforms."""
+"""simkit: plan the capacity, cost and disaster recovery of a Kubernetes platform by simulation.
+
+    >>> import simkit
+    >>> result = simkit.simulate()                  # the seed platform, as scenarios/platform-baseline.yaml
+    >>> result.checks                               # SLO, cost and queue-age targets with margins
+    >>> sc = simkit.load_scenario(overrides={"traffic.load.growth": 10})
+    >>> simkit.simulate(sc, duration=86400).summary
+"""
+
+from simkit.api import __version__, simulate
+from simkit.errors import ScenarioError, SimkitError
+from simkit.results import RunResult
+from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario, parse_scenario
+from simkit.scenario.model import Scenario
+
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "SimkitError",
+    "__version__",
+    "load_scenario",
+    "parse_scenario",
+    "simulate",
+]

@@ -1,0 +1,281 @@
+"""Vectorised per-tick queueing model: Erlang B/C, M/M/c and M/G/c waits, fluid backlog.
+
+The hybrid time model (design.md, "Hybrid time model for speed") treats every tick as a
+pointwise-stationary M/M/c or M/G/c queue, since the number of ready servers is constant between
+two events. When the offered load exceeds capacity a deterministic fluid backlog builds up and
+drains later; a request that would wait longer than the service's timeout is a timed-out error.
+
+Everything here is pure numpy/scipy: arrays in, float64 arrays out, one element per tick. The
+latency distributions of routes (sums of visits) live in `queueing_latency` and are re-exported.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import gammaln, pdtr
+
+from simkit.traffic.queueing_latency import (
+    Component,
+    latency_quantiles,
+    pooled_quantile,
+    sojourn_cdf,
+)
+
+__all__ = [
+    "Component",
+    "FluidBacklog",
+    "QueueMetrics",
+    "ServiceTicks",
+    "allen_cunneen_factor",
+    "erlang_b",
+    "erlang_c",
+    "fluid_backlog",
+    "latency_quantiles",
+    "mmc_metrics",
+    "pooled_quantile",
+    "service_ticks",
+    "sojourn_cdf",
+]
+
+Array = NDArray[np.float64]
+
+_TINY_CDF = 1e-280  # below this the Poisson cdf is too close to underflow to divide by
+_SERIES_MAX_TERMS = 1_000_000
+
+
+def erlang_b(c: ArrayLike, a: ArrayLike) -> Array:
+    """Erlang B blocking probability for `c` servers and offered load `a` = λ/μ (Erlangs).
+
+    Uses B(c, a) = pmf(c; a) / cdf(c; a) of a Poisson(a) variable (Jagerman 1974; Whitt,
+    "Heavy-traffic approximations for service systems with blocking", 1984), with the pmf in
+    log-gamma form and the cdf from `scipy.special.pdtr`: stable for c up to 1e5 and beyond.
+    Where the cdf underflows (a far above c) the ratio is summed as the convergent series
+    1/B = Σ_j c!/((c-j)! a^j). B(0, a) = 1 (nothing can be served).
+    """
+    c_arr, a_arr = np.broadcast_arrays(np.asarray(c, dtype=np.float64), np.asarray(a, dtype=np.float64))
+    out = np.ones(c_arr.shape, dtype=np.float64)
+    live = c_arr > 0
+    cc, aa = c_arr[live], a_arr[live]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        log_pmf = np.where(aa > 0, cc * np.log(np.where(aa > 0, aa, 1.0)) - aa - gammaln(cc + 1), -np.inf)
+        cdf = pdtr(cc, aa)
+        b = np.exp(log_pmf) / np.maximum(cdf, _TINY_CDF)
+    under = cdf < _TINY_CDF
+    if np.any(under):
+        b[under] = 1.0 / _inverse_b_series(cc[under], aa[under])
+    out[live] = np.clip(b, 0.0, 1.0)
+    return out
+
+
+def _inverse_b_series(c: Array, a: Array) -> Array:
+    """1/B = Σ_{j=0}^{c} Π_{i<j} (c-i)/a, summed until the terms vanish (used only when a >> c)."""
+    total = np.ones_like(a)
+    term = np.ones_like(a)
+    for j in range(_SERIES_MAX_TERMS):
+        term = term * np.maximum(c - j, 0.0) / a
+        total += term
+        if not np.any(term > 1e-17 * total):
+            break
+    return total
+
+
+def erlang_c(c: ArrayLike, a: ArrayLike) -> Array:
+    """Erlang C probability of waiting in M/M/c, offered load `a` = λ/μ; 1 when a >= c or c = 0.
+
+    C = B / (1 - ρ (1 - B)) with ρ = a/c (Kleinrock, Queueing Systems Vol. 1, 1975, eq. 3.40).
+    """
+    c_arr, a_arr = np.broadcast_arrays(np.asarray(c, dtype=np.float64), np.asarray(a, dtype=np.float64))
+    out = np.ones(c_arr.shape, dtype=np.float64)
+    stable = (c_arr > 0) & (a_arr < c_arr)
+    cc, aa = c_arr[stable], a_arr[stable]
+    b = erlang_b(cc, aa)
+    rho = aa / cc
+    out[stable] = np.clip(b / (1.0 - rho * (1.0 - b)), 0.0, 1.0)
+    return out
+
+
+def allen_cunneen_factor(cv: ArrayLike) -> Array:
+    """Waiting-time factor (C_a² + C_s²)/2 with Poisson arrivals (C_a = 1): (1 + cv²)/2.
+
+    Allen–Cunneen approximation W_q(M/G/c) ≈ W_q(M/M/c)·(1 + cv²)/2 (A. O. Allen, Probability,
+    Statistics and Queueing Theory, 2nd ed., 1990, §6; Whitt, "Approximations for the GI/G/m
+    queue", Production and Operations Management 2(2), 1993); exact for M/G/1 (Pollaczek–Khinchine).
+    """
+    cv_arr = np.asarray(cv, dtype=np.float64)
+    return np.asarray((1.0 + cv_arr * cv_arr) / 2.0, dtype=np.float64)
+
+
+class QueueMetrics(NamedTuple):
+    """Per-tick pointwise-stationary queue metrics (arrays, one value per tick)."""
+
+    utilization: Array  # busy fraction of the c servers, min(λ/(cμ), 1)
+    p_wait: Array  # P(wait > 0): Erlang C; 1 in overload
+    wait_rate_per_s: Array  # rate of the conditional wait W | W > 0 ~ Exp(rate); 0 if c = 0
+    mean_wait_s: Array  # stationary mean wait p_wait / rate (inf if c = 0 and λ > 0)
+    mean_sojourn_s: Array  # mean wait + mean service time
+
+
+def mmc_metrics(
+    lam_rps: ArrayLike, servers: ArrayLike, mean_service_s: float, cv: float = 1.0
+) -> QueueMetrics:
+    """Pointwise-stationary M/M/c (cv = 1) or M/G/c metrics per tick.
+
+    The wait is zero-inflated exponential: P(W > 0) = Erlang C and W | W > 0 ~ Exp(cμ − λ)
+    (Kleinrock 1975, §3.5). For cv != 1 the conditional rate is divided by the Allen–Cunneen
+    factor (1 + cv²)/2, so the mean wait scales by that factor and waits stay exponential.
+    In overload (λ >= cμ) the stationary queue does not exist: the fluid backlog carries the
+    queue, and the remaining wait is the time until a server frees up, Exp(cμ), with p_wait = 1.
+    """
+    lam = np.asarray(lam_rps, dtype=np.float64)
+    c = np.asarray(servers, dtype=np.float64)
+    lam, c = np.broadcast_arrays(lam, c)
+    mu = 1.0 / mean_service_s
+    cap = c * mu
+    stable = lam < cap
+    p_wait = erlang_c(c, lam * mean_service_s)
+    rate = np.where(stable, (cap - lam) / allen_cunneen_factor(cv), cap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), (lam > 0) * 1.0)
+        mean_wait = np.where(p_wait > 0, p_wait / rate, 0.0)
+    return QueueMetrics(util, p_wait, rate, mean_wait, mean_wait + mean_service_s)
+
+
+class FluidBacklog(NamedTuple):
+    """Per-tick fluid queue accounting; arrivals = served + timed_out + Δbacklog, tick by tick."""
+
+    backlog_end: Array  # requests queued at the end of the tick
+    served: Array  # requests served during the tick
+    timed_out: Array  # requests that gave up (their wait would exceed the timeout)
+    fluid_wait_s: Array  # time-averaged backlog / capacity: the deterministic queueing delay
+
+
+def fluid_backlog(
+    lam_rps: ArrayLike,
+    capacity_rps: ArrayLike,
+    dt_s: float,
+    timeout_s: float,
+    initial: float = 0.0,
+) -> FluidBacklog:
+    """Deterministic fluid queue per tick: B grows at λ − cμ, drains at cμ − λ, never below 0.
+
+    The backlog is capped at capacity × timeout (what can still be served within the timeout);
+    the excess, including backlog made unservable by a drop in capacity, is timed out. Ticks
+    where the queue is empty and λ <= cμ are handled vectorised; the sequential recursion runs
+    only from each overloaded tick until the backlog has drained.
+    """
+    lam = np.asarray(lam_rps, dtype=np.float64)
+    cap = np.broadcast_to(np.asarray(capacity_rps, dtype=np.float64), lam.shape)
+    arrivals = lam * dt_s
+    served = arrivals.copy()
+    timed_out = np.zeros_like(lam)
+    b_start = np.zeros_like(lam)
+    b_end = np.zeros_like(lam)
+    _run_backlog(lam, cap, dt_s, timeout_s, float(initial), (served, timed_out, b_start, b_end))
+    slope = lam - cap
+    mean_b = _mean_clamped_ramp(b_start, slope, cap * timeout_s, dt_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = np.where(cap > 0, mean_b / np.where(cap > 0, cap, 1.0), 0.0)
+    return FluidBacklog(b_end, served, timed_out, wait)
+
+
+def _run_backlog(
+    lam: Array, cap: Array, dt: float, timeout: float, backlog: float, out: tuple[Array, ...]
+) -> None:
+    """Sequential backlog recursion, visiting only overloaded ticks and the drain after them."""
+    served, timed_out, b_start, b_end = out
+    n = lam.size
+    overloaded = np.flatnonzero(lam > cap)
+    t = 0 if backlog > 0 else (int(overloaded[0]) if overloaded.size else n)
+    lam_l, cap_l = lam.tolist(), cap.tolist()
+    while t < n:
+        lam_t, cap_t = lam_l[t], cap_l[t]
+        limit = cap_t * timeout
+        kept = min(backlog, limit)  # backlog beyond what the capacity serves in time gives up now
+        level = kept + (lam_t - cap_t) * dt
+        excess = max(level - limit, 0.0)
+        dropped = backlog - kept
+        backlog = min(max(level, 0.0), limit)
+        served[t] = lam_t * dt + kept - backlog - excess
+        timed_out[t] = excess + dropped
+        b_start[t], b_end[t] = kept, backlog
+        t += 1
+        if backlog <= 0.0:
+            nxt = int(np.searchsorted(overloaded, t))
+            t = int(overloaded[nxt]) if nxt < overloaded.size else n
+            backlog = 0.0
+
+
+def _mean_clamped_ramp(x0: Array, slope: Array, hi: Array, duration: float) -> Array:
+    """Time average over [0, T] of clamp(x0 + slope·s, 0, hi): the fluid backlog within a tick."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        up_tau = np.where(slope > 0, np.clip((hi - x0) / slope, 0.0, duration), duration)
+        down_tau = np.where(slope < 0, np.clip(x0 / -slope, 0.0, duration), duration)
+    tau = np.where(slope > 0, up_tau, down_tau)
+    area = x0 * tau + 0.5 * slope * tau * tau + np.where(slope > 0, hi * (duration - tau), 0.0)
+    return np.asarray(area / duration, dtype=np.float64)
+
+
+class ServiceTicks(NamedTuple):
+    """Everything the latency model needs about one service, per tick (see `service_ticks`)."""
+
+    utilization: Array
+    p_wait: Array  # P(stationary wait > 0)
+    wait_rate_per_s: Array  # conditional stationary wait ~ Exp(rate)
+    fluid_wait_s: Array  # deterministic fluid-backlog delay
+    mean_wait_s: Array  # stationary mean wait + fluid wait
+    backlog_end: Array
+    served: Array  # requests served within the timeout
+    timed_out: Array  # fluid excess + stationary waits beyond the timeout
+    mean_service_s: float
+    service_cv: float
+
+    def visit(self, calls: int = 1) -> Component:
+        """This service as a latency component of a route that calls it `calls` times."""
+        return Component(
+            p_wait=self.p_wait,
+            wait_rate_per_s=self.wait_rate_per_s,
+            fluid_delay_s=self.fluid_wait_s,
+            mean_service_s=self.mean_service_s,
+            service_cv=self.service_cv,
+            calls=calls,
+        )
+
+
+def service_ticks(
+    lam_rps: ArrayLike,
+    servers: ArrayLike,
+    mean_service_s: float,
+    service_cv: float,
+    dt_s: float,
+    timeout_s: float,
+    initial_backlog: float = 0.0,
+) -> ServiceTicks:
+    """One service over all ticks: stationary M/G/c waits on top of the fluid backlog.
+
+    Requests whose total wait (fluid delay + stationary exponential tail) exceeds `timeout_s`
+    are moved from served to timed out: fraction p_wait·exp(−rate·(timeout − fluid_wait)).
+    Conservation holds per tick: λ·dt = served + timed_out + Δbacklog.
+    """
+    lam = np.asarray(lam_rps, dtype=np.float64)
+    c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
+    q = mmc_metrics(lam, c, mean_service_s, service_cv)
+    fluid = fluid_backlog(lam, c / mean_service_s, dt_s, timeout_s, initial_backlog)
+    slack = np.maximum(timeout_s - fluid.fluid_wait_s, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        late = np.where(q.p_wait > 0, q.p_wait * np.exp(-q.wait_rate_per_s * slack), 0.0)
+    late_n = fluid.served * np.clip(late, 0.0, 1.0)
+    return ServiceTicks(
+        utilization=q.utilization,
+        p_wait=q.p_wait,
+        wait_rate_per_s=q.wait_rate_per_s,
+        fluid_wait_s=fluid.fluid_wait_s,
+        mean_wait_s=q.mean_wait_s + fluid.fluid_wait_s,
+        backlog_end=fluid.backlog_end,
+        served=fluid.served - late_n,
+        timed_out=fluid.timed_out + late_n,
+        mean_service_s=float(mean_service_s),
+        service_cv=float(service_cv),
+    )

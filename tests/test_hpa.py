@@ -307,8 +307,9 @@ def test_configurable_tolerance_from_behavior() -> None:
     assert decide(cpu_spec(target=100, behavior={}), obs, HPAState(), 0.0).desired_replicas == 10
     tight = cpu_spec(target=100, behavior={"scaleUp": {"tolerance": "0.02"}})
     assert decide(tight, obs, HPAState(), 0.0).desired_replicas == 11
-    gate_off = HPAControllerConfig(configurable_tolerance=False)
-    assert decide(tight, obs, HPAState(), 0.0, gate_off).desired_replicas == 10
+    flag = HPAControllerConfig(tolerance=0.01)  # the flag applies to the direction left unset
+    assert decide(cpu_spec(target=100, behavior={}), obs, HPAState(), 0.0, flag).desired_replicas == 11
+    assert decide(tight, cpu_obs(10, 10 * 980), HPAState(), 0.0, flag).desired_replicas == 10
 
 
 def test_decision_explains_itself() -> None:

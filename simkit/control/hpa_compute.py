@@ -50,12 +50,12 @@ _FAILED_REASON = {
 
 
 def tolerances_for(spec: HPASpec, config: HPAControllerConfig) -> Tolerances:
-    """Per-direction tolerance: behavior `tolerance` fields if set and gated on, else the flag.
+    """Per-direction tolerance: the behavior's `tolerance` fields if set, else the flag.
 
-    HZ tolerancesForHpa.
+    HZ tolerancesForHpa, with the HPAConfigurableTolerance gate on (its default since beta).
     """
     up = down = config.tolerance
-    if spec.behavior is not None and config.configurable_tolerance:
+    if spec.behavior is not None:
         if spec.behavior.scale_up.tolerance is not None:
             up = spec.behavior.scale_up.tolerance
         if spec.behavior.scale_down.tolerance is not None:

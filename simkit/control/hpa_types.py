@@ -173,8 +173,9 @@ class HPAControllerConfig:
 
     `scale_up_limit_factor` / `scale_up_limit_minimum` are not flags but package variables of HZ
     (`scaleUpLimitFactor = 2.0`, `scaleUpLimitMinimum = 4.0`) used by the legacy path; upstream
-    tests set the factor to 8. `configurable_tolerance` is the HPAConfigurableTolerance feature
-    gate (alpha v1.33, beta and on by default later; hpa_spec.md §9).
+    tests set the factor to 8. Every field is a float, so a mapping of parsed flag values can be
+    splatted in. The HPAConfigurableTolerance gate (beta, on by default; hpa_spec.md §9) is taken
+    as on: to model a cluster without it, leave `behavior.*.tolerance` unset.
     """
 
     sync_period_s: float = 15.0  # --horizontal-pod-autoscaler-sync-period
@@ -184,7 +185,6 @@ class HPAControllerConfig:
     initial_readiness_delay_s: float = 30.0  # --horizontal-pod-autoscaler-initial-readiness-delay
     scale_up_limit_factor: float = 2.0  # HZ scaleUpLimitFactor
     scale_up_limit_minimum: float = 4.0  # HZ scaleUpLimitMinimum
-    configurable_tolerance: bool = True  # feature gate HPAConfigurableTolerance
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,24 @@ from simkit.control.hpa_behavior import (
     convert_desired_replicas_with_behavior_rate,
     legacy_convert_desired_replicas,
     legacy_stabilize,
+    mark_scale_events_outdated,
+    replicas_change_in_period,
+    scale_down_limit,
+    scale_up_limit,
     stabilize_with_behavior,
     store_scale_event,
 )
 from simkit.control.hpa_compute import MetricsResult, compute_replicas_for_metrics, tolerances_for
+from simkit.control.hpa_metrics import (
+    MetricReplicas,
+    external_average_value_replicas,
+    external_value_replicas,
+    object_average_value_replicas,
+    object_value_replicas,
+    plain_metric_replicas,
+    resource_replicas,
+)
+from simkit.control.hpa_pods import MetricError, MetricSample, PodGroups, group_pods
 from simkit.control.hpa_spec import hpa_spec_from_k8s
 from simkit.control.hpa_types import (
     ContainerSample,
@@ -67,6 +81,28 @@ __all__ = [
     "tolerances_for",
     "compute_replicas_for_metrics",
     "MetricsResult",
+    # lower-level pure functions, one per upstream function (see their modules)
+    "MetricError",
+    "MetricSample",
+    "MetricReplicas",
+    "PodGroups",
+    "group_pods",
+    "resource_replicas",
+    "plain_metric_replicas",
+    "object_value_replicas",
+    "object_average_value_replicas",
+    "external_value_replicas",
+    "external_average_value_replicas",
+    "Outcome",
+    "legacy_stabilize",
+    "legacy_convert_desired_replicas",
+    "stabilize_with_behavior",
+    "convert_desired_replicas_with_behavior_rate",
+    "scale_up_limit",
+    "scale_down_limit",
+    "replicas_change_in_period",
+    "mark_scale_events_outdated",
+    "store_scale_event",
 ]
 
 ABLE_TO_SCALE, SCALING_ACTIVE, SCALING_LIMITED = "AbleToScale", "ScalingActive", "ScalingLimited"

@@ -160,7 +160,7 @@ def _metric(raw: Any, index: int) -> MetricSpec:
 def _metrics(raw: Any) -> tuple[MetricSpec, ...]:
     """`spec.metrics`; absent or empty means CPU at 80% (API SetDefaults_HorizontalPodAutoscaler)."""
     if raw is None or raw == []:
-        return DEFAULT_METRICS
+        return DEFAULT_METRICS  # CPU 80%: API SetDefaults_HorizontalPodAutoscaler (v2/defaults.go)
     if not isinstance(raw, list | tuple):
         raise _fail("metrics", f"expected a list, got {raw!r}")
     return tuple(_metric(entry, i) for i, entry in enumerate(raw))
@@ -225,7 +225,9 @@ def _behavior(raw: Any) -> HPABehavior | None:
         return None
     behavior = _mapping(raw, "behavior")
     return HPABehavior(
+        # Pods 4/15s + Percent 100/15s, Max, window 0: API GenerateHPAScaleUpRules (v2/defaults.go)
         scale_up=_rules(behavior.get("scaleUp"), DEFAULT_SCALE_UP_RULES, "behavior.scaleUp"),
+        # Percent 100/15s, Max, window unset (controller flag, 300 s): API GenerateHPAScaleDownRules
         scale_down=_rules(behavior.get("scaleDown"), DEFAULT_SCALE_DOWN_RULES, "behavior.scaleDown"),
     )
 
@@ -242,7 +244,7 @@ def hpa_spec_from_k8s(spec: Mapping[str, Any]) -> HPASpec:
     if "maxReplicas" not in root:
         raise _fail("maxReplicas", "required")
     max_replicas = _int(root["maxReplicas"], "maxReplicas", 1)
-    min_replicas = 1
+    min_replicas = 1  # API SetDefaults_HorizontalPodAutoscaler (pkg/apis/autoscaling/v2/defaults.go)
     if root.get("minReplicas") is not None:
         min_replicas = _int(root["minReplicas"], "minReplicas", 0)
     if min_replicas == 0 and not any(m.type in (OBJECT, EXTERNAL) for m in metrics):

@@ -6,7 +6,7 @@ each = fluid delay (deterministic) + stationary wait (zero-inflated exponential)
 
 Method (per route):
 - the service-time sum S never changes, so its CDF is computed once on a fine grid;
-- each tick gets a grid step h_t = h_0·2^j (a few levels shared by all ticks) whose L-bin horizon
+- each tick gets a grid step h_t = h_0·√2^j (a few levels shared by all ticks) whose L-bin horizon
   covers the sum's 1 − ε quantile (union bound over the visits);
 - a wait discretised on that grid is an atom plus a geometric sequence, so its DFT is the
   rational function (A + Bz)/(1 − ρz) in closed form; the spectra of all visits are multiplied,
@@ -34,6 +34,8 @@ _FINE_BINS = 1 << 16
 _FINE_EPS = 1e-9
 _CHUNK_BYTES = 8 << 20
 _NEGLIGIBLE_RATIO = 1e-30
+_LEVEL_RATIO = 2.0**0.5  # horizons of successive grid levels
+_HEADROOM = 1.25
 _NEGLIGIBLE_SPECTRUM = 1e-13  # |Ŝ| below this is dropped: CDF error < 1e3 · 1e-13 (tilt)
 
 
@@ -56,7 +58,7 @@ class Component:
 
 def latency_quantiles(
     components: Sequence[Component],
-    qs: Sequence[float] = DEFAULT_QS,
+    qs: ArrayLike = DEFAULT_QS,
     *,
     hop_overhead_s: float = 0.0,
     bins: int = 512,
@@ -165,10 +167,11 @@ class _Route:
         with np.errstate(divide="ignore"):
             w_hi = np.log(np.maximum(2.0 * n * self.p / eps, 1.0)) / self.theta
         bound = s_hi + w_hi.sum(axis=1)
-        self.h0 = s_hi / self.bins
-        level = np.ceil(np.log2(np.maximum(bound / s_hi, 1.0)) - 1e-12).astype(np.int64)
+        base = _HEADROOM * s_hi  # smallest horizon; headroom keeps an atom off the last bin
+        ratio = np.log(np.maximum(bound / base, 1.0)) / np.log(_LEVEL_RATIO)
+        level = np.ceil(ratio - 1e-9).astype(np.int64)
         self.levels, self.level_of = np.unique(level, return_inverse=True)
-        steps = self.h0 * 2.0**self.levels
+        steps = base / self.bins * _LEVEL_RATIO**self.levels
         self.step = steps[self.level_of]
         centers = (np.arange(self.bins) + 0.5)[None, :] * steps[:, None]
         g_at = self.service.cdf(centers)  # G((k + 1/2) h) per level
@@ -235,7 +238,7 @@ class _ServiceSum:
 
     def __init__(self, visits: Sequence[tuple[float, float]]):
         n = len(visits)
-        hi = sum(_service_quantile(m, cv, 1.0 - _FINE_EPS / n) for m, cv in visits)
+        hi = _HEADROOM**2 * sum(_service_quantile(m, cv, 1.0 - _FINE_EPS / n) for m, cv in visits)
         self.h = hi / (_FINE_BINS - 1)
         spectrum = np.ones(_FINE_BINS // 2 + 1, dtype=np.complex128)
         for m, cv in visits:

@@ -1,0 +1,118 @@
+"""Kubernetes manifests for a scenario: per workload a Deployment or StatefulSet, its Service,
+HorizontalPodAutoscaler (autoscaling/v2) and PodDisruptionBudget (policy/v1); Namespaces labelled
+for the restricted Pod Security Standard.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from simkit.export.pod import pod_spec, service_port, simkit_annotations
+from simkit.export.provenance import Provenance
+from simkit.export.writer import check_dns_label
+from simkit.scenario.model import Scenario, Workload
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "simkit"}
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def _meta(name: str, namespace: str | None, labels: dict[str, str] | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if namespace is not None:
+        meta["namespace"] = namespace
+    meta["labels"] = {**(labels or {}), **MANAGED_BY}
+    return meta
+
+
+def selector_labels(w: Workload) -> dict[str, str]:
+    """The labels a workload's selector, PDB and Service match on."""
+    return {"app": w.pod_labels["app"]}
+
+
+def workload_object(w: Workload) -> dict[str, Any]:
+    """The Deployment or StatefulSet."""
+    meta = _meta(w.name, w.namespace, w.pod_labels)
+    meta["annotations"] = simkit_annotations(w)
+    spec: dict[str, Any] = {"replicas": w.replicas, "selector": {"matchLabels": selector_labels(w)}}
+    if w.kind == "StatefulSet":
+        spec["serviceName"] = w.name
+    spec["template"] = {"metadata": {"labels": dict(w.pod_labels)}, "spec": pod_spec(w)}
+    return {"apiVersion": "apps/v1", "kind": w.kind, "metadata": meta, "spec": spec}
+
+
+def service_object(w: Workload) -> dict[str, Any]:
+    """A ClusterIP Service (headless for a StatefulSet, which needs a governing Service)."""
+    port = service_port(w)
+    spec: dict[str, Any] = {"type": "ClusterIP"}
+    if w.kind == "StatefulSet":
+        spec["clusterIP"] = "None"
+    spec["selector"] = selector_labels(w)
+    spec["ports"] = [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}]
+    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name, w.namespace), "spec": spec}
+
+
+def hpa_object(w: Workload) -> dict[str, Any] | None:
+    """The autoscaling/v2 HorizontalPodAutoscaler with its behavior, if the workload has one."""
+    if w.hpa is None:
+        return None
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": w.kind, "name": w.name},
+        **w.hpa.model_dump(mode="json", exclude_none=True),
+    }
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": _meta(w.name, w.namespace),
+        "spec": spec,
+    }
+
+
+def pdb_object(w: Workload) -> dict[str, Any] | None:
+    """The policy/v1 PodDisruptionBudget, if the workload has one."""
+    if w.pdb is None:
+        return None
+    spec = w.pdb.model_dump(mode="json", exclude_none=True)
+    spec["selector"] = {"matchLabels": selector_labels(w)}
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _meta(w.name, w.namespace),
+        "spec": spec,
+    }
+
+
+def namespace_object(name: str, kubernetes_version: str) -> dict[str, Any]:
+    """A Namespace that enforces, audits and warns at the restricted Pod Security level."""
+    labels = {"kubernetes.io/metadata.name": name}
+    for mode in ("enforce", "audit", "warn"):
+        labels[f"pod-security.kubernetes.io/{mode}"] = "restricted"
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = f"v{kubernetes_version}"
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, None, labels)}
+
+
+def workload_objects(w: Workload) -> list[dict[str, Any]]:
+    """Every object of one workload, in apply order."""
+    objs = [workload_object(w), service_object(w), hpa_object(w), pdb_object(w)]
+    return [o for o in objs if o is not None]
+
+
+def dump_documents(objs: list[dict[str, Any]], prov: Provenance) -> str:
+    """Multi-document YAML with the provenance header."""
+    body = "---\n".join(yaml.safe_dump(o, sort_keys=False, default_flow_style=False) for o in objs)
+    return prov.comment() + "---\n" + body
+
+
+def k8s_files(sc: Scenario, prov: Provenance) -> dict[str, str]:
+    """Relative path -> text: `k8s/namespaces.yaml` and `k8s/<namespace>/<workload>.yaml`."""
+    files: dict[str, str] = {}
+    namespaces = sorted({check_dns_label(w.namespace, "namespace") for w in sc.workloads})
+    own = [n for n in namespaces if n not in SYSTEM_NAMESPACES]
+    if own:
+        version = sc.cluster.kubernetes_version
+        files["k8s/namespaces.yaml"] = dump_documents([namespace_object(n, version) for n in own], prov)
+    for w in sc.workloads:
+        check_dns_label(w.name, "workload name")
+        files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(workload_objects(w), prov)
+    return files

@@ -24,8 +24,12 @@ from simkit.engine.state import ClusterState, Node, Pod, PodPhase
 from simkit.engine.traffic import TrafficModel
 from simkit.scenario.model import NodePool, Scenario, Workload
 
-STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service")
+STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service", "controllers", "provisioning")
 """One random stream per subsystem (SeedSequence.spawn), so adding a fault process leaves traffic as it was."""
+
+
+WARM_START_S = 3600.0
+"""The initial pods have been running this long at t=0 (past the HPA's CPU initialization period)."""
 
 
 @dataclass
@@ -37,6 +41,7 @@ class EngineOutput:
     event_rows: list[tuple[float, str, str, str, str]] = field(default_factory=list)
     decision_rows: list[tuple[float, str, str, int, int, str, str]] = field(default_factory=list)
     replica_rows: list[tuple[float, str, int, int]] = field(default_factory=list)
+    pending_rows: list[tuple[float, int]] = field(default_factory=list)
     node_seconds: list[dict[str, Any]] = field(default_factory=list)
     traffic: dict[str, Any] = field(default_factory=dict)
 
@@ -67,11 +72,15 @@ class Engine:
         self.progress = progress
         self._pending: list[str] = []
         self._wake_scheduler = self.env.event()
+        self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
 
     # ----------------------------------------------------------------------------------- run
     def run(self) -> EngineOutput:
+        from simkit.engine.autoscaling import start_autoscalers
+
         self._bootstrap()
         self.env.process(self._scheduler_loop())
+        start_autoscalers(self)
         self._run_with_progress()
         end = self.duration_s
         self.out.traffic = self.traffic.finish()
@@ -110,8 +119,9 @@ class Engine:
                 pod = self._create_pod(workload)
                 node = self._place(pod)
                 if node is not None:
-                    self.state.bind(pod, node, 0.0)
-                    pod.phase, pod.ready_s = PodPhase.READY, 0.0
+                    self.state.bind(pod, node, -WARM_START_S)
+                    pod.created_s = -WARM_START_S
+                    pod.phase, pod.ready_s = PodPhase.READY, -WARM_START_S
                     self.ready_count[workload.name] += 1
                 else:
                     self._pending.append(pod.name)
@@ -175,7 +185,7 @@ class Engine:
         if placement.node is None:
             if placement.message != pod.last_unschedulable_msg:
                 pod.last_unschedulable_msg = placement.message
-                self._event(self.env.now, "Pod", pod.name, placement.reason, placement.message)
+                self._event(self.env.now, "Pod", pod.name, "FailedScheduling", placement.message)
             return None
         return self.state.nodes[placement.node]
 
@@ -196,7 +206,14 @@ class Engine:
                 self.state.bind(pod, node, self.env.now)
                 self._event(self.env.now, "Pod", pod.name, "Scheduled", f"assigned to {node.name}")
                 self.env.process(self._start_pod(pod))
+            if len(still) != len(self._pending):
+                self.out.pending_rows.append((self.env.now, len(still)))
             self._pending = still
+
+    def pending_pods(self) -> list[Pod]:
+        """Pods the scheduler has tried and could not place (what the cluster autoscaler sees)."""
+        pods = (self.state.pods.get(n) for n in self._pending)
+        return [p for p in pods if p is not None and p.phase is PodPhase.PENDING and p.last_unschedulable_msg]
 
     def _start_pod(self, pod: Pod) -> Any:
         yield self.env.timeout(ready_delay_s(self.workloads[pod.workload]))
@@ -210,17 +227,123 @@ class Engine:
             self.ready_count[pod.workload] += 1
         else:
             self.ready_count[pod.workload] -= 1
+        self.state.touch()
         self.traffic.set_ready(pod.workload, self.ready_count[pod.workload], self.env.now)
+        self._record_replicas(pod.workload)
+
+    def _record_replicas(self, workload: str) -> None:
         self.out.replica_rows.append(
-            (self.env.now, pod.workload, self.desired[pod.workload], self.ready_count[pod.workload])
+            (self.env.now, workload, self.desired[workload], self.ready_count[workload])
         )
 
     def wake_scheduler(self) -> None:
         if not self._wake_scheduler.triggered:
             self._wake_scheduler.succeed()
 
+    # ---------------------------------------------------------------------- workload control
+    def scale_workload(self, name: str, desired: int) -> None:
+        """Set `spec.replicas` and reconcile, as the ReplicaSet / StatefulSet controller does."""
+        self.desired[name] = desired
+        self.state.touch()
+        self.reconcile(name)
+        self._record_replicas(name)
+
+    def reconcile(self, name: str) -> None:
+        """Create or delete pods until the active ones match the desired count.
+
+        A Deployment's ReplicaSet stops counting a pod once it is terminating and replaces it at
+        once; a StatefulSet waits until the old pod is gone (k8s_timings.md §1.4).
+        """
+        workload = self.workloads[name]
+        pods = self.state.pods_of(name)
+        counted = [p for p in pods if p.phase is not PodPhase.TERMINATING or workload.kind == "StatefulSet"]
+        diff = self.desired[name] - len(counted)
+        if diff > 0:
+            for _ in range(diff):
+                self._pending.append(self._create_pod(workload).name)
+            self.wake_scheduler()
+        elif diff < 0:
+            active = [p for p in counted if p.phase is not PodPhase.TERMINATING]
+            for pod in sorted(active, key=_deletion_rank)[:-diff]:
+                self.delete_pod(pod, "ScaledDown")
+
+    def delete_pod(self, pod: Pod, reason: str) -> None:
+        """Graceful delete: out of endpoints now, requests held until the grace period ends."""
+        if pod.phase in (PodPhase.TERMINATING, PodPhase.GONE):
+            return
+        self._event(self.env.now, "Pod", pod.name, reason, f"deleting pod of {pod.workload}")
+        if pod.phase is PodPhase.PENDING:
+            self.state.release(pod, self.env.now)
+            return
+        was_ready = pod.phase is PodPhase.READY
+        pod.phase, pod.deleted_s = PodPhase.TERMINATING, self.env.now
+        if was_ready:
+            self._set_ready(pod, False)
+        self.env.process(self._terminate(pod))
+
+    def _terminate(self, pod: Pod) -> Any:
+        yield self.env.timeout(self.workloads[pod.workload].terminationGracePeriodSeconds)
+        self.state.release(pod, self.env.now)
+        self.reconcile(pod.workload)  # a StatefulSet replaces the pod only now
+        self.wake_scheduler()
+
+    def evict(self, pod: Pod, reason: str) -> None:
+        """Evict a pod (drain, node loss): delete it and let its controller replace it at once."""
+        self.delete_pod(pod, reason)
+        self.reconcile(pod.workload)
+
+    # ------------------------------------------------------------------------- node control
+    def provision_node(self, pool: NodePool, zone: str, delay_s: float) -> None:
+        """Order a node; it joins Ready after `delay_s` (cloud provisioning plus kubelet start)."""
+        ticket = self.state.next_name(f"upcoming-{pool.name}")
+        self.provisioning[pool.name].append(ticket)
+        self.state.touch()
+
+        def joins() -> Any:
+            yield self.env.timeout(delay_s)
+            if ticket in self.provisioning[pool.name]:
+                self.provisioning[pool.name].remove(ticket)
+                self._add_node(pool, zone, ready_at=self.env.now)
+                self.wake_scheduler()
+
+        self.env.process(joins())
+
+    def cancel_provisioning(self, pool: str, count: int) -> None:
+        del self.provisioning[pool][:count]
+        self.state.touch()
+
+    def remove_node(self, node: Node, reason: str) -> None:
+        """Cordon, evict every pod (each with its grace period), then delete the node."""
+        node.cordon()
+        self.state.touch()
+        self._event(self.env.now, "Node", node.name, reason, f"draining {len(node.pods)} pod(s)")
+        grace = 0.0
+        for name in sorted(node.pods):
+            pod = self.state.pods.get(name)
+            if pod is not None:
+                grace = max(grace, float(self.workloads[pod.workload].terminationGracePeriodSeconds))
+                self.evict(pod, "Evicted")
+
+        def gone() -> Any:
+            yield self.env.timeout(grace)
+            node.removed_s = self.env.now
+            self.state.touch()
+            self._record_nodes(self.env.now, node.pool, node.zone)
+            self._event(self.env.now, "Node", node.name, "NodeRemoved", reason)
+
+        self.env.process(gone())
+
+    def record_decision(self, controller: str, obj: str, before: int, after: int, reason: str, message: str) -> None:
+        self.out.decision_rows.append((self.env.now, controller, obj, before, after, reason, message))
+
     def _event(self, now: float, kind: str, obj: str, reason: str, message: str) -> None:
         self.out.event_rows.append((now, kind, obj, reason, message))
+
+
+def _deletion_rank(pod: Pod) -> tuple[bool, bool, float, float]:
+    """Which pod a ReplicaSet deletes first (controller.ActivePods order): unassigned before
+    assigned, not-ready before ready, then the most recently ready, then the newest."""
+    return (pod.node is not None, pod.phase is PodPhase.READY, -(pod.ready_s or 0.0), -pod.created_s)
 
 
 def run_engine(

@@ -45,6 +45,10 @@ class Node:
     nonzero_cpu_m: int = 0
     nonzero_mem_mib: float = 0.0
     pods: set[str] = field(default_factory=set)
+    view_cache: NodeView | None = None  # the scheduler's view, rebuilt only after a change
+
+    def cordon(self) -> None:
+        self.cordoned, self.view_cache = True, None
 
     @property
     def alive(self) -> bool:
@@ -72,6 +76,10 @@ class ClusterState:
         self.nodes: dict[str, Node] = {}
         self.pods: dict[str, Pod] = {}
         self._serial: dict[str, int] = {}
+        self.version = 0  # bumped on every change the controllers can observe (for caching)
+
+    def touch(self) -> None:
+        self.version += 1
 
     def next_name(self, prefix: str) -> str:
         n = self._serial.get(prefix, 0)
@@ -81,6 +89,7 @@ class ClusterState:
     def add_node(self, node: Node) -> None:
         node.labels = {**node.labels, ZONE_LABEL: node.zone, HOSTNAME_LABEL: node.name}
         self.nodes[node.name] = node
+        self.touch()
 
     def bind(self, pod: Pod, node: Node, now: float) -> None:
         pod.node, pod.bound_s, pod.phase = node.name, now, PodPhase.STARTING
@@ -97,8 +106,9 @@ class ClusterState:
         pod.phase, pod.deleted_s = PodPhase.GONE, pod.deleted_s if pod.deleted_s is not None else now
         self.pods.pop(pod.name, None)
 
-    @staticmethod
-    def _account(node: Node, spec: PodSpec, sign: int) -> None:
+    def _account(self, node: Node, spec: PodSpec, sign: int) -> None:
+        node.view_cache = None
+        self.touch()
         node.requested_cpu_m += sign * spec.cpu_m
         node.requested_mem_mib += sign * spec.mem_mib
         node.nonzero_cpu_m += sign * (spec.cpu_m or DEFAULT_MILLI_CPU_REQUEST)
@@ -108,6 +118,11 @@ class ClusterState:
         return [n for n in self.nodes.values() if n.alive]
 
     def node_view(self, node: Node) -> NodeView:
+        if node.view_cache is None:
+            node.view_cache = self._build_view(node)
+        return node.view_cache
+
+    def _build_view(self, node: Node) -> NodeView:
         specs = [self.pods[p].spec for p in sorted(node.pods) if p in self.pods]
         affinity = tuple(a for a in (BoundPodAffinity.of(s) for s in specs) if a is not None)
         return NodeView(

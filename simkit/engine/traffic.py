@@ -26,6 +26,7 @@ from simkit.traffic.queueing import Component, latency_quantiles, pooled_quantil
 QUANTILES = (0.5, 0.95, 0.99)
 POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bounds memory)
 POOL_GRID = 1024
+LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
 _FIELDS = ("servers", "utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
            "backlog", "served", "timed_out")
 
@@ -42,8 +43,8 @@ class _Stream:
     service_cv: float
     timeout_s: float
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
-    cursor: int = 0
-    backlog: float = 0.0
+    computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
+    backlog: float = 0.0  # backlog at the end of tick computed_to - 1
 
     def __post_init__(self) -> None:
         n = self.lam_rps.size
@@ -93,15 +94,24 @@ class TrafficModel:
         return min(self.t_s.size, max(0, math.ceil(t / self.dt - 1e-9)))
 
     def set_ready(self, workload: str, ready: int, now: float) -> None:
-        """The workload's ready pods change at `now`: settle its streams' ticks so far, then switch."""
-        self._advance(self.by_workload.get(workload, []), self.tick_index(now))
+        """The workload's ready pods change at `now`: settle its streams' ticks so far, then switch.
+
+        Ticks computed ahead with the old count (see `queue_messages`) are discarded.
+        """
+        k = self.tick_index(now)
+        streams = self.by_workload.get(workload, [])
+        self._advance(streams, k)
+        for st in streams:
+            if st.computed_to > k:
+                st.computed_to = k
+                st.backlog = float(st.arrays["backlog"][k - 1]) if k > 0 else 0.0
         self.ready[workload] = ready
 
     def _advance(self, streams: list[_Stream], until: int) -> None:
         for st in streams:
-            if until <= st.cursor:
+            if until <= st.computed_to:
                 continue
-            a, b = st.cursor, until
+            a, b = st.computed_to, until
             servers = math.floor(self.ready[st.workload] * st.concurrency + 1e-9)
             ticks = service_ticks(st.lam_rps[a:b], servers, st.mean_service_s, st.service_cv,
                                   self.dt, st.timeout_s, st.backlog)
@@ -112,7 +122,7 @@ class TrafficModel:
                 arr[key][a:b] = getattr(ticks, key)
             arr["backlog"][a:b] = ticks.backlog_end
             st.backlog = float(ticks.backlog_end[-1])
-            st.cursor = b
+            st.computed_to = b
 
     def finish_all(self) -> None:
         """Settle every stream up to the end of the run."""
@@ -130,11 +140,15 @@ class TrafficModel:
     def queue_messages(self, queue: str, now: float) -> float:
         """RabbitMQ's `messages` (ready + unacknowledged) at `now`: backlog plus tasks in service."""
         st = self.queues[queue]
-        self._advance([st], self.tick_index(now))
-        i = max(0, st.cursor - 1)
+        k = self.tick_index(now)
+        if k > st.computed_to:  # compute ahead with today's consumers; a change of consumers rewinds
+            self._advance([st], min(self.t_s.size, k + LOOKAHEAD_TICKS))
+        if k == 0:
+            return 0.0
+        i = k - 1
         busy = st.arrays["utilization"][i] * st.arrays["servers"][i]
         waiting = st.arrays["p_wait"][i] * st.lam_rps[i] / max(st.arrays["wait_rate_per_s"][i], 1e-12)
-        return float(st.arrays["backlog"][i] + waiting + busy) if st.cursor else 0.0
+        return float(st.arrays["backlog"][i] + waiting + busy)
 
     # ---------------------------------------------------------------------------- results
     def finish(self) -> dict[str, Any]:

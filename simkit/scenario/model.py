@@ -82,6 +82,22 @@ class Cluster(StrictModel):
     kubernetes_version: str = "1.31"
     node_pools: list[NodePool] = Field(min_length=1)
     cluster_autoscaler: dict[str, Any] | None = None  # real flag names, e.g. scale-down-unneeded-time: 5m
+    controller_manager: dict[str, Any] = {}  # kube-controller-manager HPA flags, e.g. horizontal-pod-...
+
+    @field_validator("cluster_autoscaler")
+    @classmethod
+    def _ca_flags(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
+        if v is not None:
+            from simkit.control.cluster_autoscaler import CAFlags
+
+            CAFlags.from_mapping(v)
+        return v
+
+    @field_validator("controller_manager")
+    @classmethod
+    def _kcm_flags(cls, v: dict[str, Any]) -> dict[str, Any]:
+        hpa_controller_config(v)
+        return v
 
     @model_validator(mode="after")
     def _pools_consistent(self) -> Cluster:
@@ -141,6 +157,15 @@ class Workload(StrictModel):
     image: str = ""
 
     _name = field_validator("name")(_dns_name)
+
+    @field_validator("hpa")
+    @classmethod
+    def _hpa_semantics(cls, v: HPASpecModel | None) -> HPASpecModel | None:
+        if v is not None:
+            from simkit.control.hpa import hpa_spec_from_k8s
+
+            hpa_spec_from_k8s(v.model_dump(exclude_none=True))
+        return v
 
     @property
     def pod_labels(self) -> dict[str, str]:
@@ -262,6 +287,37 @@ class Scenario(StrictModel):
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+KCM_HPA_FLAGS = {
+    "horizontal-pod-autoscaler-sync-period": ("sync_period_s", "duration"),
+    "horizontal-pod-autoscaler-tolerance": ("tolerance", "float"),
+    "horizontal-pod-autoscaler-downscale-stabilization": ("downscale_stabilization_s", "duration"),
+    "horizontal-pod-autoscaler-cpu-initialization-period": ("cpu_initialization_period_s", "duration"),
+    "horizontal-pod-autoscaler-initial-readiness-delay": ("initial_readiness_delay_s", "duration"),
+}
+"""kube-controller-manager flags that shape the HPA (hpa_spec.md §2), by their real names."""
+
+
+def hpa_controller_config(flags: dict[str, Any]) -> Any:
+    """`HPAControllerConfig` from kube-controller-manager flag names; Kubernetes' defaults otherwise."""
+    from simkit.control.hpa import HPAControllerConfig
+    from simkit.units import parse_duration
+
+    values: dict[str, float] = {}
+    for raw_key, raw in flags.items():
+        key = raw_key.lstrip("-")
+        if key not in KCM_HPA_FLAGS:
+            raise ValueError(f"unknown flag {raw_key!r}; known: {', '.join(sorted(KCM_HPA_FLAGS))}")
+        field_name, kind = KCM_HPA_FLAGS[key]
+        try:
+            value = parse_duration(raw) if kind == "duration" else float(raw)
+        except (TypeError, ValueError):
+            raise ValueError(f"{key}: expected a {kind}, got {raw!r}") from None
+        if value < 0 or (field_name == "sync_period_s" and value == 0):
+            raise ValueError(f"{key}: must be positive, got {raw!r}")
+        values[field_name] = value
+    return HPAControllerConfig(**values)
 
 
 class _PathError(ValueError):

@@ -1,0 +1,263 @@
+"""Thin SimPy loops around the pure HPA and cluster-autoscaler controllers.
+
+Each loop observes the engine's state the way the real controller's inputs show it, calls the pure
+`decide`/`scale_up`/`scale_down`, applies the result, and records the decision with its reason.
+
+Metrics pipeline (an assumption, stated): metrics-server scrapes every 15 s (its default
+`--metric-resolution`), so the HPA sees per-pod CPU averaged over the last 15 s window, sampled at
+the last scrape; a pod's CPU use is `base_cpu` plus its share of the workload's requests times
+`cpu_per_request`, capped at its CPU limit. The External queue metric is RabbitMQ's `messages`
+(ready plus unacknowledged) for the queue named by the metric's `queue` label or by its name.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from simkit.control.cluster_autoscaler import (
+    CAFlags,
+    CANode,
+    CAPod,
+    CAState,
+    NodeGroup,
+    PodDisruptionBudget,
+    provision_time_distribution,
+    scale_down,
+    scale_up,
+)
+from simkit.control.hpa import (
+    ContainerSample,
+    HPAObservation,
+    HPASpec,
+    HPAState,
+    PodSample,
+    decide,
+    hpa_spec_from_k8s,
+)
+from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
+from simkit.engine.state import Pod, PodPhase
+from simkit.scenario.model import NodePool, Workload, hpa_controller_config
+
+if TYPE_CHECKING:
+    from simkit.engine.simulation import Engine
+
+METRIC_RESOLUTION_S = 15.0  # metrics-server --metric-resolution default
+MIB = 2**20
+
+
+def start_autoscalers(engine: Engine) -> None:
+    """Start one HPA loop per workload with an `hpa`, and the cluster autoscaler if configured."""
+    config = hpa_controller_config(engine.scenario.cluster.controller_manager)
+    rng = engine.rng["controllers"]
+    for workload in engine.scenario.workloads:
+        if workload.hpa is not None:
+            spec = hpa_spec_from_k8s(workload.hpa.model_dump(exclude_none=True))
+            phase = float(rng.uniform(0.0, config.sync_period_s))  # each HPA runs on its own timer
+            engine.env.process(_hpa_loop(engine, workload, spec, config, phase))
+    if engine.scenario.cluster.cluster_autoscaler is not None:
+        flags = CAFlags.from_mapping(engine.scenario.cluster.cluster_autoscaler)
+        if any(_bounds(engine, p, flags) for p in engine.scenario.cluster.node_pools):
+            engine.env.process(_ca_loop(engine, flags))
+
+
+# --------------------------------------------------------------------------------------- HPA
+def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, phase: float) -> Any:
+    state = HPAState()
+    last_reason = ""
+    yield engine.env.timeout(phase)
+    while True:
+        now = engine.env.now
+        current = engine.desired[workload.name]
+        decision = decide(spec, observe(engine, workload, now), state, now, config)
+        state = decision.state
+        if decision.desired_replicas != current or decision.reason != last_reason:
+            engine.record_decision("hpa", workload.name, current, decision.desired_replicas,
+                                   decision.reason, decision.message)
+            last_reason = decision.reason
+        if decision.desired_replicas != current:
+            engine.scale_workload(workload.name, decision.desired_replicas)
+        yield engine.env.timeout(config.sync_period_s)
+
+
+def observe(engine: Engine, workload: Workload, now: float) -> HPAObservation:
+    """What the metrics APIs report for this workload's pods and its External metrics at `now`."""
+    sample_t = now - math.fmod(now, METRIC_RESOLUTION_S)
+    pods = [p for p in engine.state.pods_of(workload.name) if p.phase is not PodPhase.GONE]
+    ready = max(1, engine.ready_count[workload.name])
+    per_pod_rps = engine.traffic.arrival_rate(workload.name, sample_t) / ready
+    samples = tuple(_pod_sample(engine, workload, p, per_pod_rps, sample_t) for p in pods)
+    return HPAObservation(
+        spec_replicas=engine.desired[workload.name],
+        status_replicas=sum(1 for p in pods if p.phase is not PodPhase.TERMINATING),
+        pods=samples,
+        external_values=_external_values(engine, workload, now),
+    )
+
+
+def _pod_sample(engine: Engine, w: Workload, pod: Pod, per_pod_rps: float, sample_t: float) -> PodSample:
+    requests = {"cpu": w.resources.requests.cpu, "memory": int(w.resources.requests.memory * MIB * 1000)}
+    if pod.phase is PodPhase.PENDING or pod.bound_s is None:
+        return PodSample(name=pod.name, start_time=None, phase="Pending", ready=False,
+                         containers=(ContainerSample("app", requests=requests),))
+    started = pod.bound_s + w.startup.image_pull
+    running = engine.env.now >= started
+    serving = pod.phase is PodPhase.READY
+    usage: dict[str, int] = {}
+    if running and sample_t >= started:
+        cpu = w.serving.base_cpu + (per_pod_rps * w.serving.cpu_per_request * 1000 if serving else 0.0)
+        limit = w.resources.limits.cpu if w.resources.limits is not None and w.resources.limits.cpu else None
+        usage = {"cpu": int(min(cpu, limit) if limit else cpu),
+                 "memory": int(w.serving.base_memory * MIB * 1000)}
+    return PodSample(
+        name=pod.name,
+        start_time=started if running else None,
+        phase="Running" if running else "Pending",
+        ready=serving,
+        deleting=pod.phase is PodPhase.TERMINATING,
+        ready_transition_time=pod.ready_s if pod.ready_s is not None else started,
+        containers=(ContainerSample("app", requests=requests, usage=usage),),
+        metric_time=sample_t,
+        metric_window_s=METRIC_RESOLUTION_S,
+    )
+
+
+def _external_values(engine: Engine, workload: Workload, now: float) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for metric in workload.hpa.metrics if workload.hpa else []:
+        if metric.type != "External" or not metric.external:
+            continue
+        ident = metric.external.get("metric", {})
+        name = ident.get("name", "")
+        queue = (ident.get("selector") or {}).get("matchLabels", {}).get("queue", name)
+        if queue in engine.traffic.queues:
+            out[name] = (int(round(engine.traffic.queue_messages(queue, now) * 1000)),)
+    return out
+
+
+# --------------------------------------------------------------------------- cluster autoscaler
+def _bounds(engine: Engine, pool: NodePool, flags: CAFlags) -> tuple[int, int] | None:
+    """(min, max) of an autoscaled pool: its `--nodes` entry, else the pool's own, if it autoscales."""
+    declared = flags.bounds_for(pool.name)
+    if declared is not None:
+        return declared.min_size, declared.max_size
+    return (pool.min_nodes, pool.max_nodes) if pool.autoscaling and not flags.nodes else None
+
+
+def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
+    state = CAState()
+    rng = engine.rng["provisioning"]
+    provision = provision_time_distribution("node-group")
+    pools = [p for p in engine.scenario.cluster.node_pools if _bounds(engine, p, flags)]
+    last = ("", "")
+    cache: dict[str, Any] = {"version": -1}
+    quiet_version = -1  # state version at which the last loop found nothing to do and no timer running
+    while True:
+        yield engine.env.timeout(flags.scan_interval)
+        now = engine.env.now
+        pending_pods = engine.pending_pods()
+        busy = pending_pods or any(engine.provisioning[p.name] for p in pools)
+        if not busy and engine.state.version == quiet_version:
+            continue  # same cluster, no pending pods, no unneeded node ageing: the same decision again
+        if cache["version"] != engine.state.version:  # rebuild the views only after a change
+            cache = _ca_inputs(engine, pools, flags)
+        groups, nodes, pods_by_node, pdbs = cache["groups"], cache["nodes"], cache["pods_by_node"], cache["pdbs"]
+        pending = [_ca_pod(engine, p) for p in pending_pods]
+        upcoming = {p.name: len(engine.provisioning[p.name]) for p in pools}
+        up = scale_up(pending, groups, nodes, upcoming, flags, state, now, engine.rng["controllers"])
+        for pool_name, count in up.reverted.items():
+            engine.cancel_provisioning(pool_name, count)
+        for pool_name, count in up.increases.items():
+            pool = engine.scenario.pool(pool_name)
+            before = _group_size(engine, pool_name)
+            for _ in range(count):
+                engine.provision_node(pool, _next_zone(engine, pool), provision.sample(rng))
+            engine.record_decision("cluster-autoscaler", pool_name, before, before + count, up.reason, up.message)
+        down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
+        state = down.state
+        for name in down.remove:
+            node = engine.state.nodes[name]
+            before = _group_size(engine, node.pool)
+            engine.record_decision("cluster-autoscaler", node.pool, before, before - 1, "ScaleDown",
+                                   down.messages.get(name, f"removing {name}"))
+            engine.remove_node(node, "ScaleDown")
+        if (up.reason, down.status) != last and not up.increases and not down.remove:
+            engine.record_decision("cluster-autoscaler", "cluster", sum(g.target_size for g in groups),
+                                   sum(g.target_size for g in groups), up.reason, up.message)
+        last = (up.reason, down.status)
+        quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
+        quiet_version = engine.state.version if quiet else -1
+
+
+def _ca_inputs(engine: Engine, pools: list[NodePool], flags: CAFlags) -> dict[str, Any]:
+    """The CA's view of the cluster; valid until the engine's state version changes."""
+    pods_by_node = {n.name: [_ca_pod(engine, engine.state.pods[p]) for p in sorted(n.pods) if p in engine.state.pods]
+                    for n in engine.state.alive_nodes()}
+    return {
+        "version": engine.state.version,
+        "groups": [_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]
+        "nodes": _ca_nodes(engine, {p.name for p in pools}),
+        "pods_by_node": pods_by_node,
+        "pdbs": _pdbs(engine),
+    }
+
+
+def _group_size(engine: Engine, pool: str) -> int:
+    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool and not n.cordoned)
+    return alive + len(engine.provisioning[pool])
+
+
+def _next_zone(engine: Engine, pool: NodePool) -> str:
+    """The zone an auto-scaling group launches into: the one with the fewest of its nodes."""
+    zones = pool.zones or engine.scenario.cluster.zones
+    counts = {z: 0 for z in zones}
+    for n in engine.state.alive_nodes():
+        if n.pool == pool.name and n.zone in counts:
+            counts[n.zone] += 1
+    return min(zones, key=lambda z: (counts[z], zones.index(z)))
+
+
+def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
+    itype = engine.catalog.instance(engine.scenario.cluster.provider, engine.scenario.cluster.region,
+                                    pool.instance_type)
+    from simkit.catalog import allocatable_for
+    from simkit.engine.convert import taints
+
+    cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+    zone = _next_zone(engine, pool)
+    labels = {**pool.labels, "node.kubernetes.io/instance-type": pool.instance_type,
+              "simkit.io/pool": pool.name, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
+    template = NodeView(name=f"template-{pool.name}", labels=labels, taints=taints(pool.taints),
+                        alloc_cpu_m=cpu_m, alloc_mem_mib=mem_mib, alloc_pods=pool.max_pods or itype.max_pods)
+    return NodeGroup(name=pool.name, min_size=bounds[0], max_size=bounds[1],
+                     target_size=_group_size(engine, pool.name), template=template,
+                     price_per_hour=itype.usd_hour(pool.capacity_type), zone=zone, labels=labels)
+
+
+def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
+    return [
+        CANode(view=engine.state.node_view(n), group=n.pool if n.pool in autoscaled else None, ready=True,
+               created_at=n.created_s, deletion="drain" if n.cordoned else None)
+        for n in engine.state.alive_nodes()
+    ]
+
+
+def _ca_pod(engine: Engine, pod: Pod) -> CAPod:
+    w = engine.workloads[pod.workload]
+    return CAPod(spec=pod.spec, namespace=w.namespace,
+                 owner_kind="StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet",
+                 created_at=pod.created_s, termination_grace_s=float(w.terminationGracePeriodSeconds),
+                 phase="Pending" if pod.phase is PodPhase.PENDING else "Running",
+                 deletion_timestamp=pod.deleted_s if pod.phase is PodPhase.TERMINATING else None)
+
+
+def _pdbs(engine: Engine) -> list[PodDisruptionBudget]:
+    out = []
+    for w in engine.scenario.workloads:
+        if w.pdb is None:
+            continue
+        healthy = engine.ready_count[w.name]
+        out.append(PodDisruptionBudget(name=f"{w.name}-pdb", namespace=w.namespace, match_labels=w.pod_labels,
+                                       disruptions_allowed=w.pdb.allowed_disruptions(engine.desired[w.name],
+                                                                                     healthy)))
+    return out

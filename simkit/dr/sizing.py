@@ -12,13 +12,16 @@ from pydantic import BaseModel
 
 from simkit.dr.checks import statistic
 from simkit.dr.model import evaluate_event
-from simkit.scenario.dr import DRSpec
+from simkit.scenario.dr import DRSpec, PhaseTime
 
 __all__ = ["with_value", "measure_at", "solve"]
 
 
 def with_value(spec: DRSpec, path: str, value: Any) -> DRSpec:
-    """A copy of `spec` with the dotted field `path` (e.g. "backups.wal_archive_interval") set."""
+    """A copy of `spec` with the dotted field `path` (e.g. "backups.wal_archive_interval") set.
+
+    A number given for a phase time (e.g. "procedures.decision_time") makes it fixed.
+    """
     head, _, rest = path.partition(".")
     if not rest:
         if head not in type(spec).model_fields:
@@ -31,8 +34,12 @@ def _nested(model: BaseModel, path: str, value: Any) -> BaseModel:
     head, _, rest = path.partition(".")
     if head not in type(model).model_fields:
         raise KeyError(f"no field {head!r} in {type(model).__name__}")
-    new = value if not rest else _nested(getattr(model, head), rest, value)
-    return model.model_copy(update={head: new})
+    current = getattr(model, head)
+    if rest:
+        value = _nested(current, rest, value)
+    elif isinstance(current, PhaseTime) and isinstance(value, int | float):
+        value = PhaseTime(fixed=float(value))  # a number for a phase time means a fixed duration
+    return model.model_copy(update={head: value})
 
 
 def measure_at(

@@ -19,7 +19,9 @@ Method (per route):
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,14 +31,17 @@ from scipy.special import ndtr, ndtri
 Array = NDArray[np.float64]
 
 DEFAULT_QS = (0.5, 0.95, 0.99)
-_TILT_DECADES = 3.0  # wrap-around (mass <= eps beyond the horizon) damped by 1e-3; errors amplified <= 1e3
+DEFAULT_BINS = 256  # P50/P95/P99 within 0.5 % of closed forms (tests); 512: 0.15 %
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+_TILT_DECADES = 2.0  # wrap-around (mass <= eps beyond the horizon) damped by 1e-2; errors amplified <= 1e2
 _FINE_BINS = 1 << 16
 _FINE_EPS = 1e-9
-_CHUNK_BYTES = 8 << 20
+_CHUNK_BYTES = 1 << 20
 _NEGLIGIBLE_RATIO = 1e-30
+_NEGLIGIBLE_WAIT = 1e-9  # P(wait > h/2) below this counts as no wait: CDF error < 1e-9
 _LEVEL_RATIO = 2.0**0.5  # horizons of successive grid levels
 _HEADROOM = 1.25
-_NEGLIGIBLE_SPECTRUM = 1e-13  # |Ŝ| below this is dropped: CDF error < 1e3 · 1e-13 (tilt)
+_NEGLIGIBLE_SPECTRUM = 1e-9  # |Ŝ| below this is dropped: CDF error < 1e2 · 1e-9 (tilt)
 
 
 @dataclass(frozen=True)
@@ -61,19 +66,24 @@ def latency_quantiles(
     qs: ArrayLike = DEFAULT_QS,
     *,
     hop_overhead_s: float = 0.0,
-    bins: int = 512,
+    bins: int = DEFAULT_BINS,
     eps: float = 1e-5,
+    workers: int | None = None,
 ) -> Array:
     """Per-tick quantiles of the route latency, shape (ticks, len(qs)), seconds.
 
     NaN where a visited service cannot serve (p_wait > 0 with wait rate 0, e.g. no servers).
-    `bins` is the FFT length per tick, `eps` the probability mass allowed beyond its horizon.
+    `bins` is the FFT length per tick, `eps` the probability mass allowed beyond its horizon,
+    `workers` the threads sharing the chunks (default: up to 2 cores; 1 = no threads).
     """
     route = _Route(components, hop_overhead_s, bins, eps)
     q = np.asarray(qs, dtype=np.float64)
     out = np.empty((route.ticks, q.size), dtype=np.float64)
-    for sl, cdf, step in route.chunks():
-        out[sl] = _grid_quantiles(cdf, step, q) + route.shift_s[sl, None]
+
+    def work(idx: NDArray[np.intp], cdf: Array) -> None:
+        out[idx] = _grid_quantiles(cdf, route.step[idx], q) + route.shift_s[idx, None]
+
+    route.each_chunk(work, workers)
     out[route.invalid] = np.nan
     return out
 
@@ -83,20 +93,25 @@ def sojourn_cdf(
     grid_s: ArrayLike,
     *,
     hop_overhead_s: float = 0.0,
-    bins: int = 512,
+    bins: int = DEFAULT_BINS,
     eps: float = 1e-5,
+    workers: int | None = None,
 ) -> Array:
     """Per-tick CDF of the route latency evaluated at `grid_s`, shape (ticks, len(grid_s)).
 
     Feed it to `pooled_quantile` for window or whole-run percentiles. Memory is
     ticks × len(grid_s) × 8 bytes; slice the components' arrays for very long runs.
+    Beyond a tick's horizon the CDF stays at its last value (>= 1 − eps).
     """
     route = _Route(components, hop_overhead_s, bins, eps)
     x = np.asarray(grid_s, dtype=np.float64)
     out = np.empty((route.ticks, x.size), dtype=np.float64)
-    for sl, cdf, step in route.chunks():
-        pos = (x[None, :] - route.shift_s[sl, None]) / step[:, None] - 0.5
-        out[sl] = _interp_rows(cdf, pos)
+
+    def work(idx: NDArray[np.intp], cdf: Array) -> None:
+        pos = (x[None, :] - route.shift_s[idx, None]) / route.step[idx, None] - 0.5
+        out[idx] = _interp_rows(cdf, pos)
+
+    route.each_chunk(work, workers)
     out[route.invalid] = np.nan
     return out
 
@@ -170,11 +185,14 @@ class _Route:
         base = _HEADROOM * s_hi  # smallest horizon; headroom keeps an atom off the last bin
         ratio = np.log(np.maximum(bound / base, 1.0)) / np.log(_LEVEL_RATIO)
         level = np.ceil(ratio - 1e-9).astype(np.int64)
+        # ticks where no visit waits noticeably: the latency is the service sum, no FFT needed
+        self.quiet = (self.p.sum(axis=1) < _NEGLIGIBLE_WAIT) | self.invalid
+        level[self.quiet] = 0
         self.levels, self.level_of = np.unique(level, return_inverse=True)
         steps = base / self.bins * _LEVEL_RATIO**self.levels
         self.step = steps[self.level_of]
         centers = (np.arange(self.bins) + 0.5)[None, :] * steps[:, None]
-        g_at = self.service.cdf(centers)  # G((k + 1/2) h) per level
+        self.g_at = g_at = self.service.cdf(centers)  # G((k + 1/2) h) per level
         masses = np.diff(np.concatenate([np.zeros((steps.size, 1)), g_at], axis=1), axis=1)
         g_hat = np.fft.rfft(masses * self.alpha ** np.arange(self.bins), axis=1)
         # a running sum is a circular convolution with the tilted unit step α^m, spectrum
@@ -184,19 +202,37 @@ class _Route:
         significant = np.abs(g_hat) > _NEGLIGIBLE_SPECTRUM
         self.kmax = self.z.size - np.argmax(significant[:, ::-1], axis=1)
 
-    def chunks(self) -> Iterator[tuple[NDArray[np.intp], Array, Array]]:
-        """Yield (tick indices, CDF at (k + 1/2)·h_t of the random part, h_t), level by level.
+    def each_chunk(self, work: Callable[[NDArray[np.intp], Array], None], workers: int | None) -> None:
+        """Call work(tick indices, CDF at (k + 1/2)·h_t) for every chunk, level by level.
 
         Ticks sharing a grid level share Ŝ, so it broadcasts, and frequencies where |Ŝ| is
-        negligible (the service sum is smooth on that grid) are skipped.
+        negligible are skipped. Chunks (~1 MB, cache-sized) are independent: numpy releases
+        the GIL in its loops and FFTs, so a few threads share them.
         """
-        size = max(1, _CHUNK_BYTES // (16 * self.z.size))
-        order = np.argsort(self.level_of, kind="stable")
-        bounds = np.searchsorted(self.level_of[order], np.arange(self.levels.size + 1))
-        for lev in range(self.levels.size):
-            for start in range(bounds[lev], bounds[lev + 1], size):
-                idx = order[start : min(start + size, bounds[lev + 1])]
-                yield idx, self._chunk_cdf(idx, lev), self.step[idx]
+        size = max(1, _CHUNK_BYTES // (8 * self.z.size))
+        group = 2 * self.level_of + self.quiet
+        order = np.argsort(group, kind="stable")
+        bounds = np.searchsorted(group[order], np.arange(2 * self.levels.size + 1))
+        jobs = [
+            (order[start : min(start + size, bounds[g + 1])], g // 2, bool(g % 2))
+            for g in range(2 * self.levels.size)
+            for start in range(bounds[g], bounds[g + 1], size)
+        ]
+
+        def run(job: tuple[NDArray[np.intp], int, bool]) -> None:
+            idx, lev, quiet = job
+            cdf = (
+                np.broadcast_to(self.g_at[lev], (idx.size, self.bins)) if quiet else self._chunk_cdf(idx, lev)
+            )
+            work(idx, cdf)
+
+        n_threads = min(DEFAULT_WORKERS if workers is None else workers, len(jobs))
+        if n_threads <= 1:
+            for job in jobs:
+                run(job)
+            return
+        with ThreadPoolExecutor(n_threads) as pool:
+            list(pool.map(run, jobs))
 
     def _chunk_cdf(self, idx: NDArray[np.intp], lev: int) -> Array:
         """Closed-form spectra of the visits' waits, times the service-sum spectrum, one irFFT.
@@ -208,26 +244,29 @@ class _Route:
         """
         p, theta, h = self.p[idx], self.theta[idx], self.step[idx]
         kmax = self.kmax[lev]
-        zc = np.conj(self.z[:kmax])
+        zc = np.conj(self.z[:kmax]).astype(np.complex64)
         r = np.exp(-theta * h[:, None])
         r[r < _NEGLIGIBLE_RATIO] = 0.0  # avoid subnormal arithmetic; mass there < 1e-15
         sr = np.sqrt(r)
-        u = np.maximum(1.0 - p * sr, _NEGLIGIBLE_RATIO)  # bin 0: no wait, or a wait below h/2
+        waits = p * sr > _NEGLIGIBLE_WAIT  # else the visit is taken as never waiting
+        u = np.where(waits, np.maximum(1.0 - p * sr, _NEGLIGIBLE_RATIO), 1.0)  # bin 0 mass
         rho = r * self.alpha
-        c = (p * sr * (1.0 - r) * self.alpha - u * rho) / u
-        num = np.ones((idx.size, kmax), dtype=np.complex128)
-        den = np.ones_like(num)
+        c = np.where(waits, (p * sr * (1.0 - r) * self.alpha - u * rho) / u, 0.0).astype(np.complex64)
+        rho = np.where(waits, rho, 0.0)  # factor (z̄ + 0)/(z̄ − 0) = 1
+        rho32 = rho.astype(np.complex64)
+        num = np.ones((idx.size, kmax), dtype=np.complex64)  # single precision: 2.5x faster,
+        den = np.ones_like(num)  # relative error ~1e-7 per factor, amplified <= 1/α^L by the tilt
         tmp = np.empty_like(num)
         for i in range(p.shape[1]):
-            if not np.any(p[:, i] * sr[:, i] > _NEGLIGIBLE_RATIO):
+            if not np.any(waits[:, i]):
                 continue  # this visit never waits noticeably in this chunk: factor 1
             np.add(zc, c[:, i, None], out=tmp)
             num *= tmp
-            np.subtract(zc, rho[:, i, None], out=tmp)
+            np.subtract(zc, rho32[:, i, None], out=tmp)
             den *= tmp
         num /= den
-        num *= self.g_cdf_hat[lev, :kmax]
-        cdf = np.fft.irfft(num, n=self.bins, axis=1)
+        spectrum = num * self.g_cdf_hat[lev, :kmax]
+        cdf = np.fft.irfft(spectrum, n=self.bins, axis=1)
         cdf *= np.prod(u, axis=1)[:, None] * self.untilt
         cdf -= self.wrap
         return cdf

@@ -1,0 +1,81 @@
+"""The imported scenario as YAML, with every default section marked as an assumption in comments."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import yaml
+
+from simkit.export.provenance import simkit_version
+from simkit.scenario.loader import DEFAULT_SCENARIO
+
+DEFAULT_RPS = 10.0
+DEFAULT_SLOS = {"availability": "99.9%", "p95_latency": "200ms"}  # the seed's design goals
+DEFAULT_SIMULATION = {"duration": "1d", "seed": 0, "resolution": "60s"}
+
+
+def default_cluster() -> dict[str, Any]:
+    """The seed platform's cluster section (three node pools), as written in the default scenario."""
+    data = yaml.safe_load(DEFAULT_SCENARIO.read_text(encoding="utf-8"))
+    return dict(data["cluster"])
+
+
+def default_traffic(workloads: list[dict[str, Any]]) -> dict[str, Any]:
+    """Equal shares of a small load, one single-service route per workload (shares add up to 1)."""
+    n = len(workloads)
+    shares = [Fraction(1, n)] * n
+    routes = []
+    for i, w in enumerate(workloads):
+        share = float(1 - sum(shares[:-1])) if i == n - 1 else round(float(shares[i]), 9)
+        routes.append({"name": w["name"], "share": share, "path": [w["name"]]})
+    if n > 1:  # make the float shares add up to exactly 1 within the validator's 1e-6
+        routes[-1]["share"] = round(1 - sum(r["share"] for r in routes[:-1]), 9)
+    return {"load": {"base_rps": DEFAULT_RPS}, "routes": routes}
+
+
+def _dump(key: str, value: Any) -> str:
+    return yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=False, width=110)
+
+
+def render_scenario(
+    name: str,
+    sources: list[str],
+    cluster: dict[str, Any],
+    workloads: list[dict[str, Any]],
+    assumed: list[str],
+    ca_from_manifests: bool,
+) -> str:
+    """Commented scenario YAML: header, assumptions, then the sections."""
+    lines = [
+        f"# Scenario imported by simkit {simkit_version()} from: {', '.join(sources) or '(documents)'}",
+        "# Review every ASSUMPTION below before trusting a simulation of this file.",
+        f"# Import assumptions ({len(assumed)}):",
+    ]
+    lines += [f"#   - {a}" for a in assumed] or ["#   (none)"]
+    out = "\n".join(lines) + "\n"
+    out += _dump("name", name)
+    out += _dump(
+        "description", "Imported from Kubernetes manifests; cluster, traffic and targets are defaults."
+    )
+    out += (
+        "# ASSUMPTION: manifests describe no nodes. This is the seed platform's cluster "
+        "(aws us-east-1, 3 zones,\n# application/data/infrastructure pools)"
+        + (
+            "; cluster_autoscaler flags come from the manifests.\n"
+            if ca_from_manifests
+            else " with the seed's cluster-autoscaler flags.\n"
+        )
+    )
+    out += _dump("cluster", cluster)
+    out += _dump("workloads", workloads)
+    out += (
+        f"# ASSUMPTION: manifests carry no traffic. {DEFAULT_RPS:g} requests/s in total, an equal share "
+        "sent straight to\n# each workload; no queues. Replace with real routes, rates and queues.\n"
+    )
+    out += _dump("traffic", default_traffic(workloads))
+    out += "# ASSUMPTION: the seed's design goals (99.9% availability, 200 ms P95).\n"
+    out += _dump("slos", DEFAULT_SLOS)
+    out += "# ASSUMPTION: one simulated day, seed 0.\n"
+    out += _dump("simulation", DEFAULT_SIMULATION)
+    return out

@@ -1,0 +1,241 @@
+"""One Deployment, StatefulSet or DaemonSet -> one scenario workload (Kubernetes field names kept).
+
+What a manifest leaves out is assumed the way Kubernetes would (replicas 1, requests = limits when
+only limits are set, 0 when neither) and reported as one line each; what cannot be understood is
+refused with the file, document index and field.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from simkit.export.manifests import Doc, fit_model
+from simkit.export.pod import ANNOTATION_SERVING, ANNOTATION_STARTUP, PLACEHOLDER_REGISTRY, memory_quantity
+from simkit.scenario.k8s import AffinitySpec, ProbeSpec, TolerationSpec, TopologySpreadConstraintSpec
+from simkit.scenario.model import Serving, Startup, Workload
+from simkit.units import format_cpu, parse_cpu, parse_memory
+
+POD = "spec.template.spec"
+_POD_FIELDS: dict[str, type[BaseModel] | None] = {
+    "nodeSelector": None,
+    "tolerations": TolerationSpec,
+    "affinity": AffinitySpec,
+    "topologySpreadConstraints": TopologySpreadConstraintSpec,
+    "terminationGracePeriodSeconds": None,
+}
+_SOURCE = {
+    "name": "metadata.name",
+    "namespace": "metadata.namespace",
+    "replicas": "spec.replicas",
+    "labels": "spec.template.metadata.labels",
+    "image": f"{POD}.containers[0].image",
+    "resources": f"{POD}.containers",
+    "serving": f"metadata.annotations.{ANNOTATION_SERVING}",
+    "startup": f"metadata.annotations.{ANNOTATION_STARTUP}",
+}
+
+
+def _map(doc: Doc, value: Any, path: str, required: bool = False) -> dict[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise doc.error(path, "expected a mapping" if value is not None else "required field is missing")
+    return value
+
+
+def _list(doc: Doc, value: Any, path: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise doc.error(path, f"expected a list, got {type(value).__name__}")
+    return value
+
+
+def _quantity(doc: Doc, value: Any, path: str, resource: str) -> float:
+    try:
+        return parse_cpu(value) if resource == "cpu" else parse_memory(value)
+    except (ValueError, TypeError) as exc:
+        raise doc.error(path, str(exc)) from None
+
+
+def _container_resources(doc: Doc, c: dict[str, Any], path: str, notes: list[str]) -> tuple[dict, dict]:
+    res = _map(doc, c.get("resources"), f"{path}.resources")
+    req = _map(doc, res.get("requests"), f"{path}.resources.requests")
+    lim = _map(doc, res.get("limits"), f"{path}.resources.limits")
+    requests, limits = {}, {}
+    for r in ("cpu", "memory"):
+        if r in lim:
+            limits[r] = _quantity(doc, lim[r], f"{path}.resources.limits.{r}", r)
+        if r in req:
+            requests[r] = _quantity(doc, req[r], f"{path}.resources.requests.{r}", r)
+        elif r in limits:
+            requests[r] = limits[r]
+            notes.append(f"{path}.resources.requests.{r} absent: Kubernetes defaults it to the limit")
+        else:
+            requests[r] = 0
+            notes.append(f"{path}.resources.requests.{r} absent: assumed 0 (best effort)")
+    return requests, limits
+
+
+def _resources(doc: Doc, containers: list[Any], notes: list[str]) -> dict[str, Any]:
+    """Pod requests/limits: the sum over containers, as the scheduler counts them."""
+    req_sum = {"cpu": 0.0, "memory": 0.0}
+    lim_sum: dict[str, float] = {}
+    for i, c in enumerate(containers):
+        path = f"{POD}.containers[{i}]"
+        requests, limits = _container_resources(doc, _map(doc, c, path), path, notes)
+        for r in req_sum:
+            req_sum[r] += requests[r]
+        for r, v in limits.items():
+            lim_sum[r] = lim_sum.get(r, 0.0) + v
+    out: dict[str, Any] = {
+        "requests": {"cpu": format_cpu(req_sum["cpu"]), "memory": memory_quantity(req_sum["memory"])}
+    }
+    if lim_sum:
+        out["limits"] = {
+            "cpu": format_cpu(lim_sum.get("cpu", 0)),
+            "memory": memory_quantity(lim_sum.get("memory", 0)),
+        }
+    return out
+
+
+def _main_container(containers: list[Any], name: str) -> tuple[int, dict[str, Any]]:
+    for i, c in enumerate(containers):
+        if isinstance(c, dict) and c.get("name") == name:
+            return i, c
+    return 0, containers[0] if containers and isinstance(containers[0], dict) else {}
+
+
+def _simkit_annotation(
+    doc: Doc, meta: dict[str, Any], key: str, model: type[BaseModel], notes: list[str]
+) -> dict[str, Any] | None:
+    raw = _map(doc, meta.get("annotations"), "metadata.annotations").get(key)
+    if raw is None:
+        return None
+    try:
+        data = json.loads(raw)
+    except (TypeError, ValueError):
+        notes.append(f"metadata.annotations.{key} is not JSON: ignored")
+        return None
+    dropped: list[str] = []
+    data = fit_model(model, data, key, dropped)
+    notes.extend(f"{d}: not a simkit field, dropped" for d in dropped)
+    return dict(data)
+
+
+def workload_from(doc: Doc, notes: list[str], nodes_for: Callable[[dict[str, Any]], int]) -> dict[str, Any]:
+    """The scenario workload dict of a Deployment/StatefulSet/DaemonSet document (validated).
+
+    `nodes_for(workload)` counts the initial nodes a DaemonSet's pods would run on.
+    """
+    obj = doc.obj
+    meta = _map(doc, obj.get("metadata"), "metadata", required=True)
+    spec = _map(doc, obj.get("spec"), "spec")
+    template = _map(doc, spec.get("template"), "spec.template")
+    pod = _map(doc, template.get("spec"), POD)
+    name = meta.get("name")
+    if not name:
+        raise doc.error("metadata.name", "required field is missing")
+    out: dict[str, Any] = {"name": name, "kind": doc.kind}
+    out["namespace"] = meta.get("namespace") or "default"
+    if not meta.get("namespace"):
+        notes.append("metadata.namespace absent: assumed 'default'")
+    if doc.kind != "DaemonSet":
+        if "replicas" in spec:
+            out["replicas"] = spec["replicas"]
+        else:
+            out["replicas"] = 1
+            notes.append("spec.replicas absent: assumed 1 (the Kubernetes default)")
+    labels = dict(
+        _map(
+            doc,
+            _map(doc, template.get("metadata"), "spec.template.metadata").get("labels"),
+            "spec.template.metadata.labels",
+        )
+    )
+    if not labels:
+        notes.append(f"pod labels absent: assumed app={name}")
+    if labels.get("app") == name:
+        labels.pop("app")
+    if labels:
+        out["labels"] = labels
+    if not _map(doc, spec.get("selector"), "spec.selector"):
+        notes.append("spec.selector absent: assumed the pod labels")
+    containers = _list(doc, pod.get("containers"), f"{POD}.containers")
+    if not containers:
+        notes.append(f"{POD}.containers absent: no requests, no probes")
+    out["resources"] = _resources(doc, containers, notes)
+    if len(containers) > 1:
+        notes.append(f"{len(containers)} containers: requests and limits summed")
+    _pod_fields(doc, pod, out, notes)
+    index, main = _main_container(containers, name)
+    _probes(doc, main, f"{POD}.containers[{index}]", out, notes)
+    image = str(main.get("image") or "")
+    if image and not image.startswith(PLACEHOLDER_REGISTRY + "/"):
+        out["image"] = image
+    for key, field_name, model in (
+        (ANNOTATION_SERVING, "serving", Serving),
+        (ANNOTATION_STARTUP, "startup", Startup),
+    ):
+        value = _simkit_annotation(doc, meta, key, model, notes)
+        if value is not None:
+            out[field_name] = value
+    if "serving" not in out:
+        notes.append("serving not in the manifest: simkit defaults (concurrency 1, 20ms per request) assumed")
+    if doc.kind == "DaemonSet":
+        _as_deployment(out, nodes_for(out), notes)
+    validate_workload(doc, out)
+    return out
+
+
+def _as_deployment(out: dict[str, Any], nodes: int, notes: list[str]) -> None:
+    """simkit has no per-node pods: one replica per initial node it fits, at most one per host."""
+    out["kind"], out["replicas"] = "Deployment", nodes
+    app = out.get("labels", {}).get("app", out["name"])
+    term = {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": "kubernetes.io/hostname"}
+    anti = out.setdefault("affinity", {}).setdefault("podAntiAffinity", {})
+    anti.setdefault("requiredDuringSchedulingIgnoredDuringExecution", []).append(term)
+    notes.append(f"DaemonSet approximated as a Deployment of {nodes} replicas (one per initial node it fits)")
+
+
+def _pod_fields(doc: Doc, pod: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
+    for key, model in _POD_FIELDS.items():
+        if key not in pod or pod[key] is None:
+            continue
+        value = pod[key]
+        if model is not None:
+            dropped: list[str] = []
+            if isinstance(value, list):
+                value = [fit_model(model, v, f"{POD}.{key}[{i}]", dropped) for i, v in enumerate(value)]
+            else:
+                value = fit_model(model, value, f"{POD}.{key}", dropped)
+            notes.extend(f"{d}: not modelled by simkit, dropped" for d in dropped)
+        out[key] = value
+
+
+def _probes(doc: Doc, container: dict[str, Any], path: str, out: dict[str, Any], notes: list[str]) -> None:
+    for key in ("livenessProbe", "readinessProbe", "startupProbe"):
+        if isinstance(container.get(key), dict):
+            dropped: list[str] = []
+            out[key] = fit_model(ProbeSpec, container[key], f"{path}.{key}", dropped)
+            notes.extend(f"{d}: not modelled by simkit, dropped" for d in dropped)
+
+
+def validate_workload(doc: Doc, data: dict[str, Any]) -> Workload:
+    """Validate with the scenario model; an error names the manifest field it came from."""
+    try:
+        return Workload.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = [str(p) for p in err["loc"]]
+        head = loc[0] if loc else ""
+        source = _SOURCE.get(head, f"{POD}.{head}" if head in _POD_FIELDS else head)
+        if head.endswith("Probe"):
+            source = f"{POD}.containers[0].{head}"
+        rest = ".".join(loc[1:])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        raise doc.error(f"{source}.{rest}" if rest else source, f"{msg}, got {err.get('input')!r}") from None

@@ -1,0 +1,209 @@
+"""`simkit import`: Kubernetes manifests -> a scenario YAML that `simkit validate` accepts.
+
+Workloads come from Deployments, StatefulSets and DaemonSets, with their HPAs (autoscaling/v2, v1
+converted) and PDBs attached; the cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
+The cluster, traffic and targets come from defaults (the seed platform), marked as assumptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from simkit.errors import ScenarioError
+from simkit.export.import_links import (
+    autoscaler_flags,
+    deep_merge,
+    hpa_spec,
+    is_cluster_autoscaler,
+    nodes_fitting,
+    pdb_spec,
+)
+from simkit.export.import_render import default_cluster, render_scenario
+from simkit.export.import_workload import workload_from
+from simkit.export.manifests import Doc, read_manifests
+from simkit.scenario.loader import parse_scenario
+from simkit.scenario.model import Scenario
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
+NOTED_KINDS = ("Service", "Namespace")
+
+
+@dataclass
+class ImportResult:
+    """The scenario (as commented YAML and as a model) and what import assumed or ignored."""
+
+    text: str
+    scenario: Scenario
+    assumed: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    read: list[str] = field(default_factory=list)  # understood, but simkit does not model them
+
+
+@dataclass
+class _Sorted:
+    workloads: dict[tuple[str, str], list[Doc]] = field(default_factory=dict)
+    hpas: list[Doc] = field(default_factory=list)
+    pdbs: list[Doc] = field(default_factory=list)
+    autoscalers: list[Doc] = field(default_factory=list)
+
+
+def _label(doc: Doc) -> str:
+    return f"{doc.where} ({doc.kind}/{doc.name or '?'})"
+
+
+def _sort(docs: Iterable[Doc], read: list[str], ignored: list[str]) -> _Sorted:
+    out = _Sorted()
+    for doc in docs:
+        if doc.obj is None:
+            continue
+        if not isinstance(doc.obj, dict) or not doc.kind or "apiVersion" not in doc.obj:
+            ignored.append(f"{doc.where}: not a Kubernetes object (no apiVersion/kind)")
+        elif doc.kind in WORKLOAD_KINDS and is_cluster_autoscaler(doc):
+            out.autoscalers.append(doc)
+        elif doc.kind in WORKLOAD_KINDS:
+            if not doc.name:
+                raise doc.error("metadata.name", "required field is missing")
+            out.workloads.setdefault((doc.kind, doc.name), []).append(doc)
+        elif doc.kind == "HorizontalPodAutoscaler":
+            out.hpas.append(doc)
+        elif doc.kind == "PodDisruptionBudget":
+            out.pdbs.append(doc)
+        elif doc.kind in NOTED_KINDS:
+            read.append(f"{_label(doc)}: read, not modelled (export writes its own)")
+        else:
+            ignored.append(f"{_label(doc)}: kind not imported")
+    return out
+
+
+def _merge(docs: list[Doc], assumed: list[str]) -> list[Doc]:
+    """Documents of one kind and name: merged when their namespaces agree or one has none."""
+    groups: list[Doc] = []
+    for doc in docs:
+        host = next(
+            (g for g in groups if None in (g.namespace, doc.namespace) or g.namespace == doc.namespace), None
+        )
+        if host is None:
+            groups.append(Doc(doc.file, doc.index, doc.obj, doc.lines))
+            continue
+        conflicts: list[str] = []
+        host.obj = deep_merge(host.obj, doc.obj, "", conflicts)
+        assumed.append(
+            f"{_label(doc)}: merged into {host.where}"
+            + (f"; kept its {', '.join(conflicts)}" if conflicts else "")
+        )
+    return groups
+
+
+def _workloads(
+    sorted_docs: _Sorted, pools: list[dict[str, Any]], assumed: list[str]
+) -> list[tuple[Doc, dict]]:
+    out: list[tuple[Doc, dict[str, Any]]] = []
+    names: set[str] = set()
+    for docs in sorted_docs.workloads.values():
+        for doc in _merge(docs, assumed):
+            notes: list[str] = []
+            w = workload_from(doc, notes, lambda wl: nodes_fitting(wl, pools))
+            if w["name"] in names:
+                old = w["name"]
+                w["name"] = f"{old}-{w['namespace']}"[:63].rstrip("-")
+                notes.append(f"name {old!r} taken by another workload: renamed {w['name']!r}")
+                if w["name"] in names:
+                    raise doc.error("metadata.name", f"duplicate workload name {old!r}")
+            names.add(w["name"])
+            assumed.extend(f"{_label(doc)}: {n}" for n in notes)
+            out.append((doc, w))
+    return out
+
+
+def _attach_hpas(
+    hpas: list[Doc],
+    workloads: list[tuple[Doc, dict]],
+    assumed: list[str],
+    ignored: list[str],
+    read: list[str],
+) -> None:
+    for doc in hpas:
+        ref = (doc.obj.get("spec") or {}).get("scaleTargetRef") or {}
+        target = next(
+            (
+                w
+                for d, w in workloads
+                if d.name == ref.get("name")
+                and d.kind == ref.get("kind")
+                and doc.namespace in (None, w["namespace"])
+            ),
+            None,
+        )
+        if target is None:
+            ignored.append(f"{_label(doc)}: no imported workload {ref.get('kind')}/{ref.get('name')}")
+            continue
+        notes: list[str] = []
+        target["hpa"] = hpa_spec(doc, notes)
+        read.append(f"{_label(doc)}: attached to workload {target['name']}")
+        assumed.extend(f"{_label(doc)}: {n}" for n in notes)
+
+
+def _attach_pdbs(
+    pdbs: list[Doc],
+    workloads: list[tuple[Doc, dict]],
+    assumed: list[str],
+    ignored: list[str],
+    read: list[str],
+) -> None:
+    for doc in pdbs:
+        selector = ((doc.obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        spec = pdb_spec(doc)
+        hits = [
+            w
+            for _, w in workloads
+            if selector
+            and doc.namespace in (None, w["namespace"])
+            and all({"app": w["name"], **w.get("labels", {})}.get(k) == v for k, v in selector.items())
+        ]
+        if not hits:
+            ignored.append(f"{_label(doc)}: selector {selector or '(none)'} matches no imported workload")
+        for w in hits:
+            if "pdb" in w:
+                assumed.append(f"{_label(doc)}: {w['name']} already has a PDB, this one skipped")
+            else:
+                w["pdb"] = spec
+                read.append(f"{_label(doc)}: attached to workload {w['name']}")
+
+
+def import_documents(
+    docs: Iterable[Doc], name: str = "imported", sources: Iterable[str] = ()
+) -> ImportResult:
+    """Build the scenario from parsed documents."""
+    assumed: list[str] = []
+    ignored: list[str] = []
+    read: list[str] = []
+    sorted_docs = _sort(docs, read, ignored)
+    cluster = default_cluster()
+    pools = cluster["node_pools"]
+    workloads = _workloads(sorted_docs, pools, assumed)
+    if not workloads:
+        raise ScenarioError("no Deployment, StatefulSet or DaemonSet to import", source=", ".join(sources))
+    _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read)
+    _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
+    for doc in sorted_docs.autoscalers:
+        notes: list[str] = []
+        cluster["cluster_autoscaler"] = autoscaler_flags(doc, {p["name"] for p in pools}, notes)
+        assumed.extend(f"{_label(doc)}: {n}" for n in notes + ["flags read into cluster.cluster_autoscaler"])
+    text = render_scenario(
+        name,
+        list(sources),
+        cluster,
+        [w for _, w in workloads],
+        assumed,
+        ca_from_manifests=bool(sorted_docs.autoscalers),
+    )
+    return ImportResult(text, parse_scenario(text, source=f"<import {name}>"), assumed, ignored, read)
+
+
+def import_manifests(paths: Iterable[str | Path], name: str = "imported") -> ImportResult:
+    """Read files or directories of manifests and build the scenario."""
+    names = [str(p) for p in paths]
+    return import_documents(read_manifests(names), name, names)

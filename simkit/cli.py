@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from simkit.errors import ScenarioError, SimkitError
+from simkit.export.cli import add_commands as add_export_commands
 from simkit.units import parse_duration
 
 EXIT_OK, EXIT_MISSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="validate scenario files without simulating")
     validate.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    add_export_commands(sub)  # export, import (simkit/export/cli.py)
     return parser
 
 
@@ -119,7 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `simkit` console script."""
     try:
         args = build_parser().parse_args(argv)
-        handler = {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate}[args.command]
+        handler = getattr(args, "handler", None) or {"run": _cmd_run, "check": _cmd_check,
+                                                     "validate": _cmd_validate}[args.command]
         return handler(args)
     except (ScenarioError, SimkitError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from simkit.analysis.cost import cost_breakdown, cost_per_million_requests, monthly_total
@@ -47,12 +48,31 @@ def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedSc
     return load_scenario_file(scenario)
 
 
+def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.DataFrame:
+    """RTO/RPO per DR event from the DR model, on its own random stream (the engine's are untouched)."""
+    from simkit.dr import dr_checks, dr_summary, evaluate
+
+    assert scenario.dr is not None
+    rng = np.random.default_rng(np.random.SeedSequence([seed, DR_STREAM]))
+    draws = evaluate(scenario.dr, rng)
+    table = dr_summary(draws, scenario.dr)
+    for row in table.to_dict("records"):
+        for key, value in row.items():
+            if isinstance(value, int | float) and key != "event":
+                summary[f"dr.{row['event']}.{key}"] = float(value)
+    return dr_checks(draws, scenario.dr)
+
+
+DR_STREAM = 4242  # spawn key of the DR model's random stream, apart from the engine's
+
+
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
     """Turn the engine's raw rows into DataFrames, the summary and the checks."""
     t = out.traffic
     nodes = pd.DataFrame(out.node_rows, columns=["t_s", "pool", "zone", "nodes"])
     replicas = pd.DataFrame(out.replica_rows, columns=["t_s", "workload", "desired", "ready"])
     events = pd.DataFrame(out.event_rows, columns=["t_s", "kind", "object", "reason", "message"])
+    pending = pd.DataFrame(out.pending_rows, columns=["t_s", "pending_pods"])
     decisions = pd.DataFrame(
         out.decision_rows, columns=["t_s", "controller", "object", "from", "to", "reason", "message"]
     )
@@ -63,6 +83,10 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         node_seconds, out.duration_s, scenario.cluster.provider, scenario.cluster.region, scenario.cost
     )
     summary = dict(t["summary"])
+    waits = np.asarray(out.pod_waits_s)
+    summary["pods_started"] = float(waits.size)
+    summary["pod_wait_p95_s"] = float(np.percentile(waits, 95)) if waits.size else 0.0
+    summary["pod_wait_max_s"] = float(waits.max()) if waits.size else 0.0
     total = monthly_total(cost)
     summary["cost_usd_month"] = total
     summary["node_cost_usd_month"] = float(
@@ -72,6 +96,8 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         total, summary.get("requests", 0.0), out.duration_s
     )
     checks = evaluate_checks(scenario, summary)
+    if scenario.dr is not None:
+        checks = pd.concat([checks, _dr_checks(scenario, seed, summary)], ignore_index=True)
     return RunResult(
         scenario=scenario,
         seed=seed,
@@ -85,6 +111,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         replicas=replicas,
         events=events,
         decisions=decisions,
+        pending=pending,
         cost=cost,
         summary=summary,
         checks=checks,

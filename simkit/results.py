@@ -39,6 +39,7 @@ class RunResult:
     cost: pd.DataFrame
     summary: dict[str, float]
     checks: pd.DataFrame
+    pending: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["t_s", "pending_pods"]))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -101,7 +102,7 @@ class RunResult:
             f"<span style='color:{colour}'><b>{html.escape(verdict)}</b></span><br>"
             f"requests {s.get('requests', 0):,.0f}, availability {100 * s.get('availability', 1):.4f}%, "
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month{checks}"
-            "<small>tables: services, routes, queues, nodes, replicas, events, decisions, cost</small></div>"
+            "<small>tables: services, routes, queues, nodes, replicas, pending, events, decisions, cost</small></div>"
         )
 
     def to_markdown(self) -> str:
@@ -125,7 +126,8 @@ class RunResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
         try:
-            for name in ("services", "routes", "queues", "nodes", "replicas", "events", "decisions", "cost", "checks"):
+            for name in ("services", "routes", "queues", "nodes", "replicas", "pending", "events", "decisions",
+                         "cost", "checks"):
                 getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)
             (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")

@@ -42,6 +42,7 @@ class EngineOutput:
     decision_rows: list[tuple[float, str, str, int, int, str, str]] = field(default_factory=list)
     replica_rows: list[tuple[float, str, int, int]] = field(default_factory=list)
     pending_rows: list[tuple[float, int]] = field(default_factory=list)
+    pod_waits_s: list[float] = field(default_factory=list)  # creation -> bound, for pods created in the run
     node_seconds: list[dict[str, Any]] = field(default_factory=list)
     traffic: dict[str, Any] = field(default_factory=dict)
 
@@ -204,11 +205,16 @@ class Engine:
                     still.append(name)
                     continue
                 self.state.bind(pod, node, self.env.now)
+                self.out.pod_waits_s.append(self.env.now - pod.created_s)
                 self._event(self.env.now, "Pod", pod.name, "Scheduled", f"assigned to {node.name}")
                 self.env.process(self._start_pod(pod))
-            if len(still) != len(self._pending):
-                self.out.pending_rows.append((self.env.now, len(still)))
             self._pending = still
+            self._record_pending()
+
+    def _record_pending(self) -> None:
+        count = sum(1 for n in self._pending if n in self.state.pods)
+        if not self.out.pending_rows or self.out.pending_rows[-1][1] != count:
+            self.out.pending_rows.append((self.env.now, count))
 
     def pending_pods(self) -> list[Pod]:
         """Pods the scheduler has tried and could not place (what the cluster autoscaler sees)."""
@@ -261,6 +267,7 @@ class Engine:
         if diff > 0:
             for _ in range(diff):
                 self._pending.append(self._create_pod(workload).name)
+            self._record_pending()
             self.wake_scheduler()
         elif diff < 0:
             active = [p for p in counted if p.phase is not PodPhase.TERMINATING]

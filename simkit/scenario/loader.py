@@ -45,18 +45,42 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
 def load_scenario_file(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> LoadedScenario:
     """Like `load_scenario`, keeping the source path and a hash of the validated content."""
     source = Path(path) if path is not None else DEFAULT_SCENARIO
-    try:
-        text = source.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such scenario file", source=str(source)) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ScenarioError(f"cannot read scenario file: {exc.__class__.__name__}", source=str(source)) from None
-    scenario = parse_scenario(text, source=str(source), overrides=overrides)
+    text = _read_text(source, str(source))
+    scenario = parse_scenario(text, source=str(source), overrides=overrides, base_dir=source.resolve().parent)
     return LoadedScenario(scenario, source.resolve(), scenario_hash(scenario))
 
 
-def parse_scenario(text: str, source: str = "<string>", overrides: dict[str, Any] | None = None) -> Scenario:
-    """Validate scenario YAML text; `overrides` maps dotted paths ("simulation.seed") to new values."""
+def parse_scenario(
+    text: str, source: str = "<string>", overrides: dict[str, Any] | None = None, base_dir: Path | None = None
+) -> Scenario:
+    """Validate scenario YAML text; `overrides` maps dotted paths ("simulation.seed") to new values.
+
+    A scenario may start from another with `extends: other.yaml` (relative to its own directory):
+    mappings are merged key by key, anything else (lists included) is replaced whole.
+    """
+    data, lines = _read_doc(text, source)
+    data, lines = _extend(data, lines, base_dir or Path.cwd(), (source,))
+    for dotted, value in (overrides or {}).items():
+        _set_path(data, dotted, value)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _to_scenario_error(exc, data, lines, source) from None
+
+
+Lines = dict[Loc, tuple[str, int]]
+
+
+def _read_text(path: Path, shown: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError("no such scenario file", source=shown) from None
+    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
+        raise ScenarioError(f"cannot read scenario file: {exc.__class__.__name__}", source=shown) from None
+
+
+def _read_doc(text: str, source: str) -> tuple[dict[str, Any], Lines]:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -68,13 +92,47 @@ def parse_scenario(text: str, source: str = "<string>", overrides: dict[str, Any
         ) from None
     if not isinstance(data, dict):
         raise ScenarioError("expected a mapping at the top level (cluster:, workloads:, traffic:, ...)", source=source)
-    lines = _line_map(root)
-    for dotted, value in (overrides or {}).items():
-        _set_path(data, dotted, value)
-    try:
-        return Scenario.model_validate(data)
-    except ValidationError as exc:
-        raise _to_scenario_error(exc, data, lines, source) from None
+    return data, {loc: (source, line) for loc, line in _line_map(root).items()}
+
+
+def _extend(data: dict[str, Any], lines: Lines, base_dir: Path, chain: tuple[str, ...]) -> tuple[dict[str, Any], Lines]:
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data, lines
+    if not isinstance(parent, str):
+        raise ScenarioError("expected a file name", path="extends", line=lines.get(("extends",), ("", 0))[1],
+                            source=chain[-1])
+    path = (base_dir / parent).resolve()
+    if str(path) in chain:
+        raise ScenarioError(f"extends itself through {path.name}", path="extends", source=chain[-1])
+    base, base_lines = _read_doc(_read_text(path, str(path)), str(path))
+    base, base_lines = _extend(base, base_lines, path.parent, (*chain, str(path)))
+    return _merge(base, data, ()), {**_prune(base_lines, data), **lines}
+
+
+def _merge(base: Any, child: Any, loc: Loc) -> Any:
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = dict(base)
+        for key, value in child.items():
+            out[key] = _merge(base.get(key), value, (*loc, key))
+        return out
+    return child
+
+
+def _prune(base_lines: Lines, child: dict[str, Any]) -> Lines:
+    """Drop the base file's line numbers for whatever the child replaced (not merged)."""
+
+    def replaced(loc: Loc) -> bool:
+        node: Any = child
+        for part in loc:
+            if not isinstance(node, dict):
+                return True
+            if part not in node:
+                return False
+            node = node[part]
+        return not isinstance(node, dict)
+
+    return {loc: v for loc, v in base_lines.items() if not any(replaced(loc[:i]) for i in range(1, len(loc) + 1))}
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -86,12 +144,17 @@ def scenario_hash(scenario: Scenario) -> str:
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     node: Any = data
     parts = dotted.split(".")
-    for part in parts[:-1]:
-        node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
-    if isinstance(node, list):
-        node[int(parts[-1])] = value
-    else:
-        node[parts[-1]] = value
+    try:
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        if isinstance(node, list):
+            node[int(parts[-1])] = value
+        elif isinstance(node, dict):
+            node[parts[-1]] = value
+        else:
+            raise TypeError
+    except (ValueError, IndexError, TypeError, AttributeError):
+        raise ScenarioError(f"--set {dotted}: no such place in the scenario") from None
 
 
 def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
@@ -111,7 +174,7 @@ def _line_map(node: yaml.Node | None, loc: Loc = ()) -> dict[Loc, int]:
     return lines
 
 
-def _to_scenario_error(exc: ValidationError, data: Any, lines: dict[Loc, int], source: str) -> ScenarioError:
+def _to_scenario_error(exc: ValidationError, data: Any, lines: Lines, source: str) -> ScenarioError:
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")  # typos first: they explain
     first = errors[0]
     loc = _real_loc(first["loc"], data)
@@ -122,7 +185,9 @@ def _to_scenario_error(exc: ValidationError, data: Any, lines: dict[Loc, int], s
     more = len(errors) - 1
     if more:
         message += f" (+{more} more error{'s' if more > 1 else ''})"
-    return ScenarioError(message, path=format_loc(loc), line=_line_for(loc, lines), source=source)
+    where = _line_for(loc, lines)
+    return ScenarioError(message, path=format_loc(loc), line=where[1] if where else None,
+                         source=where[0] if where else source)
 
 
 def _real_loc(loc: tuple[Any, ...], data: Any) -> Loc:
@@ -207,7 +272,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _line_for(loc: Loc, lines: dict[Loc, int]) -> int | None:
+def _line_for(loc: Loc, lines: Lines) -> tuple[str, int] | None:
     for cut in range(len(loc), -1, -1):
         if loc[:cut] in lines:
             return lines[loc[:cut]]

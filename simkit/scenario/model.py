@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from simkit.scenario.base import CPU, Duration, Memory, StrictModel
 from simkit.scenario.cost import CostSpec
+from simkit.scenario.dr import DRSpec
 from simkit.scenario.k8s import (
     AffinitySpec,
     HPASpecModel,
@@ -248,6 +249,7 @@ class Scenario(StrictModel):
     traffic: Traffic
     slos: SLOs = SLOs()
     cost: CostSpec = CostSpec()
+    dr: DRSpec | None = None
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")

@@ -26,43 +26,78 @@ def _step_frame(df: pd.DataFrame, key: str, value: str, end_s: float) -> pd.Data
     return wide
 
 
-def plot_timeline(result: RunResult, services: Sequence[str] | None = None, figsize: tuple[float, float] = (11, 9)) -> Any:
-    """Four stacked panels over time: load per route, ready replicas, nodes per pool, P95 per route.
-
-    Scale events from the `decisions` table, when present, are marked on the replica panel.
+def plot_timeline(
+    result: RunResult,
+    services: Sequence[str] | None = None,
+    window: tuple[float, float] | None = None,
+    figsize: tuple[float, float] = (11, 11),
+) -> Any:
+    """Five stacked panels: load per route, desired vs ready replicas (with scale events), pending
+    pods, nodes per pool and zone, P95 per route. `services` defaults to the autoscaled workloads;
+    `window` = (start_s, end_s) zooms in.
     """
-    fig, axes = plt.subplots(4, 1, figsize=figsize, sharex=True, constrained_layout=True)
+    if services is None:
+        services = [w.name for w in result.scenario.workloads if w.hpa is not None] or [
+            w.name for w in result.scenario.workloads
+        ]
+    fig, axes = plt.subplots(5, 1, figsize=figsize, sharex=True, constrained_layout=True)
     load = result.routes.pivot_table(index="t_s", columns="route", values="load_rps")
     axes[0].stackplot(_hours(load.index), load.T.to_numpy(), labels=list(load.columns), alpha=0.8)
     axes[0].set_ylabel("load (req/s)")
     axes[0].legend(loc="upper left", fontsize="small", ncol=4)
 
-    replicas = _step_frame(result.replicas, "workload", "ready", result.duration_s)
-    if services is not None:
-        replicas = replicas[[c for c in replicas.columns if c in set(services)]]
-    for name in replicas.columns:
-        axes[1].step(_hours(replicas.index), replicas[name], where="post", label=name)
-    if not result.decisions.empty:
-        for t in result.decisions["t_s"]:
-            axes[1].axvline(t / HOUR, color="grey", alpha=0.15, lw=0.8)
-    axes[1].set_ylabel("ready replicas")
-    axes[1].legend(loc="upper left", fontsize="x-small", ncol=4)
+    ready = _step_frame(result.replicas, "workload", "ready", result.duration_s)
+    desired = _step_frame(result.replicas, "workload", "desired", result.duration_s)
+    for i, name in enumerate(s for s in services if s in ready.columns):
+        colour = f"C{i % 10}"
+        axes[1].step(_hours(ready.index), ready[name], where="post", color=colour, label=f"{name} ready")
+        axes[1].step(_hours(desired.index), desired[name], where="post", color=colour, ls="--", lw=0.8)
+    events = result.decisions[result.decisions["from"] != result.decisions["to"]] if len(result.decisions) else None
+    if events is not None:
+        for t, controller in zip(events["t_s"], events["controller"], strict=True):
+            axes[1].axvline(t / HOUR, color="red" if controller != "hpa" else "grey", alpha=0.2, lw=0.8)
+    axes[1].set_ylabel("replicas (-- desired)")
+    axes[1].legend(loc="upper left", fontsize="x-small", ncol=3)
 
-    nodes = result.nodes_by_pool()
-    for pool in nodes.columns:
-        axes[2].step(_hours(nodes.index), nodes[pool], where="post", label=pool)
-    axes[2].set_ylabel("nodes")
-    axes[2].legend(loc="upper left", fontsize="small")
+    pending = result.pending
+    if len(pending):
+        pend = pd.concat([pending, pd.DataFrame({"t_s": [result.duration_s],
+                                                 "pending_pods": [pending["pending_pods"].iloc[-1]]})])
+        axes[2].step(_hours(pend["t_s"]), pend["pending_pods"], where="post", color="C3")
+    axes[2].set_ylabel("pending pods")
+
+    nodes = _step_frame(result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
+                        "pz", "nodes", result.duration_s)
+    totals = nodes.T.groupby(lambda c: c.split(" / ")[0]).sum().T
+    for pool in totals.columns:
+        axes[3].step(_hours(totals.index), totals[pool], where="post", label=f"{pool} (all zones)")
+    axes[3].set_ylabel("nodes")
+    axes[3].legend(loc="upper left", fontsize="small")
 
     p95 = result.routes.pivot_table(index="t_s", columns="route", values="p95_ms")
     for route in p95.columns:
-        axes[3].plot(_hours(p95.index), p95[route], lw=1, label=route)
+        axes[4].plot(_hours(p95.index), p95[route], lw=1, label=route)
     if result.scenario.slos.p95_latency is not None:
-        axes[3].axhline(1000 * result.scenario.slos.p95_latency, color="red", ls="--", lw=1, label="P95 target")
-    axes[3].set_ylabel("P95 latency (ms)")
-    axes[3].set_xlabel("simulated time (h)")
-    axes[3].legend(loc="upper left", fontsize="small", ncol=5)
+        axes[4].axhline(1000 * result.scenario.slos.p95_latency, color="red", ls="--", lw=1, label="P95 target")
+    axes[4].set_ylabel("P95 latency (ms)")
+    axes[4].set_xlabel("simulated time (h)")
+    axes[4].legend(loc="upper left", fontsize="small", ncol=5)
+    if window is not None:
+        axes[4].set_xlim(window[0] / HOUR, window[1] / HOUR)
     fig.suptitle(f"{result.scenario.name} — seed {result.seed}")
+    return fig
+
+
+def plot_nodes_by_zone(result: RunResult, figsize: tuple[float, float] = (11, 3)) -> Any:
+    """Nodes per pool and zone over time (one line per pool/zone)."""
+    fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
+    nodes = _step_frame(result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
+                        "pz", "nodes", result.duration_s)
+    for col in nodes.columns:
+        ax.step(_hours(nodes.index), nodes[col], where="post", label=col, lw=1)
+    ax.set_ylabel("nodes")
+    ax.set_xlabel("simulated time (h)")
+    ax.legend(fontsize="x-small", ncol=3)
     return fig
 
 

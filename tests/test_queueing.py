@@ -351,3 +351,17 @@ def test_quantiles_monotone_in_q(rhos: list[float], cvs: list[float], qs: list[f
     got = latency_quantiles(comps, q_sorted)[0]
     assert np.all(np.isfinite(got)) and np.all(got > 0)
     assert np.all(np.diff(got) >= -1e-9 * got[-1])
+
+
+def test_threads_quiet_ticks_and_repeated_calls() -> None:
+    lam = np.linspace(10.0, 1990.0, 5000)
+    m = mmc_metrics(lam, np.full(lam.size, 200), 0.1)  # rho from 0.005 to 0.995
+    comp = Component(m.p_wait, m.wait_rate_per_s, 0.1, service_cv=0.6, calls=2)
+    serial = latency_quantiles([comp], QS)
+    np.testing.assert_array_equal(latency_quantiles([comp], QS, workers=2), serial)
+    twice = Component(m.p_wait, m.wait_rate_per_s, 0.1, service_cv=0.6)
+    np.testing.assert_allclose(latency_quantiles([twice, twice], QS), serial, rtol=1e-6)
+    # far below capacity nobody waits: an exponential service time's quantiles, −m·ln(1 − q)
+    idle = mmc_metrics(np.array([50.0]), np.array([1000]), 0.1)
+    got = latency_quantiles([Component(idle.p_wait, idle.wait_rate_per_s, 0.1)], QS)[0]
+    np.testing.assert_allclose(got, [-0.1 * math.log1p(-q) for q in QS], rtol=2e-3)

@@ -44,6 +44,7 @@ Array = NDArray[np.float64]
 
 _TINY_CDF = 1e-280  # below this the Poisson cdf is too close to underflow to divide by
 _SERIES_MAX_TERMS = 1_000_000
+_PMF_CDF_IS_ONE = 1e-13
 
 
 def erlang_b(c: ArrayLike, a: ArrayLike) -> Array:
@@ -61,8 +62,12 @@ def erlang_b(c: ArrayLike, a: ArrayLike) -> Array:
     cc, aa = c_arr[live], a_arr[live]
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         log_pmf = np.where(aa > 0, cc * np.log(np.where(aa > 0, aa, 1.0)) - aa - gammaln(cc + 1), -np.inf)
-        cdf = pdtr(cc, aa)
-        b = np.exp(log_pmf) / np.maximum(cdf, _TINY_CDF)
+        pmf = np.exp(log_pmf)
+        # far below capacity the cdf is 1 within ~pmf·a/(c−a+1): skip the costly pdtr there
+        cdf = np.ones_like(pmf)
+        need = (pmf >= _PMF_CDF_IS_ONE) | (aa >= cc)
+        cdf[need] = pdtr(cc[need], aa[need])
+        b = pmf / np.maximum(cdf, _TINY_CDF)
     under = cdf < _TINY_CDF
     if np.any(under):
         b[under] = 1.0 / _inverse_b_series(cc[under], aa[under])

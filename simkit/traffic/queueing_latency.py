@@ -5,21 +5,23 @@ each = fluid delay (deterministic) + stationary wait (zero-inflated exponential)
 (exponential, lognormal or deterministic, fixed over the run), plus a per-hop network overhead.
 
 Method (per route):
-- the service-time sum S never changes, so its CDF is computed once on a fine grid;
+- the service-time sum S never changes, so its CDF is computed once on a fine grid (FFT);
 - each tick gets a grid step h_t = h_0·√2^j (a few levels shared by all ticks) whose L-bin horizon
   covers the sum's 1 − ε quantile (union bound over the visits);
-- a wait discretised on that grid is an atom plus a geometric sequence, so its DFT is the
-  rational function (A + Bz)/(1 − ρz) in closed form; the spectra of all visits are multiplied,
-  the all-waits-zero atom a0 is split off and handled exactly (a0·G(x)), the rest times Ŝ
-  goes through one inverse rFFT per tick;
+- a wait discretised on that grid is an atom plus a geometric sequence, so its DFT is a
+  first-order rational function of z in closed form; the visits' spectra are multiplied, times
+  Ŝ and the spectrum of a running sum (so the inverse gives the CDF directly), one inverse rFFT
+  per tick; ticks sharing a level are processed in cache-sized chunks;
 - an exponential tilt α^k (Abate & Whitt, "The Fourier-series method for inverting transforms
   of probability distributions", Queueing Systems 10, 1992) damps the circular wrap-around;
-- deterministic delays (fluid backlog, network hops) shift the result exactly.
+- deterministic delays (fluid backlog, network hops) shift the result exactly;
+- ticks where no visit waits noticeably (Σ p_wait < 1e-9) use the service-sum CDF, no FFT.
+Spectra are single precision: CDF errors ~1e-6, far below the grid's discretisation error
+(P50/P95/P99 within 0.5 % of the M/M/c closed form at 256 bins, 0.15 % at 512).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,11 +34,10 @@ Array = NDArray[np.float64]
 
 DEFAULT_QS = (0.5, 0.95, 0.99)
 DEFAULT_BINS = 256  # P50/P95/P99 within 0.5 % of closed forms (tests); 512: 0.15 %
-DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 _TILT_DECADES = 2.0  # wrap-around (mass <= eps beyond the horizon) damped by 1e-2; errors amplified <= 1e2
 _FINE_BINS = 1 << 16
 _FINE_EPS = 1e-9
-_CHUNK_BYTES = 1 << 20
+_CHUNK_BYTES = 512 << 10  # complex64 spectra per chunk: stays in L2 cache
 _NEGLIGIBLE_RATIO = 1e-30
 _NEGLIGIBLE_WAIT = 1e-9  # P(wait > h/2) below this counts as no wait: CDF error < 1e-9
 _LEVEL_RATIO = 2.0**0.5  # horizons of successive grid levels
@@ -68,13 +69,13 @@ def latency_quantiles(
     hop_overhead_s: float = 0.0,
     bins: int = DEFAULT_BINS,
     eps: float = 1e-5,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> Array:
     """Per-tick quantiles of the route latency, shape (ticks, len(qs)), seconds.
 
     NaN where a visited service cannot serve (p_wait > 0 with wait rate 0, e.g. no servers).
     `bins` is the FFT length per tick, `eps` the probability mass allowed beyond its horizon,
-    `workers` the threads sharing the chunks (default: up to 2 cores; 1 = no threads).
+    `workers` > 1 shares the chunks among threads (numpy releases the GIL; helps on idle cores).
     """
     route = _Route(components, hop_overhead_s, bins, eps)
     q = np.asarray(qs, dtype=np.float64)
@@ -95,7 +96,7 @@ def sojourn_cdf(
     hop_overhead_s: float = 0.0,
     bins: int = DEFAULT_BINS,
     eps: float = 1e-5,
-    workers: int | None = None,
+    workers: int = 1,
 ) -> Array:
     """Per-tick CDF of the route latency evaluated at `grid_s`, shape (ticks, len(grid_s)).
 
@@ -197,12 +198,12 @@ class _Route:
         g_hat = np.fft.rfft(masses * self.alpha ** np.arange(self.bins), axis=1)
         # a running sum is a circular convolution with the tilted unit step α^m, spectrum
         # (1 − α^L)/(1 − αz); it wraps α^L·(1 − F) around, which `_chunk_cdf` subtracts
-        self.g_cdf_hat = g_hat / (1.0 - self.alpha * self.z)
+        self.g_cdf_hat = (g_hat / (1.0 - self.alpha * self.z)).astype(np.complex64)
         self.wrap = self.alpha**self.bins / (1.0 - self.alpha**self.bins)
         significant = np.abs(g_hat) > _NEGLIGIBLE_SPECTRUM
         self.kmax = self.z.size - np.argmax(significant[:, ::-1], axis=1)
 
-    def each_chunk(self, work: Callable[[NDArray[np.intp], Array], None], workers: int | None) -> None:
+    def each_chunk(self, work: Callable[[NDArray[np.intp], Array], None], workers: int) -> None:
         """Call work(tick indices, CDF at (k + 1/2)·h_t) for every chunk, level by level.
 
         Ticks sharing a grid level share Ŝ, so it broadcasts, and frequencies where |Ŝ| is
@@ -226,7 +227,7 @@ class _Route:
             )
             work(idx, cdf)
 
-        n_threads = min(DEFAULT_WORKERS if workers is None else workers, len(jobs))
+        n_threads = min(workers or 1, len(jobs))
         if n_threads <= 1:
             for job in jobs:
                 run(job)
@@ -265,10 +266,10 @@ class _Route:
             np.subtract(zc, rho32[:, i, None], out=tmp)
             den *= tmp
         num /= den
-        spectrum = num * self.g_cdf_hat[lev, :kmax]
-        cdf = np.fft.irfft(spectrum, n=self.bins, axis=1)
-        cdf *= np.prod(u, axis=1)[:, None] * self.untilt
-        cdf -= self.wrap
+        num *= self.g_cdf_hat[lev, :kmax]
+        cdf = np.fft.irfft(num, n=self.bins, axis=1)  # float32: ~1e-7, times <= 1/α^L
+        cdf *= (np.prod(u, axis=1)[:, None] * self.untilt).astype(np.float32)
+        cdf -= np.float32(self.wrap)
         return cdf
 
 

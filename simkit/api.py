@@ -66,6 +66,23 @@ def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.D
 DR_STREAM = 4242  # spawn key of the DR model's random stream, apart from the engine's
 
 
+def _fault_table(out: EngineOutput) -> pd.DataFrame:
+    """Each fault with the time until every workload had its desired ready replicas again."""
+    faults = pd.DataFrame(out.fault_rows, columns=["t_s", "kind", "target", "detail"])
+    short = pd.DataFrame(out.shortfall_rows, columns=["t_s", "missing"])
+    restore = []
+    for t in faults["t_s"]:
+        after = short[short["t_s"] >= t]
+        hit = after.index[after["missing"] > 0]
+        if not len(hit):
+            restore.append(0.0)
+            continue
+        healed = after.loc[hit[0]:]
+        healed = healed[healed["missing"] == 0]
+        restore.append(float(healed["t_s"].iloc[0] - t) if len(healed) else float("inf"))
+    return faults.assign(restore_s=restore)
+
+
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
     """Turn the engine's raw rows into DataFrames, the summary and the checks."""
     t = out.traffic
@@ -83,6 +100,14 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         node_seconds, out.duration_s, scenario.cluster.provider, scenario.cluster.region, scenario.cost
     )
     summary = dict(t["summary"])
+    summary.update(out.counters)
+    faults = _fault_table(out)
+    if len(faults):
+        summary["faults"] = float(len(faults))
+        summary["restore_s_max"] = float(faults["restore_s"].max())
+    if "availability" in summary and scenario.slos.availability < 1:
+        budget = 1 - scenario.slos.availability
+        summary["error_budget_left"] = 1 - (1 - summary["availability"]) / budget
     waits = np.asarray(out.pod_waits_s)
     summary["pods_started"] = float(waits.size)
     summary["pod_wait_p95_s"] = float(np.percentile(waits, 95)) if waits.size else 0.0
@@ -112,6 +137,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         events=events,
         decisions=decisions,
         pending=pending,
+        faults=faults,
         cost=cost,
         summary=summary,
         checks=checks,

@@ -40,6 +40,9 @@ class RunResult:
     summary: dict[str, float]
     checks: pd.DataFrame
     pending: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["t_s", "pending_pods"]))
+    faults: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["t_s", "kind", "target", "detail", "restore_s"])
+    )
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -126,8 +129,8 @@ class RunResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
         try:
-            for name in ("services", "routes", "queues", "nodes", "replicas", "pending", "events", "decisions",
-                         "cost", "checks"):
+            for name in ("services", "routes", "queues", "nodes", "replicas", "pending", "faults", "events",
+                         "decisions", "cost", "checks"):
                 getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)
             (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")

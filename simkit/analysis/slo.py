@@ -25,8 +25,16 @@ def _check(target: str, value: float, threshold: float, unit: str, higher_is_bet
     margin = value - threshold if higher_is_better else threshold - value
     passed = margin >= 0
     word = ">=" if higher_is_better else "<="
-    reason = "" if passed else f"{what} {value:.4g}{unit} misses the target {word} {threshold:.4g}{unit}"
+    reason = "" if passed else f"{what} {_num(value, unit)} misses the target {word} {_num(threshold, unit)}"
     return Check(target, threshold, value, unit, passed, margin, reason)
+
+
+def _num(value: float, unit: str) -> str:
+    if unit == "%":
+        return f"{value:.3f}%"
+    if unit.strip() == "USD":
+        return f"${value:,.0f}"
+    return f"{value:,.1f}{unit}"
 
 
 def evaluate_checks(scenario: Scenario, summary: Mapping[str, float]) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from simkit.control.cluster_autoscaler import (
     NodeGroup,
     PodDisruptionBudget,
     provision_time_distribution,
+    register_failed_scale_up,
     scale_down,
     scale_up,
 )
@@ -156,6 +157,12 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
         yield engine.env.timeout(flags.scan_interval)
         now = engine.env.now
         pending_pods = engine.pending_pods()
+        for failed in engine.launch_failures:  # the cloud refused instances: back the group off
+            if failed in {p.name for p in pools}:
+                state = register_failed_scale_up(state, failed, now, flags)
+                engine.record_decision("cluster-autoscaler", failed, 0, 0, "FailedToScaleUpGroup",
+                                       f"{failed}: instances could not be launched; backing off")
+        engine.launch_failures.clear()
         busy = pending_pods or any(engine.provisioning[p.name] for p in pools)
         if not busy and engine.state.version == quiet_version:
             continue  # same cluster, no pending pods, no unneeded node ageing: the same decision again
@@ -171,7 +178,7 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
             pool = engine.scenario.pool(pool_name)
             before = _group_size(engine, pool_name)
             for _ in range(count):
-                engine.provision_node(pool, _next_zone(engine, pool), provision.sample(rng))
+                engine.provision_node(pool, engine.launch_zone(pool), provision.sample(rng))
             engine.record_decision("cluster-autoscaler", pool_name, before, before + count, up.reason, up.message)
         down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
         state = down.state
@@ -207,16 +214,6 @@ def _group_size(engine: Engine, pool: str) -> int:
     return alive + len(engine.provisioning[pool])
 
 
-def _next_zone(engine: Engine, pool: NodePool) -> str:
-    """The zone an auto-scaling group launches into: the one with the fewest of its nodes."""
-    zones = pool.zones or engine.scenario.cluster.zones
-    counts = {z: 0 for z in zones}
-    for n in engine.state.alive_nodes():
-        if n.pool == pool.name and n.zone in counts:
-            counts[n.zone] += 1
-    return min(zones, key=lambda z: (counts[z], zones.index(z)))
-
-
 def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
     itype = engine.catalog.instance(engine.scenario.cluster.provider, engine.scenario.cluster.region,
                                     pool.instance_type)
@@ -224,7 +221,7 @@ def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup
     from simkit.engine.convert import taints
 
     cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
-    zone = _next_zone(engine, pool)
+    zone = engine.launch_zone(pool)
     labels = {**pool.labels, "node.kubernetes.io/instance-type": pool.instance_type,
               "simkit.io/pool": pool.name, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
     template = NodeView(name=f"template-{pool.name}", labels=labels, taints=taints(pool.taints),
@@ -236,7 +233,7 @@ def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup
 
 def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
     return [
-        CANode(view=engine.state.node_view(n), group=n.pool if n.pool in autoscaled else None, ready=True,
+        CANode(view=engine.state.node_view(n), group=n.pool if n.pool in autoscaled else None, ready=n.ready,
                created_at=n.created_s, deletion="drain" if n.cordoned else None)
         for n in engine.state.alive_nodes()
     ]

@@ -93,7 +93,10 @@ def timeline_from_result(result: RunResult) -> Timeline:
         g = result.queues[result.queues["queue"] == q.name]
         if g.empty:
             continue
-        queue_rps[q.name] = g["arrivals"].to_numpy(dtype=float) / np.where(tick_s > 0, tick_s, 1.0)
+        kept = g["arrivals"].to_numpy(dtype=float)
+        if "lost" in g:  # tasks published while the broker had no quorum never reach the queue
+            kept = kept - g["lost"].to_numpy(dtype=float)
+        queue_rps[q.name] = np.maximum(kept, 0.0) / np.where(tick_s > 0, tick_s, 1.0)
         per_pod = servers_per_pod(sc.workload(q.consumer), q.task_time)
         queue_servers[q.name] = _servers(g["consumers"].to_numpy(dtype=float), per_pod)
     return Timeline(t_s, tick_s, route_rps, service_servers, queue_rps, queue_servers)

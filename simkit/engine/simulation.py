@@ -28,6 +28,9 @@ STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service", "co
 """One random stream per subsystem (SeedSequence.spawn), so adding a fault process leaves traffic as it was."""
 
 
+ASG_RETRY_S = 300.0
+"""How often an auto-scaling group retries a failed launch (assumption; AWS retries within minutes)."""
+
 WARM_START_S = 3600.0
 """The initial pods have been running this long at t=0 (past the HPA's CPU initialization period)."""
 
@@ -43,6 +46,9 @@ class EngineOutput:
     replica_rows: list[tuple[float, str, int, int]] = field(default_factory=list)
     pending_rows: list[tuple[float, int]] = field(default_factory=list)
     pod_waits_s: list[float] = field(default_factory=list)  # creation -> bound, for pods created in the run
+    fault_rows: list[tuple[float, str, str, str]] = field(default_factory=list)
+    shortfall_rows: list[tuple[float, int]] = field(default_factory=list)  # replicas missing vs desired
+    counters: dict[str, float] = field(default_factory=dict)
     node_seconds: list[dict[str, Any]] = field(default_factory=list)
     traffic: dict[str, Any] = field(default_factory=dict)
 
@@ -74,18 +80,36 @@ class Engine:
         self._pending: list[str] = []
         self._wake_scheduler = self.env.event()
         self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
+        self.zones_down: set[str] = set()
+        self._ticket_zones: dict[str, list[str]] = {}
+        self.taint_queue: dict[str, int] = {}
+        self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
+        self.pods_lost = 0
+        self.nodes_lost = 0
+        self.nodes_interrupted = 0
+        from simkit.engine.faults import DataAvailability
+
+        self.data = {d.workload: DataAvailability(self, d) for d in scenario.faults.data_layer}
 
     # ----------------------------------------------------------------------------------- run
     def run(self) -> EngineOutput:
         from simkit.engine.autoscaling import start_autoscalers
+        from simkit.engine.faults import start_faults
 
         self._bootstrap()
+        for data in self.data.values():
+            ready = sorted(p.name for p in self.state.pods_of(data.spec.workload) if p.phase is PodPhase.READY)
+            data.primary = ready[0] if ready else None
+            data.on_change()
         self.env.process(self._scheduler_loop())
         start_autoscalers(self)
+        start_faults(self)
         self._run_with_progress()
         end = self.duration_s
         self.out.traffic = self.traffic.finish()
         self._close_node_seconds(end)
+        self.out.counters = {"pods_lost": float(self.pods_lost), "nodes_lost": float(self.nodes_lost),
+                             "nodes_interrupted": float(self.nodes_interrupted)}
         for name in self.workloads:
             self.out.replica_rows.append((end, name, self.desired[name], self.ready_count[name]))
         return self.out
@@ -234,13 +258,33 @@ class Engine:
         else:
             self.ready_count[pod.workload] -= 1
         self.state.touch()
-        self.traffic.set_ready(pod.workload, self.ready_count[pod.workload], self.env.now)
+        data = self.data.get(pod.workload)
+        if data is not None:
+            data.on_change()
+        self.availability_changed(pod.workload)
         self._record_replicas(pod.workload)
+
+    def availability_changed(self, workload: str) -> None:
+        """Tell the traffic model how many pods serve: none while a data service is unavailable."""
+        data = self.data.get(workload)
+        serving = self.ready_count[workload] if data is None or data.available else 0
+        self.traffic.set_ready(workload, serving, self.env.now)
+
+    def mark_lost(self, pod: Pod) -> None:
+        """A ready pod on a node that died: it stops serving but stays bound until evicted."""
+        pod.phase = PodPhase.LOST
+        self._set_ready(pod, False)
+
+    def restore_lost(self, pod: Pod) -> None:
+        self._set_ready(pod, True)
 
     def _record_replicas(self, workload: str) -> None:
         self.out.replica_rows.append(
             (self.env.now, workload, self.desired[workload], self.ready_count[workload])
         )
+        short = sum(max(0, self.desired[w] - self.ready_count[w]) for w in self.workloads)
+        if not self.out.shortfall_rows or self.out.shortfall_rows[-1][1] != short:
+            self.out.shortfall_rows.append((self.env.now, short))
 
     def wake_scheduler(self) -> None:
         if not self._wake_scheduler.triggered:
@@ -300,27 +344,67 @@ class Engine:
         self.reconcile(pod.workload)
 
     # ------------------------------------------------------------------------- node control
-    def provision_node(self, pool: NodePool, zone: str, delay_s: float) -> None:
-        """Order a node; it joins Ready after `delay_s` (cloud provisioning plus kubelet start)."""
+    def provision_node(self, pool: NodePool, zone: str, delay_s: float, keep_trying: bool = False) -> None:
+        """Order a node; it joins Ready after `delay_s` (cloud provisioning plus kubelet start).
+
+        `keep_trying`: the group's desired size already counts this node (a replacement), so a
+        failed launch is retried every `ASG_RETRY_S`, as an auto-scaling group does.
+        """
         ticket = self.state.next_name(f"upcoming-{pool.name}")
         self.provisioning[pool.name].append(ticket)
+        self._ticket_zones.setdefault(pool.name, []).append(zone)
         self.state.touch()
 
         def joins() -> Any:
             yield self.env.timeout(delay_s)
-            if ticket in self.provisioning[pool.name]:
-                self.provisioning[pool.name].remove(ticket)
-                self._add_node(pool, zone, ready_at=self.env.now)
-                self.wake_scheduler()
+            self._ticket_zones[pool.name].remove(zone)
+            if ticket not in self.provisioning[pool.name]:
+                return
+            self.provisioning[pool.name].remove(ticket)
+            problem = self.launch_problem(pool, zone)
+            if problem:
+                self.state.touch()
+                self.launch_failures.append(pool.name)
+                self.event("Node", pool.name, "FailedToLaunch", f"{zone}: {problem}")
+                if keep_trying:
+                    yield self.env.timeout(ASG_RETRY_S)
+                    self.provision_node(pool, self.launch_zone(pool), delay_s, keep_trying=True)
+                return
+            self._add_node(pool, zone, ready_at=self.env.now)
+            self.wake_scheduler()
 
         self.env.process(joins())
+
+    def launch_problem(self, pool: NodePool, zone: str) -> str:
+        """Why a new instance of `pool` cannot start in `zone` now ("" if it can)."""
+        if zone in self.zones_down:
+            return "zone unavailable"
+        for short in self.scenario.faults.spot.shortages:
+            if (short.pool == pool.name and (short.zone is None or short.zone == zone)
+                    and short.at <= self.env.now < short.at + short.duration):
+                return "InsufficientInstanceCapacity (spot capacity not available)"
+        return ""
+
+    def launch_zone(self, pool: NodePool) -> str:
+        """The zone an auto-scaling group launches into: the reachable one with the fewest of its nodes."""
+        zones = pool.zones or self.scenario.cluster.zones
+        up = [z for z in zones if z not in self.zones_down] or list(zones)
+        counts = dict.fromkeys(up, 0)
+        for n in self.state.alive_nodes():
+            if n.pool == pool.name and n.zone in counts:
+                counts[n.zone] += 1
+        for ticket_zone in self._ticket_zones.get(pool.name, []):
+            if ticket_zone in counts:
+                counts[ticket_zone] += 1
+        return min(up, key=lambda z: (counts[z], up.index(z)))
 
     def cancel_provisioning(self, pool: str, count: int) -> None:
         del self.provisioning[pool][:count]
         self.state.touch()
 
-    def remove_node(self, node: Node, reason: str) -> None:
-        """Cordon, evict every pod (each with its grace period), then delete the node."""
+    def remove_node(self, node: Node, reason: str, deadline_s: float | None = None, replace: bool = False) -> None:
+        """Cordon and evict every pod, then delete the node once its pods are gone, or at `deadline_s`
+        (a spot notice) whatever is left. With `replace`, the group launches a new instance."""
         node.cordon()
         self.state.touch()
         self._event(self.env.now, "Node", node.name, reason, f"draining {len(node.pods)} pod(s)")
@@ -330,15 +414,37 @@ class Engine:
             if pod is not None:
                 grace = max(grace, float(self.workloads[pod.workload].terminationGracePeriodSeconds))
                 self.evict(pod, "Evicted")
+        wait = grace if deadline_s is None else deadline_s
 
         def gone() -> Any:
-            yield self.env.timeout(grace)
+            yield self.env.timeout(wait)
+            if not node.alive:
+                return
+            for name in sorted(node.pods):  # killed with the instance
+                pod = self.state.pods.get(name)
+                if pod is not None:
+                    self.state.release(pod, self.env.now)
+                    self.reconcile(pod.workload)
             node.removed_s = self.env.now
             self.state.touch()
             self._record_nodes(self.env.now, node.pool, node.zone)
             self._event(self.env.now, "Node", node.name, "NodeRemoved", reason)
+            if replace:
+                pool = self.scenario.pool(node.pool)
+                from simkit.control.cluster_autoscaler import provision_time_distribution
+
+                delay = provision_time_distribution("node-group").sample(self.rng["provisioning"])
+                self.provision_node(pool, self.launch_zone(pool), delay, keep_trying=True)
+            self.wake_scheduler()
 
         self.env.process(gone())
+
+    def record_fault(self, kind: str, target: str, detail: str) -> None:
+        self.out.fault_rows.append((self.env.now, kind, target, detail))
+        self._event(self.env.now, "Fault", target, kind, detail)
+
+    def event(self, kind: str, obj: str, reason: str, message: str) -> None:
+        self._event(self.env.now, kind, obj, reason, message)
 
     def record_decision(self, controller: str, obj: str, before: int, after: int, reason: str, message: str) -> None:
         self.out.decision_rows.append((self.env.now, controller, obj, before, after, reason, message))

@@ -22,6 +22,7 @@ class PodPhase(str, Enum):
     STARTING = "Starting"  # bound: pulling the image, starting, waiting for the readiness probe
     READY = "Ready"  # serving
     TERMINATING = "Terminating"  # graceful termination: out of endpoints, still holding its requests
+    LOST = "Lost"  # on a node that died or is unreachable: not serving, not yet evicted
     GONE = "Gone"
 
 
@@ -46,6 +47,11 @@ class Node:
     nonzero_mem_mib: float = 0.0
     pods: set[str] = field(default_factory=set)
     view_cache: NodeView | None = None  # the scheduler's view, rebuilt only after a change
+    ready: bool = True  # kubelet posting status; False after a crash or while its zone is out
+    interrupted: bool = False  # a spot interruption notice has been received
+
+    def set_taints(self, taints: tuple[Taint, ...]) -> None:
+        self.taints, self.view_cache = taints, None
 
     def cordon(self) -> None:
         self.cordoned, self.view_cache = True, None

@@ -29,7 +29,7 @@ POOL_GRID = 1024
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
 _FIELDS = ("servers", "utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
-           "backlog", "served", "timed_out")
+           "backlog", "served", "timed_out", "lost")
 
 
 @dataclass
@@ -44,6 +44,7 @@ class _Stream:
     service_cv: float
     timeout_s: float
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    gate: str | None = None  # the broker a task queue lives in: while it has no quorum, tasks are lost
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
 
@@ -69,6 +70,10 @@ class TrafficModel:
         self.by_workload: dict[str, list[_Stream]] = {}
         for stream in [*self.services.values(), *self.queues.values()]:
             self.by_workload.setdefault(stream.workload, []).append(stream)
+        for data in scenario.faults.data_layer:
+            for queue in data.broker_for:
+                self.queues[queue].gate = data.workload
+                self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
@@ -114,7 +119,11 @@ class TrafficModel:
                 continue
             a, b = st.computed_to, until
             servers = math.floor(self.ready[st.workload] * st.concurrency + 1e-9)
-            ticks = service_ticks(st.lam_rps[a:b], servers, st.mean_service_s, st.service_cv,
+            lam = st.lam_rps[a:b]
+            if st.gate is not None and self.ready[st.gate] == 0:
+                st.arrays["lost"][a:b] = lam * self.tick_s[a:b]
+                lam = np.zeros_like(lam)
+            ticks = service_ticks(lam, servers, st.mean_service_s, st.service_cv,
                                   self.dt, st.timeout_s, st.backlog)
             arr = st.arrays
             arr["servers"][a:b] = servers
@@ -222,11 +231,12 @@ class TrafficModel:
             wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
             arrivals = st.lam_rps * self.tick_s
             frames.append(pd.DataFrame({
-                "t_s": self.t_s, "queue": st.name, "arrivals": arrivals, "completed": a["served"],
+                "t_s": self.t_s, "queue": st.name, "arrivals": arrivals, "lost": a["lost"], "completed": a["served"],
                 "backlog": a["backlog"], "consumers": a["servers"] / st.concurrency,
                 "utilization": a["utilization"], "wait_p95_s": wait[:, 0], "oldest_s": wait[:, 1],
             }))
             summary[f"tasks.{st.name}"] = float(arrivals.sum())
+            summary[f"tasks_lost.{st.name}"] = float(a["lost"].sum())
             summary[f"max_task_age_s.{st.name}"] = float(wait[:, 1].max()) if wait.size else 0.0
         return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), summary
 

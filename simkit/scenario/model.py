@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from simkit.scenario.base import CPU, Duration, Memory, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
+from simkit.scenario.faults import Faults
 from simkit.scenario.k8s import (
     AffinitySpec,
     HPASpecModel,
@@ -250,6 +251,7 @@ class Scenario(StrictModel):
     slos: SLOs = SLOs()
     cost: CostSpec = CostSpec()
     dr: DRSpec | None = None
+    faults: Faults = Faults()
     simulation: Simulation = Simulation()
 
     @model_validator(mode="after")
@@ -273,10 +275,37 @@ class Scenario(StrictModel):
                     ("traffic", "queues", i, "consumer"),
                     f"unknown workload {queue.consumer!r}; known: {', '.join(names)}",
                 )
+        self._fault_references(seen)
         total = sum(r.share for r in self.traffic.routes)
         if self.traffic.routes and abs(total - 1.0) > 1e-6:
             raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")
         return self
+
+    def _fault_references(self, workloads: set[str]) -> None:
+        pools = {p.name for p in self.cluster.node_pools}
+        zones = set(self.cluster.zones)
+        queues = {q.name for q in self.traffic.queues}
+        f = self.faults
+        for key, items in (("reclaims", f.spot.reclaims), ("shortages", f.spot.shortages)):
+            for i, item in enumerate(items):
+                if item.pool not in pools:
+                    raise _PathError(("faults", "spot", key, i, "pool"), f"unknown node pool {item.pool!r}")
+                if item.zone is not None and item.zone not in zones:
+                    raise _PathError(("faults", "spot", key, i, "zone"), f"unknown zone {item.zone!r}")
+        for i, outage in enumerate(f.az_outages):
+            if outage.zone not in zones:
+                raise _PathError(("faults", "az_outages", i, "zone"),
+                                 f"unknown zone {outage.zone!r}; the cluster's zones are {sorted(zones)}")
+        for i, data in enumerate(f.data_layer):
+            if data.workload not in workloads:
+                raise _PathError(("faults", "data_layer", i, "workload"), f"unknown workload {data.workload!r}")
+            for q in data.broker_for:
+                if q not in queues:
+                    raise _PathError(("faults", "data_layer", i, "broker_for"), f"unknown queue {q!r}")
+        if f.node_failures is not None:
+            for name in f.node_failures.pools or []:
+                if name not in pools:
+                    raise _PathError(("faults", "node_failures", "pools"), f"unknown node pool {name!r}")
 
     def workload(self, name: str) -> Workload:
         for w in self.workloads:

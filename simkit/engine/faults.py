@@ -1,0 +1,245 @@
+"""Fault processes: spot interruptions, node crashes, AZ outages, and the data layer's availability.
+
+Each process draws from its own random stream (`spot`, `failures`), so adding one leaves the others'
+draws, and the traffic, unchanged. Timings follow Kubernetes (k8s_timings.md §1):
+
+- a crashed or unreachable node keeps its pods bound but not serving; after the node monitor grace
+  period (50 s) it is tainted `node.kubernetes.io/unreachable` (NoSchedule, NoExecute) — in a zone
+  where every node is down, one node per 10 s; in a partially disrupted small zone not at all — and
+  its pods are evicted when their toleration (300 s by default) runs out;
+- a spot notice cordons and drains the node at once; the instance goes at the end of the notice;
+  the auto-scaling group launches a replacement (unless that capacity is short).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from simkit.catalog import load_catalog
+from simkit.control.types import Taint
+from simkit.engine.state import Node, PodPhase
+from simkit.scenario.faults import (
+    NODE_MONITOR_GRACE_S,
+    NOT_READY_TOLERATION_S,
+    SPOT_NOTICE_S,
+    TAINT_INTERVAL_S,
+    AZOutage,
+    DataService,
+)
+
+if TYPE_CHECKING:
+    from simkit.engine.simulation import Engine
+
+HOURS_PER_MONTH = 730.0
+UNREACHABLE = "node.kubernetes.io/unreachable"
+PARTIAL_DISRUPTION_RATIO = 0.55  # k8s_timings.md §1.2: unhealthyZoneThreshold
+LARGE_CLUSTER_SIZE = 50  # zones larger than this keep evicting (slowly) when partially disrupted
+
+
+def start_faults(engine: Engine) -> None:
+    """Start every fault process the scenario asks for."""
+    faults = engine.scenario.faults
+    for pool in engine.scenario.cluster.node_pools:
+        if pool.capacity_type == "spot" and faults.spot.enabled:
+            rate = _spot_rate_per_s(engine, pool.instance_type)
+            if rate > 0:
+                engine.env.process(_spot_process(engine, pool.name, pool.max_nodes, rate))
+    for reclaim in faults.spot.reclaims:
+        engine.env.process(_at(engine, reclaim.at, lambda r=reclaim: _reclaim(engine, r.pool, r.zone, r.fraction)))
+    if faults.node_failures is not None and faults.node_failures.annual_rate > 0:
+        engine.env.process(_crash_process(engine, faults.node_failures.annual_rate / (365 * 86400.0),
+                                          faults.node_failures.pools))
+    for outage in faults.az_outages:
+        engine.env.process(_az_outage(engine, outage))
+
+
+def _at(engine: Engine, t: float, action: Any) -> Any:
+    yield engine.env.timeout(t)
+    action()
+
+
+# ------------------------------------------------------------------------------------- spot
+def _spot_rate_per_s(engine: Engine, instance_type: str) -> float:
+    spot = engine.scenario.faults.spot
+    if spot.monthly_rate is not None:
+        monthly = spot.monthly_rate
+    else:
+        cluster = engine.scenario.cluster
+        itype = load_catalog().instance(cluster.provider, cluster.region, instance_type)
+        monthly = itype.interruption_monthly_p
+    return monthly / (HOURS_PER_MONTH * 3600.0)
+
+
+def spot_notice_s(engine: Engine) -> float:
+    notice = engine.scenario.faults.spot.notice
+    return SPOT_NOTICE_S[engine.scenario.cluster.provider] if notice is None else notice
+
+
+def _spot_process(engine: Engine, pool: str, max_nodes: int, rate: float) -> Any:
+    """Poisson interruptions at `rate` per node, by thinning a process sized for `max_nodes` nodes."""
+    rng = engine.rng["spot"]
+    while True:
+        yield engine.env.timeout(float(rng.exponential(1.0 / (rate * max_nodes))))
+        nodes = [n for n in engine.state.alive_nodes() if n.pool == pool and n.ready and not n.interrupted]
+        slot = int(rng.integers(max_nodes))
+        if slot < len(nodes):
+            interrupt(engine, nodes[slot], "SpotInterruption")
+
+
+def _reclaim(engine: Engine, pool: str, zone: str | None, fraction: float) -> None:
+    nodes = [n for n in engine.state.alive_nodes()
+             if n.pool == pool and (zone is None or n.zone == zone) and not n.interrupted]
+    count = math.ceil(fraction * len(nodes))
+    engine.record_fault("spot-reclaim", f"{pool}/{zone or 'all zones'}", f"{count} node(s) reclaimed at once")
+    for node in nodes[:count]:
+        interrupt(engine, node, "SpotReclaim")
+
+
+def interrupt(engine: Engine, node: Node, reason: str) -> None:
+    """A spot notice: cordon and drain now, the instance is gone when the notice runs out."""
+    node.interrupted = True
+    engine.nodes_interrupted += 1
+    notice = spot_notice_s(engine)
+    engine.record_fault("spot-interruption", node.name, f"{reason}: {notice:g} s notice")
+    engine.remove_node(node, reason, deadline_s=notice, replace=True)
+
+
+# ------------------------------------------------------------------------------------ crashes
+def _crash_process(engine: Engine, rate: float, pools: list[str] | None) -> Any:
+    rng = engine.rng["failures"]
+    cap = sum(p.max_nodes for p in engine.scenario.cluster.node_pools if pools is None or p.name in pools)
+    while True:
+        yield engine.env.timeout(float(rng.exponential(1.0 / (rate * cap))))
+        nodes = [n for n in engine.state.alive_nodes() if n.ready and (pools is None or n.pool in pools)]
+        slot = int(rng.integers(cap))
+        if slot < len(nodes):
+            engine.record_fault("node-failure", nodes[slot].name, "host failure")
+            crash(engine, nodes[slot], replace=True)
+
+
+def crash(engine: Engine, node: Node, replace: bool) -> None:
+    """The node stops: its pods stop serving now; Kubernetes notices after the grace period."""
+    node.ready = False
+    engine.state.touch()
+    for name in sorted(node.pods):
+        pod = engine.state.pods.get(name)
+        if pod is None:
+            continue
+        if pod.phase is PodPhase.READY:
+            engine.mark_lost(pod)
+        elif pod.phase in (PodPhase.STARTING, PodPhase.TERMINATING):
+            pod.phase = PodPhase.LOST if pod.phase is PodPhase.STARTING else pod.phase
+    engine.pods_lost += sum(1 for p in node.pods if p in engine.state.pods)
+    engine.nodes_lost += 1
+    engine.env.process(_node_lifecycle(engine, node, replace))
+
+
+def _node_lifecycle(engine: Engine, node: Node, replace: bool) -> Any:
+    """Node controller: NotReady after the grace period, tainted (rate-limited per zone), pods evicted."""
+    yield engine.env.timeout(NODE_MONITOR_GRACE_S)
+    if node.ready or not node.alive:
+        return
+    node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoSchedule")))
+    engine.state.touch()
+    delay = _taint_delay(engine, node)
+    if delay is None:  # partial disruption of a small zone: the controller stops tainting
+        engine.event("Node", node.name, "NodeNotReady", "zone partially disrupted: no eviction")
+        return
+    yield engine.env.timeout(delay)
+    if node.ready or not node.alive:
+        return
+    node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoExecute")))
+    engine.state.touch()
+    yield engine.env.timeout(NOT_READY_TOLERATION_S)
+    if node.ready or not node.alive:
+        return
+    for name in sorted(node.pods):
+        pod = engine.state.pods.get(name)
+        if pod is not None and pod.phase is not PodPhase.TERMINATING:
+            engine.evict(pod, "TaintManagerEviction")
+    if replace:  # the instance is gone for good: its Node object is deleted, the ASG launches another
+        engine.remove_node(node, "NodeLost", deadline_s=0.0, replace=True)
+
+
+def _taint_delay(engine: Engine, node: Node) -> float | None:
+    """When the NoExecute taint goes on, from the zone's disruption state (k8s_timings.md §1.2)."""
+    zone = [n for n in engine.state.alive_nodes() if n.zone == node.zone]
+    not_ready = sum(1 for n in zone if not n.ready)
+    ready = len(zone) - not_ready
+    if ready == 0:  # full disruption: 0.1 node/s; the first at once
+        queued = engine.taint_queue.get(node.zone, 0)
+        engine.taint_queue[node.zone] = queued + 1
+        return queued * TAINT_INTERVAL_S
+    if not_ready > 2 and not_ready / len(zone) >= PARTIAL_DISRUPTION_RATIO:
+        return None if len(zone) <= LARGE_CLUSTER_SIZE else 100.0
+    return 0.0
+
+
+# ---------------------------------------------------------------------------------- AZ outage
+def _az_outage(engine: Engine, outage: AZOutage) -> Any:
+    yield engine.env.timeout(outage.at)
+    engine.zones_down.add(outage.zone)
+    engine.taint_queue[outage.zone] = 0
+    nodes = [n for n in engine.state.alive_nodes() if n.zone == outage.zone and n.ready]
+    engine.record_fault("az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s")
+    for node in nodes:
+        crash(engine, node, replace=False)
+    yield engine.env.timeout(outage.duration)
+    engine.zones_down.discard(outage.zone)
+    engine.record_fault("az-recovered", outage.zone, "zone reachable again")
+    for node in [n for n in engine.state.alive_nodes() if n.zone == outage.zone and not n.ready]:
+        recover(engine, node)
+
+
+def recover(engine: Engine, node: Node) -> None:
+    """The kubelet reports again: taints lifted, surviving pods serve again."""
+    node.ready = True
+    node.set_taints(tuple(t for t in node.taints if t.key != UNREACHABLE))
+    engine.state.touch()
+    for name in sorted(node.pods):
+        pod = engine.state.pods.get(name)
+        if pod is not None and pod.phase is PodPhase.LOST:
+            engine.restore_lost(pod)
+    engine.wake_scheduler()
+
+
+# -------------------------------------------------------------------------------- data layer
+class DataAvailability:
+    """Whether a stateful service can serve: a primary (with failover) or a quorum of replicas."""
+
+    def __init__(self, engine: Engine, spec: DataService) -> None:
+        self.engine, self.spec = engine, spec
+        self.primary: str | None = None
+        self.available = True
+        self.failing_over = False
+
+    def on_change(self) -> None:
+        """Re-evaluate after any change of the workload's ready pods."""
+        eng, name = self.engine, self.spec.workload
+        ready = [p.name for p in eng.state.pods_of(name) if p.phase is PodPhase.READY]
+        if self.spec.kind == "quorum":
+            self._set(len(ready) >= eng.desired[name] // 2 + 1)
+            return
+        if self.primary in ready:
+            self._set(True)
+        elif not self.failing_over:
+            self._set(False)
+            self.failing_over = True
+            eng.env.process(self._failover())
+
+    def _failover(self) -> Any:
+        yield self.engine.env.timeout(self.spec.failover)
+        self.failing_over = False
+        ready = sorted(p.name for p in self.engine.state.pods_of(self.spec.workload) if p.phase is PodPhase.READY)
+        if ready:
+            self.primary = ready[0]
+            self.engine.record_fault("failover", self.spec.workload, f"{self.primary} promoted")
+            self._set(True)
+        else:
+            self.primary = None  # the first replica to come back will be promoted (on_change)
+
+    def _set(self, available: bool) -> None:
+        if available != self.available:
+            self.available = available
+            self.engine.availability_changed(self.spec.workload)

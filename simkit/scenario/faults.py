@@ -1,0 +1,86 @@
+"""The scenario's `faults:` section: spot interruptions, node failures, AZ outages, the data layer.
+
+Defaults and their sources (shared/reference/reliability.md, k8s_timings.md):
+- spot interruption rate: the instance type's AWS Spot Advisor band, mapped to its midpoint monthly
+  probability (reliability.md §1 "Suggested simulator mapping"); notice 2 min on AWS, 30 s on Azure
+  and GCP (reliability.md §1).
+- node failures: 3 % per node per year (reliability.md "Suggested defaults": Azure 2.4 % base plus
+  components, Dean 2-4 %).
+- detection and eviction: node-monitor-grace-period 50 s, then the NoExecute taint and the default
+  `tolerationSeconds: 300` (k8s_timings.md §1.5: ~5m50s from crash to replacement pods).
+- PostgreSQL failover 35 s (Patroni ttl 30 s + loop, reliability.md §5); Redis Sentinel failover
+  35 s (assumption: `down-after-milliseconds` 30 s plus the election, Redis' documented default).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simkit.scenario.base import Duration, StrictModel
+
+SPOT_NOTICE_S = {"aws": 120.0, "azure": 30.0, "gcp": 30.0}
+NODE_FAILURES_PER_YEAR = 0.03
+NODE_MONITOR_GRACE_S = 50.0  # k8s_timings.md §1.2 (v1.32+; 40 s before)
+NOT_READY_TOLERATION_S = 300.0  # k8s_timings.md §1.3, DefaultTolerationSeconds admission plugin
+TAINT_INTERVAL_S = 10.0  # k8s_timings.md §1.2: per-zone eviction rate 0.1 node/s
+
+
+class SpotReclaim(StrictModel):
+    """Many spot nodes of one pool reclaimed at once (a capacity pool drained by the provider)."""
+
+    at: Duration
+    pool: str
+    zone: str | None = None
+    fraction: float = Field(default=1.0, gt=0, le=1)
+
+
+class SpotShortage(StrictModel):
+    """A window in which new spot capacity cannot be had: launches fail, the autoscaler backs off."""
+
+    at: Duration
+    duration: Duration = Field(gt=0)
+    pool: str
+    zone: str | None = None
+
+
+class SpotFaults(StrictModel):
+    enabled: bool = True
+    monthly_rate: float | None = Field(default=None, ge=0)  # interruptions per node-month; default: the band
+    notice: Duration | None = None  # default: the provider's notice
+    reclaims: list[SpotReclaim] = []
+    shortages: list[SpotShortage] = []
+
+
+class NodeFailures(StrictModel):
+    annual_rate: float = Field(default=NODE_FAILURES_PER_YEAR, ge=0)  # crashes per node-year
+    pools: list[str] | None = None  # default: every pool
+
+
+class AZOutage(StrictModel):
+    zone: str
+    at: Duration
+    duration: Duration = Field(gt=0)
+
+
+class DataService(StrictModel):
+    """How a stateful workload stays available: a primary with failover, or a quorum."""
+
+    workload: str
+    kind: Literal["primary", "quorum"]
+    failover: Duration = 35.0
+    broker_for: list[str] = []  # task queues whose messages live here: lost while it has no quorum
+
+    @model_validator(mode="after")
+    def _failover_only_for_primary(self) -> DataService:
+        if self.kind == "quorum" and "failover" in self.model_fields_set:
+            raise ValueError("failover applies to kind: primary only")
+        return self
+
+
+class Faults(StrictModel):
+    spot: SpotFaults = SpotFaults(enabled=False)
+    node_failures: NodeFailures | None = None
+    az_outages: list[AZOutage] = []
+    data_layer: list[DataService] = []

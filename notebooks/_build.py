@@ -64,8 +64,10 @@ AUTOSCALING = [
         "spike = simkit.simulate('../scenarios/traffic-spike.yaml')\n"
         "spike"
     ),
-    new_markdown_cell("## The spike, minute by minute\n\nDashed lines are the desired replicas, solid the ready ones; "
-                      "grey lines are HPA decisions, red ones cluster-autoscaler decisions."),
+    new_markdown_cell(
+        "## The spike, minute by minute\n\nDashed lines are the desired replicas, solid the ready ones; "
+        "grey lines are HPA decisions, red ones cluster-autoscaler decisions."
+    ),
     new_code_cell("plot_timeline(spike, window=(33.5 * 3600, 35.5 * 3600));"),
     new_code_cell("from simkit.plots import plot_nodes_by_zone\nplot_nodes_by_zone(spike);"),
     new_markdown_cell("## Why did it scale (or not)?\n\nEvery decision carries the Kubernetes reason."),
@@ -116,9 +118,7 @@ AUTOSCALING = [
         "ten_x = simkit.simulate('../scenarios/growth-10x.yaml', duration=2 * 86400)\n"
         "ten_x.cost[['component', 'monthly_usd']].head(4)"
     ),
-    new_code_cell(
-        "compare({'baseline': simkit.simulate(duration=2 * 86400), '10x': ten_x})"
-    ),
+    new_code_cell("compare({'baseline': simkit.simulate(duration=2 * 86400), '10x': ten_x})"),
 ]
 
 
@@ -143,8 +143,10 @@ FAILURES = [
         "nodes 50 s later and evicts the pods after their 300 s toleration. PostgreSQL's primary was in "
         "that zone, so writes and reads through it fail until Patroni promotes a replica."
     ),
-    new_code_cell("plot_timeline(az, services=['bff-service', 'postgresql', 'kong', 'keycloak'],\n"
-                  "              window=(13.5 * 3600, 17 * 3600));"),
+    new_code_cell(
+        "plot_timeline(az, services=['bff-service', 'postgresql', 'kong', 'keycloak'],\n"
+        "              window=(13.5 * 3600, 17 * 3600));"
+    ),
     new_code_cell(
         "az.faults.assign(restore_min=az.faults['restore_s'] / 60)[['t_s', 'kind', 'target', 'detail', 'restore_min']]"
     ),
@@ -187,20 +189,44 @@ FAILURES = [
 ]
 
 DR_CELLS = [
-    new_code_cell("import warnings\nfrom pathlib import Path\n\nwarnings.filterwarnings('ignore', message='IProgress not found')  # tqdm, imported by simkit\nimport matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\nimport yaml\n\nimport simkit\n\nfrom simkit.dr import PHASES, dr_checks, dr_summary, evaluate, evaluate_event, solve, with_value\nfrom simkit.scenario.dr import DRSpec\n\nROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / 'scenarios').is_dir())\npd.set_option('display.precision', 2)\nseed_plan = DRSpec()          # the seed's plan; events: the seed's four DR scenarios\ndraws = evaluate(seed_plan, rng=2024, draws=10_000)\ndraws.head()"),
-    new_markdown_cell('## RTO and RPO per event vs the targets\n\n`dr_summary` gives P50, P95, max and the probability of meeting each target; `dr_checks` is what `simkit check` gates on: the P95 over draws (`dr.statistic`) against the target, with a one-line reason per miss.'),
-    new_code_cell('dr_summary(draws, seed_plan)'),
-    new_code_cell('dr_checks(draws, seed_plan)'),
-    new_code_cell("fig, axes = plt.subplots(1, 2, figsize=(12, 4))\nfor label, g in draws.groupby('event', sort=False):\n    for ax, col in zip(axes, ['rto_s', 'rpo_s']):\n        x = np.sort(g[col].to_numpy()) / 60\n        ax.step(x, np.arange(1, len(x) + 1) / len(x), where='post', label=label)\nfor ax, target, name in zip(axes, [seed_plan.targets.rto, seed_plan.targets.rpo], ['RTO', 'RPO']):\n    ax.axvline(target / 60, color='k', ls='--', lw=1, label=f'target {target / 60:g} min')\n    ax.axhline(0.95, color='grey', ls=':', lw=1)\n    ax.set(xlabel=f'{name} (min)', ylabel='P(≤ x)', title=f'{name} over 10,000 draws')\naxes[0].set_xlim(0, 140)\naxes[1].set_xlim(0, 20)\naxes[0].legend(loc='lower right');"),
-    new_markdown_cell("Region failure meets the 1 h RTO in about 7 draws out of 8, so its P95 misses; cluster loss practically never does — the seed's own runbook figure for it is 2 h, which contradicts its 1 h RTO. Data corruption restores in ~30 min as the seed says. RPO holds everywhere with WAL shipping every minute; for region failure it is the cross-region copy lag that dominates.\n\n## Where the time goes"),
-    new_code_cell("means = draws.groupby('event', sort=False)[list(PHASES)].mean() / 60\nax = means.plot.barh(stacked=True, figsize=(10, 3.5), colormap='tab10')\nax.axvline(seed_plan.targets.rto / 60, color='k', ls='--', lw=1)\nax.set(xlabel='mean minutes', ylabel='', title='RTO by phase (mean over draws); dashed: RTO target')\nax.legend(loc='center left', bbox_to_anchor=(1, 0.5));"),
-    new_markdown_cell('## The three DR scenario files\n\n`scenarios/region-dr.yaml`, `data-corruption.yaml` and `cluster-loss.yaml` are the baseline platform plus a `dr:` section with one event at day 3. An event with `at` fixes where it falls in the backup schedules (here: right on a 6-hourly full backup, which has not yet reached the DR region, so a whole 6 h of WAL must be replayed).'),
-    new_code_cell("rows = []\nfor name in ['region-dr', 'data-corruption', 'cluster-loss']:\n    scenario = simkit.load_scenario(ROOT / 'scenarios' / f'{name}.yaml')\n    spec = scenario.dr\n    checks = dr_checks(evaluate(spec, rng=scenario.simulation.seed), spec)\n    rows.append(checks.assign(scenario=name))\nscenario_checks = pd.concat(rows, ignore_index=True)\nscenario_checks[['scenario', 'target', 'threshold', 'value', 'passed', 'reason']]"),
-    new_markdown_cell("## What it would take to meet the targets\n\nEach line bisects one field of the seed's plan (common random numbers, 4,000 draws) for the value at which the P95 just meets the target; *not reachable* means no value in the searched range does it, so something else must change."),
-    new_code_cell('rto, rpo = seed_plan.targets.rto, seed_plan.targets.rpo\nGiB = 1024.0  # sizes are MiB inside simkit\nquestions = [  # event, measure, field, want, search range, unit, unit size, today\'s value\n    (\'region_failure\', \'rpo_s\', \'backups.wal_archive_interval\', \'max\', (1, 6 * 3600), \'s\', 1, 60),\n    (\'region_failure\', \'rto_s\', \'data.restore_throughput\', \'min\', (10, 5000), \'MiB/s\', 1, 125),\n    (\'region_failure\', \'rto_s\', \'procedures.decision_time\', \'max\', (0, 3600), \'min\', 60, \'5-30\'),\n    (\'region_failure\', \'rto_s\', \'data.database_size\', \'max\', (GiB, 4096 * GiB), \'GiB\', GiB, 100),\n    (\'data_corruption\', \'rto_s\', \'data.database_size\', \'max\', (GiB, 4096 * GiB), \'GiB\', GiB, 100),\n    (\'cluster_loss\', \'rto_s\', \'data.restore_throughput\', \'min\', (10, 5000), \'MiB/s\', 1, 125),\n    (\'cluster_loss\', \'rto_s\', \'procedures.iac_rebuild_time\', \'max\', (0, 3 * 3600), \'min\', 60, \'20-60\'),\n]\nrows = []\nfor kind, measure, path, want, (lo, hi), unit, size, today in questions:\n    target = rto if measure == \'rto_s\' else rpo\n    v = solve(seed_plan, kind, path, measure, target, lo, hi, want=want, draws=4000, iters=25)\n    rows.append({\'event\': kind, \'target\': f"{measure[:3].upper()} P95 <= {target / 60:g} min",\n                 \'field\': path, \'today\': f\'{today} {unit}\', \'needed\': \'not reachable\' if v is None\n                 else f"{\'<=\' if want == \'max\' else \'>=\'} {v / size:,.1f} {unit}"})\npd.DataFrame(rows)'),
-    new_markdown_cell("Reading the table: the WAL archive interval has room (RPO is dominated by the cross-region copy lag, bounded at 15 min by S3 Replication Time Control), but region failover needs the human decision to stay well under the assumed 5-30 min, or a faster restore; no restore throughput rescues cluster loss, and not even an instant IaC rebuild does: detection, decision, restore and redeploy alone exceed 1 h at P95. Cluster loss needs a standing cluster to fail over to (as below) and a faster decision — or an honest RTO of 2 h for this event, which is what the seed's runbook already says.\n\n## A warm DR region\n\nThe other lever: keep a small DR cluster running with a standby database replaying the shipped WAL (`procedures.dr_region: warm`). No restore, no replay; RPO unchanged."),
-    new_code_cell("warm = with_value(seed_plan, 'procedures.dr_region', 'warm')\nboth = pd.concat([\n    evaluate_event(seed_plan, 'region_failure', 11, 10_000).assign(event='pilot-light (seed)'),\n    evaluate_event(warm, 'region_failure', 11, 10_000).assign(event='warm standby'),\n])\nax = both.assign(rto_min=both.rto_s / 60).hist('rto_min', by='event', bins=60, sharex=True,\n                                               layout=(1, 2), figsize=(11, 3.2))\nfor a in ax.ravel():\n    a.axvline(rto / 60, color='k', ls='--', lw=1)\n    a.set_xlabel('RTO of region failure (min)')\ndr_summary(both, seed_plan)"),
-    new_markdown_cell('## Caveats\n\n* Phases run one after another (runbook order); restoring the database while the apps deploy would shorten RTO.\n* Detection, decision, IaC rebuild, copy lag, WAL rate and replay rate are assumptions where neither the seed nor `reference/` gives figures (each marked in `simkit/scenario/dr.py`); replace them with numbers from a DR drill.\n* Data corruption counts RTO from detection; writes made between the corruption and the restore are discarded by PITR and reported as `lost_after_event_s`, not in the RPO.'),
+    new_code_cell(
+        "import warnings\nfrom pathlib import Path\n\nwarnings.filterwarnings('ignore', message='IProgress not found')  # tqdm, imported by simkit\nimport matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\nimport yaml\n\nimport simkit\n\nfrom simkit.dr import PHASES, dr_checks, dr_summary, evaluate, evaluate_event, solve, with_value\nfrom simkit.scenario.dr import DRSpec\n\nROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / 'scenarios').is_dir())\npd.set_option('display.precision', 2)\nseed_plan = DRSpec()          # the seed's plan; events: the seed's four DR scenarios\ndraws = evaluate(seed_plan, rng=2024, draws=10_000)\ndraws.head()"
+    ),
+    new_markdown_cell(
+        "## RTO and RPO per event vs the targets\n\n`dr_summary` gives P50, P95, max and the probability of meeting each target; `dr_checks` is what `simkit check` gates on: the P95 over draws (`dr.statistic`) against the target, with a one-line reason per miss."
+    ),
+    new_code_cell("dr_summary(draws, seed_plan)"),
+    new_code_cell("dr_checks(draws, seed_plan)"),
+    new_code_cell(
+        "fig, axes = plt.subplots(1, 2, figsize=(12, 4))\nfor label, g in draws.groupby('event', sort=False):\n    for ax, col in zip(axes, ['rto_s', 'rpo_s']):\n        x = np.sort(g[col].to_numpy()) / 60\n        ax.step(x, np.arange(1, len(x) + 1) / len(x), where='post', label=label)\nfor ax, target, name in zip(axes, [seed_plan.targets.rto, seed_plan.targets.rpo], ['RTO', 'RPO']):\n    ax.axvline(target / 60, color='k', ls='--', lw=1, label=f'target {target / 60:g} min')\n    ax.axhline(0.95, color='grey', ls=':', lw=1)\n    ax.set(xlabel=f'{name} (min)', ylabel='P(≤ x)', title=f'{name} over 10,000 draws')\naxes[0].set_xlim(0, 140)\naxes[1].set_xlim(0, 20)\naxes[0].legend(loc='lower right');"
+    ),
+    new_markdown_cell(
+        "Region failure meets the 1 h RTO in about 7 draws out of 8, so its P95 misses; cluster loss practically never does — the seed's own runbook figure for it is 2 h, which contradicts its 1 h RTO. Data corruption restores in ~30 min as the seed says. RPO holds everywhere with WAL shipping every minute; for region failure it is the cross-region copy lag that dominates.\n\n## Where the time goes"
+    ),
+    new_code_cell(
+        "means = draws.groupby('event', sort=False)[list(PHASES)].mean() / 60\nax = means.plot.barh(stacked=True, figsize=(10, 3.5), colormap='tab10')\nax.axvline(seed_plan.targets.rto / 60, color='k', ls='--', lw=1)\nax.set(xlabel='mean minutes', ylabel='', title='RTO by phase (mean over draws); dashed: RTO target')\nax.legend(loc='center left', bbox_to_anchor=(1, 0.5));"
+    ),
+    new_markdown_cell(
+        "## The three DR scenario files\n\n`scenarios/region-dr.yaml`, `data-corruption.yaml` and `cluster-loss.yaml` are the baseline platform plus a `dr:` section with one event at day 3. An event with `at` fixes where it falls in the backup schedules (here: right on a 6-hourly full backup, which has not yet reached the DR region, so a whole 6 h of WAL must be replayed)."
+    ),
+    new_code_cell(
+        "rows = []\nfor name in ['region-dr', 'data-corruption', 'cluster-loss']:\n    scenario = simkit.load_scenario(ROOT / 'scenarios' / f'{name}.yaml')\n    spec = scenario.dr\n    checks = dr_checks(evaluate(spec, rng=scenario.simulation.seed), spec)\n    rows.append(checks.assign(scenario=name))\nscenario_checks = pd.concat(rows, ignore_index=True)\nscenario_checks[['scenario', 'target', 'threshold', 'value', 'passed', 'reason']]"
+    ),
+    new_markdown_cell(
+        "## What it would take to meet the targets\n\nEach line bisects one field of the seed's plan (common random numbers, 4,000 draws) for the value at which the P95 just meets the target; *not reachable* means no value in the searched range does it, so something else must change."
+    ),
+    new_code_cell(
+        "rto, rpo = seed_plan.targets.rto, seed_plan.targets.rpo\nGiB = 1024.0  # sizes are MiB inside simkit\nquestions = [  # event, measure, field, want, search range, unit, unit size, today's value\n    ('region_failure', 'rpo_s', 'backups.wal_archive_interval', 'max', (1, 6 * 3600), 's', 1, 60),\n    ('region_failure', 'rto_s', 'data.restore_throughput', 'min', (10, 5000), 'MiB/s', 1, 125),\n    ('region_failure', 'rto_s', 'procedures.decision_time', 'max', (0, 3600), 'min', 60, '5-30'),\n    ('region_failure', 'rto_s', 'data.database_size', 'max', (GiB, 4096 * GiB), 'GiB', GiB, 100),\n    ('data_corruption', 'rto_s', 'data.database_size', 'max', (GiB, 4096 * GiB), 'GiB', GiB, 100),\n    ('cluster_loss', 'rto_s', 'data.restore_throughput', 'min', (10, 5000), 'MiB/s', 1, 125),\n    ('cluster_loss', 'rto_s', 'procedures.iac_rebuild_time', 'max', (0, 3 * 3600), 'min', 60, '20-60'),\n]\nrows = []\nfor kind, measure, path, want, (lo, hi), unit, size, today in questions:\n    target = rto if measure == 'rto_s' else rpo\n    v = solve(seed_plan, kind, path, measure, target, lo, hi, want=want, draws=4000, iters=25)\n    rows.append({'event': kind, 'target': f\"{measure[:3].upper()} P95 <= {target / 60:g} min\",\n                 'field': path, 'today': f'{today} {unit}', 'needed': 'not reachable' if v is None\n                 else f\"{'<=' if want == 'max' else '>='} {v / size:,.1f} {unit}\"})\npd.DataFrame(rows)"
+    ),
+    new_markdown_cell(
+        "Reading the table: the WAL archive interval has room (RPO is dominated by the cross-region copy lag, bounded at 15 min by S3 Replication Time Control), but region failover needs the human decision to stay well under the assumed 5-30 min, or a faster restore; no restore throughput rescues cluster loss, and not even an instant IaC rebuild does: detection, decision, restore and redeploy alone exceed 1 h at P95. Cluster loss needs a standing cluster to fail over to (as below) and a faster decision — or an honest RTO of 2 h for this event, which is what the seed's runbook already says.\n\n## A warm DR region\n\nThe other lever: keep a small DR cluster running with a standby database replaying the shipped WAL (`procedures.dr_region: warm`). No restore, no replay; RPO unchanged."
+    ),
+    new_code_cell(
+        "warm = with_value(seed_plan, 'procedures.dr_region', 'warm')\nboth = pd.concat([\n    evaluate_event(seed_plan, 'region_failure', 11, 10_000).assign(event='pilot-light (seed)'),\n    evaluate_event(warm, 'region_failure', 11, 10_000).assign(event='warm standby'),\n])\nax = both.assign(rto_min=both.rto_s / 60).hist('rto_min', by='event', bins=60, sharex=True,\n                                               layout=(1, 2), figsize=(11, 3.2))\nfor a in ax.ravel():\n    a.axvline(rto / 60, color='k', ls='--', lw=1)\n    a.set_xlabel('RTO of region failure (min)')\ndr_summary(both, seed_plan)"
+    ),
+    new_markdown_cell(
+        "## Caveats\n\n* Phases run one after another (runbook order); restoring the database while the apps deploy would shorten RTO.\n* Detection, decision, IaC rebuild, copy lag, WAL rate and replay rate are assumptions where neither the seed nor `reference/` gives figures (each marked in `simkit/scenario/dr.py`); replace them with numbers from a DR drill.\n* Data corruption counts RTO from detection; writes made between the corruption and the restore are discarded by PITR and reported as `lost_after_event_s`, not in the RPO."
+    ),
 ]
 
 

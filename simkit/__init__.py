@@ -1,10 +1,10 @@
 """simkit: plan the capacity, cost and disaster recovery of a Kubernetes platform by simulation.
 
-    >>> import simkit
-    >>> result = simkit.simulate()                  # the seed platform, as scenarios/platform-baseline.yaml
-    >>> result.checks                               # SLO, cost and queue-age targets with margins
-    >>> sc = simkit.load_scenario(overrides={"traffic.load.growth": 10})
-    >>> simkit.simulate(sc, duration=86400).summary
+>>> import simkit
+>>> result = simkit.simulate()                  # the seed platform, as scenarios/platform-baseline.yaml
+>>> result.checks                               # SLO, cost and queue-age targets with margins
+>>> sc = simkit.load_scenario(overrides={"traffic.load.growth": 10})
+>>> simkit.simulate(sc, duration=86400).summary
 """
 
 from simkit.api import __version__, simulate

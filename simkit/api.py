@@ -77,7 +77,7 @@ def _fault_table(out: EngineOutput) -> pd.DataFrame:
         if not len(hit):
             restore.append(0.0)
             continue
-        healed = after.loc[hit[0]:]
+        healed = after.loc[hit[0] :]
         healed = healed[healed["missing"] == 0]
         restore.append(float(healed["t_s"].iloc[0] - t) if len(healed) else float("inf"))
     return faults.assign(restore_s=restore)
@@ -86,7 +86,7 @@ def _fault_table(out: EngineOutput) -> pd.DataFrame:
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
     """Turn the engine's raw rows into DataFrames, the summary and the checks."""
     t = out.traffic
-    nodes = pd.DataFrame(out.node_rows, columns=["t_s", "pool", "zone", "nodes"])
+    nodes = pd.DataFrame(out.node_rows, columns=["t_s", "pool", "zone", "nodes", "ready_nodes"])
     replicas = pd.DataFrame(out.replica_rows, columns=["t_s", "workload", "desired", "ready"])
     events = pd.DataFrame(out.event_rows, columns=["t_s", "kind", "object", "reason", "message"])
     pending = pd.DataFrame(out.pending_rows, columns=["t_s", "pending_pods"])
@@ -117,8 +117,9 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     summary["node_cost_usd_month"] = float(
         cost.loc[cost["component"].str.startswith("worker nodes"), "monthly_usd"].sum()
     )
-    summary["cost_per_million_requests_usd"] = cost_per_million_requests(
-        total, summary.get("requests", 0.0), out.duration_s
+    requests = summary.get("requests", 0.0)
+    summary["cost_per_million_requests_usd"] = (
+        cost_per_million_requests(total, requests, out.duration_s) if requests > 0 else float("nan")
     )
     checks = evaluate_checks(scenario, summary)
     if scenario.dr is not None:

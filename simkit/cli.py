@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -68,9 +67,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="random seed (default: the scenario's simulation.seed)")
-    p.add_argument("--duration", type=_duration, help="simulated time, e.g. 7d, 12h (default: the scenario's)")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario field, e.g. --set traffic.load.growth=10")
+    p.add_argument(
+        "--duration", type=_duration, help="simulated time, e.g. 7d, 12h (default: the scenario's)"
+    )
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a scenario field, e.g. --set traffic.load.growth=10",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -99,8 +105,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(sc, seed=args.seed, duration=args.duration, progress=not args.no_progress)
         verdict = "PASS" if result.passed else "FAIL"
-        print(f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
-              f"${result.summary.get('cost_usd_month', 0):,.0f}/month")
+        print(
+            f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
+            f"${result.summary.get('cost_usd_month', 0):,.0f}/month"
+        )
         for line in result.failures:
             print(f"  MISSED: {line}")
         if not result.passed:
@@ -121,8 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `simkit` console script."""
     try:
         args = build_parser().parse_args(argv)
-        handler = getattr(args, "handler", None) or {"run": _cmd_run, "check": _cmd_check,
-                                                     "validate": _cmd_validate}[args.command]
+        handler = (
+            getattr(args, "handler", None)
+            or {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate}[args.command]
+        )
         return handler(args)
     except (ScenarioError, SimkitError) as exc:
         print(f"error: {exc}", file=sys.stderr)

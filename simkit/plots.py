@@ -52,7 +52,11 @@ def plot_timeline(
         colour = f"C{i % 10}"
         axes[1].step(_hours(ready.index), ready[name], where="post", color=colour, label=f"{name} ready")
         axes[1].step(_hours(desired.index), desired[name], where="post", color=colour, ls="--", lw=0.8)
-    events = result.decisions[result.decisions["from"] != result.decisions["to"]] if len(result.decisions) else None
+    events = (
+        result.decisions[result.decisions["from"] != result.decisions["to"]]
+        if len(result.decisions)
+        else None
+    )
     if events is not None:
         for t, controller in zip(events["t_s"], events["controller"], strict=True):
             axes[1].axvline(t / HOUR, color="red" if controller != "hpa" else "grey", alpha=0.2, lw=0.8)
@@ -61,13 +65,23 @@ def plot_timeline(
 
     pending = result.pending
     if len(pending):
-        pend = pd.concat([pending, pd.DataFrame({"t_s": [result.duration_s],
-                                                 "pending_pods": [pending["pending_pods"].iloc[-1]]})])
+        pend = pd.concat(
+            [
+                pending,
+                pd.DataFrame(
+                    {"t_s": [result.duration_s], "pending_pods": [pending["pending_pods"].iloc[-1]]}
+                ),
+            ]
+        )
         axes[2].step(_hours(pend["t_s"]), pend["pending_pods"], where="post", color="C3")
     axes[2].set_ylabel("pending pods")
 
-    nodes = _step_frame(result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
-                        "pz", "nodes", result.duration_s)
+    nodes = _step_frame(
+        result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
+        "pz",
+        "nodes",
+        result.duration_s,
+    )
     totals = nodes.T.groupby(lambda c: c.split(" / ")[0]).sum().T
     for pool in totals.columns:
         axes[3].step(_hours(totals.index), totals[pool], where="post", label=f"{pool} (all zones)")
@@ -78,7 +92,9 @@ def plot_timeline(
     for route in p95.columns:
         axes[4].plot(_hours(p95.index), p95[route], lw=1, label=route)
     if result.scenario.slos.p95_latency is not None:
-        axes[4].axhline(1000 * result.scenario.slos.p95_latency, color="red", ls="--", lw=1, label="P95 target")
+        axes[4].axhline(
+            1000 * result.scenario.slos.p95_latency, color="red", ls="--", lw=1, label="P95 target"
+        )
     axes[4].set_ylabel("P95 latency (ms)")
     axes[4].set_xlabel("simulated time (h)")
     axes[4].legend(loc="upper left", fontsize="small", ncol=5)
@@ -91,8 +107,12 @@ def plot_timeline(
 def plot_nodes_by_zone(result: RunResult, figsize: tuple[float, float] = (11, 3)) -> Any:
     """Nodes per pool and zone over time (one line per pool/zone)."""
     fig, ax = plt.subplots(figsize=figsize, constrained_layout=True)
-    nodes = _step_frame(result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
-                        "pz", "nodes", result.duration_s)
+    nodes = _step_frame(
+        result.nodes.assign(pz=result.nodes["pool"] + " / " + result.nodes["zone"]),
+        "pz",
+        "nodes",
+        result.duration_s,
+    )
     for col in nodes.columns:
         ax.step(_hours(nodes.index), nodes[col], where="post", label=col, lw=1)
     ax.set_ylabel("nodes")
@@ -114,7 +134,13 @@ def plot_cost(result: RunResult, ax: Any = None) -> Any:
 
 def compare(results: Mapping[str, RunResult]) -> pd.DataFrame:
     """Side-by-side headline figures of several runs (columns are the run labels)."""
-    keys = ["requests", "availability", "cost_usd_month", "node_cost_usd_month", "cost_per_million_requests_usd"]
+    keys = [
+        "requests",
+        "availability",
+        "cost_usd_month",
+        "node_cost_usd_month",
+        "cost_per_million_requests_usd",
+    ]
     rows: dict[str, dict[str, float]] = {}
     for label, r in results.items():
         row = {k: r.summary.get(k, float("nan")) for k in keys}

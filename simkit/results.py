@@ -16,7 +16,6 @@ from simkit.errors import SimkitError
 from simkit.scenario.model import Scenario
 from simkit.units import format_duration
 
-
 MARKER = ".simkit-run"  # marks a directory `RunResult.write` may replace
 
 
@@ -82,15 +81,17 @@ class RunResult:
             f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
         ]
         rows = [
-            f"{r.target:<28}{_fmt(r.threshold, r.unit):>14}{_fmt(r.value, r.unit):>14}"
-            f"{_fmt(r.margin, r.unit):>14}  {'PASS' if r.passed else 'FAIL'}"
-            for r in self.checks.itertuples()
+            f"{r['target']:<28}{_fmt(r['threshold'], r['unit']):>14}{_fmt(r['value'], r['unit']):>14}"
+            f"{_fmt(r['margin'], r['unit']):>14}  {'PASS' if r['passed'] else 'FAIL'}"
+            for r in self.checks.to_dict("records")
         ]
         return "\n".join(head + rows)
 
     def __repr__(self) -> str:
         verdict = "all targets met" if self.passed else f"{len(self.failures)} target(s) missed"
-        return f"<RunResult {self.scenario.name} seed={self.seed} {format_duration(self.duration_s)}: {verdict}>"
+        return (
+            f"<RunResult {self.scenario.name} seed={self.seed} {format_duration(self.duration_s)}: {verdict}>"
+        )
 
     def _repr_html_(self) -> str:
         verdict = "all targets met" if self.passed else "; ".join(self.failures)
@@ -105,7 +106,8 @@ class RunResult:
             f"<span style='color:{colour}'><b>{html.escape(verdict)}</b></span><br>"
             f"requests {s.get('requests', 0):,.0f}, availability {100 * s.get('availability', 1):.4f}%, "
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month{checks}"
-            "<small>tables: services, routes, queues, nodes, replicas, pending, events, decisions, cost</small></div>"
+            "<small>tables: services, routes, queues, nodes, replicas, pending, faults, events, decisions, "
+            "cost</small></div>"
         )
 
     def to_markdown(self) -> str:
@@ -124,17 +126,34 @@ class RunResult:
     def write(self, out_dir: str | Path) -> Path:
         """Write every table as CSV and `summary.md` into `out_dir`, all or nothing."""
         target = Path(out_dir).resolve()
-        if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())):
-            raise SimkitError(f"refusing to replace {target}: it is not empty and not a simkit output directory")
+        if target.exists() and (
+            not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
+        ):
+            raise SimkitError(
+                f"refusing to replace {target}: it is not empty and not a simkit output directory"
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
         try:
-            for name in ("services", "routes", "queues", "nodes", "replicas", "pending", "faults", "events",
-                         "decisions", "cost", "checks"):
+            for name in (
+                "services",
+                "routes",
+                "queues",
+                "nodes",
+                "replicas",
+                "pending",
+                "faults",
+                "events",
+                "decisions",
+                "cost",
+                "checks",
+            ):
                 getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)
             (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")
-            (staging / MARKER).write_text(f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n")
+            (staging / MARKER).write_text(
+                f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n"
+            )
             if target.exists():
                 backup = Path(tempfile.mkdtemp(prefix=".simkit-old-", dir=target.parent))
                 os.replace(target, backup / "old")

@@ -123,8 +123,12 @@ def format_memory(mib: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """Seconds -> a short duration ("90s" -> "1m30s", 604800 -> "7d")."""
-    s = int(round(seconds))
+    """Seconds -> a short duration ("90s" -> "1m30s", 604800 -> "7d", 0.015 -> "15ms"), exactly."""
+    if seconds != int(seconds):
+        if seconds < 1 and round(seconds * 1000, 9) == int(round(seconds * 1000, 9)):
+            return f"{int(round(seconds * 1000))}ms"
+        return f"{seconds!r}s"
+    s = int(seconds)
     if s == 0:
         return "0s"
     parts = []

@@ -42,8 +42,13 @@ def test_bad_input_exits_2_with_one_line(tmp_path: Path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["run", "--duration", "soon"], ["run", "--seed", "x"], ["frobnicate"], ["run", "--set", "novalue"],
-     ["validate", "/nonexistent.yaml"]],
+    [
+        ["run", "--duration", "soon"],
+        ["run", "--seed", "x"],
+        ["frobnicate"],
+        ["run", "--set", "novalue"],
+        ["validate", "/nonexistent.yaml"],
+    ],
 )
 def test_usage_errors_exit_2(argv, capsys):
     assert main(argv) == 2
@@ -63,7 +68,9 @@ def test_check_runs_a_batch(capsys, tmp_path: Path):
 def test_console_script_has_no_traceback_for_bad_input(tmp_path: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("cluster: [\n")
-    proc = subprocess.run([sys.executable, "-m", "simkit.cli", "validate", str(bad)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "simkit.cli", "validate", str(bad)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "not valid YAML" in proc.stderr

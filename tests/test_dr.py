@@ -5,8 +5,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
-from simkit.scenario.loader import load_scenario
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -16,6 +14,7 @@ from simkit.analysis.slo import Check
 from simkit.dr import PHASES, dr_checks, dr_summary, evaluate, evaluate_event, solve, with_value
 from simkit.dr.model import newest_copy_age
 from simkit.scenario.dr import DRSpec, PhaseTime
+from simkit.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = DRSpec()
@@ -222,7 +221,9 @@ def test_scenario_files_are_the_baseline_plus_a_valid_dr_section(name):
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
     base = load_scenario(ROOT / "scenarios" / "platform-baseline.yaml")
     assert scenario.name == name and scenario.dr is not None
-    assert scenario.model_copy(update={"name": base.name, "description": base.description, "dr": None}) == base
+    assert (
+        scenario.model_copy(update={"name": base.name, "description": base.description, "dr": None}) == base
+    )
     spec = scenario.dr
     assert len(spec.events) == 1 and spec.events[0].at == 3 * 86400
     assert spec.targets.rto == 3600 and spec.targets.rpo == 900

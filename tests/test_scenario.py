@@ -15,13 +15,30 @@ def test_default_scenario_is_the_seed_platform():
     pools = {p.name: p for p in sc.cluster.node_pools}
     assert sc.cluster.zones == ["us-east-1a", "us-east-1b", "us-east-1c"]
     app, data, infra = pools["application-pool"], pools["data-pool"], pools["infrastructure-pool"]
-    assert (app.instance_type, app.capacity_type, app.min_nodes, app.max_nodes) == ("t3.xlarge", "spot", 3, 20)
-    assert (data.instance_type, data.capacity_type, data.min_nodes, data.max_nodes) == ("r5.xlarge", "on-demand", 3, 6)
+    assert (app.instance_type, app.capacity_type, app.min_nodes, app.max_nodes) == (
+        "t3.xlarge",
+        "spot",
+        3,
+        20,
+    )
+    assert (data.instance_type, data.capacity_type, data.min_nodes, data.max_nodes) == (
+        "r5.xlarge",
+        "on-demand",
+        3,
+        6,
+    )
     assert data.taints[0].model_dump() == {"key": "workload", "value": "data", "effect": "NoSchedule"}
     assert (infra.instance_type, infra.min_nodes, infra.max_nodes) == ("t3.large", 3, 6)
     names = {w.name for w in sc.workloads}
-    assert {"bff-service", "llm-agent-service", "workflow-orchestrator-service", "validation-service",
-            "notification-service", "audit-logging-service", "file-storage-service"} <= names
+    assert {
+        "bff-service",
+        "llm-agent-service",
+        "workflow-orchestrator-service",
+        "validation-service",
+        "notification-service",
+        "audit-logging-service",
+        "file-storage-service",
+    } <= names
     assert {"istio-ingressgateway", "kong", "keycloak", "vault", "postgresql", "rabbitmq", "redis"} <= names
     llm = sc.workload("llm-agent-service")
     assert llm.resources.requests.cpu == 500 and llm.resources.requests.memory == 1024
@@ -52,46 +69,103 @@ def _line_of(text: str, needle: str) -> int:
 # (description, old text, new text, exact message with the line of the first changed line, or of the
 # text after "@" in the description). Each change is applied once to the default scenario.
 CORPUS = [
-    ("max below min", "      max_nodes: 20\n", "      max_nodes: 2\n",
-     "cluster.node_pools[0].max_nodes: must be >= min_nodes (3), got 2 (line {line})"),
-    ("typo in a key", "      instance_type: t3.xlarge\n", "      instance_tpye: t3.xlarge\n",
-     "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (+1 more error) (line {line})"),
-    ("unknown key, nothing close", "    - name: data-pool", "    - flavour: x\n      name: data-pool",
-     "cluster.node_pools[1].flavour: unknown key (expected one of: autoscaling, capacity_type, initial_nodes, "
-     "instance_type, "
-     "labels, max_nodes, max_pods, min_nodes, name, taints, zones) (line {line})"),
-    ("bad enum", "capacity_type: spot", "capacity_type: spott",
-     "cluster.node_pools[0].capacity_type: input should be 'spot' or 'on-demand', got 'spott' (line {line})"),
-    ("bad cpu quantity", "cpu: 250m, memory: 256Mi}, limits", "cpu: 250x, memory: 256Mi}, limits",
-     "workloads[0].resources.requests.cpu: expected a Kubernetes quantity such as '500m' or '2Gi', "
-     "got '250x' (line {line})"),
-    ("bad duration", "duration: 7d", "duration: 7days",
-     "simulation.duration: expected a duration such as '30s', '5m', '1h30m' or '7d', got '7days' (line {line})"),
-    ("unknown service on a route", "[istio-ingressgateway, kong, keycloak, vault]",
-     "[istio-ingressgateway, kong, keycloack, vault]",
-     "traffic.routes[3].path[2].service: unknown workload 'keycloack'; known: istio-ingressgateway, kong, "
-     "keycloak, vault, bff-service, llm-agent-service, workflow-orchestrator-service, validation-service, "
-     "notification-service, audit-logging-service, file-storage-service, postgresql, rabbitmq, redis (line {line})"),
-    ("shares do not add up@  routes:", "share: 0.02", "share: 0.5",
-     "traffic.routes: route shares must add up to 1, got 1.48 (line {line})"),
-    ("both PDB fields", "pdb: {minAvailable: 2}\n    hpa", "pdb: {minAvailable: 2, maxUnavailable: 1}\n    hpa",
-     "workloads[5].pdb: give exactly one of minAvailable or maxUnavailable (line {line})"),
-    ("HPA max below min", "maxReplicas: 20", "maxReplicas: 2",
-     "workloads[5].hpa.maxReplicas: must be >= minReplicas (3), got 2 (line {line})"),
-    ("no zones", "zones: [us-east-1a, us-east-1b, us-east-1c]", "zones: []",
-     "cluster.zones: expected at least 1 item(s), got [] (line {line})"),
-    ("availability above 100%", "availability: 99.9%", "availability: 199.9%",
-     "slos.availability: input should be less than or equal to 1, got 1.999 (line {line})"),
-    ("not a DNS name", "- name: kong\n", "- name: Kong_GW\n",
-     "workloads[1].name: must be a DNS-1123 label (lower-case letters, digits and '-', at most 63), "
-     "got 'Kong_GW' (line {line})"),
-    ("negative replicas", "    replicas: 2\n    resources: {requests: {cpu: 250m, memory: 512Mi}",
-     "    replicas: -2\n    resources: {requests: {cpu: 250m, memory: 512Mi}",
-     "workloads[7].replicas: input should be greater than or equal to 0, got -2 (line {line})"),
-    ("bad topology spread", "whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: kong}}",
-     "whenUnsatisfiable: Never, labelSelector: {matchLabels: {app: kong}}",
-     "workloads[1].topologySpreadConstraints[0].whenUnsatisfiable: input should be 'DoNotSchedule' or "
-     "'ScheduleAnyway', got 'Never' (line {line})"),
+    (
+        "max below min",
+        "      max_nodes: 20\n",
+        "      max_nodes: 2\n",
+        "cluster.node_pools[0].max_nodes: must be >= min_nodes (3), got 2 (line {line})",
+    ),
+    (
+        "typo in a key",
+        "      instance_type: t3.xlarge\n",
+        "      instance_tpye: t3.xlarge\n",
+        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (+1 more error) (line {line})",
+    ),
+    (
+        "unknown key, nothing close",
+        "    - name: data-pool",
+        "    - flavour: x\n      name: data-pool",
+        "cluster.node_pools[1].flavour: unknown key (expected one of: autoscaling, capacity_type, initial_nodes, "
+        "instance_type, "
+        "labels, max_nodes, max_pods, min_nodes, name, taints, zones) (line {line})",
+    ),
+    (
+        "bad enum",
+        "capacity_type: spot",
+        "capacity_type: spott",
+        "cluster.node_pools[0].capacity_type: input should be 'spot' or 'on-demand', got 'spott' (line {line})",
+    ),
+    (
+        "bad cpu quantity",
+        "cpu: 250m, memory: 256Mi}, limits",
+        "cpu: 250x, memory: 256Mi}, limits",
+        "workloads[0].resources.requests.cpu: expected a Kubernetes quantity such as '500m' or '2Gi', "
+        "got '250x' (line {line})",
+    ),
+    (
+        "bad duration",
+        "duration: 7d",
+        "duration: 7days",
+        "simulation.duration: expected a duration such as '30s', '5m', '1h30m' or '7d', got '7days' (line {line})",
+    ),
+    (
+        "unknown service on a route",
+        "[istio-ingressgateway, kong, keycloak, vault]",
+        "[istio-ingressgateway, kong, keycloack, vault]",
+        "traffic.routes[3].path[2].service: unknown workload 'keycloack'; known: istio-ingressgateway, kong, "
+        "keycloak, vault, bff-service, llm-agent-service, workflow-orchestrator-service, validation-service, "
+        "notification-service, audit-logging-service, file-storage-service, postgresql, rabbitmq, redis (line {line})",
+    ),
+    (
+        "shares do not add up@  routes:",
+        "share: 0.02",
+        "share: 0.5",
+        "traffic.routes: route shares must add up to 1, got 1.48 (line {line})",
+    ),
+    (
+        "both PDB fields",
+        "pdb: {minAvailable: 2}\n    hpa",
+        "pdb: {minAvailable: 2, maxUnavailable: 1}\n    hpa",
+        "workloads[5].pdb: give exactly one of minAvailable or maxUnavailable (line {line})",
+    ),
+    (
+        "HPA max below min",
+        "maxReplicas: 20",
+        "maxReplicas: 2",
+        "workloads[5].hpa.maxReplicas: must be >= minReplicas (3), got 2 (line {line})",
+    ),
+    (
+        "no zones",
+        "zones: [us-east-1a, us-east-1b, us-east-1c]",
+        "zones: []",
+        "cluster.zones: expected at least 1 item(s), got [] (line {line})",
+    ),
+    (
+        "availability above 100%",
+        "availability: 99.9%",
+        "availability: 199.9%",
+        "slos.availability: input should be less than or equal to 1, got 1.999 (line {line})",
+    ),
+    (
+        "not a DNS name",
+        "- name: kong\n",
+        "- name: Kong_GW\n",
+        "workloads[1].name: must be a DNS-1123 label (lower-case letters, digits and '-', at most 63), "
+        "got 'Kong_GW' (line {line})",
+    ),
+    (
+        "negative replicas",
+        "    replicas: 2\n    resources: {requests: {cpu: 250m, memory: 512Mi}",
+        "    replicas: -2\n    resources: {requests: {cpu: 250m, memory: 512Mi}",
+        "workloads[7].replicas: input should be greater than or equal to 0, got -2 (line {line})",
+    ),
+    (
+        "bad topology spread",
+        "whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: kong}}",
+        "whenUnsatisfiable: Never, labelSelector: {matchLabels: {app: kong}}",
+        "workloads[1].topologySpreadConstraints[0].whenUnsatisfiable: input should be 'DoNotSchedule' or "
+        "'ScheduleAnyway', got 'Never' (line {line})",
+    ),
 ]
 
 
@@ -126,3 +200,21 @@ def test_yaml_tags_are_not_executed():
     text = "!!python/object/apply:os.system ['echo pwned']\n"
     with pytest.raises(ScenarioError, match="not valid YAML"):
         parse_scenario(text)
+
+
+def test_hash_sees_sub_second_changes():
+    a = load_scenario_file(overrides={"workloads.0.serving.service_time": "1ms"})
+    b = load_scenario_file(overrides={"workloads.0.serving.service_time": "2ms"})
+    assert a.sha256 != b.sha256
+
+
+def test_extends_merges_and_reports_lines_in_the_right_file(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {DEFAULT_SCENARIO}\nname: child\nsimulation:\n  seed: 9\n  duration: 2days\n")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert str(info.value).startswith(f"{child}: simulation.duration: expected a duration")
+    assert "(line 5)" in str(info.value)
+    child.write_text(f"extends: {DEFAULT_SCENARIO}\nname: child\nsimulation:\n  seed: 9\n")
+    sc = load_scenario(child)
+    assert sc.simulation.seed == 9 and sc.simulation.duration == 7 * 86400 and len(sc.workloads) == 14

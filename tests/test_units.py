@@ -17,8 +17,16 @@ from simkit.units import (
 
 @pytest.mark.parametrize(
     ("text", "millicores"),
-    [("500m", 500), ("1", 1000), ("1.5", 1500), ("0.1", 100), (2, 2000), ("2000m", 2000), ("1e3", 1_000_000),
-     ("0.0001", 1)],  # Kubernetes rounds sub-millicore CPU up to 1m
+    [
+        ("500m", 500),
+        ("1", 1000),
+        ("1.5", 1500),
+        ("0.1", 100),
+        (2, 2000),
+        ("2000m", 2000),
+        ("1e3", 1_000_000),
+        ("0.0001", 1),
+    ],  # Kubernetes rounds sub-millicore CPU up to 1m
 )
 def test_cpu(text, millicores):
     assert parse_cpu(text) == millicores
@@ -26,8 +34,17 @@ def test_cpu(text, millicores):
 
 @pytest.mark.parametrize(
     ("text", "mib"),
-    [("2Gi", 2048.0), ("512Mi", 512.0), ("1Ki", 1 / 1024), ("1G", 1e9 / 2**20), ("1M", 1e6 / 2**20),
-     (134217728, 128.0), ("128974848", 123.0), ("129e6", 129e6 / 2**20), ("1Ti", 1024 * 1024.0)],
+    [
+        ("2Gi", 2048.0),
+        ("512Mi", 512.0),
+        ("1Ki", 1 / 1024),
+        ("1G", 1e9 / 2**20),
+        ("1M", 1e6 / 2**20),
+        (134217728, 128.0),
+        ("128974848", 123.0),
+        ("129e6", 129e6 / 2**20),
+        ("1Ti", 1024 * 1024.0),
+    ],
 )
 def test_memory(text, mib):
     assert parse_memory(text) == pytest.approx(mib, rel=1e-12)
@@ -35,8 +52,18 @@ def test_memory(text, mib):
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("30s", 30), ("5m", 300), ("1h30m", 5400), ("7d", 604800), ("250ms", 0.25), (15, 15), ("15", 15),
-     ("1.5h", 5400), ("2d3h", 183600), ("100us", 1e-4)],
+    [
+        ("30s", 30),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("7d", 604800),
+        ("250ms", 0.25),
+        (15, 15),
+        ("15", 15),
+        ("1.5h", 5400),
+        ("2d3h", 183600),
+        ("100us", 1e-4),
+    ],
 )
 def test_duration(text, seconds):
     assert parse_duration(text) == pytest.approx(seconds)
@@ -83,3 +110,11 @@ def test_memory_round_trip(mib):
 @given(st.integers(min_value=0, max_value=10**8))
 def test_duration_round_trip(s):
     assert parse_duration(format_duration(s)) == s
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0.015, "15ms"), (0.001, "1ms"), (0.25, "250ms"), (1.5, "1.5s")]
+)
+def test_sub_second_durations_are_written_exactly(seconds, text):
+    assert format_duration(seconds) == text
+    assert parse_duration(text) == pytest.approx(seconds)

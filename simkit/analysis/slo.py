@@ -21,7 +21,9 @@ class Check:
     reason: str
 
 
-def _check(target: str, value: float, threshold: float, unit: str, higher_is_better: bool, what: str) -> Check:
+def _check(
+    target: str, value: float, threshold: float, unit: str, higher_is_better: bool, what: str
+) -> Check:
     margin = value - threshold if higher_is_better else threshold - value
     passed = margin >= 0
     word = ">=" if higher_is_better else "<="
@@ -64,9 +66,18 @@ def evaluate_checks(scenario: Scenario, summary: Mapping[str, float]) -> pd.Data
         key = f"max_task_age_s.{queue.name}"
         if target is not None and key in summary:
             checks.append(
-                _check(f"task age {queue.name}", summary[key], target, " s", False, f"oldest task of {queue.name}")
+                _check(
+                    f"task age {queue.name}",
+                    summary[key],
+                    target,
+                    " s",
+                    False,
+                    f"oldest task of {queue.name}",
+                )
             )
     budget = scenario.cost.budget_usd_month
     if budget is not None and "cost_usd_month" in summary:
-        checks.append(_check("cost per month", summary["cost_usd_month"], budget, " USD", False, "monthly cost"))
+        checks.append(
+            _check("cost per month", summary["cost_usd_month"], budget, " USD", False, "monthly cost")
+        )
     return pd.DataFrame([c.__dict__ for c in checks], columns=list(Check.__dataclass_fields__))

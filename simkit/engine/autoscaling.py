@@ -168,7 +168,8 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
             continue  # same cluster, no pending pods, no unneeded node ageing: the same decision again
         if cache["version"] != engine.state.version:  # rebuild the views only after a change
             cache = _ca_inputs(engine, pools, flags)
-        groups, nodes, pods_by_node, pdbs = cache["groups"], cache["nodes"], cache["pods_by_node"], cache["pdbs"]
+        groups, nodes = cache["groups"], cache["nodes"]
+        pods_by_node, pdbs = cache["pods_by_node"], cache["pdbs"]
         pending = [_ca_pod(engine, p) for p in pending_pods]
         upcoming = {p.name: len(engine.provisioning[p.name]) for p in pools}
         up = scale_up(pending, groups, nodes, upcoming, flags, state, now, engine.rng["controllers"])
@@ -179,7 +180,9 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
             before = _group_size(engine, pool_name)
             for _ in range(count):
                 engine.provision_node(pool, engine.launch_zone(pool), provision.sample(rng))
-            engine.record_decision("cluster-autoscaler", pool_name, before, before + count, up.reason, up.message)
+            engine.record_decision(
+                "cluster-autoscaler", pool_name, before, before + count, up.reason, up.message
+            )
         down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
         state = down.state
         for name in down.remove:
@@ -198,8 +201,11 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
 
 def _ca_inputs(engine: Engine, pools: list[NodePool], flags: CAFlags) -> dict[str, Any]:
     """The CA's view of the cluster; valid until the engine's state version changes."""
-    pods_by_node = {n.name: [_ca_pod(engine, engine.state.pods[p]) for p in sorted(n.pods) if p in engine.state.pods]
-                    for n in engine.state.alive_nodes()}
+    pods = engine.state.pods
+    pods_by_node = {
+        n.name: [_ca_pod(engine, pods[p]) for p in sorted(n.pods) if p in pods]
+        for n in engine.state.alive_nodes()
+    }
     return {
         "version": engine.state.version,
         "groups": [_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]

@@ -30,7 +30,9 @@ def _pod_term(spec: PodAffinityTermSpec, weight: int = 0) -> PodAffinityTerm:
     return PodAffinityTerm(dict(spec.labelSelector.matchLabels), spec.topologyKey, weight)
 
 
-def _pod_terms(spec: PodAffinitySpec | None) -> tuple[tuple[PodAffinityTerm, ...], tuple[PodAffinityTerm, ...]]:
+def _pod_terms(
+    spec: PodAffinitySpec | None,
+) -> tuple[tuple[PodAffinityTerm, ...], tuple[PodAffinityTerm, ...]]:
     if spec is None:
         return (), ()
     required = tuple(_pod_term(t) for t in spec.requiredDuringSchedulingIgnoredDuringExecution)
@@ -69,7 +71,8 @@ def pod_spec(workload: Workload, pod_name: str) -> PodSpec:
         cpu_m=workload.resources.requests.cpu,
         mem_mib=workload.resources.requests.memory,
         tolerations=tuple(
-            Toleration(t.key, t.operator, t.value, t.effect, t.tolerationSeconds) for t in workload.tolerations
+            Toleration(t.key, t.operator, t.value, t.effect, t.tolerationSeconds)
+            for t in workload.tolerations
         ),
         node_selector=dict(workload.nodeSelector),
         required_node_affinity=required_nodes,

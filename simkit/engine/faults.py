@@ -46,10 +46,15 @@ def start_faults(engine: Engine) -> None:
             if rate > 0:
                 engine.env.process(_spot_process(engine, pool.name, pool.max_nodes, rate))
     for reclaim in faults.spot.reclaims:
-        engine.env.process(_at(engine, reclaim.at, lambda r=reclaim: _reclaim(engine, r.pool, r.zone, r.fraction)))
+        engine.env.process(
+            _at(engine, reclaim.at, lambda r=reclaim: _reclaim(engine, r.pool, r.zone, r.fraction))
+        )
     if faults.node_failures is not None and faults.node_failures.annual_rate > 0:
-        engine.env.process(_crash_process(engine, faults.node_failures.annual_rate / (365 * 86400.0),
-                                          faults.node_failures.pools))
+        engine.env.process(
+            _crash_process(
+                engine, faults.node_failures.annual_rate / (365 * 86400.0), faults.node_failures.pools
+            )
+        )
     for outage in faults.az_outages:
         engine.env.process(_az_outage(engine, outage))
 
@@ -88,8 +93,11 @@ def _spot_process(engine: Engine, pool: str, max_nodes: int, rate: float) -> Any
 
 
 def _reclaim(engine: Engine, pool: str, zone: str | None, fraction: float) -> None:
-    nodes = [n for n in engine.state.alive_nodes()
-             if n.pool == pool and (zone is None or n.zone == zone) and not n.interrupted]
+    nodes = [
+        n
+        for n in engine.state.alive_nodes()
+        if n.pool == pool and (zone is None or n.zone == zone) and not n.interrupted
+    ]
     count = math.ceil(fraction * len(nodes))
     engine.record_fault("spot-reclaim", f"{pool}/{zone or 'all zones'}", f"{count} node(s) reclaimed at once")
     for node in nodes[:count]:
@@ -122,6 +130,7 @@ def crash(engine: Engine, node: Node, replace: bool) -> None:
     """The node stops: its pods stop serving now; Kubernetes notices after the grace period."""
     node.ready = False
     engine.state.touch()
+    engine.record_nodes(node.pool, node.zone)
     for name in sorted(node.pods):
         pod = engine.state.pods.get(name)
         if pod is None:
@@ -167,10 +176,11 @@ def _taint_delay(engine: Engine, node: Node) -> float | None:
     zone = [n for n in engine.state.alive_nodes() if n.zone == node.zone]
     not_ready = sum(1 for n in zone if not n.ready)
     ready = len(zone) - not_ready
-    if ready == 0:  # full disruption: 0.1 node/s; the first at once
-        queued = engine.taint_queue.get(node.zone, 0)
-        engine.taint_queue[node.zone] = queued + 1
-        return queued * TAINT_INTERVAL_S
+    if ready == 0:  # full disruption: a token bucket of 0.1 node/s, burst 1 (the first at once)
+        now = engine.env.now
+        start = max(now, engine.taint_queue.get(node.zone, now))
+        engine.taint_queue[node.zone] = start + TAINT_INTERVAL_S
+        return start - now
     if not_ready > 2 and not_ready / len(zone) >= PARTIAL_DISRUPTION_RATIO:
         return None if len(zone) <= LARGE_CLUSTER_SIZE else 100.0
     return 0.0
@@ -180,9 +190,10 @@ def _taint_delay(engine: Engine, node: Node) -> float | None:
 def _az_outage(engine: Engine, outage: AZOutage) -> Any:
     yield engine.env.timeout(outage.at)
     engine.zones_down.add(outage.zone)
-    engine.taint_queue[outage.zone] = 0
     nodes = [n for n in engine.state.alive_nodes() if n.zone == outage.zone and n.ready]
-    engine.record_fault("az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s")
+    engine.record_fault(
+        "az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s"
+    )
     for node in nodes:
         crash(engine, node, replace=False)
     yield engine.env.timeout(outage.duration)
@@ -197,6 +208,7 @@ def recover(engine: Engine, node: Node) -> None:
     node.ready = True
     node.set_taints(tuple(t for t in node.taints if t.key != UNREACHABLE))
     engine.state.touch()
+    engine.record_nodes(node.pool, node.zone)
     for name in sorted(node.pods):
         pod = engine.state.pods.get(name)
         if pod is not None and pod.phase is PodPhase.LOST:
@@ -231,7 +243,9 @@ class DataAvailability:
     def _failover(self) -> Any:
         yield self.engine.env.timeout(self.spec.failover)
         self.failing_over = False
-        ready = sorted(p.name for p in self.engine.state.pods_of(self.spec.workload) if p.phase is PodPhase.READY)
+        ready = sorted(
+            p.name for p in self.engine.state.pods_of(self.spec.workload) if p.phase is PodPhase.READY
+        )
         if ready:
             self.primary = ready[0]
             self.engine.record_fault("failover", self.spec.workload, f"{self.primary} promoted")

@@ -25,7 +25,7 @@ from simkit.engine.traffic import TrafficModel
 from simkit.scenario.model import NodePool, Scenario, Workload
 
 STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service", "controllers", "provisioning")
-"""One random stream per subsystem (SeedSequence.spawn), so adding a fault process leaves traffic as it was."""
+"""One random stream per subsystem (SeedSequence.spawn): adding a fault process leaves traffic as it was."""
 
 
 ASG_RETRY_S = 300.0
@@ -40,7 +40,7 @@ class EngineOutput:
     """Raw rows and arrays the engine produced; `simkit.results` turns them into DataFrames."""
 
     duration_s: float
-    node_rows: list[tuple[float, str, str, int]] = field(default_factory=list)
+    node_rows: list[tuple[float, str, str, int, int]] = field(default_factory=list)
     event_rows: list[tuple[float, str, str, str, str]] = field(default_factory=list)
     decision_rows: list[tuple[float, str, str, int, int, str, str]] = field(default_factory=list)
     replica_rows: list[tuple[float, str, int, int]] = field(default_factory=list)
@@ -82,7 +82,7 @@ class Engine:
         self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
         self.zones_down: set[str] = set()
         self._ticket_zones: dict[str, list[str]] = {}
-        self.taint_queue: dict[str, int] = {}
+        self.taint_queue: dict[str, float] = {}  # per zone: when the eviction limiter next has a token
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
         self.pods_lost = 0
         self.nodes_lost = 0
@@ -98,7 +98,9 @@ class Engine:
 
         self._bootstrap()
         for data in self.data.values():
-            ready = sorted(p.name for p in self.state.pods_of(data.spec.workload) if p.phase is PodPhase.READY)
+            ready = sorted(
+                p.name for p in self.state.pods_of(data.spec.workload) if p.phase is PodPhase.READY
+            )
             data.primary = ready[0] if ready else None
             data.on_change()
         self.env.process(self._scheduler_loop())
@@ -108,8 +110,11 @@ class Engine:
         end = self.duration_s
         self.out.traffic = self.traffic.finish()
         self._close_node_seconds(end)
-        self.out.counters = {"pods_lost": float(self.pods_lost), "nodes_lost": float(self.nodes_lost),
-                             "nodes_interrupted": float(self.nodes_interrupted)}
+        self.out.counters = {
+            "pods_lost": float(self.pods_lost),
+            "nodes_lost": float(self.nodes_lost),
+            "nodes_interrupted": float(self.nodes_interrupted),
+        }
         for name in self.workloads:
             self.out.replica_rows.append((end, name, self.desired[name], self.ready_count[name]))
         return self.out
@@ -157,7 +162,9 @@ class Engine:
 
     # --------------------------------------------------------------------------------- nodes
     def _add_node(self, pool: NodePool, zone: str, ready_at: float) -> Node:
-        itype = self.catalog.instance(self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type)
+        itype = self.catalog.instance(
+            self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type
+        )
         cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
         node = Node(
             name=self.state.next_name(pool.name),
@@ -178,12 +185,17 @@ class Engine:
         )
         self.state.add_node(node)
         self._record_nodes(ready_at, pool.name, zone)
-        self._event(ready_at, "Node", node.name, "NodeReady", f"{pool.instance_type} {pool.capacity_type} in {zone}")
+        self._event(
+            ready_at, "Node", node.name, "NodeReady", f"{pool.instance_type} {pool.capacity_type} in {zone}"
+        )
         return node
 
+    def record_nodes(self, pool: str, zone: str) -> None:
+        self._record_nodes(self.env.now, pool, zone)
+
     def _record_nodes(self, now: float, pool: str, zone: str) -> None:
-        count = sum(1 for n in self.state.alive_nodes() if n.pool == pool and n.zone == zone)
-        self.out.node_rows.append((now, pool, zone, count))
+        nodes = [n for n in self.state.alive_nodes() if n.pool == pool and n.zone == zone]
+        self.out.node_rows.append((now, pool, zone, len(nodes), sum(1 for n in nodes if n.ready)))
 
     def _close_node_seconds(self, end: float) -> None:
         for node in self.state.nodes.values():
@@ -380,8 +392,11 @@ class Engine:
         if zone in self.zones_down:
             return "zone unavailable"
         for short in self.scenario.faults.spot.shortages:
-            if (short.pool == pool.name and (short.zone is None or short.zone == zone)
-                    and short.at <= self.env.now < short.at + short.duration):
+            if (
+                short.pool == pool.name
+                and (short.zone is None or short.zone == zone)
+                and short.at <= self.env.now < short.at + short.duration
+            ):
                 return "InsufficientInstanceCapacity (spot capacity not available)"
         return ""
 
@@ -402,7 +417,9 @@ class Engine:
         del self.provisioning[pool][:count]
         self.state.touch()
 
-    def remove_node(self, node: Node, reason: str, deadline_s: float | None = None, replace: bool = False) -> None:
+    def remove_node(
+        self, node: Node, reason: str, deadline_s: float | None = None, replace: bool = False
+    ) -> None:
         """Cordon and evict every pod, then delete the node once its pods are gone, or at `deadline_s`
         (a spot notice) whatever is left. With `replace`, the group launches a new instance."""
         node.cordon()
@@ -446,7 +463,9 @@ class Engine:
     def event(self, kind: str, obj: str, reason: str, message: str) -> None:
         self._event(self.env.now, kind, obj, reason, message)
 
-    def record_decision(self, controller: str, obj: str, before: int, after: int, reason: str, message: str) -> None:
+    def record_decision(
+        self, controller: str, obj: str, before: int, after: int, reason: str, message: str
+    ) -> None:
         self.out.decision_rows.append((self.env.now, controller, obj, before, after, reason, message))
 
     def _event(self, now: float, kind: str, obj: str, reason: str, message: str) -> None:

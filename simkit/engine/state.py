@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from simkit.control.types import (
     DEFAULT_MEMORY_REQUEST_MIB,
@@ -17,7 +17,7 @@ from simkit.control.types import (
 )
 
 
-class PodPhase(str, Enum):
+class PodPhase(StrEnum):
     PENDING = "Pending"  # not bound to a node
     STARTING = "Starting"  # bound: pulling the image, starting, waiting for the readiness probe
     READY = "Ready"  # serving

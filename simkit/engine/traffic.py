@@ -28,8 +28,18 @@ POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bound
 POOL_GRID = 1024
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
-_FIELDS = ("servers", "utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
-           "backlog", "served", "timed_out", "lost")
+_FIELDS = (
+    "servers",
+    "utilization",
+    "p_wait",
+    "wait_rate_per_s",
+    "fluid_wait_s",
+    "mean_wait_s",
+    "backlog",
+    "served",
+    "timed_out",
+    "lost",
+)
 
 
 @dataclass
@@ -56,8 +66,9 @@ class _Stream:
 class TrafficModel:
     """Arrivals per service and queue, and their per-tick queueing given the ready pods."""
 
-    def __init__(self, scenario: Scenario, duration_s: float, rng: np.random.Generator,
-                 base_dir: Path | None = None) -> None:
+    def __init__(
+        self, scenario: Scenario, duration_s: float, rng: np.random.Generator, base_dir: Path | None = None
+    ) -> None:
         self.scenario = scenario
         self.dt = scenario.simulation.resolution
         n = max(1, math.ceil(duration_s / self.dt - 1e-9))
@@ -85,14 +96,27 @@ class TrafficModel:
         for name, rate in lam.items():
             w = workloads[name]
             s = w.serving
-            out[name] = _Stream(name, name, np.asarray(rate, dtype=float), servers_per_pod(w, s.service_time),
-                                s.service_time, s.service_time_cv, s.timeout)
+            out[name] = _Stream(
+                name,
+                name,
+                np.asarray(rate, dtype=float),
+                servers_per_pod(w, s.service_time),
+                s.service_time,
+                s.service_time_cv,
+                s.timeout,
+            )
         return out
 
     def _queue_stream(self, queue: TaskQueue, consumer: Workload) -> _Stream:
-        return _Stream(queue.name, consumer.name, queue.tasks_per_request * self.load_rps,
-                       servers_per_pod(consumer, queue.task_time), queue.task_time, queue.task_time_cv,
-                       QUEUE_TTL_S)
+        return _Stream(
+            queue.name,
+            consumer.name,
+            queue.tasks_per_request * self.load_rps,
+            servers_per_pod(consumer, queue.task_time),
+            queue.task_time,
+            queue.task_time_cv,
+            QUEUE_TTL_S,
+        )
 
     # ------------------------------------------------------------------------- stepping
     def tick_index(self, t: float) -> int:
@@ -123,12 +147,20 @@ class TrafficModel:
             if st.gate is not None and self.ready[st.gate] == 0:
                 st.arrays["lost"][a:b] = lam * self.tick_s[a:b]
                 lam = np.zeros_like(lam)
-            ticks = service_ticks(lam, servers, st.mean_service_s, st.service_cv,
-                                  self.dt, st.timeout_s, st.backlog)
+            ticks = service_ticks(
+                lam, servers, st.mean_service_s, st.service_cv, self.dt, st.timeout_s, st.backlog
+            )
             arr = st.arrays
             arr["servers"][a:b] = servers
-            for key in ("utilization", "p_wait", "wait_rate_per_s", "fluid_wait_s", "mean_wait_s",
-                        "served", "timed_out"):
+            for key in (
+                "utilization",
+                "p_wait",
+                "wait_rate_per_s",
+                "fluid_wait_s",
+                "mean_wait_s",
+                "served",
+                "timed_out",
+            ):
                 arr[key][a:b] = getattr(ticks, key)
             arr["backlog"][a:b] = ticks.backlog_end
             st.backlog = float(ticks.backlog_end[-1])
@@ -175,20 +207,38 @@ class TrafficModel:
         for st in self.services.values():
             q, _ = route_latency([self._component(st, 1)], None, 0.0)
             a = st.arrays
-            frames.append(pd.DataFrame({
-                "t_s": self.t_s, "service": st.name, "load_rps": st.lam_rps,
-                "ready_replicas": a["servers"] / st.concurrency, "utilization": a["utilization"],
-                "p_wait": a["p_wait"], "wait_ms_mean": 1000 * a["mean_wait_s"],
-                "latency_p50_ms": 1000 * q[:, 0], "latency_p95_ms": 1000 * q[:, 1],
-                "latency_p99_ms": 1000 * q[:, 2], "backlog": a["backlog"], "timeouts": a["timed_out"],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "t_s": self.t_s,
+                        "service": st.name,
+                        "load_rps": st.lam_rps,
+                        "ready_replicas": a["servers"] / st.concurrency,
+                        "utilization": a["utilization"],
+                        "p_wait": a["p_wait"],
+                        "wait_ms_mean": 1000 * a["mean_wait_s"],
+                        "latency_p50_ms": 1000 * q[:, 0],
+                        "latency_p95_ms": 1000 * q[:, 1],
+                        "latency_p99_ms": 1000 * q[:, 2],
+                        "arrivals": st.lam_rps * self.tick_s,
+                        "served": a["served"],
+                        "backlog": a["backlog"],
+                        "timeouts": a["timed_out"],
+                    }
+                )
+            )
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def _component(self, st: _Stream, calls: int) -> Component:
         a = st.arrays
-        return Component(p_wait=a["p_wait"], wait_rate_per_s=a["wait_rate_per_s"],
-                         mean_service_s=st.mean_service_s, fluid_delay_s=a["fluid_wait_s"],
-                         service_cv=st.service_cv, calls=calls)
+        return Component(
+            p_wait=a["p_wait"],
+            wait_rate_per_s=a["wait_rate_per_s"],
+            mean_service_s=st.mean_service_s,
+            fluid_delay_s=a["fluid_wait_s"],
+            service_cv=st.service_cv,
+            calls=calls,
+        )
 
     def _routes(self) -> tuple[pd.DataFrame, dict[str, float]]:
         frames, summary = [], {}
@@ -206,11 +256,20 @@ class TrafficModel:
                 comps.append(self._component(st, step.calls))
             errors = offered * (1.0 - ok)
             q, p95 = route_latency(comps, offered - errors, route.network_overhead)
-            frames.append(pd.DataFrame({
-                "t_s": self.t_s, "route": route.name, "load_rps": route.share * self.load_rps,
-                "requests": offered, "errors": errors, "p50_ms": 1000 * q[:, 0],
-                "p95_ms": 1000 * q[:, 1], "p99_ms": 1000 * q[:, 2],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "t_s": self.t_s,
+                        "route": route.name,
+                        "load_rps": route.share * self.load_rps,
+                        "requests": offered,
+                        "errors": errors,
+                        "p50_ms": 1000 * q[:, 0],
+                        "p95_ms": 1000 * q[:, 1],
+                        "p99_ms": 1000 * q[:, 2],
+                    }
+                )
+            )
             req, err = float(offered.sum()), float(errors.sum())
             total_req, total_err = total_req + req, total_err + err
             summary[f"p95_ms.{route.name}"] = 1000 * p95
@@ -230,11 +289,22 @@ class TrafficModel:
             a = st.arrays
             wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
             arrivals = st.lam_rps * self.tick_s
-            frames.append(pd.DataFrame({
-                "t_s": self.t_s, "queue": st.name, "arrivals": arrivals, "lost": a["lost"], "completed": a["served"],
-                "backlog": a["backlog"], "consumers": a["servers"] / st.concurrency,
-                "utilization": a["utilization"], "wait_p95_s": wait[:, 0], "oldest_s": wait[:, 1],
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "t_s": self.t_s,
+                        "queue": st.name,
+                        "arrivals": arrivals,
+                        "lost": a["lost"],
+                        "completed": a["served"],
+                        "backlog": a["backlog"],
+                        "consumers": a["servers"] / st.concurrency,
+                        "utilization": a["utilization"],
+                        "wait_p95_s": wait[:, 0],
+                        "oldest_s": wait[:, 1],
+                    }
+                )
+            )
             summary[f"tasks.{st.name}"] = float(arrivals.sum())
             summary[f"tasks_lost.{st.name}"] = float(a["lost"].sum())
             summary[f"max_task_age_s.{st.name}"] = float(wait[:, 1].max()) if wait.size else 0.0
@@ -305,14 +375,22 @@ def _unique_ticks(comps: list[Component]) -> tuple[list[Component], np.ndarray]:
     table = np.stack(np.broadcast_arrays(*cols), axis=1)
     rows, inverse = np.unique(table, axis=0, return_inverse=True)
     reduced = [
-        Component(p_wait=rows[:, 3 * i], wait_rate_per_s=rows[:, 3 * i + 1], mean_service_s=c.mean_service_s,
-                  fluid_delay_s=rows[:, 3 * i + 2], service_cv=c.service_cv, calls=c.calls)
+        Component(
+            p_wait=rows[:, 3 * i],
+            wait_rate_per_s=rows[:, 3 * i + 1],
+            mean_service_s=c.mean_service_s,
+            fluid_delay_s=rows[:, 3 * i + 2],
+            service_cv=c.service_cv,
+            calls=c.calls,
+        )
         for i, c in enumerate(comps)
     ]
     return reduced, inverse.reshape(-1)
 
 
-def route_latency(comps: list[Component], served: np.ndarray | None, hop_s: float) -> tuple[np.ndarray, float]:
+def route_latency(
+    comps: list[Component], served: np.ndarray | None, hop_s: float
+) -> tuple[np.ndarray, float]:
     """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95."""
     reduced, inverse = _unique_ticks(comps)
     q = latency_quantiles(reduced, QUANTILES, hop_overhead_s=hop_s)
@@ -331,9 +409,17 @@ def _pooled(comps: list[Component], weights: np.ndarray, q: float, hop_s: float,
     acc, total = np.zeros(POOL_GRID), 0.0
     for start in range(0, weights.size, POOL_CHUNK):
         sl = slice(start, start + POOL_CHUNK)
-        part = [Component(p_wait=np.asarray(c.p_wait)[sl], wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
-                          mean_service_s=c.mean_service_s, fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
-                          service_cv=c.service_cv, calls=c.calls) for c in comps]
+        part = [
+            Component(
+                p_wait=np.asarray(c.p_wait)[sl],
+                wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
+                mean_service_s=c.mean_service_s,
+                fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
+                service_cv=c.service_cv,
+                calls=c.calls,
+            )
+            for c in comps
+        ]
         cdf = sojourn_cdf(part, grid, hop_overhead_s=hop_s)
         w = weights[sl]
         ok = np.isfinite(cdf).all(axis=1) & (w > 0)

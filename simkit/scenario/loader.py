@@ -42,7 +42,9 @@ def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | No
     return load_scenario_file(path, overrides).scenario
 
 
-def load_scenario_file(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> LoadedScenario:
+def load_scenario_file(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> LoadedScenario:
     """Like `load_scenario`, keeping the source path and a hash of the validated content."""
     source = Path(path) if path is not None else DEFAULT_SCENARIO
     text = _read_text(source, str(source))
@@ -91,17 +93,22 @@ def _read_doc(text: str, source: str) -> tuple[dict[str, Any], Lines]:
             f"not valid YAML: {problem}", line=mark.line + 1 if mark else None, source=source
         ) from None
     if not isinstance(data, dict):
-        raise ScenarioError("expected a mapping at the top level (cluster:, workloads:, traffic:, ...)", source=source)
+        raise ScenarioError(
+            "expected a mapping at the top level (cluster:, workloads:, traffic:, ...)", source=source
+        )
     return data, {loc: (source, line) for loc, line in _line_map(root).items()}
 
 
-def _extend(data: dict[str, Any], lines: Lines, base_dir: Path, chain: tuple[str, ...]) -> tuple[dict[str, Any], Lines]:
+def _extend(
+    data: dict[str, Any], lines: Lines, base_dir: Path, chain: tuple[str, ...]
+) -> tuple[dict[str, Any], Lines]:
     parent = data.pop("extends", None)
     if parent is None:
         return data, lines
     if not isinstance(parent, str):
-        raise ScenarioError("expected a file name", path="extends", line=lines.get(("extends",), ("", 0))[1],
-                            source=chain[-1])
+        raise ScenarioError(
+            "expected a file name", path="extends", line=lines.get(("extends",), ("", 0))[1], source=chain[-1]
+        )
     path = (base_dir / parent).resolve()
     if str(path) in chain:
         raise ScenarioError(f"extends itself through {path.name}", path="extends", source=chain[-1])
@@ -132,12 +139,14 @@ def _prune(base_lines: Lines, child: dict[str, Any]) -> Lines:
             node = node[part]
         return not isinstance(node, dict)
 
-    return {loc: v for loc, v in base_lines.items() if not any(replaced(loc[:i]) for i in range(1, len(loc) + 1))}
+    return {
+        loc: v for loc, v in base_lines.items() if not any(replaced(loc[:i]) for i in range(1, len(loc) + 1))
+    }
 
 
 def scenario_hash(scenario: Scenario) -> str:
     """A stable hash of the validated content: same scenario, same hash, whatever the YAML spelling."""
-    blob = json.dumps(scenario.model_dump(mode="json"), sort_keys=True, default=str)
+    blob = json.dumps(scenario.model_dump(mode="python"), sort_keys=True, default=repr)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -186,8 +195,9 @@ def _to_scenario_error(exc: ValidationError, data: Any, lines: Lines, source: st
     if more:
         message += f" (+{more} more error{'s' if more > 1 else ''})"
     where = _line_for(loc, lines)
-    return ScenarioError(message, path=format_loc(loc), line=where[1] if where else None,
-                         source=where[0] if where else source)
+    return ScenarioError(
+        message, path=format_loc(loc), line=where[1] if where else None, source=where[0] if where else source
+    )
 
 
 def _real_loc(loc: tuple[Any, ...], data: Any) -> Loc:
@@ -195,13 +205,12 @@ def _real_loc(loc: tuple[Any, ...], data: Any) -> Loc:
     out: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             node = node[part]
             out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and not out[-1:] == [part]:
+        elif isinstance(node, dict) and isinstance(part, str) and out[-1:] != [part]:
             out.append(part)  # a missing key: name it, then stop
             break
         else:
@@ -222,9 +231,19 @@ def _message(err: Any, loc: Loc, data: Any) -> str:
         if msg.startswith(prefix):
             msg = msg[len(prefix) :]
     msg = msg[:1].lower() + msg[1:]
-    if kind.endswith("_type") or kind.endswith("_parsing") or kind in ("literal_error", "greater_than_equal",
-                                                                        "greater_than", "less_than_equal",
-                                                                        "less_than", "too_short"):
+    if (
+        kind.endswith("_type")
+        or kind.endswith("_parsing")
+        or kind
+        in (
+            "literal_error",
+            "greater_than_equal",
+            "greater_than",
+            "less_than_equal",
+            "less_than",
+            "too_short",
+        )
+    ):
         msg = f"{msg}, got {_short(err.get('input'))}"
     return msg
 

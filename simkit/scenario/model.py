@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from simkit.scenario.base import CPU, Duration, Memory, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
-from simkit.scenario.faults import Faults
+from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage
 from simkit.scenario.k8s import (
     AffinitySpec,
     HPASpecModel,
@@ -286,19 +286,26 @@ class Scenario(StrictModel):
         zones = set(self.cluster.zones)
         queues = {q.name for q in self.traffic.queues}
         f = self.faults
-        for key, items in (("reclaims", f.spot.reclaims), ("shortages", f.spot.shortages)):
-            for i, item in enumerate(items):
-                if item.pool not in pools:
-                    raise _PathError(("faults", "spot", key, i, "pool"), f"unknown node pool {item.pool!r}")
-                if item.zone is not None and item.zone not in zones:
-                    raise _PathError(("faults", "spot", key, i, "zone"), f"unknown zone {item.zone!r}")
+        spot_events: list[tuple[str, int, SpotReclaim | SpotShortage]] = [
+            *(("reclaims", i, r) for i, r in enumerate(f.spot.reclaims)),
+            *(("shortages", i, s) for i, s in enumerate(f.spot.shortages)),
+        ]
+        for key, i, item in spot_events:
+            if item.pool not in pools:
+                raise _PathError(("faults", "spot", key, i, "pool"), f"unknown node pool {item.pool!r}")
+            if item.zone is not None and item.zone not in zones:
+                raise _PathError(("faults", "spot", key, i, "zone"), f"unknown zone {item.zone!r}")
         for i, outage in enumerate(f.az_outages):
             if outage.zone not in zones:
-                raise _PathError(("faults", "az_outages", i, "zone"),
-                                 f"unknown zone {outage.zone!r}; the cluster's zones are {sorted(zones)}")
+                raise _PathError(
+                    ("faults", "az_outages", i, "zone"),
+                    f"unknown zone {outage.zone!r}; the cluster's zones are {sorted(zones)}",
+                )
         for i, data in enumerate(f.data_layer):
             if data.workload not in workloads:
-                raise _PathError(("faults", "data_layer", i, "workload"), f"unknown workload {data.workload!r}")
+                raise _PathError(
+                    ("faults", "data_layer", i, "workload"), f"unknown workload {data.workload!r}"
+                )
             for q in data.broker_for:
                 if q not in queues:
                     raise _PathError(("faults", "data_layer", i, "broker_for"), f"unknown queue {q!r}")

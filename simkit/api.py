@@ -11,6 +11,7 @@ import pandas as pd
 from simkit.analysis.cost import cost_breakdown, cost_per_million_requests, monthly_total
 from simkit.analysis.slo import evaluate_checks
 from simkit.engine.simulation import EngineOutput, run_engine
+from simkit.errors import SimkitError
 from simkit.results import RunResult
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
@@ -26,18 +27,48 @@ def simulate(
     seed: int | None = None,
     duration: float | None = None,
     progress: bool | None = None,
+    mode: str = "fast",
 ) -> RunResult:
     """Simulate a scenario (a model, a file, or the default platform when None) and check its targets.
 
     `seed` and `duration` (seconds) override the scenario's `simulation` section. Same scenario and
-    seed give identical results.
+    seed give identical results. `mode="request"` replays the run's cluster timeline one request
+    at a time (slow; for validating the fast mode): routes, latency and availability then come
+    from the replay, and the fast mode's figures stay in `result.meta["fast_summary"]`.
     """
+    if mode not in ("fast", "request"):
+        raise SimkitError(f"mode: expected 'fast' or 'request', got {mode!r}")
     loaded = _loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
     duration_s = sc.simulation.duration if duration is None else float(duration)
     out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
-    return build_result(sc, loaded.sha256, seed, out)
+    result = build_result(sc, loaded.sha256, seed, out)
+    return _replay_requests(result, seed) if mode == "request" else result
+
+
+def _replay_requests(result: RunResult, seed: int) -> RunResult:
+    """Swap the fast mode's route figures for a request-by-request replay of the same timeline."""
+    from simkit.engine.request_level import run_request_level
+
+    replay = run_request_level(result, seed)
+    summary = dict(result.summary)
+    result.meta["fast_summary"] = dict(summary)
+    result.meta["mode"] = "request"
+    for key, value in replay.summary.items():
+        if key != "simulated_s":
+            summary[key] = float(value)
+    summary["cost_per_million_requests_usd"] = (
+        cost_per_million_requests(summary["cost_usd_month"], summary["requests"], result.duration_s)
+        if summary.get("requests", 0) > 0
+        else float("nan")
+    )
+    result.summary = summary
+    result.routes = replay.routes
+    checks = evaluate_checks(result.scenario, summary)
+    dr = result.checks[result.checks["target"].str.startswith(("RTO", "RPO"))]
+    result.checks = pd.concat([checks, dr], ignore_index=True) if len(dr) else checks
+    return result
 
 
 def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:

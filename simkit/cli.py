@@ -78,6 +78,12 @@ def _run_options(p: argparse.ArgumentParser) -> None:
         help="override a scenario field, e.g. --set traffic.load.growth=10",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--mode",
+        choices=["fast", "request"],
+        default="fast",
+        help="fast (default): per-tick queueing; request: replay every request (slow, for validation)",
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -85,7 +91,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from simkit.scenario.loader import load_scenario_file
 
     loaded = load_scenario_file(args.scenario, overrides=_parse_set(args.set))
-    result = simulate(loaded, seed=args.seed, duration=args.duration, progress=not args.no_progress)
+    result = simulate(
+        loaded, seed=args.seed, duration=args.duration, progress=not args.no_progress, mode=args.mode
+    )
     print(result.summary_table())
     for line in result.failures:
         print(f"MISSED: {line}")
@@ -103,7 +111,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
     worst = EXIT_OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
-        result = simulate(sc, seed=args.seed, duration=args.duration, progress=not args.no_progress)
+        result = simulate(
+            sc, seed=args.seed, duration=args.duration, progress=not args.no_progress, mode=args.mode
+        )
         verdict = "PASS" if result.passed else "FAIL"
         print(
             f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "

@@ -99,3 +99,16 @@ def test_write_refuses_to_replace_a_foreign_directory(tmp_path: Path):
     with pytest.raises(SimkitError, match="not a simkit output directory"):
         simulate(duration=3600, progress=False).write(precious)
     assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_request_mode_replays_requests_and_agrees_with_the_fast_mode(capsys):
+    from simkit.api import simulate
+
+    fast = simulate(duration=1800, seed=5, progress=False)
+    slow = simulate(duration=1800, seed=5, progress=False, mode="request")
+    assert slow.meta["mode"] == "request" and slow.meta["fast_summary"] == fast.summary
+    assert slow.summary["requests"] == pytest.approx(fast.summary["requests"], rel=0.03)  # Poisson arrivals
+    for route in ("api-read", "api-write", "files"):
+        assert slow.summary[f"p95_ms.{route}"] == pytest.approx(fast.summary[f"p95_ms.{route}"], rel=0.05)
+    assert main(["run", "--duration", "10m", "--mode", "request", "--no-progress"]) == 0
+    assert main(["run", "--mode", "slow"]) == 2

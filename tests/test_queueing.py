@@ -207,6 +207,45 @@ def test_service_ticks_conserves_and_counts_stationary_timeouts() -> None:
     assert svc.timed_out[2] > 0 and svc.backlog_end[2] == pytest.approx(20.0)
 
 
+def test_service_ticks_counts_an_overload_once_and_the_drain_tail_partially() -> None:
+    """By hand: 2 servers of 1 s (cμ = 2 req/s), 10 s ticks, 2 s timeout, so the queue holds 4.
+
+    Tick 0, λ = 3: the queue grows 1/s and is full after 4 s; 30 arrive, 20 are served, the other
+    6 beyond the 4 still queued time out. The fluid queue is the queue: no stationary tail on top
+    (before the fix exp(−2·(2 − 1.6)) = 45 % of the 20 served were counted as errors too).
+    Tick 1, λ = 1.5: the 4 drain at 0.5/s in 8 s; only the 1.5 × 2 = 3 arrivals after that see the
+    stationary M/M/2 queue, late with P = C(2, 1.5)·exp(−(2 − 1.5)·2) = (9/14)·e⁻¹.
+    Tick 2, λ = 1.5 with an empty queue: all 15 arrivals see it.
+    """
+    lam = np.array([3.0, 1.5, 1.5])
+    svc = service_ticks(lam, np.array([2, 2, 2]), 1.0, 1.0, 10.0, timeout_s=2.0)
+    late = 9.0 / 14.0 * math.exp(-1.0)
+    assert float(exact_erlang_c(2, Fraction(3, 2))) == pytest.approx(9.0 / 14.0)
+    np.testing.assert_allclose(svc.backlog_end, [4.0, 0.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(svc.timed_out, [6.0, 3 * late, 15 * late], rtol=1e-12)
+    np.testing.assert_allclose(svc.served, [20.0, 19.0 - 3 * late, 15 * (1 - late)], rtol=1e-12)
+    before = np.r_[0.0, svc.backlog_end[:-1]]
+    np.testing.assert_allclose(lam * 10, svc.served + svc.timed_out + svc.backlog_end - before, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    lam=st.lists(st.floats(0, 50), min_size=1, max_size=40),
+    servers=st.lists(st.integers(0, 30), min_size=1, max_size=40),
+    timeout=st.floats(0.05, 100),
+    initial=st.floats(0, 2000),
+)
+def test_service_ticks_conserves_requests(
+    lam: list[float], servers: list[int], timeout: float, initial: float
+) -> None:
+    n = min(len(lam), len(servers))
+    lam_a, c = np.array(lam[:n]), np.array(servers[:n], dtype=float)
+    svc = service_ticks(lam_a, c, 0.5, 1.5, 60.0, timeout, initial)
+    before = np.r_[initial, svc.backlog_end[:-1]]
+    np.testing.assert_allclose(lam_a * 60.0, svc.served + svc.timed_out + svc.backlog_end - before, atol=1e-6)
+    assert np.all(svc.served >= -1e-9) and np.all(svc.timed_out >= -1e-9)
+
+
 # ----------------------------------------------------------------------------- latency
 
 

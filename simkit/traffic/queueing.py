@@ -38,6 +38,7 @@ __all__ = [
     "pooled_quantile",
     "service_ticks",
     "sojourn_cdf",
+    "stationary_arrivals",
 ]
 
 Array = NDArray[np.float64]
@@ -155,6 +156,7 @@ class FluidBacklog(NamedTuple):
     served: Array  # requests served during the tick
     timed_out: Array  # requests that gave up (their wait would exceed the timeout)
     fluid_wait_s: Array  # time-averaged backlog / capacity: the deterministic queueing delay
+    backlog_start: Array  # requests still queued at the start of the tick (after unservable ones left)
 
 
 def fluid_backlog(
@@ -183,7 +185,7 @@ def fluid_backlog(
     mean_b = _mean_clamped_ramp(b_start, slope, cap * timeout_s, dt_s)
     with np.errstate(divide="ignore", invalid="ignore"):
         wait = np.where(cap > 0, mean_b / np.where(cap > 0, cap, 1.0), 0.0)
-    return FluidBacklog(b_end, served, timed_out, wait)
+    return FluidBacklog(b_end, served, timed_out, wait, b_start)
 
 
 def _run_backlog(
@@ -249,6 +251,20 @@ class ServiceTicks(NamedTuple):
         )
 
 
+def stationary_arrivals(lam_rps: Array, capacity_rps: Array, backlog_start: Array, dt_s: float) -> Array:
+    """Arrivals per tick that find the fluid queue empty, so the stationary M/G/c wait applies.
+
+    Zero when λ >= cμ (no stationary queue exists). With λ < cμ a backlog B₀ left from an
+    overload drains at cμ − λ, after τ = B₀/(cμ − λ); only the λ·(dt − τ) requests arriving after
+    that see the stationary queue (all λ·dt when B₀ = 0, none when it does not drain in the tick).
+    """
+    stable = lam_rps < capacity_rps
+    with np.errstate(divide="ignore", invalid="ignore"):
+        drain_s = np.where(stable & (backlog_start > 0), backlog_start / (capacity_rps - lam_rps), 0.0)
+    after = np.clip(dt_s - drain_s, 0.0, dt_s)
+    return np.asarray(np.where(stable, lam_rps * after, 0.0), dtype=np.float64)
+
+
 def service_ticks(
     lam_rps: ArrayLike,
     servers: ArrayLike,
@@ -260,18 +276,21 @@ def service_ticks(
 ) -> ServiceTicks:
     """One service over all ticks: stationary M/G/c waits on top of the fluid backlog.
 
-    Requests whose total wait (fluid delay + stationary exponential tail) exceeds `timeout_s`
-    are moved from served to timed out: fraction p_wait·exp(−rate·(timeout − fluid_wait)).
-    Conservation holds per tick: λ·dt = served + timed_out + Δbacklog.
+    While the fluid queue is non-empty (overload, or a backlog still draining) it is the queue:
+    its timeouts are the fluid excess, and the stationary tail is not added on top (that would
+    count the same late requests twice). Requests arriving to an empty fluid queue with λ < cμ
+    (see `stationary_arrivals`) wait in the stationary M/G/c queue; the fraction
+    p_wait·exp(−rate·timeout) of them waits longer than `timeout_s` and is moved from served to
+    timed out. Conservation holds per tick: λ·dt = served + timed_out + Δbacklog.
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
     q = mmc_metrics(lam, c, mean_service_s, service_cv)
     fluid = fluid_backlog(lam, c / mean_service_s, dt_s, timeout_s, initial_backlog)
-    slack = np.maximum(timeout_s - fluid.fluid_wait_s, 0.0)
     with np.errstate(invalid="ignore", over="ignore"):
-        late = np.where(q.p_wait > 0, q.p_wait * np.exp(-q.wait_rate_per_s * slack), 0.0)
-    late_n = fluid.served * np.clip(late, 0.0, 1.0)
+        late = np.where(q.p_wait > 0, q.p_wait * np.exp(-q.wait_rate_per_s * timeout_s), 0.0)
+    stationary = stationary_arrivals(lam, c / mean_service_s, fluid.backlog_start, dt_s)
+    late_n = np.minimum(stationary * np.clip(late, 0.0, 1.0), fluid.served)
     return ServiceTicks(
         utilization=q.utilization,
         p_wait=q.p_wait,

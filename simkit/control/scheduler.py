@@ -296,6 +296,15 @@ class _Cluster:
             self._match_cache[key] = counts
         return counts
 
+    def spread_matching(self, selector: Labels) -> list[int]:
+        """Per node, how many bound, non-terminating pods `selector` matches (what spreading counts)."""
+        if all(n.spread_pod_labels is None for n in self.nodes):
+            return self.matching(selector)
+        return [
+            _count_matching(selector, n.pod_labels if n.spread_pod_labels is None else n.spread_pod_labels)
+            for n in self.nodes
+        ]
+
     @cached_property
     def spread(self) -> list[_SpreadDomains]:
         """PodTopologySpread PreFilter (podtopologyspread/filtering.go calPreFilterState)."""
@@ -304,7 +313,7 @@ class _Cluster:
             return []
         keys = [c.topology_key for c in constraints]
         domains: list[dict[str, int]] = [{} for _ in constraints]
-        per_node = [self.matching(c.match_labels) for c in constraints]
+        per_node = [self.spread_matching(c.match_labels) for c in constraints]
         for i, labels in enumerate(self.labels):
             if not self.eligible[i] or any(k not in labels for k in keys):
                 continue
@@ -578,7 +587,7 @@ def _spread_domain_counts(
     Only nodes passing the pod's node affinity count, and with user constraints only nodes that
     carry every constraint's key (`required_keys`; empty for the system defaults).
     """
-    per_node = cluster.matching(c.match_labels)
+    per_node = cluster.spread_matching(c.match_labels)
     for i, labels in enumerate(cluster.labels):
         if not cluster.eligible[i] or any(k not in labels for k in required_keys):
             continue
@@ -606,7 +615,7 @@ def _spread_scores(cluster: _Cluster, feasible: Sequence[int]) -> list[int]:
         size = len(candidates) if c.topology_key == HOSTNAME_LABEL else len(domains)
         if c.topology_key != HOSTNAME_LABEL:
             _spread_domain_counts(cluster, c, domains, required_keys)
-        counted.append((c, domains, math.log(size + 2), cluster.matching(c.match_labels)))
+        counted.append((c, domains, math.log(size + 2), cluster.spread_matching(c.match_labels)))
     raw: list[int] = []
     for i, lab, ig in zip(feasible, labels, ignored, strict=True):
         score = 0.0

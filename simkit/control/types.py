@@ -152,6 +152,9 @@ class NodeView:
     unschedulable: bool = False  # cordoned
     # Affinity terms of the bound pods that have any (order/length independent of pod_labels).
     pod_affinity: tuple[BoundPodAffinity, ...] = ()
+    # Labels of the bound pods that are not terminating: PodTopologySpread skips pods with a
+    # deletionTimestamp (upstream podtopologyspread countPodsMatchSelector). None = all of pod_labels.
+    spread_pod_labels: tuple[Mapping[str, str], ...] | None = None
     # Max pods (kubelet maxPods); None = not enforced. Counted against len(pod_labels).
     alloc_pods: int | None = None
     # Sum of the bound pods' requests with the scheduler's non-zero defaults (100m / 200MiB for a

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from simkit.control.types import (
+    ZONE_LABEL,
     NodeSelectorRequirement,
     NodeSelectorTerm,
     PodAffinityTerm,
@@ -83,6 +86,14 @@ def pod_spec(workload: Workload, pod_name: str) -> PodSpec:
         preferred_pod_anti_affinity=pref_anti,
         topology_spread=spread,
     )
+
+
+def pin_to_zone(spec: PodSpec, zone: str) -> PodSpec:
+    """Require `zone` (AND-ed into every node-affinity term), as a bound zonal volume does."""
+    req = NodeSelectorRequirement(ZONE_LABEL, "In", (zone,))
+    terms = spec.required_node_affinity or (NodeSelectorTerm(()),)
+    pinned = tuple(NodeSelectorTerm((*t.match_expressions, req)) for t in terms)
+    return replace(spec, required_node_affinity=pinned)
 
 
 def ready_delay_s(workload: Workload) -> float:

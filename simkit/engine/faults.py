@@ -213,6 +213,10 @@ def recover(engine: Engine, node: Node) -> None:
         pod = engine.state.pods.get(name)
         if pod is not None and pod.phase is PodPhase.LOST:
             engine.restore_lost(pod)
+        elif pod is not None and pod.phase is PodPhase.TERMINATING and pod.deleted_s is not None:
+            grace = engine.workloads[pod.workload].terminationGracePeriodSeconds
+            if engine.env.now - pod.deleted_s >= grace:  # the kubelet finishes the long-due deletion
+                engine.finish_termination(pod)
     engine.wake_scheduler()
 
 

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from simkit.catalog import allocatable_for, load_catalog
 from simkit.control.scheduler import schedule
-from simkit.engine.convert import pod_spec, ready_delay_s, taints
+from simkit.engine.convert import pin_to_zone, pod_spec, ready_delay_s, taints
 from simkit.engine.state import ClusterState, Node, Pod, PodPhase
 from simkit.engine.traffic import TrafficModel
 from simkit.scenario.model import NodePool, Scenario, Workload
@@ -81,6 +81,7 @@ class Engine:
         self._wake_scheduler = self.env.event()
         self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
         self.zones_down: set[str] = set()
+        self.orphan_volumes: dict[str, list[str]] = {}  # StatefulSet -> zones of volumes awaiting a pod
         self._ticket_zones: dict[str, list[str]] = {}
         self.taint_queue: dict[str, float] = {}  # per zone: when the eviction limiter next has a token
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
@@ -213,9 +214,20 @@ class Engine:
     # ---------------------------------------------------------------------------------- pods
     def _create_pod(self, workload: Workload) -> Pod:
         name = self.state.next_name(workload.name)
-        pod = Pod(name=name, workload=workload.name, spec=pod_spec(workload, name), created_s=self.env.now)
+        spec = pod_spec(workload, name)
+        volumes = self.orphan_volumes.get(workload.name)
+        if workload.kind == "StatefulSet" and volumes:
+            spec = pin_to_zone(spec, volumes.pop(0))  # its PersistentVolume lives in that zone
+        pod = Pod(name=name, workload=workload.name, spec=spec, created_s=self.env.now)
         self.state.pods[name] = pod
         return pod
+
+    def _release(self, pod: Pod) -> None:
+        """The pod object is gone. A StatefulSet pod leaves its zonal volume behind for its successor."""
+        node = self.state.nodes.get(pod.node) if pod.node else None
+        if node is not None and self.workloads[pod.workload].kind == "StatefulSet":
+            self.orphan_volumes.setdefault(pod.workload, []).append(node.zone)
+        self.state.release(pod, self.env.now)
 
     def _place(self, pod: Pod) -> Node | None:
         placement = schedule(pod.spec, self.state.node_views(), self.rng["scheduler"])
@@ -336,17 +348,28 @@ class Engine:
             return
         self._event(self.env.now, "Pod", pod.name, reason, f"deleting pod of {pod.workload}")
         if pod.phase is PodPhase.PENDING:
-            self.state.release(pod, self.env.now)
+            self._release(pod)
             return
         was_ready = pod.phase is PodPhase.READY
         pod.phase, pod.deleted_s = PodPhase.TERMINATING, self.env.now
+        if pod.node in self.state.nodes:
+            self.state.nodes[pod.node].view_cache = None
+            self.state.touch()
         if was_ready:
             self._set_ready(pod, False)
         self.env.process(self._terminate(pod))
 
     def _terminate(self, pod: Pod) -> Any:
         yield self.env.timeout(self.workloads[pod.workload].terminationGracePeriodSeconds)
-        self.state.release(pod, self.env.now)
+        node = self.state.nodes.get(pod.node) if pod.node else None
+        if node is not None and node.alive and not node.ready:
+            return  # no kubelet to confirm: the pod stays Terminating until its node returns or is deleted
+        self.finish_termination(pod)
+
+    def finish_termination(self, pod: Pod) -> None:
+        if pod.phase is PodPhase.GONE:
+            return
+        self._release(pod)
         self.reconcile(pod.workload)  # a StatefulSet replaces the pod only now
         self.wake_scheduler()
 
@@ -440,7 +463,7 @@ class Engine:
             for name in sorted(node.pods):  # killed with the instance
                 pod = self.state.pods.get(name)
                 if pod is not None:
-                    self.state.release(pod, self.env.now)
+                    self._release(pod)
                     self.reconcile(pod.workload)
             node.removed_s = self.env.now
             self.state.touch()

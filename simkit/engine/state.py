@@ -129,7 +129,9 @@ class ClusterState:
         return node.view_cache
 
     def _build_view(self, node: Node) -> NodeView:
-        specs = [self.pods[p].spec for p in sorted(node.pods) if p in self.pods]
+        pods = [self.pods[p] for p in sorted(node.pods) if p in self.pods]
+        specs = [p.spec for p in pods]
+        terminating = any(p.phase is PodPhase.TERMINATING for p in pods)
         affinity = tuple(a for a in (BoundPodAffinity.of(s) for s in specs) if a is not None)
         return NodeView(
             name=node.name,
@@ -140,6 +142,11 @@ class ClusterState:
             requested_cpu_m=node.requested_cpu_m,
             requested_mem_mib=node.requested_mem_mib,
             pod_labels=tuple(s.labels for s in specs),
+            spread_pod_labels=(
+                tuple(p.spec.labels for p in pods if p.phase is not PodPhase.TERMINATING)
+                if terminating
+                else None
+            ),
             unschedulable=node.cordoned,
             pod_affinity=affinity,
             alloc_pods=node.max_pods,

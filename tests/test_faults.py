@@ -189,3 +189,19 @@ def test_fault_references_are_checked():
         )
     with pytest.raises(ScenarioError, match=r"faults.data_layer\[0\].workload: unknown workload 'postgres'"):
         load_scenario(overrides={"faults.data_layer": [{"workload": "postgres", "kind": "primary"}]})
+
+
+def test_statefulset_pods_wait_for_their_zone_and_volume():
+    """A StatefulSet pod on an unreachable node stays Terminating (no kubelet confirms), so no successor
+    is created until the zone returns; the successor then goes back to its volume's zone."""
+    r = simulate("scenarios/az-outage.yaml", progress=False)
+    events = r.events
+    outage_end = 16 * 3600
+    created = events[(events["object"].str.startswith("postgresql-")) & (events["reason"] == "Scheduled")]
+    assert len(created) == 1 and created["t_s"].iloc[0] >= outage_end
+    node = created["message"].iloc[0].removeprefix("assigned to ")
+    zones = r.nodes.set_index("pool")  # data-pool-0 is the first data node, in us-east-1a
+    assert node == "data-pool-0" and "us-east-1a" in set(zones.loc["data-pool", "zone"])
+    blocked = events[(events["object"].str.startswith("bff-service-"))
+                     & (events["reason"] == "FailedScheduling")]
+    assert blocked["message"].str.contains("didn't match pod topology spread constraints").all()

@@ -218,3 +218,13 @@ def test_extends_merges_and_reports_lines_in_the_right_file(tmp_path):
     child.write_text(f"extends: {DEFAULT_SCENARIO}\nname: child\nsimulation:\n  seed: 9\n")
     sc = load_scenario(child)
     assert sc.simulation.seed == 9 and sc.simulation.duration == 7 * 86400 and len(sc.workloads) == 14
+
+
+def test_a_missing_trace_is_bad_input_at_load_time(tmp_path):
+    child = tmp_path / "trace.yaml"
+    child.write_text(
+        f"extends: {DEFAULT_SCENARIO}\ntraffic:\n  load:\n    base_rps: null\n    daily: null\n    weekly: null\n"
+        "    trace: {path: nope.csv, rate_unit: per_interval}\n"
+    )
+    with pytest.raises(ScenarioError, match=r"traffic.load.trace.path: trace file not found"):
+        load_scenario_file(child)

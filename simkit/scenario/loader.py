@@ -49,6 +49,10 @@ def load_scenario_file(
     source = Path(path) if path is not None else DEFAULT_SCENARIO
     text = _read_text(source, str(source))
     scenario = parse_scenario(text, source=str(source), overrides=overrides, base_dir=source.resolve().parent)
+    if scenario.traffic.load.trace is not None:  # a missing or malformed trace is bad input, found now
+        from simkit.traffic.load import read_trace
+
+        read_trace(scenario.traffic.load.trace, source.resolve().parent)
     return LoadedScenario(scenario, source.resolve(), scenario_hash(scenario))
 
 

@@ -286,3 +286,26 @@ def test_memory_that_is_not_whole_mib_is_exact() -> None:
     files = build_files(sc, "k8s")
     doc = next(yaml.safe_load_all(files["k8s/istio-system/istio-ingressgateway.yaml"]))
     assert doc["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"] == "1000000000"
+
+
+def test_secrets_are_exported_as_references_and_survive_import(tmp_path):
+    """Issue 6: secrets stay `secretKeyRef` references in manifests and Helm values, never values."""
+    import yaml as _yaml
+
+    from simkit.cli import main
+
+    out = tmp_path / "plan"
+    assert main(["export", "--out", str(out), "--format", "k8s,helm"]) == 0
+    docs = list(_yaml.safe_load_all((out / "k8s" / "application" / "llm-agent-service.yaml").read_text()))
+    deploy = next(d for d in docs if d and d["kind"] == "Deployment")
+    env = deploy["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "DATABASE_URL",
+            "valueFrom": {"secretKeyRef": {"name": "llm-agent-db-credentials", "key": "url"}}} in env
+    values = _yaml.safe_load((out / "helm" / "llm-agent-service" / "values.yaml").read_text())
+    assert values["env"] == env
+    back = tmp_path / "back.yaml"
+    assert main(["import", str(out / "k8s"), "-o", str(back)]) == 0
+    from simkit.scenario.loader import load_scenario
+
+    again = load_scenario(back).workload("llm-agent-service")
+    assert [e.model_dump(exclude_none=True) for e in again.env] == env

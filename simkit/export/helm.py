@@ -78,7 +78,7 @@ def helm_values(w: Workload) -> dict[str, Any]:
         "autoscaling": _autoscaling(w),
         "service": {"type": "ClusterIP", "port": service_port(w)},
         "ingress": {"enabled": False},
-        "env": [],  # secrets go here as valueFrom.secretKeyRef references, never as values
+        "env": [e.model_dump(mode="json", exclude_none=True) for e in w.env],  # secrets: references only
         "podSecurityContext": dict(POD_SECURITY_CONTEXT),
         "securityContext": dict(CONTAINER_SECURITY_CONTEXT),
         "nodeSelector": pod.get("nodeSelector", {}),

@@ -174,6 +174,11 @@ def workload_from(doc: Doc, notes: list[str], nodes_for: Callable[[dict[str, Any
     _pod_fields(doc, pod, out, notes)
     index, main = _main_container(containers, name)
     _probes(doc, main, f"{POD}.containers[{index}]", out, notes)
+    env = main.get("env")
+    if isinstance(env, list) and env:
+        out["env"] = env
+    if main.get("envFrom"):
+        notes.append(f"{POD}.containers[{index}].envFrom: not modelled by simkit, dropped")
     image = str(main.get("image") or "")
     if image and not image.startswith(PLACEHOLDER_REGISTRY + "/"):
         out["image"] = image

@@ -106,6 +106,8 @@ def container(w: Workload) -> dict[str, Any]:
         "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"}],
         "resources": resources,
     }
+    if w.env:  # secrets stay `valueFrom.secretKeyRef` references; simkit never holds their values
+        out["env"] = [e.model_dump(mode="json", exclude_none=True) for e in w.env]
     for name in ("startupProbe", "readinessProbe", "livenessProbe"):
         probe = _probe(w, name, port)
         if probe is not None:

@@ -109,6 +109,43 @@ class ProbeSpec(StrictModel):
     failureThreshold: int = Field(default=3, ge=1)
 
 
+class KeyRef(StrictModel):
+    name: str
+    key: str
+    optional: bool | None = None
+
+
+class FieldRef(StrictModel):
+    fieldPath: str
+    apiVersion: str | None = None
+
+
+class EnvVarSource(StrictModel):
+    secretKeyRef: KeyRef | None = None
+    configMapKeyRef: KeyRef | None = None
+    fieldRef: FieldRef | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> EnvVarSource:
+        if sum(x is not None for x in (self.secretKeyRef, self.configMapKeyRef, self.fieldRef)) != 1:
+            raise ValueError("give exactly one of secretKeyRef, configMapKeyRef or fieldRef")
+        return self
+
+
+class EnvVar(StrictModel):
+    """A container environment variable: a plain value, or a reference (secrets only by reference)."""
+
+    name: str
+    value: str | None = None
+    valueFrom: EnvVarSource | None = None
+
+    @model_validator(mode="after")
+    def _value_or_reference(self) -> EnvVar:
+        if (self.value is None) == (self.valueFrom is None):
+            raise ValueError("give exactly one of value or valueFrom")
+        return self
+
+
 class PDBSpec(StrictModel):
     """policy/v1 PodDisruptionBudget spec: exactly one of minAvailable / maxUnavailable (int or "50%")."""
 

@@ -18,6 +18,7 @@ from simkit.scenario.dr import DRSpec
 from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage
 from simkit.scenario.k8s import (
     AffinitySpec,
+    EnvVar,
     HPASpecModel,
     PDBSpec,
     ProbeSpec,
@@ -152,6 +153,7 @@ class Workload(StrictModel):
     readinessProbe: ProbeSpec | None = None
     startupProbe: ProbeSpec | None = None
     livenessProbe: ProbeSpec | None = None
+    env: list[EnvVar] = []
     pdb: PDBSpec | None = None
     hpa: HPASpecModel | None = None
     serving: Serving = Serving()

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from simkit.analysis.slo import format_value
 from simkit.errors import SimkitError
 from simkit.scenario.model import Scenario
 from simkit.units import format_duration
@@ -80,11 +81,10 @@ class RunResult:
             "",
             f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
         ]
-        rows = [
-            f"{r['target']:<28}{_fmt(r['threshold'], r['unit']):>14}{_fmt(r['value'], r['unit']):>14}"
-            f"{_fmt(r['margin'], r['unit']):>14}  {'PASS' if r['passed'] else 'FAIL'}"
-            for r in self.checks.to_dict("records")
-        ]
+        rows = []
+        for r in self.checks.to_dict("records"):
+            cells = [format_value(r[k], r["unit"]) for k in ("threshold", "value", "margin")]
+            rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {'PASS' if r['passed'] else 'FAIL'}")
         return "\n".join(head + rows)
 
     def __repr__(self) -> str:
@@ -165,14 +165,6 @@ class RunResult:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return target
-
-
-def _fmt(value: float, unit: str) -> str:
-    if unit == "%":
-        return f"{value:.3f}%"
-    if unit.strip() == "USD":
-        return f"${value:,.0f}"
-    return f"{value:,.1f}{unit}"
 
 
 def _md_table(df: pd.DataFrame) -> str:

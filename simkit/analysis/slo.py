@@ -27,11 +27,13 @@ def _check(
     margin = value - threshold if higher_is_better else threshold - value
     passed = margin >= 0
     word = ">=" if higher_is_better else "<="
-    reason = "" if passed else f"{what} {_num(value, unit)} misses the target {word} {_num(threshold, unit)}"
+    got, limit = format_value(value, unit), format_value(threshold, unit)
+    reason = "" if passed else f"{what} {got} misses the target {word} {limit}"
     return Check(target, threshold, value, unit, passed, margin, reason)
 
 
-def _num(value: float, unit: str) -> str:
+def format_value(value: float, unit: str) -> str:
+    """A measured value as the reports print it: 99.951%, $1,501, 154.1 ms."""
     if unit == "%":
         return f"{value:.3f}%"
     if unit.strip() == "USD":

@@ -15,7 +15,7 @@ from simkit.export.pod import (
     POD_SECURITY_CONTEXT,
     image_of,
     pod_spec,
-    resource_list,
+    resources_of,
     service_port,
 )
 from simkit.export.provenance import Provenance
@@ -65,11 +65,7 @@ def _image(w: Workload) -> dict[str, str]:
 def helm_values(w: Workload) -> dict[str, Any]:
     """The values.yaml content for one workload."""
     pod = pod_spec(w)
-    resources: dict[str, Any] = {
-        "requests": resource_list(w.resources.requests.cpu, w.resources.requests.memory)
-    }
-    if w.resources.limits is not None:
-        resources["limits"] = resource_list(w.resources.limits.cpu, w.resources.limits.memory)
+    resources = resources_of(w)
     pdb = pdb_object(w)
     return {
         "replicaCount": w.replicas,

@@ -91,14 +91,20 @@ def _probe(w: Workload, name: str, port: int) -> dict[str, Any] | None:
     return out
 
 
-def container(w: Workload) -> dict[str, Any]:
-    """The single application container."""
-    port = service_port(w)
+def resources_of(w: Workload) -> dict[str, Any]:
+    """requests (and limits, if the scenario sets them) as Kubernetes writes them."""
     resources: dict[str, Any] = {
         "requests": resource_list(w.resources.requests.cpu, w.resources.requests.memory)
     }
     if w.resources.limits is not None:
         resources["limits"] = resource_list(w.resources.limits.cpu, w.resources.limits.memory)
+    return resources
+
+
+def container(w: Workload) -> dict[str, Any]:
+    """The single application container."""
+    port = service_port(w)
+    resources = resources_of(w)
     out: dict[str, Any] = {
         "name": w.name,
         "image": image_of(w),

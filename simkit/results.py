@@ -84,7 +84,8 @@ class RunResult:
         rows = []
         for r in self.checks.to_dict("records"):
             cells = [format_value(r[k], r["unit"]) for k in ("threshold", "value", "margin")]
-            rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {'PASS' if r['passed'] else 'FAIL'}")
+            verdict = "PASS" if r["passed"] else "FAIL"
+            rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {verdict}")
         return "\n".join(head + rows)
 
     def __repr__(self) -> str:

@@ -404,3 +404,21 @@ def test_threads_quiet_ticks_and_repeated_calls() -> None:
     idle = mmc_metrics(np.array([50.0]), np.array([1000]), 0.1)
     got = latency_quantiles([Component(idle.p_wait, idle.wait_rate_per_s, 0.1)], QS)[0]
     np.testing.assert_allclose(got, [-0.1 * math.log1p(-q) for q in QS], rtol=2e-3)
+
+
+def test_service_sum_is_built_once_per_visit_list_and_gives_the_same_quantiles() -> None:
+    from simkit.traffic import queueing_latency as ql
+
+    m = mmc_metrics(np.array([30.0, 90.0]), np.array([4, 4]), 0.04)
+    comps = [Component(m.p_wait, m.wait_rate_per_s, 0.04, service_cv=0.8, calls=2)]
+    ql.service_sum.cache_clear()
+    first = latency_quantiles(comps, QS)
+    fresh = ql._ServiceSum([(0.04, 0.8), (0.04, 0.8)])
+    cached = ql.service_sum(((0.04, 0.8), (0.04, 0.8)))
+    info = ql.service_sum.cache_info()
+    assert (info.misses, info.hits) == (1, 1)  # the route built it, the call above reused it
+    np.testing.assert_array_equal(cached.f, fresh.f)
+    np.testing.assert_array_equal(cached.x, fresh.x)
+    assert not cached.f.flags.writeable and not cached.x.flags.writeable
+    np.testing.assert_array_equal(latency_quantiles(comps, QS), first)
+    assert ql.service_sum.cache_info().misses == 1

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -170,7 +171,7 @@ class _Route:
         self.invalid |= ~np.isfinite(self.shift_s)
         self.p = np.where(self.invalid[:, None], 0.0, np.clip(self.p, 0.0, 1.0))
         self.theta = np.where(self.p > 0, self.theta, np.inf)
-        self.service = _ServiceSum([(c.mean_service_s, c.service_cv) for c in visits])
+        self.service = service_sum(tuple((float(c.mean_service_s), float(c.service_cv)) for c in visits))
         self.alpha = 10.0 ** (-_TILT_DECADES / self.bins)
         self.z = np.exp(-2j * np.pi * np.arange(self.bins // 2 + 1) / self.bins)
         self.untilt = self.alpha ** -np.arange(self.bins, dtype=np.float64)
@@ -273,8 +274,21 @@ class _Route:
         return cdf
 
 
+@lru_cache(maxsize=64)
+def service_sum(visits: tuple[tuple[float, float], ...]) -> _ServiceSum:
+    """The service-time sum of these (mean, cv) visits, built once per distinct visit list.
+
+    A route's latency model asks for it several times per run with the same visits (route
+    quantiles, the pooled whole-run quantiles, ...); the 65,536-bin FFT is the costly part.
+    """
+    return _ServiceSum(visits)
+
+
 class _ServiceSum:
-    """CDF of the sum of all visits' service times, computed once on a fine grid by FFT."""
+    """CDF of the sum of all visits' service times, computed once on a fine grid by FFT.
+
+    Shared between routes and runs by `service_sum`, so its arrays are read-only.
+    """
 
     def __init__(self, visits: Sequence[tuple[float, float]]):
         n = len(visits)
@@ -286,6 +300,8 @@ class _ServiceSum:
         pmf = np.fft.irfft(spectrum, n=_FINE_BINS)
         self.x = np.concatenate([[0.0], (np.arange(_FINE_BINS) + 0.5) * self.h])
         self.f = np.concatenate([[0.0], np.clip(np.maximum.accumulate(np.cumsum(pmf)), 0.0, 1.0)])
+        self.x.setflags(write=False)
+        self.f.setflags(write=False)
 
     def cdf(self, x: Array) -> Array:
         return np.interp(x, self.x, self.f, right=1.0)

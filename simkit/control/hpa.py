@@ -12,7 +12,7 @@ Public API (the rest of the names are re-exported for tests and notebooks):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from simkit.control.hpa_behavior import (
     Outcome,
@@ -179,13 +179,23 @@ def _with_initial_recommendation(state: HPAState, current: int, now: float) -> H
 
     This blocks scale-down for one stabilization window after creation or a controller restart.
     """
-    if state.initialized or state.recommendations:
-        return replace(state, initialized=True)
-    return replace(state, initialized=True, recommendations=(Recommendation(current, now),))
+    if state.initialized:
+        return state
+    recs = state.recommendations or (Recommendation(current, now),)
+    return HPAState(recs, state.scale_up_events, state.scale_down_events, initialized=True)
 
 
 def _cond(type_: str, status: bool, reason: str, message: str) -> HPACondition:
     return HPACondition(type_, status, reason, message)
+
+
+def _got_scale() -> HPACondition:
+    return _cond(
+        ABLE_TO_SCALE,
+        True,
+        "SucceededGetScale",
+        "the HPA controller was able to get the target's current scale",
+    )
 
 
 def _rescaled(spec: HPASpec, state: HPAState, current: int, desired: int, now: float) -> HPAState:
@@ -193,7 +203,7 @@ def _rescaled(spec: HPASpec, state: HPAState, current: int, desired: int, now: f
     up, down = store_scale_event(
         spec.behavior, state.scale_up_events, state.scale_down_events, current, desired, now
     )
-    return replace(state, scale_up_events=up, scale_down_events=down)
+    return HPAState(state.recommendations, up, down, state.initialized)
 
 
 def _jump(spec: HPASpec, state: HPAState, current: int, now: float) -> HPADecision:
@@ -239,12 +249,6 @@ def decide(
     config = config or HPAControllerConfig()
     current = obs.spec_replicas
     state = _with_initial_recommendation(state, current, now)
-    got_scale = _cond(
-        ABLE_TO_SCALE,
-        True,
-        "SucceededGetScale",
-        "the HPA controller was able to get the target's current scale",
-    )
     if current == 0 and spec.min_replicas != 0:
         message = "scaling is disabled since the replica count of the target is zero"
         return HPADecision(
@@ -253,7 +257,7 @@ def decide(
             message,
             (),
             state,
-            (got_scale, _cond(SCALING_ACTIVE, False, "ScalingDisabled", message)),
+            (_got_scale(), _cond(SCALING_ACTIVE, False, "ScalingDisabled", message)),
         )
     if current > spec.max_replicas or current < spec.min_replicas:
         return _jump(spec, state, current, now)
@@ -267,7 +271,7 @@ def decide(
             message,
             metrics.proposals,
             state,
-            (got_scale, _cond(SCALING_ACTIVE, False, reason, message)),
+            (_got_scale(), _cond(SCALING_ACTIVE, False, reason, message)),
         )
     return _scale(spec, obs, state, now, config, metrics)
 
@@ -284,7 +288,7 @@ def _scale(
     current, proposal = obs.spec_replicas, max(0, metrics.replicas or 0)
     norm = _normalize(spec, state, current, proposal, now, config)
     desired = norm.limited.replicas
-    state = replace(state, recommendations=norm.recommendations)
+    state = HPAState(norm.recommendations, state.scale_up_events, state.scale_down_events, state.initialized)
     is_limited = desired != norm.stabilized
     active = _cond(
         SCALING_ACTIVE,

@@ -80,21 +80,30 @@ def group_pods(
     every other metric.
     """
     ready = 0
-    unready: set[str] = set()
-    missing: set[str] = set()
-    ignored: set[str] = set()
+    unready: list[str] = []
+    missing: list[str] = []
+    ignored: list[str] = []
+    cpu = resource == "cpu"
     for pod in pods:
+        name = pod.name
         if pod.deleting or pod.phase == "Failed":
-            ignored.add(pod.name)
+            ignored.append(name)
         elif pod.phase == "Pending":
-            unready.add(pod.name)
-        elif pod.name not in samples:
-            missing.add(pod.name)
-        elif resource == "cpu" and _cpu_unready(pod, samples[pod.name], now, config):
-            unready.add(pod.name)
+            unready.append(name)
+        elif name not in samples:
+            missing.append(name)
+        elif cpu and _cpu_unready(pod, samples[name], now, config):
+            unready.append(name)
         else:
             ready += 1
-    return PodGroups(ready, frozenset(unready), frozenset(missing), frozenset(ignored))
+    return PodGroups(ready, _frozen(unready), _frozen(missing), _frozen(ignored))
+
+
+_NO_PODS: frozenset[str] = frozenset()
+
+
+def _frozen(names: list[str]) -> frozenset[str]:
+    return frozenset(names) if names else _NO_PODS
 
 
 def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | None:
@@ -103,8 +112,11 @@ def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | No
     Pod level: the sum over containers, and missing if any container lacks the resource. Container
     level: that container's usage (metricsclient getPodMetrics / getContainerMetrics).
     """
+    containers = pod.containers
+    if container is None and len(containers) == 1:  # the common case, same result as below
+        return containers[0].usage.get(resource)
     if container is not None:
-        for c in pod.containers:
+        for c in containers:
             if c.name == container:
                 return c.usage.get(resource)
         return None
@@ -121,8 +133,8 @@ def resource_samples(
     for pod in pods:
         value = _pod_usage(pod, resource, container)
         if value is not None:
-            when = now if pod.metric_time is None else pod.metric_time
-            samples[pod.name] = MetricSample(value, when, pod.metric_window_s)
+            when = pod.metric_time
+            samples[pod.name] = MetricSample(value, now if when is None else when, pod.metric_window_s)
     if not samples:
         raise MetricError(
             f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"
@@ -150,6 +162,12 @@ def pod_requests(pods: Sequence[PodSample], resource: str, container: str | None
     """
     requests: dict[str, int] = {}
     for pod in pods:
+        containers = pod.containers
+        if container is None and len(containers) == 1:  # the common case, same result as below
+            value = containers[0].requests.get(resource)
+            if value is not None:
+                requests[pod.name] = 0 + value
+                continue
         total = 0
         for c in pod.containers:
             if container is not None and c.name != container:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 
 MAX_INT32 = 2**31 - 1
@@ -38,7 +39,12 @@ _EMPTY: Mapping[str, int] = MappingProxyType({})
 
 
 def frozen_mapping(values: Mapping[str, int] | None) -> Mapping[str, int]:
-    """A read-only copy of `values`, so frozen dataclasses cannot be changed through a shared dict."""
+    """A read-only copy of `values`, so frozen dataclasses cannot be changed through a shared dict.
+
+    The module's own empty mapping is returned as is: nobody holds its dict, so it cannot change.
+    """
+    if values is _EMPTY:
+        return _EMPTY
     return MappingProxyType(dict(values or {}))
 
 
@@ -70,9 +76,12 @@ class MetricSpec:
     target: MetricTarget
     container: str | None = None  # ContainerResource only
 
-    @property
+    @cached_property
     def label(self) -> str:
-        """Human name of the metric, worded like the upstream controller's (HZ computeStatusFor*)."""
+        """Human name of the metric, worded like the upstream controller's (HZ computeStatusFor*).
+
+        Computed once per spec (the dataclass is frozen; the cache lives outside its fields).
+        """
         if self.type == RESOURCE:
             if self.target.type == UTILIZATION:
                 return f"{self.name} resource utilization (percentage of request)"
@@ -218,8 +227,10 @@ class ContainerSample:
     usage: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "requests", frozen_mapping(self.requests))
-        object.__setattr__(self, "usage", frozen_mapping(self.usage))
+        if self.requests is not _EMPTY:
+            object.__setattr__(self, "requests", frozen_mapping(self.requests))
+        if self.usage is not _EMPTY:
+            object.__setattr__(self, "usage", frozen_mapping(self.usage))
 
 
 @dataclass(frozen=True)
@@ -244,8 +255,10 @@ class PodSample:
     metrics: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "metrics", frozen_mapping(self.metrics))
-        object.__setattr__(self, "containers", tuple(self.containers))
+        if self.metrics is not _EMPTY:
+            object.__setattr__(self, "metrics", frozen_mapping(self.metrics))
+        if type(self.containers) is not tuple:
+            object.__setattr__(self, "containers", tuple(self.containers))
 
 
 @dataclass(frozen=True)
@@ -266,8 +279,10 @@ class HPAObservation:
     ambiguous_selector: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "pods", tuple(self.pods))
-        object.__setattr__(self, "object_values", frozen_mapping(self.object_values))
+        if type(self.pods) is not tuple:
+            object.__setattr__(self, "pods", tuple(self.pods))
+        if self.object_values is not _EMPTY:
+            object.__setattr__(self, "object_values", frozen_mapping(self.object_values))
         external = {k: tuple(v) for k, v in (self.external_values or {}).items()}
         object.__setattr__(self, "external_values", MappingProxyType(external))
 

@@ -36,6 +36,7 @@ from simkit.control.hpa import (
     decide,
     hpa_spec_from_k8s,
 )
+from simkit.control.hpa_types import frozen_mapping
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.state import Pod, PodPhase
 from simkit.scenario.model import NodePool, Workload, hpa_controller_config
@@ -66,11 +67,13 @@ def start_autoscalers(engine: Engine) -> None:
 def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, phase: float) -> Any:
     state = HPAState()
     last_reason = ""
+    cache = ObserveCache(workload)
+    desired = engine.desired
     yield engine.env.timeout(phase)
     while True:
         now = engine.env.now
-        current = engine.desired[workload.name]
-        decision = decide(spec, observe(engine, workload, now), state, now, config)
+        current = desired[workload.name]
+        decision = decide(spec, observe(engine, workload, now, cache), state, now, config)
         state = decision.state
         if decision.desired_replicas != current or decision.reason != last_reason:
             engine.record_decision("hpa", workload.name, current, decision.desired_replicas,
@@ -81,56 +84,101 @@ def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, ph
         yield engine.env.timeout(config.sync_period_s)
 
 
-def observe(engine: Engine, workload: Workload, now: float) -> HPAObservation:
+class ObserveCache:
+    """What `observe` needs of one workload that never changes, and its container samples by usage.
+
+    Container samples are immutable, so one per distinct (cpu, memory) usage is shared by every pod
+    and sync that reports it; only the per-pod `PodSample` is built at each sync.
+    """
+
+    MAX_CONTAINERS = 4096  # distinct usages kept; the cache starts over beyond this
+
+    def __init__(self, w: Workload) -> None:
+        self.requests = frozen_mapping(
+            {"cpu": w.resources.requests.cpu, "memory": int(w.resources.requests.memory * MIB * 1000)}
+        )
+        self.pending = (ContainerSample("app", requests=self.requests),)
+        limits = w.resources.limits
+        self.cpu_limit = limits.cpu if limits is not None and limits.cpu else None
+        self.memory = int(w.serving.base_memory * MIB * 1000)
+        self.externals = _external_queues(w)
+        self._containers: dict[tuple[int, int] | None, tuple[ContainerSample, ...]] = {}
+
+    def containers(self, usage: tuple[int, int] | None) -> tuple[ContainerSample, ...]:
+        """The container tuple of a pod with this (cpu, memory) usage, or no sample (None)."""
+        got = self._containers.get(usage)
+        if got is None:
+            if len(self._containers) >= self.MAX_CONTAINERS:
+                self._containers.clear()
+            values = {} if usage is None else {"cpu": usage[0], "memory": usage[1]}
+            got = self._containers[usage] = (ContainerSample("app", requests=self.requests, usage=values),)
+        return got
+
+
+def observe(
+    engine: Engine, workload: Workload, now: float, cache: ObserveCache | None = None
+) -> HPAObservation:
     """What the metrics APIs report for this workload's pods and its External metrics at `now`."""
+    cache = cache or ObserveCache(workload)
     sample_t = now - math.fmod(now, METRIC_RESOLUTION_S)
     pods = [p for p in engine.state.pods_of(workload.name) if p.phase is not PodPhase.GONE]
     ready = max(1, engine.ready_count[workload.name])
     per_pod_rps = engine.traffic.arrival_rate(workload.name, sample_t) / ready
-    samples = tuple(_pod_sample(engine, workload, p, per_pod_rps, sample_t) for p in pods)
+    samples = tuple([_pod_sample(engine, workload, p, per_pod_rps, sample_t, cache) for p in pods])
     return HPAObservation(
         spec_replicas=engine.desired[workload.name],
         status_replicas=sum(1 for p in pods if p.phase is not PodPhase.TERMINATING),
         pods=samples,
-        external_values=_external_values(engine, workload, now),
+        external_values=_external_values(engine, workload, now, cache.externals),
     )
 
 
-def _pod_sample(engine: Engine, w: Workload, pod: Pod, per_pod_rps: float, sample_t: float) -> PodSample:
-    requests = {"cpu": w.resources.requests.cpu, "memory": int(w.resources.requests.memory * MIB * 1000)}
-    if pod.phase is PodPhase.PENDING or pod.bound_s is None:
-        return PodSample(name=pod.name, start_time=None, phase="Pending", ready=False,
-                         containers=(ContainerSample("app", requests=requests),))
+def _pod_sample(
+    engine: Engine, w: Workload, pod: Pod, per_pod_rps: float, sample_t: float, cache: ObserveCache
+) -> PodSample:
+    phase = pod.phase
+    if phase is PodPhase.PENDING or pod.bound_s is None:
+        return PodSample(
+            name=pod.name, start_time=None, phase="Pending", ready=False, containers=cache.pending
+        )
     started = pod.bound_s + w.startup.image_pull
     running = engine.env.now >= started
-    serving = pod.phase is PodPhase.READY
-    usage: dict[str, int] = {}
+    serving = phase is PodPhase.READY
+    usage = None
     if running and sample_t >= started:
         cpu = w.serving.base_cpu + (per_pod_rps * w.serving.cpu_per_request * 1000 if serving else 0.0)
-        limit = w.resources.limits.cpu if w.resources.limits is not None and w.resources.limits.cpu else None
-        usage = {"cpu": int(min(cpu, limit) if limit else cpu),
-                 "memory": int(w.serving.base_memory * MIB * 1000)}
+        limit = cache.cpu_limit
+        usage = (int(min(cpu, limit) if limit else cpu), cache.memory)
     return PodSample(
         name=pod.name,
         start_time=started if running else None,
         phase="Running" if running else "Pending",
         ready=serving,
-        deleting=pod.phase is PodPhase.TERMINATING,
+        deleting=phase is PodPhase.TERMINATING,
         ready_transition_time=pod.ready_s if pod.ready_s is not None else started,
-        containers=(ContainerSample("app", requests=requests, usage=usage),),
+        containers=cache.containers(usage),
         metric_time=sample_t,
         metric_window_s=METRIC_RESOLUTION_S,
     )
 
 
-def _external_values(engine: Engine, workload: Workload, now: float) -> dict[str, tuple[int, ...]]:
-    out: dict[str, tuple[int, ...]] = {}
+def _external_queues(workload: Workload) -> tuple[tuple[str, str], ...]:
+    """(metric name, RabbitMQ queue) of each External metric of the workload's HPA."""
+    out = []
     for metric in workload.hpa.metrics if workload.hpa else []:
         if metric.type != "External" or not metric.external:
             continue
         ident = metric.external.get("metric", {})
         name = ident.get("name", "")
-        queue = (ident.get("selector") or {}).get("matchLabels", {}).get("queue", name)
+        out.append((name, (ident.get("selector") or {}).get("matchLabels", {}).get("queue", name)))
+    return tuple(out)
+
+
+def _external_values(
+    engine: Engine, workload: Workload, now: float, queues: tuple[tuple[str, str], ...] | None = None
+) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for name, queue in _external_queues(workload) if queues is None else queues:
         if queue in engine.traffic.queues:
             out[name] = (int(round(engine.traffic.queue_messages(queue, now) * 1000)),)
     return out

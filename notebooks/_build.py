@@ -231,6 +231,8 @@ DR_CELLS = [
 
 
 def write(name: str, cells: list) -> None:
+    for i, cell in enumerate(cells):
+        cell["id"] = f"{name.split('-')[0]}-{i:02d}"  # stable ids: rebuilding does not churn the files
     nb = new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, HERE / name)

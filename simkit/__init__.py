@@ -8,6 +8,7 @@
 """
 
 from simkit.api import __version__, simulate
+from simkit.replicate import probability_met, replicate
 from simkit.errors import ScenarioError, SimkitError
 from simkit.results import RunResult
 from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario, parse_scenario
@@ -22,5 +23,7 @@ __all__ = [
     "__version__",
     "load_scenario",
     "parse_scenario",
+    "probability_met",
+    "replicate",
     "simulate",
 ]

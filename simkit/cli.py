@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -59,6 +60,28 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="simulate several scenarios; exit 1 if any misses a target")
     check.add_argument("scenarios", nargs="+", help="scenario YAML files")
     _run_options(check)
+
+    sweep = sub.add_parser("sweep", help="try plans over several seeds; report the cheapest that holds")
+    sweep.add_argument("scenario", nargs="?", help="scenario YAML (default: the seed platform)")
+    sweep.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2,...",
+        required=True,
+        help="a field and the values to try, e.g. cluster.node_pools.0.min_nodes=3,6",
+    )
+    sweep.add_argument("--seeds", type=int, default=5, help="replications per plan (default 5)")
+    sweep.add_argument("--duration", type=_duration, help="simulated time per run, e.g. 1d")
+    sweep.add_argument(
+        "--confidence",
+        type=float,
+        default=0.95,
+        help="share of replications that must meet every target (default 0.95)",
+    )
+    sweep.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    sweep.add_argument("--out", help="write the per-run table as CSV")
+    sweep.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     validate = sub.add_parser("validate", help="validate scenario files without simulating")
     validate.add_argument("scenarios", nargs="+", help="scenario YAML files")
@@ -127,6 +150,45 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return worst
 
 
+def _parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key or not raw:
+            raise SimkitError(
+                f"--vary expects KEY=V1,V2,... (e.g. cluster.node_pools.0.min_nodes=3,6), got {item!r}"
+            )
+        grid[key] = [yaml.safe_load(v) for v in raw.split(",")]
+    return grid
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    from simkit.sweep import cheapest, summarize, sweep
+
+    if not 0 < args.confidence <= 1:
+        raise SimkitError(f"--confidence: expected a share in (0, 1], got {args.confidence}")
+    runs = sweep(
+        args.scenario,
+        _parse_vary(args.vary),
+        seeds=range(args.seeds),
+        duration=args.duration,
+        n_jobs=args.jobs,
+        progress=not args.no_progress,
+    )
+    table = summarize(runs, args.confidence)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        runs.to_csv(args.out, index=False)
+    best = cheapest(table)
+    if best is None:
+        print(f"no plan met every target in {args.confidence:.0%} of {args.seeds} replications")
+        return EXIT_MISSED
+    plan = {k: getattr(best[k], "item", lambda v=best[k]: v)() for k in _parse_vary(args.vary)}
+    print(f"cheapest plan that holds: {plan} at ${best['cost_usd_month']:,.0f}/month")
+    return EXIT_OK
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from simkit.scenario.loader import load_scenario_file
 
@@ -142,7 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler = (
             getattr(args, "handler", None)
-            or {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate}[args.command]
+            or {"run": _cmd_run, "check": _cmd_check, "validate": _cmd_validate, "sweep": _cmd_sweep}[
+                args.command
+            ]
         )
         return handler(args)
     except (ScenarioError, SimkitError) as exc:

@@ -8,8 +8,8 @@
 """
 
 from simkit.api import __version__, simulate
-from simkit.replicate import probability_met, replicate
 from simkit.errors import ScenarioError, SimkitError
+from simkit.replicate import probability_met, replicate
 from simkit.results import RunResult
 from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario, parse_scenario
 from simkit.scenario.model import Scenario

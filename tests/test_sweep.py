@@ -14,7 +14,8 @@ cluster:
   region: us-east-1
   zones: [a, b]
   node_pools:
-    - {name: app, instance_type: t3.xlarge, capacity_type: on-demand, min_nodes: 2, max_nodes: 2, autoscaling: false}
+    - {name: app, instance_type: t3.xlarge, capacity_type: on-demand, min_nodes: 2, max_nodes: 2,
+       autoscaling: false}
 workloads:
   - name: web
     replicas: 2

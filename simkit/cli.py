@@ -116,7 +116,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     loaded = load_scenario_file(args.scenario, overrides=_parse_set(args.set))
     result = simulate(
-        loaded, seed=args.seed, duration=args.duration, progress=not args.no_progress, mode=args.mode
+        loaded,
+        seed=args.seed,
+        duration=args.duration,
+        progress=False if args.no_progress else None,
+        mode=args.mode,
     )
     print(result.summary_table())
     for line in result.failures:
@@ -136,7 +140,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     worst = EXIT_OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(
-            sc, seed=args.seed, duration=args.duration, progress=not args.no_progress, mode=args.mode
+            sc,
+            seed=args.seed,
+            duration=args.duration,
+            progress=False if args.no_progress else None,
+            mode=args.mode,
         )
         verdict = "PASS" if result.passed else "FAIL"
         print(
@@ -173,7 +181,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         seeds=range(args.seeds),
         duration=args.duration,
         n_jobs=args.jobs,
-        progress=not args.no_progress,
+        progress=False if args.no_progress else None,
     )
     table = summarize(runs, args.confidence)
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))

@@ -34,7 +34,7 @@ def replicate(
     seeds: Iterable[int] = range(20),
     duration: float | None = None,
     n_jobs: int = -1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per seed: the run summary, each check's verdict, and `passed` (all targets met)."""
     if isinstance(scenario, LoadedScenario):
@@ -47,7 +47,9 @@ def replicate(
     jobs = (delayed(_one)(loaded, s, duration) for s in seeds)
     rows = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     out: list[dict[str, float | int | bool]] = list(
-        tqdm(rows, total=len(seeds), disable=not progress, unit="run", delay=2.0)
+        tqdm(
+            rows, total=len(seeds), disable=None if progress is None else not progress, unit="run", delay=2.0
+        )
     )
     out.sort(key=lambda row: int(row["seed"]))  # column order must not depend on which run came first
     return pd.DataFrame(out)

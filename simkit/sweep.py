@@ -49,7 +49,7 @@ def sweep(
     seeds: Iterable[int] = range(5),
     duration: float | None = None,
     n_jobs: int = -1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per (plan, seed): the plan's overrides, whether all targets held, cost, availability."""
     path = Path(scenario) if scenario is not None else None
@@ -66,7 +66,11 @@ def sweep(
     )
     rows = []
     for (i, plan, _), row in zip(
-        jobs, tqdm(runner, total=len(jobs), disable=not progress, unit="run", delay=2.0), strict=True
+        jobs,
+        tqdm(
+            runner, total=len(jobs), disable=None if progress is None else not progress, unit="run", delay=2.0
+        ),
+        strict=True,
     ):
         rows.append({"plan": i, **{k: _cell(v) for k, v in plan.items()}, **row})
     return pd.DataFrame(rows)

@@ -126,7 +126,7 @@ class Engine:
             total=round(self.duration_s / 86400, 2),
             unit="sim-day",
             delay=2.0,
-            disable=self.progress is False,
+            disable=None if self.progress is None else not self.progress,  # None: only on a terminal
             leave=False,
             bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} sim-days [{elapsed}<{remaining}]",
         )
@@ -135,8 +135,7 @@ class Engine:
             while t < self.duration_s:
                 t = min(t + step, self.duration_s)
                 self.env.run(until=t)
-                bar.n = round(t / 86400, 2)
-                bar.refresh()
+                bar.update(round(t / 86400, 2) - bar.n)
 
     # ----------------------------------------------------------------------------- bootstrap
     def _bootstrap(self) -> None:

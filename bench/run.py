@@ -185,7 +185,8 @@ def section_speedup() -> tuple[str, dict[str, Any]]:
     cols: list[Column] = [("what", "measure", str), ("value", "value", str)]
     text = (
         "## 4. Speed-up: fast mode vs request level, one hour at 1,000 requests/s\n\n"
-        "One service, 160 servers of 100 ms (ρ 0.625), measured in one run (`bench/cases.py: speedup`).\n\n"
+        "One service, 160 servers of 100 ms (ρ 0.625), measured in one run (`bench/cases.py: speedup`); "
+        "each timed fast run starts with an empty service-sum cache, as a first run in a fresh process.\n\n"
         + table(rows, cols)
     )
     return text, r

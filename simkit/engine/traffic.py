@@ -2,8 +2,8 @@
 
 The load (req/s per tick) is known up front. A service's ticks can be computed as soon as its
 number of ready servers is known for them, and that number is constant between two engine events.
-So each service (and each task queue) keeps a cursor: when its ready count is about to change, the
-ticks since the cursor are computed in one numpy call with the old count. Route latencies, which
+So each service (and each task queue) keeps `computed_to`: when its ready count is about to change,
+the ticks since then are computed in one numpy call with the old count. Route latencies, which
 combine several services, are computed once at the end over all ticks.
 
 Convention: a tick [t_i, t_i + dt) is served by the servers ready at its start.
@@ -171,9 +171,6 @@ class TrafficModel:
         self._advance([*self.services.values(), *self.queues.values()], self.t_s.size)
 
     # --------------------------------------------------------------------------- metrics
-    def load_at(self, t: float) -> float:
-        return float(self.load_rps[min(self.t_s.size - 1, int(t // self.dt))])
-
     def arrival_rate(self, workload: str, t: float) -> float:
         """Requests or tasks per second arriving at `workload` at time t."""
         i = min(self.t_s.size - 1, int(t // self.dt))

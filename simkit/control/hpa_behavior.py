@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from simkit.control.hpa_types import (
     POLICY_PERCENT,
@@ -48,6 +49,8 @@ MSG_TOO_MANY = "the desired replica count is more than the maximum replica count
 MSG_TOO_FEW = "the desired replica count is less than the minimum replica count"
 _INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
+_Item = TypeVar("_Item", Recommendation, ScaleEvent)
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -58,11 +61,9 @@ class Outcome:
     message: str
 
 
-def _store(
-    recommendations: Sequence[Recommendation], slot: int | None, new: Recommendation
-) -> tuple[Recommendation, ...]:
+def _store(items_in: Sequence[_Item], slot: int | None, new: _Item) -> tuple[_Item, ...]:
     """Overwrite the reusable slot if there is one, else append (HZ: the last expired index is reused)."""
-    items = list(recommendations)
+    items = list(items_in)
     if slot is None:
         items.append(new)
     else:
@@ -291,12 +292,7 @@ def record_scale_event(
     """Mark outdated events, then store (|change|, now) in the last outdated slot or append it."""
     marked = list(mark_scale_events_outdated(events, rules.longest_period_s, now))
     slot = next((i for i in range(len(marked) - 1, -1, -1) if marked[i].outdated), None)
-    new = ScaleEvent(abs(change), now, False)
-    if slot is None:
-        marked.append(new)
-    else:
-        marked[slot] = new
-    return tuple(marked)
+    return _store(marked, slot, ScaleEvent(abs(change), now, False))
 
 
 def store_scale_event(

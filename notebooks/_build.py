@@ -98,16 +98,20 @@ AUTOSCALING = [
         "             for w in base.workloads]\n"
         "cluster = base.cluster.model_copy(update={'cluster_autoscaler': {'nodes': ['3:20:application-pool']}})\n"
         "defaults = simkit.simulate(base.model_copy(update={'workloads': workloads, 'cluster': cluster}))\n"
-        "table = compare({'seed settings': spike, 'Kubernetes defaults': defaults})\n"
-        "table.loc[['cost_usd_month', 'node_cost_usd_month'] + [i for i in table.index if i.startswith('p95')]]"
-    ),
-    new_code_cell(
-        "def node_hours(r):\n"
+        "\n"
+        "def timing(r, workload='llm-agent-service', start=34 * 3600):\n"
+        "    rep = r.replicas[(r.replicas['workload'] == workload) & (r.replicas['t_s'] >= start)]\n"
+        "    top = rep['ready'].max()\n"
+        "    t_top = rep.loc[rep['ready'] == top, 't_s'].min()\n"
+        "    back = rep[(rep['t_s'] > t_top) & (rep['desired'] == rep['desired'].iloc[0])]['t_s'].min()\n"
         "    n = r.nodes_by_pool()['application-pool']\n"
         "    t = list(n.index) + [r.duration_s]\n"
-        "    return sum(v * (t[i + 1] - t[i]) for i, v in enumerate(n)) / 3600\n\n"
-        "pd.Series({'seed settings': node_hours(spike), 'Kubernetes defaults': node_hours(defaults)},\n"
-        "          name='application-pool node-hours')"
+        "    node_h = sum(v * (t[i + 1] - t[i]) for i, v in enumerate(n)) / 3600\n"
+        "    return {'peak ready replicas': top, 'minutes to the peak': round((t_top - start) / 60, 1),\n"
+        "            'minutes until back to the minimum': round((back - start) / 60, 1),\n"
+        "            'application-pool node-hours': round(node_h, 2),\n"
+        "            'worst 5-min P95 api-write (ms)': round(r.summary['p95_worst_5m_ms.api-write'], 1)}\n\n"
+        "pd.DataFrame({'seed settings': timing(spike), 'Kubernetes defaults': timing(defaults)})"
     ),
     new_markdown_cell(
         "## 10x: what it costs per month\n\n"

@@ -133,19 +133,21 @@ def plot_cost(result: RunResult, ax: Any = None) -> Any:
 
 
 def compare(results: Mapping[str, RunResult]) -> pd.DataFrame:
-    """Side-by-side headline figures of several runs (columns are the run labels)."""
-    keys = [
-        "requests",
-        "availability",
-        "cost_usd_month",
-        "node_cost_usd_month",
-        "cost_per_million_requests_usd",
-    ]
-    rows: dict[str, dict[str, float]] = {}
+    """Side-by-side headline figures of several runs (columns are the run labels), rounded to read."""
+    rows: dict[str, dict[str, object]] = {}
     for label, r in results.items():
-        row = {k: r.summary.get(k, float("nan")) for k in keys}
-        row.update({k: v for k, v in r.summary.items() if k.startswith("p95_ms.")})
-        row["targets met"] = float(r.passed)
+        s = r.summary
+        row: dict[str, object] = {
+            "requests": f"{s.get('requests', 0):,.0f}",
+            "availability %": round(100 * s.get("availability", 1.0), 4),
+            "cost USD/month": round(s.get("cost_usd_month", float("nan")), 0),
+            "nodes USD/month": round(s.get("node_cost_usd_month", float("nan")), 0),
+            "USD per million requests": round(s.get("cost_per_million_requests_usd", float("nan")), 2),
+        }
+        row.update(
+            {f"P95 {k.split('.', 1)[1]} (ms)": round(v, 1) for k, v in s.items() if k.startswith("p95_ms.")}
+        )
+        row["targets met"] = r.passed
         rows[label] = row
     return pd.DataFrame(rows)
 

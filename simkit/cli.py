@@ -1,4 +1,4 @@
-"""The `simkit` command: run, check and validate scenarios.
+"""The `simkit` command: run, check, sweep, validate, export and import scenarios.
 
 Exit codes: 0 every target met, 1 a target missed, 2 bad input (one line on stderr, no traceback).
 """

@@ -27,7 +27,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 notebooks: $(STAMP)
-	$(PY) -m pytest tests/test_notebooks.py
+	$(PY) -m pytest tests/test_notebooks.py tests/test_notebook_dr.py tests/test_notebook_export.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check simkit tests bench

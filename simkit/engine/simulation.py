@@ -105,6 +105,8 @@ class Engine:
             data.primary = ready[0] if ready else None
             data.on_change()
         self.env.process(self._scheduler_loop())
+        if self._pending:  # pods that did not fit at bootstrap: retried, and visible to the autoscaler
+            self.wake_scheduler()
         start_autoscalers(self)
         start_faults(self)
         self._run_with_progress()

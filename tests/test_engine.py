@@ -91,7 +91,8 @@ def test_pods_that_do_not_fit_at_start_make_the_autoscaler_add_nodes():
     sc = load_scenario(overrides={"workloads.4.replicas": 40})  # 40 bff pods: the app pool is too small
     r = simulate(sc, duration=3600, seed=1, progress=False)
     assert r.pending["pending_pods"].iloc[0] > 0 and r.pending["pending_pods"].iloc[-1] == 0
-    ups = r.decisions[(r.decisions["controller"] == "cluster-autoscaler") & (r.decisions["to"] > r.decisions["from"])]
+    d = r.decisions
+    ups = d[(d["controller"] == "cluster-autoscaler") & (d["to"] > d["from"])]
     assert len(ups) >= 1 and ups["t_s"].min() <= 20  # the first scan after the start
     last = r.replicas.groupby("workload").last()
     assert (last["ready"] == last["desired"]).all()

@@ -78,6 +78,7 @@ class RunResult:
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month  "
             f"(${s.get('cost_per_million_requests_usd', 0):,.2f} per million requests; "
             f"nodes ${s.get('node_cost_usd_month', 0):,.0f}/month)",
+            *self._fault_lines(),
             "",
             f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
         ]
@@ -87,6 +88,25 @@ class RunResult:
             verdict = "PASS" if r["passed"] else "FAIL"
             rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {verdict}")
         return "\n".join(head + rows)
+
+    def _fault_lines(self, limit: int = 8) -> list[str]:
+        """One line per fault: when, what, and how long until every workload was back at its replicas."""
+        if self.faults.empty:
+            return []
+        lines = [
+            f"faults {len(self.faults)}  pods lost {self.summary.get('pods_lost', 0):.0f}  "
+            f"nodes lost {self.summary.get('nodes_lost', 0):.0f}  "
+            f"spot interruptions {self.summary.get('nodes_interrupted', 0):.0f}"
+        ]
+        for f in self.faults.head(limit).to_dict("records"):
+            restored = format_duration(f["restore_s"]) if f["restore_s"] != float("inf") else "never"
+            lines.append(
+                f"  t={format_duration(f['t_s'])} {f['kind']} {f['target']}: {f['detail']}; "
+                f"replicas restored after {restored}"
+            )
+        if len(self.faults) > limit:
+            lines.append(f"  ... {len(self.faults) - limit} more in result.faults / faults.csv")
+        return lines
 
     def __repr__(self) -> str:
         verdict = "all targets met" if self.passed else f"{len(self.failures)} target(s) missed"

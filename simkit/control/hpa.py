@@ -239,12 +239,19 @@ def _jump(spec: HPASpec, state: HPAState, current: int, now: float) -> HPADecisi
 
 
 def decide(
-    spec: HPASpec, obs: HPAObservation, state: HPAState, now: float, config: HPAControllerConfig | None = None
+    spec: HPASpec,
+    obs: HPAObservation,
+    state: HPAState,
+    now: float,
+    config: HPAControllerConfig | None = None,
+    metrics: MetricsResult | None = None,
 ) -> HPADecision:
     """One reconcile of one HPA (HZ reconcileAutoscaler): the replica count to set, why, and the new state.
 
     `state` is the controller's memory of this HPA from the previous call (`HPAState()` the first
-    time). The returned state assumes the engine applies `desired_replicas`.
+    time). The returned state assumes the engine applies `desired_replicas`. `metrics`, when given, is
+    `compute_replicas_for_metrics(spec, obs, now, config)` computed by the caller (who may reuse it
+    while the observation provably gives the same result); `obs.pods` is then not read.
     """
     config = config or HPAControllerConfig()
     current = obs.spec_replicas
@@ -261,7 +268,8 @@ def decide(
         )
     if current > spec.max_replicas or current < spec.min_replicas:
         return _jump(spec, state, current, now)
-    metrics = compute_replicas_for_metrics(spec, obs, now, config)
+    if metrics is None:
+        metrics = compute_replicas_for_metrics(spec, obs, now, config)
     if metrics.replicas is None:
         reason = metrics.error_reason or "FailedComputeMetricsReplicas"
         message = f"the HPA was unable to compute the replica count: {metrics.error}"

@@ -36,8 +36,8 @@ QUICKSTART = [
     new_markdown_cell(
         "## Change one thing: 10x the load\n\n"
         "The seed's scalability goal is 10x current load. It is one line of the scenario: "
-        "`traffic.load.growth: 10`. Replicas are static in this run (no autoscalers), so this shows "
-        "what the seed's minimum replica counts can absorb on their own."
+        "`traffic.load.growth: 10`. The seed's HPAs and cluster autoscaler size the platform for it; "
+        "`notebooks/02-autoscaling.ipynb` shows how they get there and why."
     ),
     new_code_cell(
         "ten_x = simkit.simulate(simkit.load_scenario(overrides={'traffic.load.growth': 10}), duration=7 * 86400)\n"

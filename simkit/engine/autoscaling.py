@@ -316,28 +316,16 @@ def _group_size(engine: Engine, pool: str) -> int:
 
 
 def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
-    itype = engine.catalog.instance(
-        engine.scenario.cluster.provider, engine.scenario.cluster.region, pool.instance_type
-    )
-    from simkit.catalog import allocatable_for
-    from simkit.engine.convert import taints
-
-    cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+    shape = engine.pool_shape(pool)
     zone = engine.launch_zone(pool)
-    labels = {
-        **pool.labels,
-        "node.kubernetes.io/instance-type": pool.instance_type,
-        "simkit.io/pool": pool.name,
-        ZONE_LABEL: zone,
-        HOSTNAME_LABEL: f"template-{pool.name}",
-    }
+    labels = {**shape.labels, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
     template = NodeView(
         name=f"template-{pool.name}",
         labels=labels,
-        taints=taints(pool.taints),
-        alloc_cpu_m=cpu_m,
-        alloc_mem_mib=mem_mib,
-        alloc_pods=pool.max_pods or itype.max_pods,
+        taints=shape.taints,
+        alloc_cpu_m=shape.cpu_m,
+        alloc_mem_mib=shape.mem_mib,
+        alloc_pods=shape.max_pods,
     )
     return NodeGroup(
         name=pool.name,
@@ -345,7 +333,7 @@ def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup
         max_size=bounds[1],
         target_size=_group_size(engine, pool.name),
         template=template,
-        price_per_hour=itype.usd_hour(pool.capacity_type),
+        price_per_hour=shape.usd_hour,
         zone=zone,
         labels=labels,
     )

@@ -137,8 +137,8 @@ def crash(engine: Engine, node: Node, replace: bool) -> None:
             continue
         if pod.phase is PodPhase.READY:
             engine.mark_lost(pod)
-        elif pod.phase in (PodPhase.STARTING, PodPhase.TERMINATING):
-            pod.phase = PodPhase.LOST if pod.phase is PodPhase.STARTING else pod.phase
+        elif pod.phase is PodPhase.STARTING:  # it will not come up on a dead node
+            pod.phase = PodPhase.LOST
     engine.pods_lost += sum(1 for p in node.pods if p in engine.state.pods)
     engine.nodes_lost += 1
     engine.env.process(_node_lifecycle(engine, node, replace))

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from simkit.catalog import allocatable_for, load_catalog
 from simkit.control.scheduler import schedule
+from simkit.control.types import Taint
 from simkit.engine.convert import pin_to_zone, pod_spec, ready_delay_s, taints
 from simkit.engine.state import ClusterState, Node, Pod, PodPhase
 from simkit.engine.traffic import TrafficModel
@@ -33,6 +34,16 @@ ASG_RETRY_S = 300.0
 
 WARM_START_S = 3600.0
 """The initial pods have been running this long at t=0 (past the HPA's CPU initialization period)."""
+
+
+@dataclass(frozen=True)
+class PoolShape:
+    cpu_m: int
+    mem_mib: float
+    max_pods: int
+    labels: dict[str, str]
+    taints: tuple[Taint, ...]
+    usd_hour: float
 
 
 @dataclass
@@ -80,6 +91,7 @@ class Engine:
         self._pending: list[str] = []
         self._wake_scheduler = self.env.event()
         self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
+        self._shapes: dict[str, PoolShape] = {}
         self.zones_down: set[str] = set()
         self.orphan_volumes: dict[str, list[str]] = {}  # StatefulSet -> zones of volumes awaiting a pod
         self._ticket_zones: dict[str, list[str]] = {}
@@ -163,27 +175,44 @@ class Engine:
             )
 
     # --------------------------------------------------------------------------------- nodes
+    def pool_shape(self, pool: NodePool) -> PoolShape:
+        """What every node of `pool` offers: allocatable, max pods, labels, taints (looked up once)."""
+        shape = self._shapes.get(pool.name)
+        if shape is None:
+            itype = self.catalog.instance(
+                self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type
+            )
+            cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+            labels = {
+                **pool.labels,
+                "node.kubernetes.io/instance-type": pool.instance_type,
+                "simkit.io/pool": pool.name,
+            }
+            shape = PoolShape(
+                cpu_m,
+                mem_mib,
+                pool.max_pods or itype.max_pods,
+                labels,
+                taints(pool.taints),
+                itype.usd_hour(pool.capacity_type),
+            )
+            self._shapes[pool.name] = shape
+        return shape
+
     def _add_node(self, pool: NodePool, zone: str, ready_at: float) -> Node:
-        itype = self.catalog.instance(
-            self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type
-        )
-        cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+        shape = self.pool_shape(pool)
         node = Node(
             name=self.state.next_name(pool.name),
             pool=pool.name,
             zone=zone,
             instance_type=pool.instance_type,
             capacity_type=pool.capacity_type,
-            alloc_cpu_m=cpu_m,
-            alloc_mem_mib=mem_mib,
-            labels={
-                **pool.labels,
-                "node.kubernetes.io/instance-type": pool.instance_type,
-                "simkit.io/pool": pool.name,
-            },
-            taints=taints(pool.taints),
+            alloc_cpu_m=shape.cpu_m,
+            alloc_mem_mib=shape.mem_mib,
+            labels=dict(shape.labels),
+            taints=shape.taints,
             created_s=ready_at,
-            max_pods=pool.max_pods or itype.max_pods,
+            max_pods=shape.max_pods,
         )
         self.state.add_node(node)
         self._record_nodes(ready_at, pool.name, zone)

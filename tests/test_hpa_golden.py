@@ -4,7 +4,10 @@ Every HPA sync of a 2-day run (the default scenario, and the traffic spike, whic
 is recorded by wrapping `simkit.engine.autoscaling.decide`; the test compares the number of syncs,
 a SHA-256 of the full per-sync stream (time, desired, reason, message, metric proposals), the
 syncs where the decision changed, and the run's `decisions` and `replicas` tables against copies
-captured before the HPA path was optimised (tests/data/hpa_golden_*.json).
+captured before the HPA path was optimised (tests/data/hpa_golden_*.json). The per-sync stream
+needs every sync to run, so it is recorded with the skipping of quiet syncs off; a second test
+checks that the run with skipping on gives the same `decisions` and `replicas` tables
+(tests/test_hpa_quiet.py compares every table on more scenarios).
 
 Regenerate only for an intended behaviour change:
     SIMKIT_CAPTURE_GOLDEN=1 .venv/bin/pytest tests/test_hpa_golden.py
@@ -48,6 +51,7 @@ def _table(df: pd.DataFrame) -> list[list[Any]]:
 
 def _run(scenario: Path | None, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Run 2 days at a fixed seed, recording every HPA sync."""
+    monkeypatch.setattr(autoscaling, "SKIP_QUIET_SYNCS", False)
     syncs: list[list[Any]] = []
     hpas: dict[int, int] = {}  # id(spec) -> HPA number, in order of first sync
     original = autoscaling.decide
@@ -93,3 +97,18 @@ def test_hpa_decisions_match_the_golden_run(case: str, monkeypatch: pytest.Monke
     assert got["decisions"] == want["decisions"]
     assert got["replicas"] == want["replicas"]
     assert got["sha256"] == want["sha256"]
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_skipping_quiet_syncs_keeps_the_golden_tables(case: str) -> None:
+    assert autoscaling.SKIP_QUIET_SYNCS  # the default
+    result = simkit.simulate(CASES[case], seed=SEED, duration=DURATION_S, progress=False)
+    want = json.loads((DATA / f"hpa_golden_{case}.json").read_text())
+    got = _json_roundtrip(
+        {
+            "decisions": _table(result.decisions.astype(object)),
+            "replicas": _table(result.replicas.astype(object)),
+        }
+    )
+    assert got["decisions"] == want["decisions"]
+    assert got["replicas"] == want["replicas"]

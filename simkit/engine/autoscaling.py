@@ -38,8 +38,10 @@ from simkit.control.hpa import (
     decide,
     hpa_spec_from_k8s,
 )
+from simkit.control.hpa_steady import record_quiet_syncs, stabilization_reach_s
 from simkit.control.hpa_types import frozen_mapping
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
+from simkit.engine.hpa_quiet import QuietSyncs, delay_to
 from simkit.engine.state import Pod, PodPhase
 from simkit.scenario.model import NodePool, Workload, hpa_controller_config
 
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from simkit.engine.simulation import Engine
 
 METRIC_RESOLUTION_S = 15.0  # metrics-server --metric-resolution default
+SKIP_QUIET_SYNCS = True  # sleep past syncs that provably repeat the decision (hpa_quiet); tests turn it off
 MIB = 2**20
 
 
@@ -72,6 +75,12 @@ def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, ph
     cache = ObserveCache(workload)
     desired = engine.desired
     memo: tuple[Any, MetricsResult] | None = None
+    quiet = (
+        QuietSyncs(engine, workload.name, spec, config, cache, METRIC_RESOLUTION_S)
+        if SKIP_QUIET_SYNCS
+        else None
+    )
+    reach = stabilization_reach_s(spec, config)
     yield engine.env.timeout(phase)
     while True:
         now = engine.env.now
@@ -79,12 +88,12 @@ def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, ph
         key = _steady_key(engine, workload, now, config, cache)
         if key is not None and memo is not None and memo[0] == key:
             obs = HPAObservation(spec_replicas=current, status_replicas=current)  # pods not read
-            decision = decide(spec, obs, state, now, config, metrics=memo[1])
+            metrics = memo[1]
         else:
             obs = observe(engine, workload, now, cache)
             metrics = compute_replicas_for_metrics(spec, obs, now, config)
             memo = (key, metrics) if key is not None else None
-            decision = decide(spec, obs, state, now, config, metrics=metrics)
+        decision = decide(spec, obs, state, now, config, metrics=metrics)
         state = decision.state
         if decision.desired_replicas != current or decision.reason != last_reason:
             engine.record_decision(
@@ -93,7 +102,25 @@ def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, ph
             last_reason = decision.reason
         if decision.desired_replicas != current:
             engine.scale_workload(workload.name, decision.desired_replicas)
-        yield engine.env.timeout(config.sync_period_s)
+        plan = None
+        if quiet is not None and key is not None:
+            plan = quiet.plan(now, state, decision, metrics, current)
+        delay = None if plan is None else delay_to(now, plan[1])
+        if plan is None or delay is None:
+            yield engine.env.timeout(config.sync_period_s)
+            continue
+        # Sleep past the syncs that repeat this decision, until the first that may not or a change.
+        skipped, loud = plan
+        yield engine.env.timeout(delay) | engine.changed()
+        woke = engine.env.now
+        done = [t for t in skipped if t < woke]
+        state = record_quiet_syncs(state, metrics.replicas or 0, done, reach)
+        upcoming = [*skipped[len(done) :], loud]
+        delay = delay_to(woke, upcoming[0])
+        if delay is None:
+            raise RuntimeError(f"HPA {workload.name}: cannot land on sync time {upcoming[0]!r}")
+        if delay > 0:
+            yield engine.env.timeout(delay)
 
 
 def _steady_key(engine: Engine, w: Workload, now: float, config: Any, cache: ObserveCache) -> Any:
@@ -230,8 +257,13 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
     last = ("", "")
     cache: dict[str, Any] = {"version": -1}
     quiet_version = -1  # state version at which the last loop found nothing to do and no timer running
+    quiet_seq = -1  # and the engine's unschedulable_seq then
     while True:
         yield engine.env.timeout(flags.scan_interval)
+        if engine.state.version == quiet_version and engine.unschedulable_seq == quiet_seq:
+            # Nothing changed since a loop that found nothing to do: no new pending pod (that needs
+            # a FailedScheduling message), no launch or launch failure (both change the version).
+            continue
         now = engine.env.now
         pending_pods = engine.pending_pods()
         for failed in engine.launch_failures:  # the cloud refused instances: back the group off
@@ -292,6 +324,7 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
         last = (up.reason, down.status)
         quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
         quiet_version = engine.state.version if quiet else -1
+        quiet_seq = engine.unschedulable_seq
 
 
 def _ca_inputs(engine: Engine, pools: list[NodePool], flags: CAFlags) -> dict[str, Any]:

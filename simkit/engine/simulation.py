@@ -90,6 +90,8 @@ class Engine:
         self.progress = progress
         self._pending: list[str] = []
         self._wake_scheduler = self.env.event()
+        self._changed: simpy.Event | None = None  # fired at the next observable change (see `changed`)
+        self.state.on_change = self._notify_change
         self.provisioning: dict[str, list[str]] = {p.name: [] for p in scenario.cluster.node_pools}
         self._shapes: dict[str, PoolShape] = {}
         self.zones_down: set[str] = set()
@@ -97,6 +99,7 @@ class Engine:
         self._ticket_zones: dict[str, list[str]] = {}
         self.taint_queue: dict[str, float] = {}  # per zone: when the eviction limiter next has a token
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
+        self.unschedulable_seq = 0  # bumped when a pod gets a new FailedScheduling message
         self.pods_lost = 0
         self.nodes_lost = 0
         self.nodes_interrupted = 0
@@ -264,6 +267,7 @@ class Engine:
         if placement.node is None:
             if placement.message != pod.last_unschedulable_msg:
                 pod.last_unschedulable_msg = placement.message
+                self.unschedulable_seq += 1
                 self._event(self.env.now, "Pod", pod.name, "FailedScheduling", placement.message)
             return None
         return self.state.nodes[placement.node]
@@ -323,6 +327,20 @@ class Engine:
         data = self.data.get(workload)
         serving = self.ready_count[workload] if data is None or data.available else 0
         self.traffic.set_ready(workload, serving, self.env.now)
+        self._notify_change()
+
+    def changed(self) -> simpy.Event:
+        """An event that fires at the next change a controller could observe: a state change
+        (pods, nodes, replicas) or a change of serving pods. Loops that skip provably idle work
+        wait on it, so they resume at the first change."""
+        if self._changed is None:
+            self._changed = self.env.event()
+        return self._changed
+
+    def _notify_change(self) -> None:
+        if self._changed is not None:
+            event, self._changed = self._changed, None
+            event.succeed()
 
     def mark_lost(self, pod: Pod) -> None:
         """A ready pod on a node that died: it stops serving but stays bound until evicted."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -83,9 +84,12 @@ class ClusterState:
         self.pods: dict[str, Pod] = {}
         self._serial: dict[str, int] = {}
         self.version = 0  # bumped on every change the controllers can observe (for caching)
+        self.on_change: Callable[[], None] | None = None  # told of every change (wakes idle loops)
 
     def touch(self) -> None:
         self.version += 1
+        if self.on_change is not None:
+            self.on_change()
 
     def next_name(self, prefix: str) -> str:
         n = self._serial.get(prefix, 0)

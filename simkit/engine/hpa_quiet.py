@@ -1,0 +1,146 @@
+"""Which coming syncs of an HPA provably repeat its last decision, so its loop can sleep past them.
+
+The HPA syncs every 15 s, and in a month of a steady platform nearly every sync keeps the count
+(345,600 syncs for two HPAs; a few dozen change anything). After a sync that kept the count and
+left the controller *settled* (`hpa_steady.settled`), the loop asks `QuietSyncs.plan` for the
+coming syncs whose metrics propose the same count again: their metric inputs are known in advance
+while nothing in the cluster changes (per-pod CPU from the precomputed load, the queue depth from
+the traffic model's look-ahead), and `hpa_steady.steady_replicas` turns them into proposals.
+The loop then sleeps until the first sync that may differ, or until the engine reports a change
+(`Engine.changed`), whichever comes first, and records the skipped syncs' recommendations.
+
+Sync times are generated exactly as the 15 s timer would (repeated float addition), and the loop
+wakes at exactly the next one, so every decision, its time and every table of the run are
+identical with and without skipping (tests/test_hpa_quiet.py runs both). One difference that no
+table shows: a change at the very same float instant as a skipped sync is seen by that sync.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simkit.control.hpa import HPAControllerConfig, HPADecision, HPASpec, HPAState, MetricsResult
+from simkit.control.hpa_compute import tolerances_for
+from simkit.control.hpa_steady import settled, steady_replicas, steady_supported
+
+if TYPE_CHECKING:
+    from simkit.engine.autoscaling import ObserveCache
+    from simkit.engine.simulation import Engine
+
+FIRST_BLOCK = 64  # syncs looked at first (16 min): most plans end within it or run long
+LONG_BLOCK = 2880  # then up to 12 h at once; a full sync re-plans after that
+
+
+class QuietSyncs:
+    """The steady-case forecaster of one HPA's metric proposals over its coming syncs."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        workload: str,
+        spec: HPASpec,
+        config: HPAControllerConfig,
+        cache: ObserveCache,
+        resolution_s: float,
+    ) -> None:
+        self.engine, self.workload, self.spec, self.config, self.cache = engine, workload, spec, config, cache
+        self.resolution_s = resolution_s  # metrics-server's scrape interval
+        self.enabled = steady_supported(spec)
+        self.tol = tolerances_for(spec, config)
+        w = engine.workloads[workload]
+        traffic = engine.traffic
+        total = np.zeros(traffic.t_s.size)
+        for stream in traffic.by_workload.get(workload, []):  # the order arrival_rate() sums in
+            total = total + stream.lam_rps
+        self.lam_total = total
+        self.base_cpu = w.serving.base_cpu
+        self.cpu_per_request = w.serving.cpu_per_request
+        self.requests = dict(cache.requests)
+
+    def plan(
+        self, now: float, state: HPAState, decision: HPADecision, metrics: MetricsResult, current: int
+    ) -> tuple[list[float], float] | None:
+        """(times of the coming quiet syncs, time of the first sync that may differ), or None.
+
+        None when the last sync is not a settled keep-the-count decision in the steady case; the
+        loop then just syncs again in one period. `decision` is the sync just taken at `now`.
+        """
+        proposal = metrics.replicas
+        spec = self.spec
+        if (
+            not self.enabled
+            or proposal is None
+            or decision.desired_replicas != current
+            or not 1 <= spec.min_replicas <= current <= spec.max_replicas
+            or any(p.replicas is None for p in metrics.proposals)
+            or not settled(spec, decision.state, proposal, now, self.config)
+        ):
+            return None
+        quiet: list[float] = []
+        start, block = now, FIRST_BLOCK
+        while True:
+            times = self._times(start, block)
+            proposals = self._proposals(times, current)
+            if proposals is None or (start == now and proposals[0] != proposal):
+                return None  # the steady form disagrees with the sync itself: do not trust it
+            differ = np.flatnonzero(proposals[1:] != proposal)
+            if differ.size:
+                j = int(differ[0]) + 1
+                quiet.extend(times[1:j].tolist())
+                return quiet, float(times[j])
+            quiet.extend(times[1:].tolist())
+            last = float(times[-1])
+            if last >= self.engine.duration_s or block == LONG_BLOCK:
+                return quiet[:-1], last  # the last one syncs in full and plans again
+            start, block = last, LONG_BLOCK
+
+    def _times(self, start: float, count: int) -> np.ndarray:
+        """`start` and the next `count` sync times, by the timer's own repeated float addition."""
+        steps = np.full(count + 1, self.config.sync_period_s)
+        steps[0] = start
+        return np.cumsum(steps)  # sequential, so times[i] == times[i-1] + period exactly
+
+    def _proposals(self, times: np.ndarray, current: int) -> np.ndarray | None:
+        """What the metrics propose at each sync time, with the cluster as it is now."""
+        engine, cache = self.engine, self.cache
+        pods = len(engine.state.pods_of(self.workload))
+        sample_t = times - np.fmod(times, self.resolution_s)  # as observe() samples
+        traffic = engine.traffic
+        tick = np.minimum(traffic.t_s.size - 1, np.floor_divide(sample_t, traffic.dt)).astype(np.int64)
+        ready = max(1, engine.ready_count[self.workload])
+        cpu = self.base_cpu + (self.lam_total[tick] / ready * self.cpu_per_request * 1000)
+        limit = cache.cpu_limit
+        cpu_milli = np.trunc(np.minimum(cpu, limit) if limit else cpu).astype(np.int64)
+        usage = {"cpu": cpu_milli, "memory": np.full(times.size, cache.memory, dtype=np.int64)}
+        externals: dict[str, np.ndarray] = {}
+        for name, queue in cache.externals:
+            if queue not in traffic.queues:
+                return None
+            externals[name] = self._queue_series(queue, times)
+        return steady_replicas(self.spec, self.tol, current, pods, usage, self.requests, externals)
+
+    def _queue_series(self, queue: str, times: np.ndarray) -> np.ndarray:
+        """The External metric's value (milli) at each sync: one traffic look-up per tick, in order.
+
+        The look-ups run in the same order as the syncs would make them, so the traffic model's
+        look-ahead computes the same chunks it would without skipping.
+        """
+        traffic = self.engine.traffic
+        ticks = np.clip(np.ceil(times / traffic.dt - 1e-9), 0, traffic.t_s.size)  # tick_index, vectorised
+        first = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1]])
+        values = [int(round(traffic.queue_messages(queue, float(times[i])) * 1000)) for i in first]
+        return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[first, times.size]))
+
+
+def delay_to(now: float, target: float) -> float | None:
+    """A delay d with now + d == target exactly in float arithmetic (a timeout lands on `target`)."""
+    d = target - now
+    for _ in range(8):
+        reached = now + d
+        if reached == target:
+            return d
+        d = math.nextafter(d, math.inf if reached < target else -math.inf)
+    return None

@@ -21,6 +21,8 @@ from simkit.scenario.model import PathError, Scenario
 
 Loc = tuple[str | int, ...]
 
+# libyaml's parser with PyYAML's safe resolver (same tags and values as yaml.safe_load), if built in.
+_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "platform-baseline.yaml"
 
 
@@ -86,10 +88,30 @@ def _read_text(path: Path, shown: str) -> str:
         raise ScenarioError(f"cannot read scenario file: {exc.__class__.__name__}", source=shown) from None
 
 
+def _compose(text: str) -> yaml.Node | None:
+    """The document's node tree (with line marks), parsed once by libyaml when PyYAML has it.
+
+    On malformed YAML the pure-Python parser parses again, so messages stay PyYAML's own wording.
+    """
+    if _FAST_LOADER is not yaml.SafeLoader:
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _construct(root: yaml.Node | None) -> Any:
+    """Python values of a node tree with the safe constructor: what `yaml.safe_load` returns."""
+    if root is None:
+        return None
+    return yaml.SafeLoader("").construct_document(root)
+
+
 def _read_doc(text: str, source: str) -> tuple[dict[str, Any], Lines]:
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = _compose(text)
+        data = _construct(root)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simkit.analysis.cost import cost_breakdown, cost_per_million_requests, monthly_total
-from simkit.analysis.slo import evaluate_checks
+from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
+from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.engine.simulation import EngineOutput, run_engine
+from simkit.engine.traffic import TrafficTables
 from simkit.errors import SimkitError
-from simkit.results import RunResult
+from simkit.results import Deferred, RunResult, rows_frame
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
 
@@ -97,45 +99,59 @@ def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.D
 DR_STREAM = 4242  # spawn key of the DR model's random stream, apart from the engine's
 
 
-def _fault_table(out: EngineOutput) -> pd.DataFrame:
-    """Each fault with the time until every workload had its desired ready replicas again."""
-    faults = pd.DataFrame(out.fault_rows, columns=["t_s", "kind", "target", "detail"])
-    short = pd.DataFrame(out.shortfall_rows, columns=["t_s", "missing"])
+def _restore_times(out: EngineOutput) -> list[float]:
+    """Per fault, seconds until every workload had its desired ready replicas again.
+
+    0 if no replica went missing at or after the fault; inf if they were never all back. Reads the
+    shortfall rows (time, replicas missing) in the order the engine recorded them.
+    """
+    if not out.fault_rows:
+        return []
+    ts = np.array([r[0] for r in out.shortfall_rows], dtype=float)
+    missing = np.array([r[1] for r in out.shortfall_rows], dtype=float)
     restore = []
-    for t in faults["t_s"]:
-        after = short[short["t_s"] >= t]
-        hit = after.index[after["missing"] > 0]
-        if not len(hit):
+    for t, *_ in out.fault_rows:
+        after = np.flatnonzero(ts >= t)
+        hit = after[missing[after] > 0]
+        if not hit.size:
             restore.append(0.0)
             continue
-        healed = after.loc[hit[0] :]
-        healed = healed[healed["missing"] == 0]
-        restore.append(float(healed["t_s"].iloc[0] - t) if len(healed) else float("inf"))
-    return faults.assign(restore_s=restore)
+        rest = after[after >= hit[0]]
+        healed = rest[missing[rest] == 0]
+        restore.append(float(ts[healed[0]] - t) if healed.size else float("inf"))
+    return restore
+
+
+def _fault_frame(rows: list[tuple[float, str, str, str]], restore: list[float]) -> pd.DataFrame:
+    """Each fault with the time until every workload had its desired ready replicas again."""
+    return pd.DataFrame(rows, columns=["t_s", "kind", "target", "detail"]).assign(restore_s=restore)
+
+
+def _checks_with_dr(checks: list[Check], dr: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([checks_frame(checks), dr], ignore_index=True)
+
+
+def _traffic_table(traffic: dict[str, Any], name: str) -> pd.DataFrame | Deferred:
+    """A traffic table as `TrafficModel.finish` left it: built, or still deferred."""
+    return traffic.raw(name) if isinstance(traffic, TrafficTables) else traffic[name]
 
 
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
-    """Turn the engine's raw rows into DataFrames, the summary and the checks."""
+    """The summary and the checks from the engine's raw rows; its tables become DataFrames when read.
+
+    Everything the summary needs is computed here from plain rows and arrays; the DataFrames are
+    built on first access (`simkit.results.Deferred`), with the same contents as if built now.
+    """
     t = out.traffic
-    nodes = pd.DataFrame(out.node_rows, columns=["t_s", "pool", "zone", "nodes", "ready_nodes"])
-    replicas = pd.DataFrame(out.replica_rows, columns=["t_s", "workload", "desired", "ready"])
-    events = pd.DataFrame(out.event_rows, columns=["t_s", "kind", "object", "reason", "message"])
-    pending = pd.DataFrame(out.pending_rows, columns=["t_s", "pending_pods"])
-    decisions = pd.DataFrame(
-        out.decision_rows, columns=["t_s", "controller", "object", "from", "to", "reason", "message"]
-    )
-    node_seconds = pd.DataFrame(
-        out.node_seconds, columns=["pool", "instance_type", "capacity_type", "zone", "node_seconds"]
-    )
-    cost = cost_breakdown(
-        node_seconds, out.duration_s, scenario.cluster.provider, scenario.cluster.region, scenario.cost
+    cost = cost_rows(
+        out.node_seconds, out.duration_s, scenario.cluster.provider, scenario.cluster.region, scenario.cost
     )
     summary = dict(t["summary"])
     summary.update(out.counters)
-    faults = _fault_table(out)
-    if len(faults):
-        summary["faults"] = float(len(faults))
-        summary["restore_s_max"] = float(faults["restore_s"].max())
+    restore = _restore_times(out)
+    if restore:
+        summary["faults"] = float(len(restore))
+        summary["restore_s_max"] = float(max(restore))
     if "availability" in summary and scenario.slos.availability < 1:
         budget = 1 - scenario.slos.availability
         summary["error_budget_left"] = 1 - (1 - summary["availability"]) / budget
@@ -143,34 +159,36 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     summary["pods_started"] = float(waits.size)
     summary["pod_wait_p95_s"] = float(np.percentile(waits, 95)) if waits.size else 0.0
     summary["pod_wait_max_s"] = float(waits.max()) if waits.size else 0.0
-    total = monthly_total(cost)
+    total = rows_total(cost)
     summary["cost_usd_month"] = total
-    summary["node_cost_usd_month"] = float(
-        cost.loc[cost["component"].str.startswith("worker nodes"), "monthly_usd"].sum()
-    )
+    summary["node_cost_usd_month"] = rows_total(cost, "worker nodes")
     requests = summary.get("requests", 0.0)
     summary["cost_per_million_requests_usd"] = (
         cost_per_million_requests(total, requests, out.duration_s) if requests > 0 else float("nan")
     )
-    checks = evaluate_checks(scenario, summary)
-    if scenario.dr is not None:
-        checks = pd.concat([checks, _dr_checks(scenario, seed, summary)], ignore_index=True)
+    targets = check_list(scenario, summary)
+    checks = Deferred(checks_frame, (targets,))
+    if scenario.dr is not None:  # adds the DR figures to the summary, after the checks above
+        checks = Deferred(_checks_with_dr, (targets, _dr_checks(scenario, seed, summary)))
     return RunResult(
         scenario=scenario,
         seed=seed,
         scenario_hash=sha,
         version=__version__,
         duration_s=out.duration_s,
-        services=t["services"],
-        routes=t["routes"],
-        queues=t["queues"],
-        nodes=nodes,
-        replicas=replicas,
-        events=events,
-        decisions=decisions,
-        pending=pending,
-        faults=faults,
-        cost=cost,
+        services=_traffic_table(t, "services"),
+        routes=_traffic_table(t, "routes"),
+        queues=_traffic_table(t, "queues"),
+        nodes=Deferred(rows_frame, (out.node_rows, ("t_s", "pool", "zone", "nodes", "ready_nodes"))),
+        replicas=Deferred(rows_frame, (out.replica_rows, ("t_s", "workload", "desired", "ready"))),
+        events=Deferred(rows_frame, (out.event_rows, ("t_s", "kind", "object", "reason", "message"))),
+        decisions=Deferred(
+            rows_frame,
+            (out.decision_rows, ("t_s", "controller", "object", "from", "to", "reason", "message")),
+        ),
+        pending=Deferred(rows_frame, (out.pending_rows, ("t_s", "pending_pods"))),
+        faults=Deferred(_fault_frame, (out.fault_rows, restore)),
+        cost=Deferred(cost_frame, (cost,)),
         summary=summary,
         checks=checks,
     )

@@ -6,9 +6,10 @@ import html
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 import pandas as pd
 
@@ -20,29 +21,94 @@ from simkit.units import format_duration
 MARKER = ".simkit-run"  # marks a directory `RunResult.write` may replace
 
 
+@dataclass(frozen=True, eq=False)
+class Deferred:
+    """A table not built yet: `build()` calls `fn(*args)`, a module-level function, so it pickles.
+
+    A run's tables are kept as the raw columns and rows the engine produced and turned into
+    DataFrames on first read: most callers (sweeps, replications, the CLI's verdict) read only
+    the summary and the checks, and building a dozen DataFrames costs more than a short run.
+    """
+
+    fn: Callable[..., pd.DataFrame]
+    args: tuple[Any, ...] = ()
+
+    def build(self) -> pd.DataFrame:
+        return self.fn(*self.args)
+
+    def __repr__(self) -> str:
+        return f"<Deferred {getattr(self.fn, '__name__', self.fn)}>"
+
+
+def rows_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame from row tuples (what `Deferred` builds the engine's event-style tables with)."""
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+class _Table:
+    """A `RunResult` table: given as a DataFrame or a `Deferred`, always read as a DataFrame.
+
+    The value lives in the instance's `__dict__` under the table's name, so results pickle as
+    they are (deferred tables stay deferred) and assigning a DataFrame replaces the table.
+    """
+
+    def __init__(self, default: Deferred | None = None) -> None:
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> Deferred: ...
+
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> pd.DataFrame: ...
+
+    def __get__(self, obj: object | None, objtype: type | None = None) -> pd.DataFrame | Deferred:
+        if obj is None:  # the dataclass asks for the field's default
+            if self.default is None:
+                raise AttributeError(self.name)
+            return self.default
+        value = obj.__dict__[self.name]
+        if isinstance(value, Deferred):
+            value = obj.__dict__[self.name] = value.build()
+        return cast(pd.DataFrame, value)
+
+    def __set__(self, obj: object, value: pd.DataFrame | Deferred) -> None:
+        obj.__dict__[self.name] = value
+
+
+def _no_rows(*columns: str) -> Deferred:
+    return Deferred(rows_frame, ((), columns))
+
+
 @dataclass
 class RunResult:
-    """One simulation run. Every table is a pandas DataFrame with units in its column names."""
+    """One simulation run. Every table is a pandas DataFrame with units in its column names.
+
+    Tables are passed by keyword, as DataFrames or as `Deferred` (built on first read); reading one
+    always gives a DataFrame.
+    """
 
     scenario: Scenario
     seed: int
     scenario_hash: str
     version: str
     duration_s: float
-    services: pd.DataFrame
-    routes: pd.DataFrame
-    queues: pd.DataFrame
-    nodes: pd.DataFrame
-    replicas: pd.DataFrame
-    events: pd.DataFrame
-    decisions: pd.DataFrame
-    cost: pd.DataFrame
+    _: KW_ONLY
+    services: _Table = _Table()
+    routes: _Table = _Table()
+    queues: _Table = _Table()
+    nodes: _Table = _Table()
+    replicas: _Table = _Table()
+    events: _Table = _Table()
+    decisions: _Table = _Table()
+    cost: _Table = _Table()
     summary: dict[str, float]
-    checks: pd.DataFrame
-    pending: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["t_s", "pending_pods"]))
-    faults: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["t_s", "kind", "target", "detail", "restore_s"])
-    )
+    checks: _Table = _Table()
+    pending: _Table = _Table(_no_rows("t_s", "pending_pods"))
+    faults: _Table = _Table(_no_rows("t_s", "kind", "target", "detail", "restore_s"))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
+import pandas as pd
 import pytest
 
+from simkit.analysis.cost import (
+    NODE_SECONDS_COLUMNS,
+    cost_breakdown,
+    cost_frame,
+    cost_rows,
+    monthly_total,
+    rows_total,
+)
+from simkit.api import _restore_times, build_result, simulate
+from simkit.catalog import HOURS_PER_MONTH, load_catalog
+from simkit.engine.simulation import EngineOutput, run_engine
+from simkit.engine.traffic import TrafficTables
+from simkit.results import Deferred, RunResult
+from simkit.scenario.cost import CostSpec
 from simkit.traffic import queueing_latency as ql
 
 
@@ -28,3 +45,119 @@ def test_one_visit_is_the_fft_sum_of_one_visit(mean: float, cv: float) -> None:
 def test_a_deterministic_or_repeated_visit_uses_the_fft() -> None:
     assert isinstance(ql.service_sum(((0.1, 0.0),)), ql._ServiceSum)
     assert isinstance(ql.service_sum(((0.1, 1.0), (0.1, 1.0))), ql._ServiceSum)
+
+
+# -- deferred tables ------------------------------------------------------------------------------
+TABLES = ("services", "routes", "queues", "nodes", "replicas", "events", "decisions", "pending", "faults")
+
+
+@pytest.fixture(scope="module")
+def day() -> RunResult:
+    return simulate(duration=86400, progress=False)
+
+
+def test_deferred_tables_are_built_once_and_pickle_unbuilt(day: RunResult) -> None:
+    fresh = simulate(duration=86400, progress=False)
+    assert all(isinstance(vars(fresh)[name], Deferred) for name in (*TABLES, "cost", "checks"))
+    copy = pickle.loads(pickle.dumps(fresh))
+    assert isinstance(vars(copy)["services"], Deferred)
+    for name in (*TABLES, "cost", "checks"):
+        table = getattr(fresh, name)
+        assert isinstance(table, pd.DataFrame)
+        assert getattr(fresh, name) is table  # built once, then kept
+        pd.testing.assert_frame_equal(getattr(copy, name), table)
+        pd.testing.assert_frame_equal(table, getattr(day, name))
+    fresh.routes = fresh.routes.head(3)
+    assert len(fresh.routes) == 3
+
+
+def test_engine_output_tables_read_as_dataframes() -> None:
+    sc = simulate(duration=3600, progress=False).scenario
+    out = run_engine(sc, seed=sc.simulation.seed, duration_s=3600.0, progress=False)
+    assert isinstance(out.traffic, TrafficTables) and isinstance(out.traffic.raw("routes"), Deferred)
+    assert isinstance(out.traffic["routes"], pd.DataFrame)
+    assert out.traffic.raw("routes") is out.traffic["routes"]
+    result = build_result(sc, "x", sc.simulation.seed, out)
+    assert result.routes is out.traffic["routes"]
+
+
+def test_a_result_built_from_dataframes_keeps_them(day: RunResult) -> None:
+    tables = {name: getattr(day, name) for name in (*TABLES, "cost", "checks")}
+    made = RunResult(day.scenario, day.seed, "h", "v", day.duration_s, summary=dict(day.summary), **tables)
+    assert all(getattr(made, name) is table for name, table in tables.items())
+    bare = {k: v for k, v in tables.items() if k not in ("pending", "faults")}
+    empty = RunResult(day.scenario, day.seed, "h", "v", day.duration_s, summary={}, **bare)
+    pd.testing.assert_frame_equal(empty.pending, pd.DataFrame(columns=["t_s", "pending_pods"]))
+    assert list(empty.faults.columns) == ["t_s", "kind", "target", "detail", "restore_s"]
+    other = RunResult(day.scenario, day.seed, "h", "v", day.duration_s, summary={}, **bare)
+    assert empty.faults.empty and empty.pending is not other.pending  # a table each, not a shared one
+
+
+# -- plain-Python summaries -----------------------------------------------------------------------
+def _groupby_node_usd(frame: pd.DataFrame, duration_s: float) -> list[float]:
+    """Monthly USD per (pool, capacity, type) from pandas' groupby-sum (the reference)."""
+    labels = frame["capacity_type"].str.lower().str.replace("_", "-").replace({"ondemand": "on-demand"})
+    keys = ["pool", "capacity_type", "instance_type"]
+    sums = frame.assign(capacity_type=labels).groupby(keys)["node_seconds"].sum()
+    catalog = load_catalog()
+    return [
+        float(s) / duration_s * catalog.instance("aws", "us-east-1", itype).usd_hour(cap) * HOURS_PER_MONTH
+        for (_, cap, itype), s in sums.items()
+    ]
+
+
+def test_node_seconds_records_give_pandas_groupby_sums_to_the_bit() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        rows = [
+            {
+                "pool": str(rng.choice(["a", "b", "c"])),
+                "instance_type": str(rng.choice(["t3.large", "m5.xlarge"])),
+                "capacity_type": str(rng.choice(["spot", "on-demand", "OnDemand", "on_demand"])),
+                "zone": "z",
+                "node_seconds": float(rng.random() * 10 ** rng.integers(0, 9)),
+            }
+            for _ in range(int(rng.integers(0, 60)))
+        ]
+        frame = pd.DataFrame(rows, columns=NODE_SECONDS_COLUMNS)
+        duration = float(rng.random() * 1e6 + 1)
+        spec = CostSpec()
+        listed = cost_rows(rows, duration, "aws", "us-east-1", spec)
+        nodes = [r.monthly_usd for r in listed if r.category == "compute"]
+        assert nodes == _groupby_node_usd(frame, duration)
+        table = cost_breakdown(frame, duration, "aws", "us-east-1", spec)
+        pd.testing.assert_frame_equal(cost_frame(listed), table, check_exact=True)
+        assert rows_total(listed) == monthly_total(table)
+        workers = table.loc[table["component"].str.startswith("worker nodes"), "monthly_usd"]
+        assert rows_total(listed, "worker nodes") == float(workers.sum())
+
+
+def _restore_reference(
+    faults: list[tuple[float, str, str, str]], shortfall: list[tuple[float, int]]
+) -> list[float]:
+    """Time to restore per fault, as the pandas version computed it."""
+    short = pd.DataFrame(shortfall, columns=["t_s", "missing"])
+    out = []
+    for t in pd.DataFrame(faults, columns=["t_s", "kind", "target", "detail"])["t_s"]:
+        after = short[short["t_s"] >= t]
+        hit = after.index[after["missing"] > 0]
+        if not len(hit):
+            out.append(0.0)
+            continue
+        healed = after.loc[hit[0] :]
+        healed = healed[healed["missing"] == 0]
+        out.append(float(healed["t_s"].iloc[0] - t) if len(healed) else float("inf"))
+    return out
+
+
+def test_restore_times_match_the_pandas_version() -> None:
+    rng = np.random.default_rng(4)
+    for _ in range(300):
+        n = int(rng.integers(0, 30))
+        shortfall = [
+            (float(t), int(m))
+            for t, m in zip(np.sort(rng.integers(0, 50, n)) * 10.0, rng.integers(0, 3, n), strict=True)
+        ]
+        faults = [(float(t), "k", "x", "") for t in rng.integers(0, 60, int(rng.integers(0, 4))) * 10.0]
+        out = EngineOutput(1.0, fault_rows=faults, shortfall_rows=shortfall)
+        assert _restore_times(out) == _restore_reference(faults, shortfall)

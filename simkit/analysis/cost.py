@@ -1,17 +1,20 @@
 """Monthly cost of a simulated plan: worker nodes from simulated node-seconds, the rest from ``cost:``.
 
-Pure functions over pandas objects. Node cost is projected to a 730-hour month from the average
-number of nodes over the simulated span (``node_seconds / duration_s``), so a 7-day run and a 30-day
-run of the same steady fleet give the same monthly figure. Every row says how it was computed
-(``basis``) and where the price came from (``source``, with the data date). Conventions are listed
-in data/README.md ("Cost model conventions").
+Pure functions over node-second records (the engine's) or DataFrames. Node cost is projected to a
+730-hour month from the average number of nodes over the simulated span (``node_seconds /
+duration_s``), so a 7-day run and a 30-day run of the same steady fleet give the same monthly
+figure. Every row says how it was computed (``basis``) and where the price came from (``source``,
+with the data date). Conventions are listed in data/README.md ("Cost model conventions").
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simkit.catalog import (
@@ -28,9 +31,12 @@ __all__ = [
     "COLUMNS",
     "NODE_SECONDS_COLUMNS",
     "cost_breakdown",
+    "cost_frame",
     "cost_per_million_requests",
+    "cost_rows",
     "monthly_total",
     "node_cost",
+    "rows_total",
     "within_budget",
 ]
 
@@ -71,7 +77,9 @@ _PriceFn = Callable[[str], PriceItem]
 
 
 @dataclass(frozen=True)
-class _Row:
+class CostRow:
+    """One line of the breakdown (a row of ``cost_breakdown``'s table)."""
+
     component: str
     category: str
     monthly_usd: float
@@ -88,14 +96,26 @@ def _money(value: float) -> str:
 
 
 # -- worker nodes -------------------------------------------------------------------------------
-def _check_node_seconds(node_seconds: pd.DataFrame, duration_s: float) -> None:
+NodeSeconds = pd.DataFrame | Sequence[Mapping[str, Any]]
+"""Node-seconds as a DataFrame or as records (the engine's dicts), with NODE_SECONDS_COLUMNS."""
+
+
+def _node_columns(node_seconds: NodeSeconds, duration_s: float) -> tuple[list[Any], ...]:
+    """(pool, instance_type, capacity_type, node_seconds) as lists, validated."""
     if duration_s <= 0:
         raise ValueError(f"duration_s must be > 0, got {duration_s}")
-    missing = [c for c in NODE_SECONDS_COLUMNS if c != "zone" and c not in node_seconds.columns]
+    needed = [c for c in NODE_SECONDS_COLUMNS if c != "zone"]
+    if isinstance(node_seconds, pd.DataFrame):
+        missing = [c for c in needed if c not in node_seconds.columns]
+        columns = [] if missing else [node_seconds[c].tolist() for c in needed]
+    else:
+        missing = [c for c in needed if any(c not in r for r in node_seconds)]
+        columns = [] if missing else [[r[c] for r in node_seconds] for c in needed]
     if missing:
         raise ValueError(f"node_seconds lacks columns {missing}; expected {NODE_SECONDS_COLUMNS}")
-    if (node_seconds["node_seconds"] < 0).any():
+    if any(v < 0 for v in columns[3]):
         raise ValueError("node_seconds must be >= 0")
+    return tuple(columns)
 
 
 def _capacity_label(value: object) -> str:
@@ -108,26 +128,47 @@ def _capacity_label(value: object) -> str:
     raise ValueError(f"capacity_type must be 'spot' or 'on-demand', got {value!r}")
 
 
+def _absent(value: object) -> bool:
+    """A missing group key (None or NaN), which pandas' groupby leaves out."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _node_rows(
-    node_seconds: pd.DataFrame, duration_s: float, provider: str, region: str, catalog: Catalog
-) -> Iterator[_Row]:
-    _check_node_seconds(node_seconds, duration_s)
-    if node_seconds.empty:
-        return
-    frame = node_seconds.assign(capacity_type=node_seconds["capacity_type"].map(_capacity_label))
-    keys = ["pool", "capacity_type", "instance_type"]
-    grouped = frame.groupby(keys, sort=True)["node_seconds"].sum().reset_index()
-    types_per_pool = frame.groupby("pool")["instance_type"].nunique().to_dict()
-    for pool, capacity, itype, seconds in grouped.itertuples(index=False, name=None):
+    node_seconds: NodeSeconds, duration_s: float, provider: str, region: str, catalog: Catalog
+) -> Iterator[CostRow]:
+    """One row per (pool, capacity type, instance type), in sorted order.
+
+    Plain Python over the nodes (a run has a few dozen): the sums are compensated (Kahan), in
+    row order, exactly as pandas' groupby-sum computes them, so either input gives the same bits.
+    """
+    pools, itypes, capacities, seconds = _node_columns(node_seconds, duration_s)
+    labels = [_capacity_label(c) for c in capacities]
+    sums: dict[tuple[Any, str, Any], list[float]] = {}  # key -> [sum, compensation]
+    types: dict[Any, set[Any]] = {}
+    for pool, itype, capacity, value in zip(pools, itypes, labels, seconds, strict=True):
+        if not _absent(itype):
+            types.setdefault(pool, set()).add(itype)
+        if _absent(pool) or _absent(itype):
+            continue
+        acc = sums.setdefault((pool, capacity, itype), [0.0, 0.0])
+        if _absent(value):  # skipped, as pandas' sum skips NaN
+            continue
+        y = value - acc[1]
+        t = acc[0] + y
+        acc[1] = t - acc[0] - y
+        if acc[1] != acc[1]:  # an infinite value: keep the sum infinite rather than NaN
+            acc[1] = 0.0
+        acc[0] = t
+    for pool, capacity, itype in sorted(sums):
         yield _node_row(
             str(pool),
             str(capacity),
             str(itype),
-            float(seconds) / duration_s,
+            float(sums[pool, capacity, itype][0]) / duration_s,
             provider,
             region,
             catalog,
-            multi_type=types_per_pool[pool] > 1,
+            multi_type=len(types[pool]) > 1,
         )
 
 
@@ -140,7 +181,7 @@ def _node_row(
     region: str,
     catalog: Catalog,
     multi_type: bool,
-) -> _Row:
+) -> CostRow:
     inst = catalog.instance(provider, region, itype)
     price = inst.usd_hour(capacity)
     label = (
@@ -150,7 +191,7 @@ def _node_row(
     source = (
         f"{inst.spot_source} (as of {inst.spot_as_of})" if spot else f"{inst.source} (as of {inst.as_of})"
     )
-    return _Row(
+    return CostRow(
         component=label,
         category="compute",
         monthly_usd=avg_nodes * price * HOURS_PER_MONTH,
@@ -169,15 +210,15 @@ def node_cost(
     """Only the worker-node rows of ``cost_breakdown`` (no ``cost:`` section needed)."""
     cat = catalog or load_catalog()
     rows = list(_node_rows(node_seconds, duration_s, normalize_provider(provider), region, cat))
-    return _frame(rows)
+    return cost_frame(rows)
 
 
 # -- other resources ----------------------------------------------------------------------------
-def _control_plane_rows(provider: str, cost: CostSpec, catalog: Catalog) -> Iterator[_Row]:
+def _control_plane_rows(provider: str, cost: CostSpec, catalog: Catalog) -> Iterator[CostRow]:
     if cost.clusters == 0:
         return
     item = catalog.control_plane(provider, cost.control_plane_tier)
-    yield _Row(
+    yield CostRow(
         component="control plane",
         category="control_plane",
         monthly_usd=cost.clusters * item.price_usd * HOURS_PER_MONTH,
@@ -226,7 +267,7 @@ def _gp3_extras(vol: BlockVolume, provider: str, region: str, catalog: Catalog) 
     return usd, notes
 
 
-def _volume_row(vol: BlockVolume, provider: str, region: str, catalog: Catalog) -> _Row:
+def _volume_row(vol: BlockVolume, provider: str, region: str, catalog: Catalog) -> CostRow:
     disk = _disk_class(provider, vol.storage_class)
     size_gib = vol.size / 1024.0
     if (vol.iops is not None or vol.throughput_mibps is not None) and disk != "gp3":
@@ -240,7 +281,7 @@ def _volume_row(vol: BlockVolume, provider: str, region: str, catalog: Catalog) 
         extra, notes = _gp3_extras(vol, provider, region, catalog) if disk == "gp3" else (0.0, [])
         per_disk += extra
         basis = " ".join([basis, *notes])
-    return _Row(
+    return CostRow(
         component=f"block storage: {vol.name}",
         category="storage",
         monthly_usd=vol.count * per_disk,
@@ -257,15 +298,15 @@ def _per_gb(item: PriceItem, gb: float) -> tuple[float, str]:
     return gb * item.price_usd, f"{gb:g} GB x {_money(item.price_usd)}/GB"
 
 
-def _quantity_row(component: str, category: str, item: PriceItem, gb: float, factor: int = 1) -> _Row:
+def _quantity_row(component: str, category: str, item: PriceItem, gb: float, factor: int = 1) -> CostRow:
     usd, basis = _per_gb(item, gb)
     if factor != 1:
         basis = f"{basis} x {factor} directions billed"
-    return _Row(component, category, usd * factor, basis, _cite(item))
+    return CostRow(component, category, usd * factor, basis, _cite(item))
 
 
-def _hourly_row(component: str, category: str, item: PriceItem, count: int) -> _Row:
-    return _Row(
+def _hourly_row(component: str, category: str, item: PriceItem, count: int) -> CostRow:
+    return CostRow(
         component=component,
         category=category,
         monthly_usd=count * item.price_usd * HOURS_PER_MONTH,
@@ -274,7 +315,7 @@ def _hourly_row(component: str, category: str, item: PriceItem, count: int) -> _
     )
 
 
-def _resource_rows(provider: str, region: str, cost: CostSpec, catalog: Catalog) -> Iterator[_Row]:
+def _resource_rows(provider: str, region: str, cost: CostSpec, catalog: Catalog) -> Iterator[CostRow]:
     def price(key: str) -> PriceItem:
         return catalog.price(provider, region, key)
 
@@ -284,7 +325,7 @@ def _resource_rows(provider: str, region: str, cost: CostSpec, catalog: Catalog)
         item = price("object_storage:standard")
         usd = cost.object_storage_gb * item.price_usd
         basis = f"{cost.object_storage_gb:g} GB x {_money(item.price_usd)}/GB-month"
-        yield _Row("object storage", "storage", usd, basis, _cite(item))
+        yield CostRow("object storage", "storage", usd, basis, _cite(item))
     if cost.load_balancers:
         yield _hourly_row("load balancers", "network", price("load_balancer:hour"), cost.load_balancers)
     if cost.load_balancer_processed_gb_month:
@@ -302,7 +343,7 @@ def _resource_rows(provider: str, region: str, cost: CostSpec, catalog: Catalog)
     yield from _transfer_rows(provider, cost, price)
 
 
-def _transfer_rows(provider: str, cost: CostSpec, price: _PriceFn) -> Iterator[_Row]:
+def _transfer_rows(provider: str, cost: CostSpec, price: _PriceFn) -> Iterator[CostRow]:
     if cost.internet_egress_gb_month:
         item = price("network:internet_egress")
         yield _quantity_row("data transfer: internet egress", "network", item, cost.internet_egress_gb_month)
@@ -315,21 +356,41 @@ def _transfer_rows(provider: str, cost: CostSpec, price: _PriceFn) -> Iterator[_
         yield _quantity_row("data transfer: inter-region", "network", item, cost.inter_region_gb_month)
 
 
-def _other_rows(cost: CostSpec) -> Iterator[_Row]:
+def _other_rows(cost: CostSpec) -> Iterator[CostRow]:
     for name, usd in cost.other_monthly_usd.items():
-        yield _Row(name, "other", float(usd), "given monthly amount", "scenario cost.other_monthly_usd")
+        yield CostRow(name, "other", float(usd), "given monthly amount", "scenario cost.other_monthly_usd")
 
 
 # -- public API ---------------------------------------------------------------------------------
-def _frame(rows: list[_Row]) -> pd.DataFrame:
+def cost_frame(rows: Sequence[CostRow]) -> pd.DataFrame:
+    """Breakdown rows as the ``COLUMNS`` table (what ``cost_breakdown`` returns)."""
     data = [(r.component, r.category, r.monthly_usd, r.basis, r.source) for r in rows]
     frame = pd.DataFrame(data, columns=COLUMNS)
     frame["monthly_usd"] = frame["monthly_usd"].astype(float)
     return frame
 
 
+def cost_rows(
+    node_seconds: NodeSeconds,
+    duration_s: float,
+    provider: str,
+    region: str,
+    cost: CostSpec,
+    catalog: Catalog | None = None,
+) -> list[CostRow]:
+    """The rows of ``cost_breakdown``, before they become a DataFrame (see there)."""
+    cat = catalog or load_catalog()
+    prov = normalize_provider(provider)
+    return [
+        *_node_rows(node_seconds, duration_s, prov, region, cat),
+        *_control_plane_rows(prov, cost, cat),
+        *_resource_rows(prov, region, cost, cat),
+        *_other_rows(cost),
+    ]
+
+
 def cost_breakdown(
-    node_seconds: pd.DataFrame,
+    node_seconds: NodeSeconds,
     duration_s: float,
     provider: str,
     region: str,
@@ -343,15 +404,17 @@ def cost_breakdown(
     730 h. Control plane, load balancers, NAT and IPs are charged for the whole month; storage and
     transfer from the quantities in ``cost``. Unknown types, classes or items raise CatalogKeyError.
     """
-    cat = catalog or load_catalog()
-    prov = normalize_provider(provider)
-    rows = [
-        *_node_rows(node_seconds, duration_s, prov, region, cat),
-        *_control_plane_rows(prov, cost, cat),
-        *_resource_rows(prov, region, cost, cat),
-        *_other_rows(cost),
-    ]
-    return _frame(rows)
+    return cost_frame(cost_rows(node_seconds, duration_s, provider, region, cost, catalog))
+
+
+def rows_total(rows: Sequence[CostRow], prefix: str = "") -> float:
+    """Sum of ``monthly_usd`` over the rows whose component starts with ``prefix``.
+
+    The same figure, to the bit, as ``monthly_total`` of their DataFrame: numpy's sum of the
+    column with NaN counted as 0, as pandas sums it.
+    """
+    usd = np.array([r.monthly_usd for r in rows if r.component.startswith(prefix)], dtype=float)
+    return float(np.nansum(usd))
 
 
 def monthly_total(df: pd.DataFrame) -> float:

@@ -12,6 +12,8 @@ from simkit.scenario.model import Scenario
 
 @dataclass(frozen=True)
 class Check:
+    """One target: its threshold, the measured value, the margin and the verdict."""
+
     target: str
     threshold: float
     value: float
@@ -43,6 +45,16 @@ def format_value(value: float, unit: str) -> str:
 
 def evaluate_checks(scenario: Scenario, summary: Mapping[str, float]) -> pd.DataFrame:
     """One row per target in the scenario: availability, P95 per route, task age per queue, cost."""
+    return checks_frame(check_list(scenario, summary))
+
+
+def checks_frame(checks: list[Check]) -> pd.DataFrame:
+    """The checks as the table `evaluate_checks` returns (one row per `Check`)."""
+    return pd.DataFrame([c.__dict__ for c in checks], columns=list(Check.__dataclass_fields__))
+
+
+def check_list(scenario: Scenario, summary: Mapping[str, float]) -> list[Check]:
+    """The checks of `evaluate_checks`, before they become a DataFrame."""
     checks: list[Check] = []
     slos = scenario.slos
     if "availability" in summary:
@@ -82,4 +94,4 @@ def evaluate_checks(scenario: Scenario, summary: Mapping[str, float]) -> pd.Data
         checks.append(
             _check("cost per month", summary["cost_usd_month"], budget, " USD", False, "monthly cost")
         )
-    return pd.DataFrame([c.__dict__ for c in checks], columns=list(Check.__dataclass_fields__))
+    return checks

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.results import Deferred
 from simkit.scenario.model import Scenario, TaskQueue, Workload
 from simkit.traffic.load import rate_series
 from simkit.traffic.queueing import Component, latency_quantiles, pooled_quantile, service_ticks, sojourn_cdf
@@ -190,41 +191,23 @@ class TrafficModel:
         return float(st.arrays["backlog"][i] + waiting + busy)
 
     # ---------------------------------------------------------------------------- results
-    def finish(self) -> dict[str, Any]:
-        """Tidy per-tick tables and the run summary."""
+    def finish(self) -> TrafficTables:
+        """The run summary and the per-tick tables (built into DataFrames when first read)."""
         self.finish_all()
         services = self._service_frame()
         routes, route_summary = self._routes()
         queues, queue_summary = self._queues()
         summary = {**route_summary, **queue_summary}
-        return {"services": services, "routes": routes, "queues": queues, "summary": summary}
+        return TrafficTables(services=services, routes=routes, queues=queues, summary=summary)
 
-    def _service_frame(self) -> pd.DataFrame:
-        frames = []
+    def _service_frame(self) -> Deferred:
+        parts = []
         for st in self.services.values():
             q, _ = route_latency([self._component(st, 1)], None, 0.0)
             a = st.arrays
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "t_s": self.t_s,
-                        "service": st.name,
-                        "load_rps": st.lam_rps,
-                        "ready_replicas": a["servers"] / st.concurrency,
-                        "utilization": a["utilization"],
-                        "p_wait": a["p_wait"],
-                        "wait_ms_mean": 1000 * a["mean_wait_s"],
-                        "latency_p50_ms": 1000 * q[:, 0],
-                        "latency_p95_ms": 1000 * q[:, 1],
-                        "latency_p99_ms": 1000 * q[:, 2],
-                        "arrivals": st.lam_rps * self.tick_s,
-                        "served": a["served"],
-                        "backlog": a["backlog"],
-                        "timeouts": a["timed_out"],
-                    }
-                )
-            )
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
+            parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
+        return Deferred(_service_table, (self.t_s, self.tick_s, parts))
 
     def _component(self, st: _Stream, calls: int) -> Component:
         a = st.arrays
@@ -237,8 +220,8 @@ class TrafficModel:
             calls=calls,
         )
 
-    def _routes(self) -> tuple[pd.DataFrame, dict[str, float]]:
-        frames, summary = [], {}
+    def _routes(self) -> tuple[Deferred, dict[str, float]]:
+        parts, summary = [], {}
         total_req = total_err = 0.0
         for route in self.scenario.traffic.routes:
             offered = route.share * self.load_rps * self.tick_s
@@ -253,20 +236,7 @@ class TrafficModel:
                 comps.append(self._component(st, step.calls))
             errors = offered * (1.0 - ok)
             q, p95 = route_latency(comps, offered - errors, route.network_overhead)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "t_s": self.t_s,
-                        "route": route.name,
-                        "load_rps": route.share * self.load_rps,
-                        "requests": offered,
-                        "errors": errors,
-                        "p50_ms": 1000 * q[:, 0],
-                        "p95_ms": 1000 * q[:, 1],
-                        "p99_ms": 1000 * q[:, 2],
-                    }
-                )
-            )
+            parts.append((route.name, route.share, offered, errors, q))
             req, err = float(offered.sum()), float(errors.sum())
             total_req, total_err = total_req + req, total_err + err
             summary[f"p95_ms.{route.name}"] = 1000 * p95
@@ -278,34 +248,120 @@ class TrafficModel:
         summary["requests"] = total_req
         summary["errors"] = total_err
         summary["availability"] = 1.0 - total_err / total_req if total_req else 1.0
-        return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), summary
+        return Deferred(_route_table, (self.t_s, self.load_rps, parts)), summary
 
-    def _queues(self) -> tuple[pd.DataFrame, dict[str, float]]:
-        frames, summary = [], {}
+    def _queues(self) -> tuple[Deferred, dict[str, float]]:
+        parts, summary = [], {}
         for st in self.queues.values():
             a = st.arrays
             wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
             arrivals = st.lam_rps * self.tick_s
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "t_s": self.t_s,
-                        "queue": st.name,
-                        "arrivals": arrivals,
-                        "lost": a["lost"],
-                        "completed": a["served"],
-                        "backlog": a["backlog"],
-                        "consumers": a["servers"] / st.concurrency,
-                        "utilization": a["utilization"],
-                        "wait_p95_s": wait[:, 0],
-                        "oldest_s": wait[:, 1],
-                    }
-                )
-            )
+            columns = ("lost", "served", "backlog", "servers", "utilization")
+            parts.append((st.name, arrivals, st.concurrency, {k: a[k] for k in columns}, wait))
             summary[f"tasks.{st.name}"] = float(arrivals.sum())
             summary[f"tasks_lost.{st.name}"] = float(a["lost"].sum())
             summary[f"max_task_age_s.{st.name}"] = float(wait[:, 1].max()) if wait.size else 0.0
-        return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), summary
+        return Deferred(_queue_table, (self.t_s, parts)), summary
+
+
+class TrafficTables(dict[str, Any]):
+    """What `TrafficModel.finish` returns: "summary", and the "services", "routes", "queues" tables.
+
+    The tables are kept as `Deferred` and built into DataFrames when first read with `[]`;
+    `raw(name)` hands a table over as it is (`simkit.api.build_result` passes it on unbuilt).
+    """
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        if isinstance(value, Deferred):
+            value = value.build()
+            self[key] = value
+        return value
+
+    def raw(self, key: str) -> Any:
+        """The entry without building it: a `Deferred` table, or what `[]` already built."""
+        return super().__getitem__(key)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+_StreamPart = tuple[str, np.ndarray, float, dict[str, np.ndarray], np.ndarray]
+"""A stream's table inputs: name, rate or arrivals, servers per pod, per-tick arrays, quantiles."""
+
+
+def _service_table(t_s: np.ndarray, tick_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
+    """The services table: one row per service and tick."""
+    frames = []
+    for name, lam, concurrency, a, q in parts:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": t_s,
+                    "service": name,
+                    "load_rps": lam,
+                    "ready_replicas": a["servers"] / concurrency,
+                    "utilization": a["utilization"],
+                    "p_wait": a["p_wait"],
+                    "wait_ms_mean": 1000 * a["mean_wait_s"],
+                    "latency_p50_ms": 1000 * q[:, 0],
+                    "latency_p95_ms": 1000 * q[:, 1],
+                    "latency_p99_ms": 1000 * q[:, 2],
+                    "arrivals": lam * tick_s,
+                    "served": a["served"],
+                    "backlog": a["backlog"],
+                    "timeouts": a["timed_out"],
+                }
+            )
+        )
+    return _concat(frames)
+
+
+def _route_table(
+    t_s: np.ndarray, load_rps: np.ndarray, parts: list[tuple[str, float, np.ndarray, np.ndarray, np.ndarray]]
+) -> pd.DataFrame:
+    """The routes table: one row per route and tick."""
+    frames = []
+    for name, share, offered, errors, q in parts:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": t_s,
+                    "route": name,
+                    "load_rps": share * load_rps,
+                    "requests": offered,
+                    "errors": errors,
+                    "p50_ms": 1000 * q[:, 0],
+                    "p95_ms": 1000 * q[:, 1],
+                    "p99_ms": 1000 * q[:, 2],
+                }
+            )
+        )
+    return _concat(frames)
+
+
+def _queue_table(t_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
+    """The task-queue table: one row per queue and tick."""
+    frames = []
+    for name, arrivals, concurrency, a, wait in parts:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": t_s,
+                    "queue": name,
+                    "arrivals": arrivals,
+                    "lost": a["lost"],
+                    "completed": a["served"],
+                    "backlog": a["backlog"],
+                    "consumers": a["servers"] / concurrency,
+                    "utilization": a["utilization"],
+                    "wait_p95_s": wait[:, 0],
+                    "oldest_s": wait[:, 1],
+                }
+            )
+        )
+    return _concat(frames)
 
 
 def servers_per_pod(workload: Workload, service_time_s: float) -> float:

@@ -57,11 +57,16 @@ METRICS = st.sampled_from(
         MetricSpec("Resource", "memory", MetricTarget("Utilization", average_utilization=80)),
         MetricSpec("External", "queue", MetricTarget("AverageValue", average_value_milli=10_000)),
         MetricSpec("External", "queue", MetricTarget("Value", value_milli=45_000)),
+        MetricSpec("Pods", "rps", MetricTarget("AverageValue", average_value_milli=20_000)),
+        MetricSpec("Object", "ingress", MetricTarget("Value", value_milli=150_000)),
+        MetricSpec("Object", "ingress", MetricTarget("AverageValue", average_value_milli=30_000)),
     ]
 )
 
 
-def _observation(current: int, pods: int, cpu: int, memory: int, queue: int) -> HPAObservation:
+def _observation(
+    current: int, pods: int, cpu: int, memory: int, queue: int, rps: int = 0, ingress: int = 0
+) -> HPAObservation:
     """The engine's steady observation: every pod Running, Ready, long started, same usage."""
     usage = {"cpu": cpu, "memory": memory}
     samples = tuple(
@@ -71,10 +76,13 @@ def _observation(current: int, pods: int, cpu: int, memory: int, queue: int) -> 
             containers=(ContainerSample("app", REQUESTS, usage),),
             metric_time=10_000.0,
             metric_window_s=15.0,
+            metrics={"rps": rps},
         )
         for i in range(pods)
     )
-    return HPAObservation(current, pods, samples, external_values={"queue": (queue,)})
+    return HPAObservation(
+        current, pods, samples, object_values={"ingress": ingress}, external_values={"queue": (queue,)}
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -85,6 +93,8 @@ def _observation(current: int, pods: int, cpu: int, memory: int, queue: int) -> 
     cpu=st.lists(st.integers(0, 4000), min_size=1, max_size=6),
     memory=st.integers(0, 2 * 512 * 2**20 * 1000),
     queue=st.lists(st.integers(0, 2_000_000), min_size=6, max_size=6),
+    rps=st.lists(st.integers(0, 200_000), min_size=6, max_size=6),
+    ingress=st.lists(st.integers(0, 2_000_000), min_size=6, max_size=6),
     tolerance=st.sampled_from([0.1, 0.0, 0.25]),
 )
 def test_steady_replicas_match_the_replica_calculator(
@@ -94,6 +104,8 @@ def test_steady_replicas_match_the_replica_calculator(
     cpu: list[int],
     memory: int,
     queue: list[int],
+    rps: list[int],
+    ingress: list[int],
     tolerance: float,
 ) -> None:
     spec = HPASpec(min_replicas=1, max_replicas=100, metrics=tuple(metrics))
@@ -107,12 +119,15 @@ def test_steady_replicas_match_the_replica_calculator(
         pods,
         {"cpu": np.array(cpu), "memory": np.full(n, memory)},
         REQUESTS,
-        {"queue": np.array(queue[:n])},
+        {
+            ("External", "queue"): np.array(queue[:n]),
+            ("Pods", "rps"): np.array(rps[:n]),
+            ("Object", "ingress"): np.array(ingress[:n]),
+        },
     )
     for i in range(n):
-        want = compute_replicas_for_metrics(
-            spec, _observation(current, pods, cpu[i], memory, queue[i]), 10_000.0, config
-        )
+        obs = _observation(current, pods, cpu[i], memory, queue[i], rps[i], ingress[i])
+        want = compute_replicas_for_metrics(spec, obs, 10_000.0, config)
         assert want.replicas == int(got[i]), (i, want)
 
 

@@ -24,6 +24,8 @@ from simkit.control.hpa_types import (
     AVERAGE_VALUE,
     EXTERNAL,
     MAX_INT32,
+    OBJECT,
+    PODS,
     RESOURCE,
     UTILIZATION,
     VALUE,
@@ -68,17 +70,16 @@ def settled(spec: HPASpec, state: HPAState, proposal: int, now: float, config: H
 
 
 def steady_supported(spec: HPASpec) -> bool:
-    """Whether every metric of the HPA has a steady-case form here (Resource cpu/memory, External)."""
+    """Whether every metric of the HPA has a steady-case form here (all but ContainerResource)."""
     for m in spec.metrics:
         t = m.target
+        average = t.type == AVERAGE_VALUE and bool(t.average_value_milli)
         if m.type == RESOURCE:
-            ok = (t.type == UTILIZATION and bool(t.average_utilization)) or (
-                t.type == AVERAGE_VALUE and bool(t.average_value_milli)
-            )
-        elif m.type == EXTERNAL:
-            ok = (t.type == VALUE and bool(t.value_milli)) or (
-                t.type == AVERAGE_VALUE and bool(t.average_value_milli)
-            )
+            ok = (t.type == UTILIZATION and bool(t.average_utilization)) or average
+        elif m.type == PODS:
+            ok = average
+        elif m.type in (OBJECT, EXTERNAL):
+            ok = (t.type == VALUE and bool(t.value_milli)) or average
         else:
             ok = False
         if not ok:
@@ -103,31 +104,33 @@ def steady_replicas(
     pods: int,
     usage_milli: Mapping[str, np.ndarray],
     requests_milli: Mapping[str, int],
-    external_milli: Mapping[str, np.ndarray],
+    values_milli: Mapping[tuple[str, str], np.ndarray],
 ) -> np.ndarray:
     """The replica count `compute_replicas_for_metrics` proposes at each of a series of syncs.
 
     Steady case only: `pods` pods, all Ready with a sample, none terminating; `current` is
-    spec.replicas; `usage_milli[resource]` is every pod's usage at each sync (the same for all
-    pods), `requests_milli[resource]` one pod's request, `external_milli[name]` the metric's
-    single series. Callers check `steady_supported(spec)` first.
+    spec.replicas. `usage_milli[resource]` is every pod's usage at each sync (the same for all
+    pods) and `requests_milli[resource]` one pod's request; `values_milli[(type, name)]` is a Pods
+    metric's per-pod value, or an Object or External metric's (single) value, at each sync.
+    Callers check `steady_supported(spec)` first.
     """
-    n = len(next(iter(usage_milli.values()))) if usage_milli else len(next(iter(external_milli.values())))
+    n = len(next(iter((*usage_milli.values(), *values_milli.values()))))
     best = np.zeros(n, dtype=np.int64)
     for m in spec.metrics:
         t = m.target
-        if m.type == RESOURCE:
-            u = np.asarray(usage_milli[m.name], dtype=np.int64)
+        if m.type in (RESOURCE, PODS):
+            u = np.asarray(usage_milli[m.name] if m.type == RESOURCE else values_milli[(m.type, m.name)])
+            u = u.astype(np.int64)
             if t.type == UTILIZATION:  # RC GetResourceReplicas, UT integer utilization
                 assert t.average_utilization is not None
                 util = (u * pods * 100) // (requests_milli[m.name] * pods)
                 ratio = util.astype(np.float64) / float(t.average_utilization)
-            else:  # plain metric: the truncated per-pod average over the target
+            else:  # RC calcPlainMetricReplicas: the truncated per-pod average over the target
                 assert t.average_value_milli is not None
                 ratio = ((u * pods) // pods).astype(np.float64) / float(t.average_value_milli)
             proposal = np.where(_within(ratio, tol), current, _ceil_saturated(ratio * float(pods)))
         else:
-            total = np.asarray(external_milli[m.name], dtype=np.int64)
+            total = np.asarray(values_milli[(m.type, m.name)], dtype=np.int64)
             if t.type == VALUE:  # RC getUsageRatioReplicaCount on the ready pods
                 assert t.value_milli is not None
                 ratio = total.astype(np.float64) / float(t.value_milli)

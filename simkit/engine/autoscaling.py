@@ -13,6 +13,8 @@ the last scrape; a pod's CPU use is `base_cpu` plus its share of the workload's 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from simkit.control.cluster_autoscaler import (
@@ -43,7 +45,7 @@ from simkit.control.hpa_types import frozen_mapping
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.hpa_quiet import QuietSyncs, delay_to
 from simkit.engine.state import Pod, PodPhase
-from simkit.scenario.model import NodePool, Workload, hpa_controller_config
+from simkit.scenario.model import NodePool, Scenario, Workload, hpa_controller_config
 
 if TYPE_CHECKING:
     from simkit.engine.simulation import Engine
@@ -72,7 +74,7 @@ def start_autoscalers(engine: Engine) -> None:
 def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, phase: float) -> Any:
     state = HPAState()
     last_reason = ""
-    cache = ObserveCache(workload)
+    cache = ObserveCache(workload, engine.scenario)
     desired = engine.desired
     memo: tuple[Any, MetricsResult] | None = None
     quiet = (
@@ -137,7 +139,7 @@ def _steady_key(engine: Engine, w: Workload, now: float, config: Any, cache: Obs
             return None
     sample_tick = int((now - math.fmod(now, METRIC_RESOLUTION_S)) // engine.traffic.dt)
     externals = tuple(sorted(_external_values(engine, w, now, cache.externals).items()))
-    return (engine.state.version, sample_tick, externals, engine.desired[w.name])
+    return (engine.state.version, sample_tick, externals, engine.desired[w.name])  # Pods/Object: per tick
 
 
 class ObserveCache:
@@ -149,7 +151,7 @@ class ObserveCache:
 
     MAX_CONTAINERS = 4096  # distinct usages kept; the cache starts over beyond this
 
-    def __init__(self, w: Workload) -> None:
+    def __init__(self, w: Workload, scenario: Scenario | None = None) -> None:
         self.requests = frozen_mapping(
             {"cpu": w.resources.requests.cpu, "memory": int(w.resources.requests.memory * MIB * 1000)}
         )
@@ -158,6 +160,7 @@ class ObserveCache:
         self.cpu_limit = limits.cpu if limits is not None and limits.cpu else None
         self.memory = int(w.serving.base_memory * MIB * 1000)
         self.externals = _external_queues(w)
+        self.pods_metrics, self.objects = _custom_metrics(w, scenario)
         self._containers: dict[tuple[int, int] | None, tuple[ContainerSample, ...]] = {}
 
     def containers(self, usage: tuple[int, int] | None) -> tuple[ContainerSample, ...]:
@@ -185,8 +188,59 @@ def observe(
         spec_replicas=engine.desired[workload.name],
         status_replicas=sum(1 for p in pods if p.phase is not PodPhase.TERMINATING),
         pods=samples,
+        object_values={name: _milli(rate(engine, sample_t)) for name, rate in cache.objects},
         external_values=_external_values(engine, workload, now, cache.externals),
     )
+
+
+def _milli(value: float) -> int:
+    """A metric value as the metrics APIs serve it: a quantity in milli-units, rounded."""
+    return int(round(value * 1000))
+
+
+ObjectRate = Callable[["Engine", float], float]
+
+
+def _route_rate(engine: Engine, t: float, share: float) -> float:
+    """Requests per second entering a route (an Ingress) at time t: its share of the load."""
+    traffic = engine.traffic
+    return float(traffic.load_rps[min(traffic.t_s.size - 1, int(t // traffic.dt))] * share)
+
+
+def _workload_rate(engine: Engine, t: float, workload: str) -> float:
+    """Requests (and tasks) per second arriving at a workload at time t."""
+    return engine.traffic.arrival_rate(workload, t)
+
+
+def _custom_metrics(
+    w: Workload, scenario: Scenario | None
+) -> tuple[tuple[str, ...], tuple[tuple[str, ObjectRate], ...]]:
+    """The workload's HPA metrics served by the custom metrics API (`cluster.metrics_adapter`).
+
+    Pods metrics: each pod's request rate (names). Object metrics: (name, the rate at a sample
+    time) of the described workload (all its arrivals) or Ingress (its route's requests).
+    """
+    if w.hpa is None or scenario is None:
+        return (), ()
+    pods: list[str] = []
+    objects: list[tuple[str, ObjectRate]] = []
+    routes = {r.name: r for r in scenario.traffic.routes}
+    for metric in w.hpa.metrics:
+        source = metric.pods if metric.type == "Pods" else metric.object if metric.type == "Object" else None
+        name = ((source or {}).get("metric") or {}).get("name")
+        if not isinstance(name, str) or name not in scenario.cluster.metrics_adapter:
+            continue  # no source: the HPA reports FailedGet... as a real one would
+        if metric.type == "Pods":
+            pods.append(name)
+            continue
+        described = (source or {}).get("describedObject") or {}
+        target = described.get("name", "")
+        if described.get("kind") == "Ingress" and target in routes:
+            share = routes[target].share
+            objects.append((name, partial(_route_rate, share=share)))
+        else:
+            objects.append((name, partial(_workload_rate, workload=target)))
+    return tuple(pods), tuple(objects)
 
 
 def _pod_sample(
@@ -201,10 +255,13 @@ def _pod_sample(
     running = engine.env.now >= started
     serving = phase is PodPhase.READY
     usage = None
+    custom: dict[str, int] = {}
     if running and sample_t >= started:
         cpu = w.serving.base_cpu + (per_pod_rps * w.serving.cpu_per_request * 1000 if serving else 0.0)
         limit = cache.cpu_limit
         usage = (int(min(cpu, limit) if limit else cpu), cache.memory)
+        if cache.pods_metrics:  # a pod that is not Ready receives no requests
+            custom = dict.fromkeys(cache.pods_metrics, _milli(per_pod_rps) if serving else 0)
     return PodSample(
         name=pod.name,
         start_time=started if running else None,
@@ -215,6 +272,7 @@ def _pod_sample(
         containers=cache.containers(usage),
         metric_time=sample_t,
         metric_window_s=METRIC_RESOLUTION_S,
+        **({"metrics": custom} if custom else {}),  # absent: the shared empty mapping, not a copy
     )
 
 

@@ -115,12 +115,20 @@ class QuietSyncs:
         limit = cache.cpu_limit
         cpu_milli = np.trunc(np.minimum(cpu, limit) if limit else cpu).astype(np.int64)
         usage = {"cpu": cpu_milli, "memory": np.full(times.size, cache.memory, dtype=np.int64)}
-        externals: dict[str, np.ndarray] = {}
+        values: dict[tuple[str, str], np.ndarray] = {}
+        for name in cache.pods_metrics:  # every pod serves: its share of the requests
+            values[("Pods", name)] = np.round(self.lam_total[tick] / ready * 1000).astype(np.int64)
+        for name, rate in cache.objects:  # one look-up per distinct sample time
+            firsts = np.flatnonzero(np.r_[True, sample_t[1:] != sample_t[:-1]])
+            rates = [round(rate(engine, float(sample_t[i])) * 1000) for i in firsts]
+            values[("Object", name)] = np.repeat(
+                np.asarray(rates, np.int64), np.diff(np.r_[firsts, times.size])
+            )
         for name, queue in cache.externals:
             if queue not in traffic.queues:
                 return None
-            externals[name] = self._queue_series(queue, times)
-        return steady_replicas(self.spec, self.tol, current, pods, usage, self.requests, externals)
+            values[("External", name)] = self._queue_series(queue, times)
+        return steady_replicas(self.spec, self.tol, current, pods, usage, self.requests, values)
 
     def _queue_series(self, queue: str, times: np.ndarray) -> np.ndarray:
         """The External metric's value (milli) at each sync: one traffic look-up per tick, in order.

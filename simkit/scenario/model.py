@@ -78,6 +78,20 @@ class NodePool(StrictModel):
         return self.min_nodes if self.initial_nodes is None else self.initial_nodes
 
 
+# What the custom metrics API serves (prometheus-adapter rules, in a real cluster), by metric name.
+# The one signal the engine measures for Pods and Object metrics is the request rate (req/s):
+# per pod for a Pods metric, in total for an Object metric's Service / Deployment / StatefulSet
+# (the workload of that name) or Ingress (the route of that name). Defaults: the name
+# prometheus-adapter's documented rule derives from `http_requests_total`, and the Object metric of
+# the Kubernetes HPA walkthrough.
+MetricSignal = Literal["requests_per_second"]
+DEFAULT_METRICS_ADAPTER: dict[str, MetricSignal] = {
+    "http_requests_per_second": "requests_per_second",
+    "requests-per-second": "requests_per_second",
+}
+WORKLOAD_KINDS = ("Service", "Deployment", "StatefulSet")  # describedObject kinds naming a workload
+
+
 class Cluster(StrictModel):
     provider: Literal["aws", "azure", "gcp"]
     region: str
@@ -86,6 +100,7 @@ class Cluster(StrictModel):
     node_pools: list[NodePool] = Field(min_length=1)
     cluster_autoscaler: dict[str, Any] | None = None  # real flag names, e.g. scale-down-unneeded-time: 5m
     controller_manager: dict[str, Any] = {}  # kube-controller-manager HPA flags, e.g. horizontal-pod-...
+    metrics_adapter: dict[str, MetricSignal] = Field(default_factory=lambda: dict(DEFAULT_METRICS_ADAPTER))
 
     @field_validator("cluster_autoscaler")
     @classmethod
@@ -278,10 +293,58 @@ class Scenario(StrictModel):
                     f"unknown workload {queue.consumer!r}; known: {', '.join(names)}",
                 )
         self._fault_references(seen)
+        self._custom_metric_references(seen)
         total = sum(r.share for r in self.traffic.routes)
         if self.traffic.routes and abs(total - 1.0) > 1e-6:
             raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")
         return self
+
+    def _custom_metric_references(self, workloads: set[str]) -> None:
+        """Every Pods / Object metric of an HPA needs a source, and an Object one a known object."""
+        adapter = self.cluster.metrics_adapter
+        routes = {r.name for r in self.traffic.routes}
+        for wi, w in enumerate(self.workloads):
+            for mi, metric in enumerate(w.hpa.metrics if w.hpa else []):
+                source = (
+                    metric.pods
+                    if metric.type == "Pods"
+                    else metric.object
+                    if metric.type == "Object"
+                    else None
+                )
+                if not isinstance(source, dict):
+                    continue  # missing source objects are reported by the HPA spec parser
+                at: tuple[str | int, ...] = ("workloads", wi, "hpa", "metrics", mi, metric.type.lower())
+                name = (source.get("metric") or {}).get("name")
+                if isinstance(name, str) and name not in adapter:
+                    known = ", ".join(sorted(adapter)) or "none"
+                    raise _PathError(
+                        (*at, "metric", "name"),
+                        f"no source for {metric.type} metric {name!r}: map it to a signal under "
+                        f"cluster.metrics_adapter (signals: requests_per_second; mapped now: {known})",
+                    )
+                if metric.type == "Object":
+                    self._described_object(source.get("describedObject"), at, workloads, routes)
+
+    @staticmethod
+    def _described_object(obj: Any, at: tuple[str | int, ...], workloads: set[str], routes: set[str]) -> None:
+        if not isinstance(obj, dict):
+            raise _PathError((*at, "describedObject"), "expected kind and name of the measured object")
+        kind, name = obj.get("kind"), obj.get("name")
+        if kind in WORKLOAD_KINDS:
+            if name not in workloads:
+                raise _PathError((*at, "describedObject", "name"), f"unknown workload {name!r}")
+        elif kind == "Ingress":
+            if name not in routes:
+                raise _PathError(
+                    (*at, "describedObject", "name"),
+                    f"unknown route {name!r}; known: {', '.join(sorted(routes))}",
+                )
+        else:
+            raise _PathError(
+                (*at, "describedObject", "kind"),
+                f"expected one of {', '.join((*WORKLOAD_KINDS, 'Ingress'))}, got {kind!r}",
+            )
 
     def _fault_references(self, workloads: set[str]) -> None:
         pools = {p.name for p in self.cluster.node_pools}

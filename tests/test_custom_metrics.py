@@ -174,3 +174,16 @@ def test_a_mapped_name_serves_pods_metrics() -> None:
     )
     rows = _hpa_rows(simkit.simulate(loaded, seed=3, progress=False), "bff-service")
     assert (rows["to"] > rows["from"]).any()
+
+
+def test_the_error_names_the_line(tmp_path: Path) -> None:
+    lines = (SPIKE.parent / "platform-baseline.yaml").read_text().splitlines()
+    at = lines.index("      metrics:") + 1  # the first HPA's metrics (llm-agent-service)
+    pods = "{type: Pods, pods: {metric: {name: latency_ms}, target: {type: AverageValue, averageValue: 5}}}"
+    lines.insert(at, f"        - {pods}")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario_file(scenario)
+    assert "hpa.metrics[0].pods.metric.name: no source for Pods metric 'latency_ms'" in str(err.value)
+    assert f"(line {at + 1})" in str(err.value)

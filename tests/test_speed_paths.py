@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from simkit.engine.traffic import TrafficTables
 from simkit.results import Deferred, RunResult
 from simkit.scenario.cost import CostSpec
 from simkit.traffic import queueing_latency as ql
+from simkit.traffic.queueing import Component, latency_quantiles, mmc_metrics, sojourn_cdf
 
 
 @pytest.mark.parametrize(("mean", "cv"), [(0.1, 1.0), (0.04, 0.8), (0.2, 0.5), (0.05, 2.0), (0.003, 0.3)])
@@ -161,3 +163,51 @@ def test_restore_times_match_the_pandas_version() -> None:
         faults = [(float(t), "k", "x", "") for t in rng.integers(0, 60, int(rng.integers(0, 4))) * 10.0]
         out = EngineOutput(1.0, fault_rows=faults, shortfall_rows=shortfall)
         assert _restore_times(out) == _restore_reference(faults, shortfall)
+
+
+# -- latency set up once per route ----------------------------------------------------------------
+def _route_components() -> list[Component]:
+    """Two services over ticks from idle to overload: several grid levels, quiet and FFT ticks."""
+    lam = np.linspace(1.0, 130.0, 700)
+    api = mmc_metrics(lam, np.full(lam.size, 12), 0.1)
+    db = mmc_metrics(lam * 2, np.full(lam.size, 4), 0.01, cv=0.5)
+    fluid = np.where(lam > 115, 0.05, 0.0)
+    return [
+        Component(api.p_wait, api.wait_rate_per_s, 0.1, fluid_delay_s=fluid),
+        Component(db.p_wait, db.wait_rate_per_s, 0.01, service_cv=0.5, calls=2),
+    ]
+
+
+@pytest.mark.parametrize("keep", [0, 4096])
+def test_route_latency_asked_twice_gives_the_one_shot_answers(keep: int) -> None:
+    comps = _route_components()
+    ql.service_sum.cache_clear()
+    quantiles = latency_quantiles(comps, (0.5, 0.95, 0.99), hop_overhead_s=0.002)
+    grid = np.linspace(0.0, 2.0, 300)
+    cdf = sojourn_cdf(comps, grid, hop_overhead_s=0.002)
+    ql.service_sum.cache_clear()
+    model = ql.RouteLatency(comps, hop_overhead_s=0.002, keep_ticks=keep)
+    np.testing.assert_array_equal(model.quantiles((0.5, 0.95, 0.99)), quantiles)
+    np.testing.assert_array_equal(model.cdf(grid), cdf)
+    np.testing.assert_array_equal(model.cdf(grid), cdf)
+    assert np.isfinite(quantiles).all() and len(set(model._route.levels)) > 2
+
+
+def test_level_tables_do_not_depend_on_which_levels_came_first() -> None:
+    comps = _route_components()
+    ql.service_sum.cache_clear()
+    whole = latency_quantiles(comps)
+    ql.service_sum.cache_clear()
+    for part in (slice(600, 700), slice(0, 50), slice(300, 400)):  # levels met in another order
+        latency_quantiles(
+            [
+                replace(
+                    c,
+                    p_wait=c.p_wait[part],
+                    wait_rate_per_s=c.wait_rate_per_s[part],
+                    fluid_delay_s=np.broadcast_to(c.fluid_delay_s, (700,))[part],
+                )
+                for c in comps
+            ]
+        )
+    np.testing.assert_array_equal(latency_quantiles(comps), whole)

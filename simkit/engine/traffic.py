@@ -22,13 +22,16 @@ import pandas as pd
 from simkit.results import Deferred
 from simkit.scenario.model import Scenario, TaskQueue, Workload
 from simkit.traffic.load import rate_series
-from simkit.traffic.queueing import Component, latency_quantiles, pooled_quantile, service_ticks, sojourn_cdf
+from simkit.traffic.queueing import Component, pooled_quantile, service_ticks, sojourn_cdf
+from simkit.traffic.queueing_latency import RouteLatency
 
 QUANTILES = (0.5, 0.95, 0.99)
 POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bounds memory)
 POOL_GRID = 1024
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
+_LatencyKey = tuple[tuple[tuple[str, int], ...], float]
+"""A route's latency inputs: its (service, calls) path and network overhead per hop."""
 _FIELDS = (
     "servers",
     "utilization",
@@ -194,16 +197,20 @@ class TrafficModel:
     def finish(self) -> TrafficTables:
         """The run summary and the per-tick tables (built into DataFrames when first read)."""
         self.finish_all()
-        services = self._service_frame()
-        routes, route_summary = self._routes()
+        latency: dict[_LatencyKey, np.ndarray] = {}
+        routes, route_summary = self._routes(latency)
+        services = self._service_frame(latency)
         queues, queue_summary = self._queues()
         summary = {**route_summary, **queue_summary}
         return TrafficTables(services=services, routes=routes, queues=queues, summary=summary)
 
-    def _service_frame(self) -> Deferred:
+    def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
+        """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
         parts = []
         for st in self.services.values():
-            q, _ = route_latency([self._component(st, 1)], None, 0.0)
+            q = latency.get((((st.name, 1),), 0.0))
+            if q is None:
+                q, _ = route_latency([self._component(st, 1)], None, 0.0)
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
@@ -220,7 +227,8 @@ class TrafficModel:
             calls=calls,
         )
 
-    def _routes(self) -> tuple[Deferred, dict[str, float]]:
+    def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:
+        """Each route's table and summary; `latency` collects the per-tick quantiles by path."""
         parts, summary = [], {}
         total_req = total_err = 0.0
         for route in self.scenario.traffic.routes:
@@ -236,6 +244,8 @@ class TrafficModel:
                 comps.append(self._component(st, step.calls))
             errors = offered * (1.0 - ok)
             q, p95 = route_latency(comps, offered - errors, route.network_overhead)
+            path = tuple((step.service, step.calls) for step in route.path)
+            latency[path, float(route.network_overhead)] = q
             parts.append((route.name, route.share, offered, errors, q))
             req, err = float(offered.sum()), float(errors.sum())
             total_req, total_err = total_req + req, total_err + err
@@ -446,15 +456,26 @@ def route_latency(
 ) -> tuple[np.ndarray, float]:
     """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95."""
     reduced, inverse = _unique_ticks(comps)
-    q = latency_quantiles(reduced, QUANTILES, hop_overhead_s=hop_s)
+    model = RouteLatency(reduced, hop_overhead_s=hop_s, keep_ticks=0 if served is None else POOL_CHUNK)
+    q = model.quantiles(QUANTILES)
     if served is None:
         return q[inverse], float("nan")
     weights = np.bincount(inverse, weights=served, minlength=q.shape[0])
-    return q[inverse], _pooled(reduced, weights, 0.95, hop_s, q[:, 2])
+    return q[inverse], _pooled(reduced, weights, 0.95, hop_s, q[:, 2], model)
 
 
-def _pooled(comps: list[Component], weights: np.ndarray, q: float, hop_s: float, p99: np.ndarray) -> float:
-    """The q-quantile over the whole run of the latency of served requests (a mixture over ticks)."""
+def _pooled(
+    comps: list[Component],
+    weights: np.ndarray,
+    q: float,
+    hop_s: float,
+    p99: np.ndarray,
+    model: RouteLatency | None = None,
+) -> float:
+    """The q-quantile over the whole run of the latency of served requests (a mixture over ticks).
+
+    `model`, the route's latency over the same ticks, is reused when they fit in one block.
+    """
     finite = p99[np.isfinite(p99) & (weights > 0)]
     if finite.size == 0:
         return float("nan")
@@ -462,18 +483,21 @@ def _pooled(comps: list[Component], weights: np.ndarray, q: float, hop_s: float,
     acc, total = np.zeros(POOL_GRID), 0.0
     for start in range(0, weights.size, POOL_CHUNK):
         sl = slice(start, start + POOL_CHUNK)
-        part = [
-            Component(
-                p_wait=np.asarray(c.p_wait)[sl],
-                wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
-                mean_service_s=c.mean_service_s,
-                fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
-                service_cv=c.service_cv,
-                calls=c.calls,
-            )
-            for c in comps
-        ]
-        cdf = sojourn_cdf(part, grid, hop_overhead_s=hop_s)
+        if model is not None and weights.size <= POOL_CHUNK:
+            cdf = model.cdf(grid)
+        else:
+            part = [
+                Component(
+                    p_wait=np.asarray(c.p_wait)[sl],
+                    wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
+                    mean_service_s=c.mean_service_s,
+                    fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
+                    service_cv=c.service_cv,
+                    calls=c.calls,
+                )
+                for c in comps
+            ]
+            cdf = sojourn_cdf(part, grid, hop_overhead_s=hop_s)
         w = weights[sl]
         ok = np.isfinite(cdf).all(axis=1) & (w > 0)
         acc += w[ok] @ cdf[ok]

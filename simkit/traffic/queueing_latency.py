@@ -79,16 +79,7 @@ def latency_quantiles(
     `bins` is the FFT length per tick, `eps` the probability mass allowed beyond its horizon,
     `workers` > 1 shares the chunks among threads (numpy releases the GIL; helps on idle cores).
     """
-    route = _Route(components, hop_overhead_s, bins, eps)
-    q = np.asarray(qs, dtype=np.float64)
-    out = np.empty((route.ticks, q.size), dtype=np.float64)
-
-    def work(idx: NDArray[np.intp], cdf: Array) -> None:
-        out[idx] = _grid_quantiles(cdf, route.step[idx], q) + route.shift_s[idx, None]
-
-    route.each_chunk(work, workers)
-    out[route.invalid] = np.nan
-    return out
+    return RouteLatency(components, hop_overhead_s=hop_overhead_s, bins=bins, eps=eps).quantiles(qs, workers)
 
 
 def sojourn_cdf(
@@ -106,17 +97,77 @@ def sojourn_cdf(
     ticks × len(grid_s) × 8 bytes; slice the components' arrays for very long runs.
     Beyond a tick's horizon the CDF stays at its last value (>= 1 − eps).
     """
-    route = _Route(components, hop_overhead_s, bins, eps)
-    x = np.asarray(grid_s, dtype=np.float64)
-    out = np.empty((route.ticks, x.size), dtype=np.float64)
+    return RouteLatency(components, hop_overhead_s=hop_overhead_s, bins=bins, eps=eps).cdf(grid_s, workers)
 
-    def work(idx: NDArray[np.intp], cdf: Array) -> None:
-        pos = (x[None, :] - route.shift_s[idx, None]) / route.step[idx, None] - 0.5
-        out[idx] = _interp_rows(cdf, pos)
 
-    route.each_chunk(work, workers)
-    out[route.invalid] = np.nan
-    return out
+class RouteLatency:
+    """A route's per-tick latency distributions, set up once for several questions.
+
+    `quantiles` and `cdf` give what `latency_quantiles` and `sojourn_cdf` give. With at most
+    `keep_ticks` ticks, the per-tick CDFs the first question computes are kept for the next
+    (the same arrays, so the same results), instead of being computed again.
+    """
+
+    def __init__(
+        self,
+        components: Sequence[Component],
+        *,
+        hop_overhead_s: float = 0.0,
+        bins: int = DEFAULT_BINS,
+        eps: float = 1e-5,
+        keep_ticks: int = 4096,
+    ) -> None:
+        self._route = _Route(components, hop_overhead_s, bins, eps)
+        self._kept: list[tuple[NDArray[np.intp], Array]] | None = (
+            [] if self._route.ticks <= keep_ticks else None
+        )
+        self._complete = False
+
+    @property
+    def ticks(self) -> int:
+        return self._route.ticks
+
+    def quantiles(self, qs: ArrayLike = DEFAULT_QS, workers: int = 1) -> Array:
+        """Per-tick quantiles, shape (ticks, len(qs)), seconds; NaN where a service cannot serve."""
+        route = self._route
+        q = np.asarray(qs, dtype=np.float64)
+        out = np.empty((route.ticks, q.size), dtype=np.float64)
+
+        def work(idx: NDArray[np.intp], cdf: Array) -> None:
+            out[idx] = _grid_quantiles(cdf, route.step[idx], q) + route.shift_s[idx, None]
+
+        self._each_chunk(work, workers)
+        out[route.invalid] = np.nan
+        return out
+
+    def cdf(self, grid_s: ArrayLike, workers: int = 1) -> Array:
+        """Per-tick CDF at `grid_s`, shape (ticks, len(grid_s)); NaN rows where a service cannot serve."""
+        route = self._route
+        x = np.asarray(grid_s, dtype=np.float64)
+        out = np.empty((route.ticks, x.size), dtype=np.float64)
+
+        def work(idx: NDArray[np.intp], cdf: Array) -> None:
+            pos = (x[None, :] - route.shift_s[idx, None]) / route.step[idx, None] - 0.5
+            out[idx] = _interp_rows(cdf, pos)
+
+        self._each_chunk(work, workers)
+        out[route.invalid] = np.nan
+        return out
+
+    def _each_chunk(self, work: Callable[[NDArray[np.intp], Array], None], workers: int) -> None:
+        if self._complete:
+            for idx, cdf in self._kept or ():
+                work(idx, cdf)
+            return
+        kept = self._kept
+
+        def keep(idx: NDArray[np.intp], cdf: Array) -> None:
+            if kept is not None:
+                kept.append((idx, cdf))
+            work(idx, cdf)
+
+        self._route.each_chunk(keep, workers)
+        self._complete = kept is not None
 
 
 def pooled_quantile(grid_s: ArrayLike, cdfs: ArrayLike, weights: ArrayLike, qs: ArrayLike) -> Array:
@@ -173,9 +224,7 @@ class _Route:
         self.p = np.where(self.invalid[:, None], 0.0, np.clip(self.p, 0.0, 1.0))
         self.theta = np.where(self.p > 0, self.theta, np.inf)
         self.service = service_sum(tuple((float(c.mean_service_s), float(c.service_cv)) for c in visits))
-        self.alpha = 10.0 ** (-_TILT_DECADES / self.bins)
-        self.z = np.exp(-2j * np.pi * np.arange(self.bins // 2 + 1) / self.bins)
-        self.untilt = self.alpha ** -np.arange(self.bins, dtype=np.float64)
+        self.alpha, self.z, self.untilt = self.service.grid(self.bins)
         self._levels(eps)
 
     def _levels(self, eps: float) -> None:
@@ -194,16 +243,9 @@ class _Route:
         self.levels, self.level_of = np.unique(level, return_inverse=True)
         steps = base / self.bins * _LEVEL_RATIO**self.levels
         self.step = steps[self.level_of]
-        centers = (np.arange(self.bins) + 0.5)[None, :] * steps[:, None]
-        self.g_at = g_at = self.service.cdf(centers)  # G((k + 1/2) h) per level
-        masses = np.diff(np.concatenate([np.zeros((steps.size, 1)), g_at], axis=1), axis=1)
-        g_hat = np.fft.rfft(masses * self.alpha ** np.arange(self.bins), axis=1)
-        # a running sum is a circular convolution with the tilted unit step α^m, spectrum
-        # (1 − α^L)/(1 − αz); it wraps α^L·(1 − F) around, which `_chunk_cdf` subtracts
-        self.g_cdf_hat = (g_hat / (1.0 - self.alpha * self.z)).astype(np.complex64)
+        self.g_at, self.g_cdf_hat, self.kmax = self.service.levels(self.bins, steps)
+        # `_chunk_cdf` subtracts the α^L·(1 − F) a tilted running sum wraps around
         self.wrap = self.alpha**self.bins / (1.0 - self.alpha**self.bins)
-        significant = np.abs(g_hat) > _NEGLIGIBLE_SPECTRUM
-        self.kmax = self.z.size - np.argmax(significant[:, ::-1], axis=1)
 
     def each_chunk(self, work: Callable[[NDArray[np.intp], Array], None], workers: int) -> None:
         """Call work(tick indices, CDF at (k + 1/2)·h_t) for every chunk, level by level.
@@ -288,7 +330,60 @@ def service_sum(visits: tuple[tuple[float, float], ...]) -> _ServiceSum | _OneSe
     return _ServiceSum(visits)
 
 
-class _ServiceSum:
+class _SumTables:
+    """What routes need from a service-time sum besides its CDF, computed once per sum.
+
+    Kept on the sum (so `service_sum.cache_clear()` clears them too): the FFT grid constants
+    per bin count, and per grid step the sum's CDF at the bin centres and its spectrum. Each
+    row is computed exactly as for a batch of levels (row by row), so results do not depend on
+    which levels were asked for first.
+    """
+
+    def cdf(self, x: Array) -> Array:
+        raise NotImplementedError
+
+    @cached_property
+    def _grids(self) -> dict[int, tuple[float, NDArray[np.complex128], Array]]:
+        return {}
+
+    @cached_property
+    def _levels(self) -> dict[tuple[int, float], tuple[Array, NDArray[np.complex64], int]]:
+        return {}
+
+    def grid(self, bins: int) -> tuple[float, NDArray[np.complex128], Array]:
+        """(α, z = e^(−2πik/L) for the rFFT frequencies, α^(−k)) for `bins` = L."""
+        if bins not in self._grids:
+            alpha = 10.0 ** (-_TILT_DECADES / bins)
+            z = np.exp(-2j * np.pi * np.arange(bins // 2 + 1) / bins)
+            self._grids[bins] = (alpha, z, alpha ** -np.arange(bins, dtype=np.float64))
+        return self._grids[bins]
+
+    def levels(self, bins: int, steps: Array) -> tuple[Array, NDArray[np.complex64], NDArray[np.intp]]:
+        """Per grid step h: G((k + 1/2)·h), the spectrum of the running sum, the last useful frequency."""
+        new = [float(h) for h in steps if (bins, float(h)) not in self._levels]
+        if new:
+            alpha, z, _ = self.grid(bins)
+            h = np.asarray(new)
+            centers = (np.arange(bins) + 0.5)[None, :] * h[:, None]
+            g_at = self.cdf(centers)  # G((k + 1/2) h) per level
+            masses = np.diff(np.concatenate([np.zeros((h.size, 1)), g_at], axis=1), axis=1)
+            g_hat = np.fft.rfft(masses * alpha ** np.arange(bins), axis=1)
+            # a running sum is a circular convolution with the tilted unit step α^m, spectrum
+            # (1 − α^L)/(1 − αz); it wraps α^L·(1 − F) around, which `_chunk_cdf` subtracts
+            g_cdf_hat = (g_hat / (1.0 - alpha * z)).astype(np.complex64)
+            significant = np.abs(g_hat) > _NEGLIGIBLE_SPECTRUM
+            kmax = z.size - np.argmax(significant[:, ::-1], axis=1)
+            for i, step in enumerate(new):
+                self._levels[bins, step] = (g_at[i], g_cdf_hat[i], int(kmax[i]))
+        rows = [self._levels[bins, float(h)] for h in steps]
+        return (
+            np.stack([r[0] for r in rows]),
+            np.stack([r[1] for r in rows]),
+            np.array([r[2] for r in rows], dtype=np.intp),
+        )
+
+
+class _ServiceSum(_SumTables):
     """CDF of the sum of all visits' service times, computed once on a fine grid by FFT.
 
     Shared between routes and runs by `service_sum`, so its arrays are read-only.
@@ -318,7 +413,7 @@ class _ServiceSum:
         return float(self.x[min(k, self.x.size - 1)])
 
 
-class _OneService:
+class _OneService(_SumTables):
     """One exponential or lognormal service time on `_ServiceSum`'s grid, evaluated where asked.
 
     With one visit the FFT round trip is the identity and the running sum of the bin masses

@@ -20,7 +20,7 @@ from simkit.analysis.cost import (
 from simkit.api import _restore_times, build_result, simulate
 from simkit.catalog import HOURS_PER_MONTH, load_catalog
 from simkit.engine.simulation import EngineOutput, run_engine
-from simkit.engine.traffic import TrafficTables
+from simkit.engine.traffic import TrafficTables, _unique_rows
 from simkit.results import Deferred, RunResult
 from simkit.scenario.cost import CostSpec
 from simkit.traffic import queueing_latency as ql
@@ -211,3 +211,18 @@ def test_level_tables_do_not_depend_on_which_levels_came_first() -> None:
             ]
         )
     np.testing.assert_array_equal(latency_quantiles(comps), whole)
+
+
+def test_unique_rows_is_np_unique_by_rows() -> None:
+    rng = np.random.default_rng(5)
+    values = np.array([0.0, 1e-7, 0.5, 1.0, 2.0, 1e300, np.inf, 3.25])
+    for _ in range(500):
+        width = int(rng.choice([3, 6, 9]))
+        distinct = rng.choice(values, size=(int(rng.integers(1, 20)), width))
+        table = distinct[rng.integers(0, distinct.shape[0], int(rng.integers(1, 300)))]
+        rows, inverse = np.unique(table, axis=0, return_inverse=True)
+        got_rows, got_inverse = _unique_rows(table)
+        np.testing.assert_array_equal(got_rows, rows)
+        np.testing.assert_array_equal(got_inverse, inverse.reshape(-1))
+    with_nan = np.array([[np.nan, 1.0, 0.0], [np.nan, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    assert _unique_rows(with_nan)[0].shape == (3, 3)  # NaN rows stay apart, as in np.unique

@@ -30,6 +30,7 @@ POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bound
 POOL_GRID = 1024
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
 """A route's latency inputs: its (service, calls) path and network overhead per hop."""
 _FIELDS = (
@@ -77,6 +78,7 @@ class TrafficModel:
         self.dt = scenario.simulation.resolution
         n = max(1, math.ceil(duration_s / self.dt - 1e-9))
         self.t_s = np.arange(n) * self.dt
+        self.n_ticks = n
         self.tick_s = np.minimum(self.dt, duration_s - self.t_s)  # the last tick may be shorter
         self.load_rps = rate_series(scenario.traffic.load, self.t_s, rng, base_dir, tick_s=self.dt)
         workloads = {w.name: w for w in scenario.workloads}
@@ -90,6 +92,7 @@ class TrafficModel:
                 self.queues[queue].gate = data.workload
                 self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
+        self._tick_columns: dict[str, _Columns] = {}  # per service, during `finish`
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
         lam: dict[str, np.ndarray] = {}
@@ -125,7 +128,7 @@ class TrafficModel:
     # ------------------------------------------------------------------------- stepping
     def tick_index(self, t: float) -> int:
         """Number of ticks that started before `t` (those whose servers are already decided)."""
-        return min(self.t_s.size, max(0, math.ceil(t / self.dt - 1e-9)))
+        return min(self.n_ticks, max(0, math.ceil(t / self.dt - 1e-9)))
 
     def set_ready(self, workload: str, ready: int, now: float) -> None:
         """The workload's ready pods change at `now`: settle its streams' ticks so far, then switch.
@@ -172,12 +175,12 @@ class TrafficModel:
 
     def finish_all(self) -> None:
         """Settle every stream up to the end of the run."""
-        self._advance([*self.services.values(), *self.queues.values()], self.t_s.size)
+        self._advance([*self.services.values(), *self.queues.values()], self.n_ticks)
 
     # --------------------------------------------------------------------------- metrics
     def arrival_rate(self, workload: str, t: float) -> float:
         """Requests or tasks per second arriving at `workload` at time t."""
-        i = min(self.t_s.size - 1, int(t // self.dt))
+        i = min(self.n_ticks - 1, int(t // self.dt))
         return float(sum(st.lam_rps[i] for st in self.by_workload.get(workload, [])))
 
     def queue_messages(self, queue: str, now: float) -> float:
@@ -185,18 +188,19 @@ class TrafficModel:
         st = self.queues[queue]
         k = self.tick_index(now)
         if k > st.computed_to:  # compute ahead with today's consumers; a change of consumers rewinds
-            self._advance([st], min(self.t_s.size, k + LOOKAHEAD_TICKS))
+            self._advance([st], min(self.n_ticks, k + LOOKAHEAD_TICKS))
         if k == 0:
             return 0.0
-        i = k - 1
-        busy = st.arrays["utilization"][i] * st.arrays["servers"][i]
-        waiting = st.arrays["p_wait"][i] * st.lam_rps[i] / max(st.arrays["wait_rate_per_s"][i], 1e-12)
-        return float(st.arrays["backlog"][i] + waiting + busy)
+        i, a = k - 1, st.arrays  # Python floats: the same IEEE arithmetic, without numpy scalars
+        busy = a["utilization"].item(i) * a["servers"].item(i)
+        waiting = a["p_wait"].item(i) * st.lam_rps.item(i) / max(a["wait_rate_per_s"].item(i), 1e-12)
+        return float(a["backlog"].item(i) + waiting + busy)
 
     # ---------------------------------------------------------------------------- results
     def finish(self) -> TrafficTables:
         """The run summary and the per-tick tables (built into DataFrames when first read)."""
         self.finish_all()
+        self._tick_columns = {}  # the services' latency parameters, shared by their routes
         latency: dict[_LatencyKey, np.ndarray] = {}
         routes, route_summary = self._routes(latency)
         services = self._service_frame(latency)
@@ -210,11 +214,17 @@ class TrafficModel:
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
-                q, _ = route_latency([self._component(st, 1)], None, 0.0)
+                q, _ = route_latency([self._component(st, 1)], None, 0.0, [self._columns(st)])
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
         return Deferred(_service_table, (self.t_s, self.tick_s, parts))
+
+    def _columns(self, st: _Stream) -> _Columns:
+        """`tick_columns` of a service, computed once per `finish`."""
+        if st.name not in self._tick_columns:
+            self._tick_columns[st.name] = tick_columns(self._component(st, 1))
+        return self._tick_columns[st.name]
 
     def _component(self, st: _Stream, calls: int) -> Component:
         a = st.arrays
@@ -234,7 +244,7 @@ class TrafficModel:
         for route in self.scenario.traffic.routes:
             offered = route.share * self.load_rps * self.tick_s
             ok = np.ones_like(offered)
-            comps = []
+            comps, columns = [], []
             for step in route.path:
                 st = self.services[step.service]
                 arrivals = st.lam_rps * self.tick_s
@@ -242,8 +252,9 @@ class TrafficModel:
                     fail = np.where(arrivals > 0, st.arrays["timed_out"] / arrivals, 0.0)
                 ok *= (1.0 - np.clip(fail, 0.0, 1.0)) ** step.calls
                 comps.append(self._component(st, step.calls))
+                columns.append(self._columns(st))
             errors = offered * (1.0 - ok)
-            q, p95 = route_latency(comps, offered - errors, route.network_overhead)
+            q, p95 = route_latency(comps, offered - errors, route.network_overhead, columns)
             path = tuple((step.service, step.calls) for step in route.path)
             latency[path, float(route.network_overhead)] = q
             parts.append((route.name, route.share, offered, errors, q))
@@ -422,19 +433,25 @@ def _significant(x: np.ndarray, digits: int) -> np.ndarray:
     return np.where(np.isfinite(x) & np.isfinite(scale) & (scale > 0), rounded, x)
 
 
-def _unique_ticks(comps: list[Component]) -> tuple[list[Component], np.ndarray]:
+def tick_columns(comp: Component) -> _Columns:
+    """A service's (P(wait), wait rate, fluid delay) per tick, rounded as `_unique_ticks` compares them."""
+    p = np.asarray(comp.p_wait, dtype=float)
+    p = np.where(p < 1e-7, 0.0, _significant(p, 3))
+    rate = np.where(p > 0, _significant(np.asarray(comp.wait_rate_per_s, dtype=float), 3), 0.0)
+    return p, rate, np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
+
+
+def _unique_ticks(
+    comps: list[Component], columns: list[_Columns] | None = None
+) -> tuple[list[Component], np.ndarray]:
     """Collapse ticks whose latency parameters agree to 3 significant digits (and P(wait) < 1e-7 to 0).
 
     Latency depends on a tick only through (P(wait), wait rate, fluid delay) of each visited service;
     under steady capacity most ticks repeat, so the distributions are computed once per distinct row.
+    `columns`, if given, are the components' `tick_columns` (computed once per service per run).
     """
-    cols = []
-    for c in comps:
-        p = np.asarray(c.p_wait, dtype=float)
-        p = np.where(p < 1e-7, 0.0, _significant(p, 3))
-        rate = np.where(p > 0, _significant(np.asarray(c.wait_rate_per_s, dtype=float), 3), 0.0)
-        fluid = np.round(np.asarray(c.fluid_delay_s, dtype=float), 4)
-        cols += [p, rate, fluid]
+    triples = columns if columns is not None else [tick_columns(c) for c in comps]
+    cols = [x for triple in triples for x in triple]
     rows, inverse = _unique_rows(np.stack(np.broadcast_arrays(*cols), axis=1))
     reduced = [
         Component(
@@ -471,10 +488,13 @@ def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def route_latency(
-    comps: list[Component], served: np.ndarray | None, hop_s: float
+    comps: list[Component], served: np.ndarray | None, hop_s: float, columns: list[_Columns] | None = None
 ) -> tuple[np.ndarray, float]:
-    """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95."""
-    reduced, inverse = _unique_ticks(comps)
+    """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95.
+
+    `columns`: the components' `tick_columns`, if already computed.
+    """
+    reduced, inverse = _unique_ticks(comps, columns)
     model = RouteLatency(reduced, hop_overhead_s=hop_s, keep_ticks=0 if served is None else POOL_CHUNK)
     q = model.quantiles(QUANTILES)
     if served is None:

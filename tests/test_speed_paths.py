@@ -226,3 +226,39 @@ def test_unique_rows_is_np_unique_by_rows() -> None:
         np.testing.assert_array_equal(got_inverse, inverse.reshape(-1))
     with_nan = np.array([[np.nan, 1.0, 0.0], [np.nan, 1.0, 0.0], [0.0, 1.0, 0.0]])
     assert _unique_rows(with_nan)[0].shape == (3, 3)  # NaN rows stay apart, as in np.unique
+
+
+def _grid_quantiles_one_by_one(cdf: np.ndarray, step: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """The quantile inversion one quantile at a time (the reference)."""
+    n = cdf.shape[1]
+    out = np.empty((cdf.shape[0], q.size))
+    rows = np.arange(cdf.shape[0])
+    for j, qj in enumerate(q):
+        k = np.count_nonzero(cdf < qj, axis=1)
+        kk = np.minimum(k, n - 1)
+        f_hi = cdf[rows, kk]
+        f_lo = np.where(kk > 0, cdf[rows, np.maximum(kk - 1, 0)], 0.0)
+        x_lo = np.where(kk > 0, kk - 0.5, 0.0)
+        span = np.where(kk > 0, 1.0, 0.5)
+        frac = np.clip((qj - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
+        out[:, j] = np.where(k < n, (x_lo + frac * span) * step, np.inf)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_quantiles_all_at_once_match_one_by_one(dtype: type) -> None:
+    rng = np.random.default_rng(6)
+    for trial in range(300):
+        cdf = np.sort(rng.random((int(rng.integers(1, 40)), 64)), axis=1)
+        if trial % 3 == 0:
+            cdf = np.minimum(1.2 * cdf, 1.0)  # reaches 1 before the end
+        if trial % 5 == 0:
+            cdf[:, :20] = 0.0
+        cdf = cdf.astype(dtype)
+        if trial % 7 == 0:
+            cdf = np.broadcast_to(cdf[0], cdf.shape)  # a quiet chunk: one row for all ticks
+        step = rng.random(cdf.shape[0]) * 0.01
+        q = rng.choice([0.0, 0.3, 0.5, 0.95, 0.99, 1.0], size=int(rng.integers(1, 5)))
+        np.testing.assert_array_equal(
+            ql._grid_quantiles(cdf, step, q), _grid_quantiles_one_by_one(cdf, step, q)
+        )

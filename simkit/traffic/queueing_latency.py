@@ -510,21 +510,20 @@ def _discretise_service(mean: float, cv: float, h: float, n: int) -> Array:
 
 
 def _grid_quantiles(cdf: Array, step: Array, q: Array) -> Array:
-    """Invert row-wise CDFs sampled at (k + 1/2)·step by linear interpolation (F(0) = 0)."""
+    """Invert row-wise CDFs sampled at (k + 1/2)·step by linear interpolation (F(0) = 0).
+
+    All quantiles at once (the same elementwise arithmetic as one at a time, in fewer calls).
+    """
     n = cdf.shape[1]
-    out = np.empty((cdf.shape[0], q.size))
-    rows = np.arange(cdf.shape[0])
-    for j, qj in enumerate(q):
-        k = np.count_nonzero(cdf < qj, axis=1)
-        inside = k < n
-        kk = np.minimum(k, n - 1)
-        f_hi = cdf[rows, kk]
-        f_lo = np.where(kk > 0, cdf[rows, np.maximum(kk - 1, 0)], 0.0)
-        x_lo = np.where(kk > 0, kk - 0.5, 0.0)
-        span = np.where(kk > 0, 1.0, 0.5)
-        frac = np.clip((qj - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
-        out[:, j] = np.where(inside, (x_lo + frac * span) * step, np.inf)
-    return out
+    k = np.count_nonzero(cdf[:, None, :] < q[None, :, None], axis=2)  # (rows, quantiles)
+    inside = k < n
+    kk = np.minimum(k, n - 1)
+    f_hi = np.take_along_axis(cdf, kk, axis=1)
+    f_lo = np.where(kk > 0, np.take_along_axis(cdf, np.maximum(kk - 1, 0), axis=1), 0.0)
+    x_lo = np.where(kk > 0, kk - 0.5, 0.0)
+    span = np.where(kk > 0, 1.0, 0.5)
+    frac = np.clip((q - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
+    return np.asarray(np.where(inside, (x_lo + frac * span) * step[:, None], np.inf), dtype=np.float64)
 
 
 def _interp_rows(cdf: Array, pos: Array) -> Array:

@@ -288,8 +288,9 @@ class TrafficModel:
 class TrafficTables(dict[str, Any]):
     """What `TrafficModel.finish` returns: "summary", and the "services", "routes", "queues" tables.
 
-    The tables are kept as `Deferred` and built into DataFrames when first read with `[]`;
-    `raw(name)` hands a table over as it is (`simkit.api.build_result` passes it on unbuilt).
+    The tables are kept as `Deferred` and built into DataFrames when first read with `[]` or
+    `get`; `raw(name)` hands a table over as it is (`simkit.api.build_result` passes it on
+    unbuilt). Iterating over values or items gives them as stored.
     """
 
     def __getitem__(self, key: str) -> Any:
@@ -298,6 +299,11 @@ class TrafficTables(dict[str, Any]):
             value = value.build()
             self[key] = value
         return value
+
+    def get(self, key: str, default: Any = None, /) -> Any:
+        if key not in self:
+            return default
+        return self[key]
 
     def raw(self, key: str) -> Any:
         """The entry without building it: a `Deferred` table, or what `[]` already built."""

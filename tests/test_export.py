@@ -299,8 +299,10 @@ def test_secrets_are_exported_as_references_and_survive_import(tmp_path):
     docs = list(_yaml.safe_load_all((out / "k8s" / "application" / "llm-agent-service.yaml").read_text()))
     deploy = next(d for d in docs if d and d["kind"] == "Deployment")
     env = deploy["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {"name": "DATABASE_URL",
-            "valueFrom": {"secretKeyRef": {"name": "llm-agent-db-credentials", "key": "url"}}} in env
+    assert {
+        "name": "DATABASE_URL",
+        "valueFrom": {"secretKeyRef": {"name": "llm-agent-db-credentials", "key": "url"}},
+    } in env
     values = _yaml.safe_load((out / "helm" / "llm-agent-service" / "values.yaml").read_text())
     assert values["env"] == env
     back = tmp_path / "back.yaml"

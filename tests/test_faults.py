@@ -202,28 +202,37 @@ def test_statefulset_pods_wait_for_their_zone_and_volume():
     node = created["message"].iloc[0].removeprefix("assigned to ")
     zones = r.nodes.set_index("pool")  # data-pool-0 is the first data node, in us-east-1a
     assert node == "data-pool-0" and "us-east-1a" in set(zones.loc["data-pool", "zone"])
-    blocked = events[(events["object"].str.startswith("bff-service-"))
-                     & (events["reason"] == "FailedScheduling")]
+    blocked = events[
+        (events["object"].str.startswith("bff-service-")) & (events["reason"] == "FailedScheduling")
+    ]
     assert blocked["message"].str.contains("didn't match pod topology spread constraints").all()
 
 
 def test_spot_shortage_falls_back_to_an_on_demand_pool():
     """Spot launches fail, the cluster autoscaler backs the spot group off and scales the on-demand one
     (price expander: spot first while it can be had)."""
-    sc = load_scenario("scenarios/spot-storm.yaml", overrides={
-        "traffic.load.growth": 10,
-        "faults.spot.monthly_rate": 0.0,
-        "faults.spot.reclaims": [],
-        "faults.spot.shortages": [{"at": "8h", "duration": "4h", "pool": "application-pool"}],
-        "simulation.duration": "12h",
-    })
+    sc = load_scenario(
+        "scenarios/spot-storm.yaml",
+        overrides={
+            "traffic.load.growth": 10,
+            "faults.spot.monthly_rate": 0.0,
+            "faults.spot.reclaims": [],
+            "faults.spot.shortages": [{"at": "8h", "duration": "4h", "pool": "application-pool"}],
+            "simulation.duration": "12h",
+        },
+    )
     spot = sc.cluster.node_pools[0]
-    fallback = spot.model_copy(update={"name": "application-ondemand", "capacity_type": "on-demand",
-                                       "min_nodes": 0, "max_nodes": 10})
-    flags = {**(sc.cluster.cluster_autoscaler or {}), "expander": "price",
-             "nodes": ["3:20:application-pool", "0:10:application-ondemand"]}
-    cluster = sc.cluster.model_copy(update={"node_pools": [spot, fallback, *sc.cluster.node_pools[1:]],
-                                            "cluster_autoscaler": flags})
+    fallback = spot.model_copy(
+        update={"name": "application-ondemand", "capacity_type": "on-demand", "min_nodes": 0, "max_nodes": 10}
+    )
+    flags = {
+        **(sc.cluster.cluster_autoscaler or {}),
+        "expander": "price",
+        "nodes": ["3:20:application-pool", "0:10:application-ondemand"],
+    }
+    cluster = sc.cluster.model_copy(
+        update={"node_pools": [spot, fallback, *sc.cluster.node_pools[1:]], "cluster_autoscaler": flags}
+    )
     r = simulate(sc.model_copy(update={"cluster": cluster}), progress=False)
     d = r.decisions[r.decisions["controller"] == "cluster-autoscaler"]
     backoff = d[d["reason"] == "FailedToScaleUpGroup"]

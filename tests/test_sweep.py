@@ -56,11 +56,41 @@ def test_the_cheapest_plan_that_holds(scenario: Path):
 
 def test_sweep_cli_exit_codes(scenario: Path, tmp_path: Path, capsys):
     out = tmp_path / "runs.csv"
-    assert main(["sweep", str(scenario), "--vary", "workloads.0.replicas=1,2", "--seeds", "1", "--jobs", "1",
-                 "--no-progress", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                str(scenario),
+                "--vary",
+                "workloads.0.replicas=1,2",
+                "--seeds",
+                "1",
+                "--jobs",
+                "1",
+                "--no-progress",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "cheapest plan that holds: {'workloads.0.replicas': 2}" in capsys.readouterr().out
     assert out.is_file()
-    assert main(["sweep", str(scenario), "--vary", "workloads.0.replicas=1", "--seeds", "1", "--jobs", "1",
-                 "--no-progress"]) == 1
+    assert (
+        main(
+            [
+                "sweep",
+                str(scenario),
+                "--vary",
+                "workloads.0.replicas=1",
+                "--seeds",
+                "1",
+                "--jobs",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 1
+    )
     assert main(["sweep", str(scenario), "--vary", "workloads.0.replicas=-1", "--seeds", "1"]) == 2
     assert main(["sweep", str(scenario), "--vary", "nonsense"]) == 2

@@ -159,8 +159,16 @@ class _Log:
 class _Replay:
     """One request-level replay of a timeline."""
 
-    def __init__(self, scenario: Scenario, timeline: Timeline, flows: list[_Flow], seed: int,
-                 stations: list[_Station], env: simpy.Environment, max_requests: int | None) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        timeline: Timeline,
+        flows: list[_Flow],
+        seed: int,
+        stations: list[_Station],
+        env: simpy.Environment,
+        max_requests: int | None,
+    ) -> None:
         self.scenario, self.tl, self.flows, self.stations, self.env = scenario, timeline, flows, stations, env
         counts_seq, times_seq, svc_seq = np.random.SeedSequence(seed).spawn(3)
         self.rng_counts = np.random.default_rng(counts_seq)
@@ -280,8 +288,9 @@ def _draw(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarra
 
 
 # --------------------------------------------------------------------------------- building
-def _build(scenario: Scenario, tl: Timeline, env: simpy.Environment,
-           routes: list[str] | None) -> tuple[list[_Flow], list[_Station]]:
+def _build(
+    scenario: Scenario, tl: Timeline, env: simpy.Environment, routes: list[str] | None
+) -> tuple[list[_Flow], list[_Station]]:
     """Stations for every service and task queue in play, and one flow per simulated route/queue."""
     ticks = tl.t_s.size
     chosen = _route_closure(scenario, routes)
@@ -308,8 +317,17 @@ def _build(scenario: Scenario, tl: Timeline, env: simpy.Environment,
         for q in scenario.traffic.queues:
             if q.name in tl.queue_rps:
                 st = station(f"queue:{q.name}", math.inf)
-                flows.append(_Flow(q.name, [st], [q.task_time_cv], [q.task_time], tl.queue_rps[q.name],
-                                   0.0, is_queue=True))
+                flows.append(
+                    _Flow(
+                        q.name,
+                        [st],
+                        [q.task_time_cv],
+                        [q.task_time],
+                        tl.queue_rps[q.name],
+                        0.0,
+                        is_queue=True,
+                    )
+                )
     return flows, list(stations.values())
 
 
@@ -370,11 +388,20 @@ def _frames(replay: _Replay) -> RequestLevelResult:
             queue_frames.append(_queue_frame(t_s, f, req, err, q, tick[ok], value[ok], n))
             summary[f"max_task_age_s.{f.name}"] = float(np.nanmax(q[:, 2])) if ok.any() else 0.0
             continue
-        route_frames.append(pd.DataFrame({
-            "t_s": t_s, "route": f.name, "load_rps": f.rps[:n], "requests": req.astype(float),
-            "errors": err.astype(float), "p50_ms": 1000 * q[:, 0], "p95_ms": 1000 * q[:, 1],
-            "p99_ms": 1000 * q[:, 2],
-        }))
+        route_frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": t_s,
+                    "route": f.name,
+                    "load_rps": f.rps[:n],
+                    "requests": req.astype(float),
+                    "errors": err.astype(float),
+                    "p50_ms": 1000 * q[:, 0],
+                    "p95_ms": 1000 * q[:, 1],
+                    "p99_ms": 1000 * q[:, 2],
+                }
+            )
+        )
         served = value[ok]
         summary[f"p95_ms.{f.name}"] = 1000 * float(np.quantile(served, 0.95)) if served.size else math.nan
         summary[f"availability.{f.name}"] = 1.0 - float(err.sum()) / float(req.sum()) if req.sum() else 1.0
@@ -386,16 +413,30 @@ def _frames(replay: _Replay) -> RequestLevelResult:
     return RequestLevelResult(_concat(route_frames), _service_frame(replay), _concat(queue_frames), summary)
 
 
-def _queue_frame(t_s: np.ndarray, f: _Flow, req: np.ndarray, err: np.ndarray, q: np.ndarray,
-                 ok_ticks: np.ndarray, ok_wait: np.ndarray, n: int) -> pd.DataFrame:
+def _queue_frame(
+    t_s: np.ndarray,
+    f: _Flow,
+    req: np.ndarray,
+    err: np.ndarray,
+    q: np.ndarray,
+    ok_ticks: np.ndarray,
+    ok_wait: np.ndarray,
+    n: int,
+) -> pd.DataFrame:
     done = np.bincount(ok_ticks, minlength=n)[:n]
     wait_sum = np.bincount(ok_ticks, weights=ok_wait, minlength=n)[:n]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(done > 0, wait_sum / np.maximum(done, 1), np.nan)
-    return pd.DataFrame({
-        "t_s": t_s, "queue": f.name, "arrivals": req.astype(float), "completed": done.astype(float),
-        "wait_p95_s": q[:, 1], "wait_mean_s": mean,
-    })
+    return pd.DataFrame(
+        {
+            "t_s": t_s,
+            "queue": f.name,
+            "arrivals": req.astype(float),
+            "completed": done.astype(float),
+            "wait_p95_s": q[:, 1],
+            "wait_mean_s": mean,
+        }
+    )
 
 
 def _service_frame(replay: _Replay) -> pd.DataFrame:
@@ -407,10 +448,18 @@ def _service_frame(replay: _Replay) -> pd.DataFrame:
         visits = np.asarray(st.visits[:n], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             wait = np.where(visits > 0, 1000 * np.asarray(st.wait_sum[:n]) / np.maximum(visits, 1), np.nan)
-        frames.append(pd.DataFrame({
-            "t_s": replay.tl.t_s[:n], "service": st.name, "servers": replay.tl.service_servers[st.name][:n],
-            "visits": visits, "timeouts": np.asarray(st.timeouts[:n], dtype=float), "wait_ms_mean": wait,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": replay.tl.t_s[:n],
+                    "service": st.name,
+                    "servers": replay.tl.service_servers[st.name][:n],
+                    "visits": visits,
+                    "timeouts": np.asarray(st.timeouts[:n], dtype=float),
+                    "wait_ms_mean": wait,
+                }
+            )
+        )
     return _concat(frames)
 
 
@@ -419,8 +468,13 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------------- entry points
-def simulate_timeline(scenario: Scenario, timeline: Timeline, seed: int, routes: list[str] | None = None,
-                      max_requests: int | None = None) -> RequestLevelResult:
+def simulate_timeline(
+    scenario: Scenario,
+    timeline: Timeline,
+    seed: int,
+    routes: list[str] | None = None,
+    max_requests: int | None = None,
+) -> RequestLevelResult:
     """Replay `timeline` request by request: `scenario`'s routes, and its task queues if `routes` is None."""
     if max_requests is not None and max_requests < 1:
         raise ValueError("max_requests must be at least 1")
@@ -433,8 +487,9 @@ def simulate_timeline(scenario: Scenario, timeline: Timeline, seed: int, routes:
     return _frames(replay)
 
 
-def run_request_level(result: RunResult, seed: int, routes: list[str] | None = None,
-                      max_requests: int | None = None) -> RequestLevelResult:
+def run_request_level(
+    result: RunResult, seed: int, routes: list[str] | None = None, max_requests: int | None = None
+) -> RequestLevelResult:
     """Replay a fast-mode run request by request, on its cluster timeline. Seeded and deterministic.
 
     `routes` limits the simulated routes to these and every route sharing a service with them (so the

@@ -249,7 +249,7 @@ def table_accuracy(scale: float = 1.0, seed: int = 11) -> list[dict[str, Any]]:
 
 
 # -------------------------------------------------------------------------------- 4. speed-up
-def traffic_only_s(loaded: LoadedScenario, repeats: int = 5) -> float:
+def traffic_only_s(loaded: LoadedScenario, repeats: int = 21) -> float:
     """Median wall time of the fast traffic model alone (arrivals, per-tick queueing, route latency)
     on the scenario's static replicas: the work that replaces the per-request simulation."""
     sc = loaded.scenario
@@ -265,7 +265,7 @@ def traffic_only_s(loaded: LoadedScenario, repeats: int = 5) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def speedup(duration: str = "1h", rps: float = 1000.0, seed: int = 5, repeats: int = 5) -> dict[str, Any]:
+def speedup(duration: str = "1h", rps: float = 1000.0, seed: int = 5, repeats: int = 21) -> dict[str, Any]:
     """Fast mode vs request level on one hour at `rps`: 160 servers of 100 ms (rho 0.625)."""
     loaded = load(
         "single-service",

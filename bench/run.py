@@ -161,7 +161,7 @@ def section_speedup() -> tuple[str, dict[str, Any]]:
     r = cases.speedup()
     rows = [
         {
-            "what": "fast mode, `simulate()` end to end (median of 5)",
+            "what": "fast mode, `simulate()` end to end (median of 21)",
             "value": f"{r['fast_s'] * 1000:,.1f} ms",
         },
         {
@@ -169,7 +169,7 @@ def section_speedup() -> tuple[str, dict[str, Any]]:
             "value": f"{r['rl_s']:,.1f} s ({r['rl_requests_per_s']:,.0f} requests/s)",
         },
         {
-            "what": "fast traffic model alone (arrivals, per-tick queueing, route latency; median of 5)",
+            "what": "fast traffic model alone (arrivals, per-tick queueing, route latency; median of 21)",
             "value": f"{r['traffic_s'] * 1000:,.1f} ms",
         },
         {

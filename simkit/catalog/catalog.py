@@ -168,6 +168,7 @@ class Catalog:
 
 
 # -- loading ------------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
 def data_dir() -> Path:
     """The repository's ``data/`` directory (works from a checkout / editable install)."""
     import simkit

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -298,3 +298,48 @@ def speedup(duration: str = "1h", rps: float = 1000.0, seed: int = 5, repeats: i
         "p95_rl_ms": rl.summary["p95_ms.r"],
         "rl_requests_per_s": rl.summary["requests"] / rl_s,
     }
+
+
+# ---------------------------------------------------------- 2b. near-critical load, many seeds
+NEAR_CRITICAL_RHOS = (0.97, 0.99, 0.995, 1.0, 1.005, 1.01, 1.02, 1.05)
+
+
+def near_critical(
+    rho: float, seeds: Sequence[int] = tuple(range(1, 9)), scale: float = 1.0
+) -> dict[str, Any]:
+    """Fast mode vs the mean of request-level replays over `seeds`, 20 min at load `rho` after an AZ loss.
+
+    12 servers of 100 ms lose a third (8 left) for 20 min with a 10 s timeout; the load makes the 8
+    servers run at `rho`. Near rho = 1 a single replay is noisy (queues wander for minutes), so the
+    reference is the mean over seeds, with its spread.
+    """
+    at, hold = max(60, round(1200 * scale) // 60 * 60), max(600, round(1200 * scale))
+    loaded = load(
+        "single-service",
+        **{
+            "traffic.load.base_rps": rho * 8 / 0.1,
+            "workloads.0.serving.timeout": "10s",
+            "simulation.duration": f"{at + hold + at}s",
+        },
+    )
+    fast, _ = run_fast(loaded, az_loss_hook(at, hold))
+    replays = [run_requests(fast, seed)[0].summary for seed in seeds]
+    errors = np.array([r["errors"] for r in replays], dtype=float)
+    p95 = np.array([r["p95_ms.r"] for r in replays], dtype=float)
+    return {
+        "rho": rho,
+        "errors_fast": fast.summary["errors"],
+        "errors_rl_mean": float(errors.mean()),
+        "errors_rl_sd": float(errors.std(ddof=1)) if errors.size > 1 else 0.0,
+        "p95_fast_ms": fast.summary["p95_ms.r"],
+        "p95_rl_mean_ms": float(p95.mean()),
+        "p95_rl_sd_ms": float(p95.std(ddof=1)) if p95.size > 1 else 0.0,
+        "p95_err_pct": rel_err(fast.summary["p95_ms.r"], float(p95.mean())),
+        "seeds": len(replays),
+    }
+
+
+def table_near_critical(
+    rhos: Sequence[float] = NEAR_CRITICAL_RHOS, seeds: Sequence[int] = tuple(range(1, 9))
+) -> list[dict[str, Any]]:
+    return [near_critical(rho, seeds) for rho in rhos]

@@ -166,6 +166,38 @@ CORPUS = [
         "workloads[1].topologySpreadConstraints[0].whenUnsatisfiable: input should be 'DoNotSchedule' or "
         "'ScheduleAnyway', got 'Never' (line {line})",
     ),
+    (
+        "DaemonSet cpu quantity@cpu: 25x",
+        "\ncluster:\n",
+        "\ndaemonsets:\n  - name: aws-node\n    resources: {requests: {cpu: 25x}}\ncluster:\n",
+        "daemonsets[0].resources.requests.cpu: expected a Kubernetes quantity such as '500m' or '2Gi', "
+        "got '25x' (line {line})",
+    ),
+    (
+        "DaemonSet key typo@nodeselector",
+        "\ncluster:\n",
+        "\ndaemonsets:\n  - name: aws-node\n    nodeselector: {workload: data}\ncluster:\n",
+        "daemonsets[0].nodeselector: unknown key; did you mean 'nodeSelector'? (line {line})",
+    ),
+    (
+        "DaemonSet toleration operator@operator: Exist}",
+        "\ncluster:\n",
+        "\ndaemonsets:\n  - name: aws-node\n    tolerations: [{operator: Exist}]\ncluster:\n",
+        "daemonsets[0].tolerations[0].operator: input should be 'Equal' or 'Exists', got 'Exist' (line {line})",
+    ),
+    (
+        "duplicate DaemonSet@- name: aws-node",
+        "\ncluster:\n",
+        "\ndaemonsets:\n  - {name: aws-node}\n  - name: aws-node\ncluster:\n",
+        "daemonsets[1].name: duplicate DaemonSet name 'aws-node' (line {line})",
+    ),
+    (
+        "DaemonSet named like a workload@- name: kong",
+        "\ncluster:\n",
+        "\ndaemonsets:\n  - name: kong\ncluster:\n",
+        "daemonsets[0].name: 'kong' is also a workload's name; their pods would share the label app=kong "
+        "(line {line})",
+    ),
 ]
 
 

@@ -191,6 +191,25 @@ class Workload(StrictModel):
         return {"app": self.name, **self.labels}
 
 
+class DaemonSet(StrictModel):
+    """A DaemonSet: one pod on every node its nodeSelector and tolerations admit (apps/v1 names).
+
+    Its pods serve no traffic; they only take their requests out of each node's allocatable.
+    """
+
+    name: str
+    namespace: str = "default"
+    resources: Resources = Resources()
+    nodeSelector: dict[str, str] = {}
+    tolerations: list[TolerationSpec] = []
+
+    _name = field_validator("name")(_dns_name)
+
+    @property
+    def pod_labels(self) -> dict[str, str]:
+        return {"app": self.name}
+
+
 class RouteStep(StrictModel):
     service: str
     calls: int = Field(default=1, ge=1)  # sequential visits per request
@@ -264,6 +283,7 @@ class Scenario(StrictModel):
     description: str = ""
     cluster: Cluster
     workloads: list[Workload] = Field(min_length=1)
+    daemonsets: list[DaemonSet] = []
     traffic: Traffic
     slos: SLOs = SLOs()
     cost: CostSpec = CostSpec()
@@ -279,6 +299,7 @@ class Scenario(StrictModel):
             if name in seen:
                 raise _PathError(("workloads", i, "name"), f"duplicate workload name {name!r}")
             seen.add(name)
+        self._daemonset_names(seen)
         for i, route in enumerate(self.traffic.routes):
             for j, step in enumerate(route.path):
                 if step.service not in seen:
@@ -298,6 +319,19 @@ class Scenario(StrictModel):
         if self.traffic.routes and abs(total - 1.0) > 1e-6:
             raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")
         return self
+
+    def _daemonset_names(self, workloads: set[str]) -> None:
+        """DaemonSet names are unique and differ from workload names: pods are labelled app=<name>."""
+        seen: set[str] = set()
+        for i, ds in enumerate(self.daemonsets):
+            if ds.name in seen:
+                raise _PathError(("daemonsets", i, "name"), f"duplicate DaemonSet name {ds.name!r}")
+            if ds.name in workloads:
+                raise _PathError(
+                    ("daemonsets", i, "name"),
+                    f"{ds.name!r} is also a workload's name; their pods would share the label app={ds.name}",
+                )
+            seen.add(ds.name)
 
     def _custom_metric_references(self, workloads: set[str]) -> None:
         """Every Pods / Object metric of an HPA needs a source, and an Object one a known object."""

@@ -55,6 +55,7 @@ __all__ = [
     "schedule",
     "fit_error_message",
     "tolerates",
+    "untolerated_taint_reason",
     "matches_node_selector",
     "pod_fits_resources",
     "insufficient_resources",
@@ -181,6 +182,12 @@ def _untolerated_taint(pod: PodSpec, node: NodeView) -> Taint | None:
 
 def _taint_reason(taint: Taint) -> str:
     return f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"
+
+
+def untolerated_taint_reason(pod: PodSpec, node: NodeView) -> str | None:
+    """The TaintToleration filter alone: its FitError reason, or None if every taint is tolerated."""
+    taint = _untolerated_taint(pod, node)
+    return None if taint is None else _taint_reason(taint)
 
 
 # --- NodeAffinity --------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from simkit.control.cluster_autoscaler import (
     scale_down,
     scale_up,
 )
+from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.hpa import (
     ContainerSample,
     HPAObservation,
@@ -369,7 +370,12 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
                 "ScaleDown",
                 down.messages.get(name, f"removing {name}"),
             )
-            engine.remove_node(node, "ScaleDown")
+            evict_ds = (
+                flags.daemonset_eviction_for_empty_nodes
+                if name in down.empty
+                else flags.daemonset_eviction_for_occupied_nodes
+            )
+            engine.remove_node(node, "ScaleDown", evict_daemon_pods=evict_ds)
         if (up.reason, down.status) != last and not up.increases and not down.remove:
             engine.record_decision(
                 "cluster-autoscaler",
@@ -387,10 +393,8 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
 
 def _ca_inputs(engine: Engine, pools: list[NodePool], flags: CAFlags) -> dict[str, Any]:
     """The CA's view of the cluster; valid until the engine's state version changes."""
-    pods = engine.state.pods
     pods_by_node = {
-        n.name: [_ca_pod(engine, pods[p]) for p in sorted(n.pods) if p in pods]
-        for n in engine.state.alive_nodes()
+        n.name: [_ca_pod(engine, p) for p in engine.state.bound_pods(n)] for n in engine.state.alive_nodes()
     }
     return {
         "version": engine.state.version,
@@ -407,6 +411,7 @@ def _group_size(engine: Engine, pool: str) -> int:
 
 
 def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
+    """The pool as a node group; its template node carries the DaemonSet pods a new node would run."""
     shape = engine.pool_shape(pool)
     zone = engine.launch_zone(pool)
     labels = {**shape.labels, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
@@ -418,6 +423,7 @@ def _group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup
         alloc_mem_mib=shape.mem_mib,
         alloc_pods=shape.max_pods,
     )
+    template, _ = place_daemon_pods(engine.daemon_specs, template)
     return NodeGroup(
         name=pool.name,
         min_size=bounds[0],
@@ -444,13 +450,18 @@ def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
 
 
 def _ca_pod(engine: Engine, pod: Pod) -> CAPod:
-    w = engine.workloads[pod.workload]
+    if pod.daemonset:
+        namespace, owner, grace = engine.daemonsets[pod.workload].namespace, "DaemonSet", DAEMON_POD_GRACE_S
+    else:
+        w = engine.workloads[pod.workload]
+        namespace, grace = w.namespace, float(w.terminationGracePeriodSeconds)
+        owner = "StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet"
     return CAPod(
         spec=pod.spec,
-        namespace=w.namespace,
-        owner_kind="StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet",
+        namespace=namespace,
+        owner_kind=owner,
         created_at=pod.created_s,
-        termination_grace_s=float(w.terminationGracePeriodSeconds),
+        termination_grace_s=grace,
         phase="Pending" if pod.phase is PodPhase.PENDING else "Running",
         deletion_timestamp=pod.deleted_s if pod.phase is PodPhase.TERMINATING else None,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from simkit.control.daemonset import daemon_pod_tolerations
 from simkit.control.types import (
     ZONE_LABEL,
     NodeSelectorRequirement,
@@ -15,12 +16,34 @@ from simkit.control.types import (
     Toleration,
     TopologySpreadConstraint,
 )
-from simkit.scenario.k8s import NodeSelectorTermSpec, PodAffinitySpec, PodAffinityTermSpec, TaintSpec
-from simkit.scenario.model import Workload
+from simkit.scenario.k8s import (
+    NodeSelectorTermSpec,
+    PodAffinitySpec,
+    PodAffinityTermSpec,
+    TaintSpec,
+    TolerationSpec,
+)
+from simkit.scenario.model import DaemonSet, Workload
 
 
 def taints(specs: list[TaintSpec]) -> tuple[Taint, ...]:
     return tuple(Taint(t.key, t.value, t.effect) for t in specs)
+
+
+def tolerations(specs: list[TolerationSpec]) -> tuple[Toleration, ...]:
+    return tuple(Toleration(t.key, t.operator, t.value, t.effect, t.tolerationSeconds) for t in specs)
+
+
+def daemon_pod_spec(ds: DaemonSet, pod_name: str = "") -> PodSpec:
+    """The scheduler's view of a pod of `ds`, with the tolerations the DaemonSet controller adds."""
+    return PodSpec(
+        name=pod_name,
+        labels=ds.pod_labels,
+        cpu_m=ds.resources.requests.cpu,
+        mem_mib=ds.resources.requests.memory,
+        tolerations=daemon_pod_tolerations(tolerations(ds.tolerations)),
+        node_selector=dict(ds.nodeSelector),
+    )
 
 
 def _term(spec: NodeSelectorTermSpec) -> NodeSelectorTerm:
@@ -73,10 +96,7 @@ def pod_spec(workload: Workload, pod_name: str) -> PodSpec:
         labels=workload.pod_labels,
         cpu_m=workload.resources.requests.cpu,
         mem_mib=workload.resources.requests.memory,
-        tolerations=tuple(
-            Toleration(t.key, t.operator, t.value, t.effect, t.tolerationSeconds)
-            for t in workload.tolerations
-        ),
+        tolerations=tolerations(workload.tolerations),
         node_selector=dict(workload.nodeSelector),
         required_node_affinity=required_nodes,
         preferred_node_affinity=preferred_nodes,

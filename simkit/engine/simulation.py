@@ -18,9 +18,10 @@ import simpy
 from tqdm.auto import tqdm
 
 from simkit.catalog import allocatable_for, load_catalog
+from simkit.control.daemonset import DAEMON_POD_GRACE_S, FAILED_SCHEDULING, place_daemon_pods
 from simkit.control.scheduler import schedule
-from simkit.control.types import Taint
-from simkit.engine.convert import pin_to_zone, pod_spec, ready_delay_s, taints
+from simkit.control.types import PodSpec, Taint
+from simkit.engine.convert import daemon_pod_spec, pin_to_zone, pod_spec, ready_delay_s, taints
 from simkit.engine.state import ClusterState, Node, Pod, PodPhase
 from simkit.engine.traffic import TrafficModel
 from simkit.scenario.model import NodePool, Scenario, Workload
@@ -85,6 +86,8 @@ class Engine:
         self.catalog = load_catalog()
         self.workloads = {w.name: w for w in scenario.workloads}
         self.desired = {w.name: w.replicas for w in scenario.workloads}
+        self.daemonsets = {d.name: d for d in scenario.daemonsets}
+        self.daemon_specs: tuple[PodSpec, ...] = tuple(daemon_pod_spec(d) for d in scenario.daemonsets)
         self.ready_count = dict.fromkeys(self.workloads, 0)
         self.traffic = TrafficModel(scenario, duration_s, self.rng["traffic"], base_dir)
         self.progress = progress
@@ -222,7 +225,31 @@ class Engine:
         self._event(
             ready_at, "Node", node.name, "NodeReady", f"{pool.instance_type} {pool.capacity_type} in {zone}"
         )
+        self._start_daemon_pods(node, ready_at)
         return node
+
+    def _start_daemon_pods(self, node: Node, now: float) -> None:
+        """The DaemonSet controller's pods for a node that just joined, bound before any workload pod.
+
+        The node is empty, so each pod the node should run is bound at once (the scheduler would
+        put it nowhere else: it is pinned to the node by node affinity); one that does not fit
+        stays Pending with the scheduler's message and is not retried (its requests exceed what
+        the empty node offers).
+        """
+        if not self.daemon_specs:
+            return
+        view, nodes = self.state.node_view(node), len(self.state.alive_nodes())
+        _, decisions = place_daemon_pods(self.daemon_specs, view, nodes)
+        for ds, decision in zip(self.daemonsets, decisions, strict=True):
+            if decision.reason == FAILED_SCHEDULING:
+                self._event(now, "Pod", self.state.next_name(ds), FAILED_SCHEDULING, decision.message)
+            elif decision.bound:
+                name = self.state.next_name(ds)
+                pod = Pod(name, ds, daemon_pod_spec(self.daemonsets[ds], name), now, daemonset=True)
+                self.state.daemon_pods[name] = pod
+                self.state.bind(pod, node, now)
+                pod.phase, pod.ready_s = PodPhase.READY, now
+                self._event(now, "Pod", name, "Scheduled", f"assigned to {node.name} (DaemonSet {ds})")
 
     def record_nodes(self, pool: str, zone: str) -> None:
         self._record_nodes(self.env.now, pool, zone)
@@ -489,19 +516,31 @@ class Engine:
         self.state.touch()
 
     def remove_node(
-        self, node: Node, reason: str, deadline_s: float | None = None, replace: bool = False
+        self,
+        node: Node,
+        reason: str,
+        deadline_s: float | None = None,
+        replace: bool = False,
+        evict_daemon_pods: bool = False,
     ) -> None:
-        """Cordon and evict every pod, then delete the node once its pods are gone, or at `deadline_s`
-        (a spot notice) whatever is left. With `replace`, the group launches a new instance."""
+        """Cordon and evict every workload pod, then delete the node once they are gone, or at
+        `deadline_s` (a spot notice) whatever is left. With `replace`, the group launches a new
+        instance. DaemonSet pods go with the node (a drain ignores them, as `kubectl drain
+        --ignore-daemonsets` does) unless `evict_daemon_pods` (the cluster autoscaler's
+        --daemonset-eviction-for-* flags): then they are evicted too, best effort, not waited for."""
         node.cordon()
         self.state.touch()
-        self._event(self.env.now, "Node", node.name, reason, f"draining {len(node.pods)} pod(s)")
+        daemon_pods = self.state.daemon_pods_on(node) if evict_daemon_pods else []
+        evicted = len(node.pods) - len(self.state.daemon_pods_on(node)) + len(daemon_pods)
+        self._event(self.env.now, "Node", node.name, reason, f"draining {evicted} pod(s)")
         grace = 0.0
         for name in sorted(node.pods):
             pod = self.state.pods.get(name)
             if pod is not None:
                 grace = max(grace, float(self.workloads[pod.workload].terminationGracePeriodSeconds))
                 self.evict(pod, "Evicted")
+        for pod in daemon_pods:
+            self._evict_daemon_pod(pod)
         wait = grace if deadline_s is None else deadline_s
 
         def gone() -> Any:
@@ -513,6 +552,8 @@ class Engine:
                 if pod is not None:
                     self._release(pod)
                     self.reconcile(pod.workload)
+            for pod in self.state.daemon_pods_on(node):  # DaemonSet pods die with their node
+                self.state.release(pod, self.env.now)
             node.removed_s = self.env.now
             self.state.touch()
             self._record_nodes(self.env.now, node.pool, node.zone)
@@ -524,6 +565,25 @@ class Engine:
                 delay = provision_time_distribution("node-group").sample(self.rng["provisioning"])
                 self.provision_node(pool, self.launch_zone(pool), delay, keep_trying=True)
             self.wake_scheduler()
+
+        self.env.process(gone())
+
+    def _evict_daemon_pod(self, pod: Pod) -> None:
+        """Delete a DaemonSet pod gracefully (the node is on its way out: a replacement the
+        DaemonSet controller might create there is not modelled)."""
+        self._event(self.env.now, "Pod", pod.name, "Evicted", f"deleting pod of DaemonSet {pod.workload}")
+        pod.phase, pod.deleted_s = PodPhase.TERMINATING, self.env.now
+        if pod.node in self.state.nodes:
+            self.state.nodes[pod.node].view_cache = None
+        self.state.touch()
+
+        def gone() -> Any:
+            yield self.env.timeout(DAEMON_POD_GRACE_S)
+            node = self.state.nodes.get(pod.node) if pod.node else None
+            if node is not None and node.alive and not node.ready:
+                return  # no kubelet to confirm: it goes when the node does
+            if pod.phase is not PodPhase.GONE:
+                self.state.release(pod, self.env.now)
 
         self.env.process(gone())
 

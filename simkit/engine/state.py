@@ -64,6 +64,8 @@ class Node:
 
 @dataclass
 class Pod:
+    """A pod of a workload, or of a DaemonSet (`daemonset`: then `workload` names the DaemonSet)."""
+
     name: str
     workload: str
     spec: PodSpec
@@ -74,14 +76,21 @@ class Pod:
     ready_s: float | None = None
     deleted_s: float | None = None
     last_unschedulable_msg: str = ""
+    daemonset: bool = False
 
 
 class ClusterState:
-    """Nodes and pods, with the aggregates the scheduler view needs kept up to date incrementally."""
+    """Nodes and pods, with the aggregates the scheduler view needs kept up to date incrementally.
+
+    DaemonSet pods live in `daemon_pods`, apart from the workload pods in `pods`: they are bound
+    and hold requests on their node like any pod, but no workload controller, HPA or traffic
+    model ever reads them.
+    """
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
         self.pods: dict[str, Pod] = {}
+        self.daemon_pods: dict[str, Pod] = {}
         self._serial: dict[str, int] = {}
         self.version = 0  # bumped on every change the controllers can observe (for caching)
         self.on_change: Callable[[], None] | None = None  # told of every change (wakes idle loops)
@@ -114,7 +123,7 @@ class ClusterState:
                 node.pods.discard(pod.name)
                 self._account(node, pod.spec, -1)
         pod.phase, pod.deleted_s = PodPhase.GONE, pod.deleted_s if pod.deleted_s is not None else now
-        self.pods.pop(pod.name, None)
+        (self.daemon_pods if pod.daemonset else self.pods).pop(pod.name, None)
 
     def _account(self, node: Node, spec: PodSpec, sign: int) -> None:
         node.view_cache = None
@@ -133,7 +142,7 @@ class ClusterState:
         return node.view_cache
 
     def _build_view(self, node: Node) -> NodeView:
-        pods = [self.pods[p] for p in sorted(node.pods) if p in self.pods]
+        pods = self.bound_pods(node)
         specs = [p.spec for p in pods]
         terminating = any(p.phase is PodPhase.TERMINATING for p in pods)
         affinity = tuple(a for a in (BoundPodAffinity.of(s) for s in specs) if a is not None)
@@ -157,6 +166,15 @@ class ClusterState:
             nonzero_requested_cpu_m=node.nonzero_cpu_m,
             nonzero_requested_mem_mib=node.nonzero_mem_mib,
         )
+
+    def bound_pods(self, node: Node) -> list[Pod]:
+        """Every pod bound to `node`, DaemonSet pods included, by name."""
+        found = (self.pods.get(p) or self.daemon_pods.get(p) for p in sorted(node.pods))
+        return [p for p in found if p is not None]
+
+    def daemon_pods_on(self, node: Node) -> list[Pod]:
+        """The DaemonSet pods bound to `node`, by name."""
+        return [self.daemon_pods[p] for p in sorted(node.pods) if p in self.daemon_pods]
 
     def node_views(self) -> list[NodeView]:
         return [self.node_view(n) for n in self.alive_nodes()]

@@ -1,5 +1,6 @@
 """DaemonSets: one pod per matching node, their requests out of every node's room, the autoscaler's view."""
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -22,7 +23,7 @@ from simkit.control.types import NodeView, PodSpec, Taint, Toleration
 from simkit.engine.autoscaling import _ca_inputs, _group
 from simkit.engine.simulation import Engine, run_engine
 from simkit.engine.state import PodPhase
-from simkit.scenario.loader import parse_scenario
+from simkit.scenario.loader import load_scenario, parse_scenario
 from simkit.scenario.model import Scenario
 
 # Two pools of t3.xlarge: "app" (labelled, no taint) and "data" (tainted workload=data:NoSchedule).
@@ -48,6 +49,7 @@ traffic:
 simulation: {duration: 1h, resolution: 60s}
 """
 
+EXAMPLE = Path(__file__).parents[1] / "scenarios" / "daemonsets-eks.yaml"
 NO_DATA_POOL = {"cluster.node_pools.1.min_nodes": 0, "cluster.node_pools.1.max_nodes": 0}
 DATA_TOLERATION = {"key": "workload", "operator": "Equal", "value": "data", "effect": "NoSchedule"}
 
@@ -353,6 +355,15 @@ def test_a_daemonset_that_matches_no_node_changes_nothing():
     nowhere = simulate(scenario(daemonsets=[ds(nodeSelector={"workload": "none"})]), seed=2, progress=False)
     for name in ("services", "routes", "nodes", "replicas", "events", "decisions", "cost"):
         pd.testing.assert_frame_equal(getattr(plain, name), getattr(nowhere, name))
+
+
+def test_the_eks_example_puts_four_daemonsets_on_every_node():
+    sc = load_scenario(EXAMPLE)
+    engine = bootstrapped(sc)
+    assert_every_node_has_its_daemon_pods(engine, {"aws-node", "kube-proxy", "ebs-csi-node", "fluent-bit"})
+    for node in engine.state.alive_nodes():
+        workloads = sum(engine.state.pods[p].spec.cpu_m for p in node.pods if p in engine.state.pods)
+        assert node.requested_cpu_m == 230 + workloads  # 50m + 100m + 30m + 50m
 
 
 # ------------------------------------------------------------------------ pure controller

@@ -187,8 +187,12 @@ def test_daemonset_and_cluster_autoscaler(tmp_path: Path) -> None:
       template:
         metadata: {labels: {app: node-agent}}
         spec:
+          nodeSelector: {kubernetes.io/os: linux}
           tolerations: [{operator: Exists}]
-          containers: [{name: a, image: "agent:1", resources: {requests: {cpu: 50m, memory: 64Mi}}}]
+          affinity: {nodeAffinity: {}}
+          containers:
+          - {name: a, image: "agent:1", resources: {requests: {cpu: 50m, memory: 64Mi}}}
+          - {name: b, image: "side:1", resources: {requests: {cpu: 10m, memory: 16Mi}}}
     ---
     apiVersion: apps/v1
     kind: Deployment
@@ -201,19 +205,44 @@ def test_daemonset_and_cluster_autoscaler(tmp_path: Path) -> None:
             image: registry.k8s.io/autoscaling/cluster-autoscaler:v1.28.0
             command: [./cluster-autoscaler, --nodes=2:9:application-pool, --nodes=1:2:nope,
                       --scale-down-unneeded-time=7m, --expander=price, --made-up-flag=1]
+    ---
+    apiVersion: autoscaling/v2
+    kind: HorizontalPodAutoscaler
+    metadata: {name: agent, namespace: monitoring}
+    spec:
+      scaleTargetRef: {apiVersion: apps/v1, kind: DaemonSet, name: node-agent}
+      maxReplicas: 3
     """
-    result = import_manifests([_write(tmp_path, text)])
-    assert [w.name for w in result.scenario.workloads] == ["node-agent"]
-    agent = result.scenario.workload("node-agent")
-    assert agent.kind == "Deployment" and agent.replicas == 9  # 3 nodes in each of the seed's 3 pools
+    manifests = textwrap.dedent(text) + "---\n" + DEPLOY.format(name="cart", resources="{}")
+    result = import_manifests([_write(tmp_path, manifests)])
+    assert [w.name for w in result.scenario.workloads] == ["cart"]
+    [agent] = result.scenario.daemonsets
+    assert (agent.name, agent.namespace) == ("node-agent", "monitoring")
+    assert agent.resources.requests.cpu == 60 and agent.resources.requests.memory == 80  # summed
+    assert agent.nodeSelector == {"kubernetes.io/os": "linux"} and len(agent.tolerations) == 1
     ca = result.scenario.cluster.cluster_autoscaler
     assert ca == {"nodes": ["2:9:application-pool"], "scale-down-unneeded-time": "7m", "expander": "price"}
     assumed = "\n".join(result.assumed)
     assert "no node pool 'nope'" in assumed and "made-up-flag" in assumed
+    assert "spec.template.spec.affinity: not modelled for DaemonSets, dropped" in assumed
+    assert any("an HPA cannot scale it" in line for line in result.ignored)
+    assert "daemonsets:" in result.text and "kind: DaemonSet" not in result.text
+
+
+def test_daemonsets_alone_are_refused(tmp_path: Path) -> None:
+    text = """\
+    apiVersion: apps/v1
+    kind: DaemonSet
+    metadata: {name: node-agent}
+    spec:
+      template: {spec: {containers: [{name: a, image: "agent:1"}]}}
+    """
+    with pytest.raises(ScenarioError, match=r"no Deployment or StatefulSet to import \(DaemonSets alone"):
+        import_manifests([_write(tmp_path, text)])
 
 
 def test_nothing_to_import_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ScenarioError, match="no Deployment, StatefulSet or DaemonSet"):
+    with pytest.raises(ScenarioError, match="no Deployment or StatefulSet to import"):
         import_manifests([_write(tmp_path, "apiVersion: v1\nkind: Service\nmetadata: {name: s}\n")])
 
 

@@ -71,32 +71,6 @@ def autoscaler_flags(doc: Doc, pool_names: set[str], notes: list[str]) -> dict[s
     return flags
 
 
-def tolerates(tolerations: list[dict[str, Any]], taint: dict[str, Any]) -> bool:
-    """Kubernetes' toleration matching for one NoSchedule/NoExecute taint."""
-    for t in tolerations:
-        key_ok = (not t.get("key") and t.get("operator") == "Exists") or t.get("key") == taint["key"]
-        value_ok = t.get("operator") == "Exists" or str(t.get("value", "")) == str(taint.get("value", ""))
-        effect_ok = not t.get("effect") or t.get("effect") == taint.get("effect")
-        if key_ok and value_ok and effect_ok:
-            return True
-    return False
-
-
-def nodes_fitting(workload: dict[str, Any], pools: list[dict[str, Any]]) -> int:
-    """Initial nodes whose labels match the pod's nodeSelector and whose hard taints it tolerates."""
-    selector = workload.get("nodeSelector") or {}
-    tolerations = workload.get("tolerations") or []
-    total = 0
-    for pool in pools:
-        labels = pool.get("labels") or {}
-        hard = [t for t in pool.get("taints") or [] if t.get("effect", "NoSchedule") != "PreferNoSchedule"]
-        if all(labels.get(k) == v for k, v in selector.items()) and all(
-            tolerates(tolerations, t) for t in hard
-        ):
-            total += int(pool.get("initial_nodes", pool["min_nodes"]))
-    return total
-
-
 def hpa_spec(doc: Doc, notes: list[str]) -> dict[str, Any]:
     """An HPA's spec without scaleTargetRef, as the scenario's `hpa:` (autoscaling/v1 converted to v2)."""
     spec = dict(doc.obj.get("spec") or {})

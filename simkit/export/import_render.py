@@ -43,6 +43,7 @@ def render_scenario(
     sources: list[str],
     cluster: dict[str, Any],
     workloads: list[dict[str, Any]],
+    daemonsets: list[dict[str, Any]],
     assumed: list[str],
     ca_from_manifests: bool,
 ) -> str:
@@ -69,6 +70,8 @@ def render_scenario(
     )
     out += _dump("cluster", cluster)
     out += _dump("workloads", workloads)
+    if daemonsets:
+        out += _dump("daemonsets", daemonsets)
     out += (
         f"# ASSUMPTION: manifests carry no traffic. {DEFAULT_RPS:g} requests/s in total, an equal share "
         "sent straight to\n# each workload; no queues. Replace with real routes, rates and queues.\n"

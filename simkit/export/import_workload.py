@@ -1,5 +1,6 @@
-"""One Deployment, StatefulSet or DaemonSet -> one scenario workload (Kubernetes field names kept).
+"""One Deployment or StatefulSet -> one scenario workload; one DaemonSet -> one `daemonsets:` entry.
 
+Kubernetes field names are kept.
 What a manifest leaves out is assumed the way Kubernetes would (replicas 1, requests = limits when
 only limits are set, 0 when neither) and reported as one line each; what cannot be understood is
 refused with the file, document index and field.
@@ -8,18 +9,18 @@ refused with the file, document index and field.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from simkit.export.manifests import Doc, fit_model
 from simkit.export.pod import ANNOTATION_SERVING, ANNOTATION_STARTUP, PLACEHOLDER_REGISTRY, memory_quantity
 from simkit.scenario.k8s import AffinitySpec, ProbeSpec, TolerationSpec, TopologySpreadConstraintSpec
-from simkit.scenario.model import Serving, Startup, Workload
+from simkit.scenario.model import DaemonSet, Serving, Startup, Workload
 from simkit.units import format_cpu, parse_cpu, parse_memory
 
 POD = "spec.template.spec"
+Model = TypeVar("Model", bound=BaseModel)
 _POD_FIELDS: dict[str, type[BaseModel] | None] = {
     "nodeSelector": None,
     "tolerations": TolerationSpec,
@@ -127,11 +128,11 @@ def _simkit_annotation(
     return dict(data)
 
 
-def workload_from(doc: Doc, notes: list[str], nodes_for: Callable[[dict[str, Any]], int]) -> dict[str, Any]:
-    """The scenario workload dict of a Deployment/StatefulSet/DaemonSet document (validated).
+Mapping = dict[str, Any]
 
-    `nodes_for(workload)` counts the initial nodes a DaemonSet's pods would run on.
-    """
+
+def _head(doc: Doc, notes: list[str]) -> tuple[Mapping, Mapping, Mapping, Mapping]:
+    """(metadata, spec, pod spec, the output dict with name and namespace) of a workload document."""
     obj = doc.obj
     meta = _map(doc, obj.get("metadata"), "metadata", required=True)
     spec = _map(doc, obj.get("spec"), "spec")
@@ -140,16 +141,49 @@ def workload_from(doc: Doc, notes: list[str], nodes_for: Callable[[dict[str, Any
     name = meta.get("name")
     if not name:
         raise doc.error("metadata.name", "required field is missing")
-    out: dict[str, Any] = {"name": name, "kind": doc.kind}
-    out["namespace"] = meta.get("namespace") or "default"
+    out: dict[str, Any] = {"name": name, "namespace": meta.get("namespace") or "default"}
     if not meta.get("namespace"):
         notes.append("metadata.namespace absent: assumed 'default'")
-    if doc.kind != "DaemonSet":
-        if "replicas" in spec:
-            out["replicas"] = spec["replicas"]
-        else:
-            out["replicas"] = 1
-            notes.append("spec.replicas absent: assumed 1 (the Kubernetes default)")
+    return meta, spec, pod, out
+
+
+def daemonset_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
+    """The scenario `daemonsets:` entry of a DaemonSet document (validated): requests, selector, tolerations.
+
+    simkit's DaemonSet pods take room on every node they match and serve no traffic, so probes,
+    affinity and simkit's serving annotations do not apply to them and are reported as dropped.
+    """
+    meta, _, pod, out = _head(doc, notes)
+    containers = _list(doc, pod.get("containers"), f"{POD}.containers")
+    if not containers:
+        notes.append(f"{POD}.containers absent: no requests")
+    out["resources"] = _resources(doc, containers, notes)
+    if len(containers) > 1:
+        notes.append(f"{len(containers)} containers: requests and limits summed")
+    for key in ("nodeSelector", "tolerations"):
+        if pod.get(key):
+            out[key] = pod[key]
+    for key in ("affinity", "topologySpreadConstraints", "priorityClassName"):
+        if pod.get(key):
+            notes.append(f"{POD}.{key}: not modelled for DaemonSets, dropped")
+    if _map(doc, meta.get("annotations"), "metadata.annotations").get(ANNOTATION_SERVING) is not None:
+        notes.append(f"metadata.annotations.{ANNOTATION_SERVING}: DaemonSet pods serve no traffic, dropped")
+    notes.append("imported under daemonsets: one pod on every node it matches, serving no traffic")
+    _validate(doc, out, DaemonSet)
+    return out
+
+
+def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
+    """The scenario workload dict of a Deployment/StatefulSet document (validated)."""
+    meta, spec, pod, head = _head(doc, notes)
+    name = head["name"]
+    out: dict[str, Any] = {"name": name, "kind": doc.kind, "namespace": head["namespace"]}
+    if "replicas" in spec:
+        out["replicas"] = spec["replicas"]
+    else:
+        out["replicas"] = 1
+        notes.append("spec.replicas absent: assumed 1 (the Kubernetes default)")
+    template = _map(doc, spec.get("template"), "spec.template")
     labels = dict(
         _map(
             doc,
@@ -191,20 +225,8 @@ def workload_from(doc: Doc, notes: list[str], nodes_for: Callable[[dict[str, Any
             out[field_name] = value
     if "serving" not in out:
         notes.append("serving not in the manifest: simkit defaults (concurrency 1, 20ms per request) assumed")
-    if doc.kind == "DaemonSet":
-        _as_deployment(out, nodes_for(out), notes)
     validate_workload(doc, out)
     return out
-
-
-def _as_deployment(out: dict[str, Any], nodes: int, notes: list[str]) -> None:
-    """simkit has no per-node pods: one replica per initial node it fits, at most one per host."""
-    out["kind"], out["replicas"] = "Deployment", nodes
-    app = out.get("labels", {}).get("app", out["name"])
-    term = {"labelSelector": {"matchLabels": {"app": app}}, "topologyKey": "kubernetes.io/hostname"}
-    anti = out.setdefault("affinity", {}).setdefault("podAntiAffinity", {})
-    anti.setdefault("requiredDuringSchedulingIgnoredDuringExecution", []).append(term)
-    notes.append(f"DaemonSet approximated as a Deployment of {nodes} replicas (one per initial node it fits)")
 
 
 def _pod_fields(doc: Doc, pod: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:
@@ -232,8 +254,12 @@ def _probes(doc: Doc, container: dict[str, Any], path: str, out: dict[str, Any],
 
 def validate_workload(doc: Doc, data: dict[str, Any]) -> Workload:
     """Validate with the scenario model; an error names the manifest field it came from."""
+    return _validate(doc, data, Workload)
+
+
+def _validate(doc: Doc, data: dict[str, Any], model: type[Model]) -> Model:
     try:
-        return Workload.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = [str(p) for p in err["loc"]]

@@ -1,7 +1,8 @@
 """`simkit import`: Kubernetes manifests -> a scenario YAML that `simkit validate` accepts.
 
-Workloads come from Deployments, StatefulSets and DaemonSets, with their HPAs (autoscaling/v2, v1
-converted) and PDBs attached; the cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
+Workloads come from Deployments and StatefulSets, with their HPAs (autoscaling/v2, v1 converted) and
+PDBs attached; DaemonSets become `daemonsets:` entries (a pod on every node they match); the
+cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
 The cluster, traffic and targets come from defaults (the seed platform), marked as assumptions.
 """
 
@@ -18,11 +19,10 @@ from simkit.export.import_links import (
     deep_merge,
     hpa_spec,
     is_cluster_autoscaler,
-    nodes_fitting,
     pdb_spec,
 )
 from simkit.export.import_render import default_cluster, render_scenario
-from simkit.export.import_workload import workload_from
+from simkit.export.import_workload import daemonset_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
 from simkit.scenario.model import Scenario
@@ -98,14 +98,16 @@ def _merge(docs: list[Doc], assumed: list[str]) -> list[Doc]:
 
 
 def _workloads(
-    sorted_docs: _Sorted, pools: list[dict[str, Any]], assumed: list[str]
-) -> list[tuple[Doc, dict]]:
+    sorted_docs: _Sorted, assumed: list[str]
+) -> tuple[list[tuple[Doc, dict]], list[dict[str, Any]]]:
+    """(document, workload) of each Deployment/StatefulSet, and the `daemonsets:` entries."""
     out: list[tuple[Doc, dict[str, Any]]] = []
-    names: set[str] = set()
+    daemonsets: list[dict[str, Any]] = []
+    names: set[str] = set()  # workloads and DaemonSets share one name space (both label pods app=name)
     for docs in sorted_docs.workloads.values():
         for doc in _merge(docs, assumed):
             notes: list[str] = []
-            w = workload_from(doc, notes, lambda wl: nodes_fitting(wl, pools))
+            w = daemonset_from(doc, notes) if doc.kind == "DaemonSet" else workload_from(doc, notes)
             if w["name"] in names:
                 old = w["name"]
                 w["name"] = f"{old}-{w['namespace']}"[:63].rstrip("-")
@@ -114,8 +116,11 @@ def _workloads(
                     raise doc.error("metadata.name", f"duplicate workload name {old!r}")
             names.add(w["name"])
             assumed.extend(f"{_label(doc)}: {n}" for n in notes)
-            out.append((doc, w))
-    return out
+            if doc.kind == "DaemonSet":
+                daemonsets.append(w)
+            else:
+                out.append((doc, w))
+    return out, daemonsets
 
 
 def _attach_hpas(
@@ -138,7 +143,12 @@ def _attach_hpas(
             None,
         )
         if target is None:
-            ignored.append(f"{_label(doc)}: no imported workload {ref.get('kind')}/{ref.get('name')}")
+            why = (
+                "a DaemonSet has no scale subresource, an HPA cannot scale it"
+                if ref.get("kind") == "DaemonSet"
+                else f"no imported workload {ref.get('kind')}/{ref.get('name')}"
+            )
+            ignored.append(f"{_label(doc)}: {why}")
             continue
         notes: list[str] = []
         target["hpa"] = hpa_spec(doc, notes)
@@ -183,9 +193,10 @@ def import_documents(
     sorted_docs = _sort(docs, read, ignored)
     cluster = default_cluster()
     pools = cluster["node_pools"]
-    workloads = _workloads(sorted_docs, pools, assumed)
+    workloads, daemonsets = _workloads(sorted_docs, assumed)
     if not workloads:
-        raise ScenarioError("no Deployment, StatefulSet or DaemonSet to import", source=", ".join(sources))
+        what = " (DaemonSets alone serve no traffic)" if daemonsets else ""
+        raise ScenarioError(f"no Deployment or StatefulSet to import{what}", source=", ".join(sources))
     _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
     for doc in sorted_docs.autoscalers:
@@ -197,6 +208,7 @@ def import_documents(
         list(sources),
         cluster,
         [w for _, w in workloads],
+        daemonsets,
         assumed,
         ca_from_manifests=bool(sorted_docs.autoscalers),
     )

@@ -147,6 +147,17 @@ def _head(doc: Doc, notes: list[str]) -> tuple[Mapping, Mapping, Mapping, Mappin
     return meta, spec, pod, out
 
 
+def _containers(doc: Doc, pod: Mapping, out: Mapping, notes: list[str], absent: str) -> list[Any]:
+    """The pod's containers, with their summed requests and limits set as `out["resources"]`."""
+    containers = _list(doc, pod.get("containers"), f"{POD}.containers")
+    if not containers:
+        notes.append(f"{POD}.containers absent: {absent}")
+    out["resources"] = _resources(doc, containers, notes)
+    if len(containers) > 1:
+        notes.append(f"{len(containers)} containers: requests and limits summed")
+    return containers
+
+
 def daemonset_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
     """The scenario `daemonsets:` entry of a DaemonSet document (validated): requests, selector, tolerations.
 
@@ -154,12 +165,7 @@ def daemonset_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
     affinity and simkit's serving annotations do not apply to them and are reported as dropped.
     """
     meta, _, pod, out = _head(doc, notes)
-    containers = _list(doc, pod.get("containers"), f"{POD}.containers")
-    if not containers:
-        notes.append(f"{POD}.containers absent: no requests")
-    out["resources"] = _resources(doc, containers, notes)
-    if len(containers) > 1:
-        notes.append(f"{len(containers)} containers: requests and limits summed")
+    _containers(doc, pod, out, notes, "no requests")
     for key in ("nodeSelector", "tolerations"):
         if pod.get(key):
             out[key] = pod[key]
@@ -199,12 +205,7 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
         out["labels"] = labels
     if not _map(doc, spec.get("selector"), "spec.selector"):
         notes.append("spec.selector absent: assumed the pod labels")
-    containers = _list(doc, pod.get("containers"), f"{POD}.containers")
-    if not containers:
-        notes.append(f"{POD}.containers absent: no requests, no probes")
-    out["resources"] = _resources(doc, containers, notes)
-    if len(containers) > 1:
-        notes.append(f"{len(containers)} containers: requests and limits summed")
+    containers = _containers(doc, pod, out, notes, "no requests, no probes")
     _pod_fields(doc, pod, out, notes)
     index, main = _main_container(containers, name)
     _probes(doc, main, f"{POD}.containers[{index}]", out, notes)

@@ -105,25 +105,39 @@ def _hpa_loop(engine: Engine, workload: Workload, spec: HPASpec, config: Any, ph
             last_reason = decision.reason
         if decision.desired_replicas != current:
             engine.scale_workload(workload.name, decision.desired_replicas)
-        plan = None
-        if quiet is not None and key is not None:
-            plan = quiet.plan(now, state, decision, metrics, current)
+        plan = quiet.plan(now, state, decision, metrics, current) if quiet and key is not None else None
         delay = None if plan is None else delay_to(now, plan[1])
         if plan is None or delay is None:
             yield engine.env.timeout(config.sync_period_s)
-            continue
-        # Sleep past the syncs that repeat this decision, until the first that may not or a change.
-        skipped, loud = plan
-        yield engine.env.timeout(delay) | engine.changed()
-        woke = engine.env.now
-        done = [t for t in skipped if t < woke]
-        state = record_quiet_syncs(state, metrics.replicas or 0, done, reach)
-        upcoming = [*skipped[len(done) :], loud]
-        delay = delay_to(woke, upcoming[0])
-        if delay is None:
-            raise RuntimeError(f"HPA {workload.name}: cannot land on sync time {upcoming[0]!r}")
-        if delay > 0:
-            yield engine.env.timeout(delay)
+        else:
+            state = yield from _sleep_through(engine, plan, delay, state, metrics.replicas or 0, reach)
+
+
+def _sleep_through(
+    engine: Engine,
+    plan: tuple[list[float], float],
+    delay: float,
+    state: HPAState,
+    proposal: int,
+    reach_s: float,
+) -> Any:
+    """Sleep past the quiet syncs of `plan` until the first sync that may differ or the first change.
+
+    Returns the HPA state with the skipped syncs' recommendations recorded; the loop resumes at
+    exactly the next sync time the 15 s timer would have reached (hpa_quiet).
+    """
+    skipped, loud = plan
+    yield engine.env.timeout(delay) | engine.changed()  # delay lands exactly on `loud`
+    woke = engine.env.now
+    done = [t for t in skipped if t < woke]
+    state = record_quiet_syncs(state, proposal, done, reach_s)
+    upcoming = [*skipped[len(done) :], loud][0]
+    rest = delay_to(woke, upcoming)
+    if rest is None:
+        raise RuntimeError(f"cannot land on the HPA sync time {upcoming!r}")
+    if rest > 0:
+        yield engine.env.timeout(rest)
+    return state
 
 
 def _steady_key(engine: Engine, w: Workload, now: float, config: Any, cache: ObserveCache) -> Any:

@@ -14,7 +14,7 @@ from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables
 from simkit.errors import SimkitError
-from simkit.results import Deferred, RunResult, rows_frame
+from simkit.results import ALLOCATION_COLUMNS, Deferred, RunResult, rows_frame
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
 
@@ -136,6 +136,21 @@ def _traffic_table(traffic: dict[str, Any], name: str) -> pd.DataFrame | Deferre
     return traffic.raw(name) if isinstance(traffic, TrafficTables) else traffic[name]
 
 
+def _packing(rows: list[tuple[Any, ...]]) -> dict[str, float]:
+    """Share of the cluster's allocatable CPU and memory requested at the end, in all and by DaemonSets."""
+    if not rows:
+        return {}
+    cols = list(zip(*rows, strict=True))
+    alloc_cpu, alloc_mem = float(sum(cols[5])), float(sum(cols[6]))
+    ds_cpu, ds_mem, wl_cpu, wl_mem = (float(sum(cols[i])) for i in (7, 8, 9, 10))
+    return {
+        "requested_cpu_frac": (ds_cpu + wl_cpu) / alloc_cpu if alloc_cpu else 0.0,
+        "requested_memory_frac": (ds_mem + wl_mem) / alloc_mem if alloc_mem else 0.0,
+        "daemonset_cpu_frac": ds_cpu / alloc_cpu if alloc_cpu else 0.0,
+        "daemonset_memory_frac": ds_mem / alloc_mem if alloc_mem else 0.0,
+    }
+
+
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
     """The summary and the checks from the engine's raw rows; its tables become DataFrames when read.
 
@@ -155,6 +170,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     if "availability" in summary and scenario.slos.availability < 1:
         budget = 1 - scenario.slos.availability
         summary["error_budget_left"] = 1 - (1 - summary["availability"]) / budget
+    summary.update(_packing(out.allocation_rows))
     waits = np.asarray(out.pod_waits_s)
     summary["pods_started"] = float(waits.size)
     summary["pod_wait_p95_s"] = float(np.percentile(waits, 95)) if waits.size else 0.0
@@ -187,6 +203,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
             (out.decision_rows, ("t_s", "controller", "object", "from", "to", "reason", "message")),
         ),
         pending=Deferred(rows_frame, (out.pending_rows, ("t_s", "pending_pods"))),
+        allocation=Deferred(rows_frame, (out.allocation_rows, ALLOCATION_COLUMNS)),
         faults=Deferred(_fault_frame, (out.fault_rows, restore)),
         cost=Deferred(cost_frame, (cost,)),
         summary=summary,

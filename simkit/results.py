@@ -79,6 +79,24 @@ class _Table:
         obj.__dict__[self.name] = value
 
 
+# `RunResult.allocation`: each node at the end of the run, its allocatable and what is requested on
+# it by DaemonSet pods and by workload pods (the scheduler packs requests, not usage).
+ALLOCATION_COLUMNS = (
+    "node",
+    "pool",
+    "zone",
+    "instance_type",
+    "capacity_type",
+    "allocatable_cpu_m",
+    "allocatable_memory_mib",
+    "daemonset_cpu_m",
+    "daemonset_memory_mib",
+    "workload_cpu_m",
+    "workload_memory_mib",
+    "workload_pods",
+)
+
+
 def _no_rows(*columns: str) -> Deferred:
     return Deferred(rows_frame, ((), columns))
 
@@ -109,6 +127,7 @@ class RunResult:
     checks: _Table = _Table()
     pending: _Table = _Table(_no_rows("t_s", "pending_pods"))
     faults: _Table = _Table(_no_rows("t_s", "kind", "target", "detail", "restore_s"))
+    allocation: _Table = _Table(_no_rows(*ALLOCATION_COLUMNS))
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +163,7 @@ class RunResult:
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month  "
             f"(${s.get('cost_per_million_requests_usd', 0):,.2f} per million requests; "
             f"nodes ${s.get('node_cost_usd_month', 0):,.0f}/month)",
+            *self._packing_line(),
             *self._fault_lines(),
             "",
             f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
@@ -154,6 +174,22 @@ class RunResult:
             verdict = "PASS" if r["passed"] else "FAIL"
             rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {verdict}")
         return "\n".join(head + rows)
+
+    def _packing_line(self) -> list[str]:
+        """How much of the nodes' allocatable the pods request at the end (result.allocation per node)."""
+        s = self.summary
+        if "requested_cpu_frac" not in s:
+            return []
+        ds = ""
+        if s.get("daemonset_cpu_frac", 0) or s.get("daemonset_memory_frac", 0):
+            ds = (
+                f" (DaemonSets {100 * s['daemonset_cpu_frac']:.0f}% / "
+                f"{100 * s['daemonset_memory_frac']:.0f}%)"
+            )
+        return [
+            f"requested at the end: {100 * s['requested_cpu_frac']:.0f}% of allocatable CPU, "
+            f"{100 * s['requested_memory_frac']:.0f}% of memory{ds}"
+        ]
 
     def _fault_lines(self, limit: int = 8) -> list[str]:
         """One line per fault: when, what, and how long until every workload was back at its replicas."""
@@ -194,7 +230,7 @@ class RunResult:
             f"requests {s.get('requests', 0):,.0f}, availability {100 * s.get('availability', 1):.4f}%, "
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month{checks}"
             "<small>tables: services, routes, queues, nodes, replicas, pending, faults, events, decisions, "
-            "cost</small></div>"
+            "cost, allocation</small></div>"
         )
 
     def to_markdown(self) -> str:
@@ -234,6 +270,7 @@ class RunResult:
                 "decisions",
                 "cost",
                 "checks",
+                "allocation",
             ):
                 getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)

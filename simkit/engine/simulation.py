@@ -63,6 +63,7 @@ class EngineOutput:
     counters: dict[str, float] = field(default_factory=dict)
     node_seconds: list[dict[str, Any]] = field(default_factory=list)
     traffic: dict[str, Any] = field(default_factory=dict)
+    allocation_rows: list[tuple[Any, ...]] = field(default_factory=list)  # see `Engine._allocation`
 
 
 class Engine:
@@ -138,7 +139,34 @@ class Engine:
         }
         for name in self.workloads:
             self.out.replica_rows.append((end, name, self.desired[name], self.ready_count[name]))
+        self.out.allocation_rows = self._allocation()
         return self.out
+
+    def _allocation(self) -> list[tuple[Any, ...]]:
+        """How full each node is at the end of the run: allocatable, and the requests of DaemonSet and
+        workload pods on it (what the scheduler packs against; not what the pods use)."""
+        rows = []
+        for node in sorted(self.state.alive_nodes(), key=lambda n: (n.pool, n.zone, n.name)):
+            daemons = self.state.daemon_pods_on(node)
+            ds_cpu = sum(p.spec.cpu_m for p in daemons)
+            ds_mem = sum(p.spec.mem_mib for p in daemons)
+            rows.append(
+                (
+                    node.name,
+                    node.pool,
+                    node.zone,
+                    node.instance_type,
+                    node.capacity_type,
+                    node.alloc_cpu_m,
+                    node.alloc_mem_mib,
+                    ds_cpu,
+                    ds_mem,
+                    node.requested_cpu_m - ds_cpu,
+                    node.requested_mem_mib - ds_mem,
+                    len(node.pods) - len(daemons),
+                )
+            )
+        return rows
 
     def _run_with_progress(self) -> None:
         step = max(self.duration_s / 200, 3600.0)

@@ -34,6 +34,21 @@ QUICKSTART = [
     ),
     new_code_cell("plot_cost(week);\nweek.cost[['component', 'monthly_usd', 'basis']]"),
     new_markdown_cell(
+        "## How full are the nodes?\n\n"
+        "`week.allocation` has every node at the end of the run: its allocatable and what the pods on "
+        "it request (the scheduler packs requests, not usage). Per pool, the share requested shows "
+        "where money buys idle room."
+    ),
+    new_code_cell(
+        "per_pool = week.allocation.groupby('pool').sum(numeric_only=True)\n"
+        "requested = per_pool[['workload_cpu_m', 'workload_memory_mib']].to_numpy()\n"
+        "allocatable = per_pool[['allocatable_cpu_m', 'allocatable_memory_mib']].to_numpy()\n"
+        "per_pool.assign(nodes=week.allocation.groupby('pool').size(),\n"
+        "                cpu_requested_pct=(100 * requested[:, 0] / allocatable[:, 0]).round(0),\n"
+        "                memory_requested_pct=(100 * requested[:, 1] / allocatable[:, 1]).round(0))[\n"
+        "    ['nodes', 'cpu_requested_pct', 'memory_requested_pct']]"
+    ),
+    new_markdown_cell(
         "## Change one thing: 10x the load\n\n"
         "The seed's scalability goal is 10x current load. It is one line of the scenario: "
         "`traffic.load.growth: 10`. The seed's HPAs and cluster autoscaler size the platform for it; "

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from simkit.engine.autoscaling import ObserveCache
     from simkit.engine.simulation import Engine
 
-FIRST_BLOCK = 64  # syncs looked at first (16 min): most plans end within it or run long
-LONG_BLOCK = 2880  # then up to 12 h at once; a full sync re-plans after that
+FIRST_BLOCK = 64  # syncs looked at first (16 min); each further block is 4x longer ...
+LONG_BLOCK = 2880  # ... up to 12 h at once; a full sync re-plans after that
 
 
 class QuietSyncs:
@@ -95,7 +95,7 @@ class QuietSyncs:
             last = float(times[-1])
             if last >= self.engine.duration_s or block == LONG_BLOCK:
                 return quiet[:-1], last  # the last one syncs in full and plans again
-            start, block = last, LONG_BLOCK
+            start, block = last, min(4 * block, LONG_BLOCK)
 
     def _times(self, start: float, count: int) -> np.ndarray:
         """`start` and the next `count` sync times, by the timer's own repeated float addition."""

@@ -91,10 +91,10 @@ def test_speedup_runs_both_modes_on_the_same_load():
 
 def test_near_critical_row_compares_against_the_mean_of_replays():
     """Table 2b, small: at rho 1.05 the fluid count is within 20 % of the replays' mean; at rho 1.0
-    the fast mode's P95 is far below the replays' (the documented weak spot; if a model change fixes
-    it, this test says so and BENCHMARKS.md needs the new figures)."""
+    the near-critical diffusion (simkit/traffic/critical_band.py) puts the fast P95 within 30 % of
+    the replays' mean (the stationary/fluid model alone reported under half of it)."""
     over = cases.near_critical(1.05, seeds=(1, 2), scale=0.5)
     assert over["seeds"] == 2 and over["errors_rl_sd"] >= 0
     assert abs(cases.rel_err(over["errors_fast"], over["errors_rl_mean"])) < 20
     critical = cases.near_critical(1.0, seeds=(1, 2), scale=0.5)
-    assert critical["p95_fast_ms"] < 0.5 * critical["p95_rl_mean_ms"]
+    assert abs(cases.rel_err(critical["p95_fast_ms"], critical["p95_rl_mean_ms"])) < 30

@@ -11,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
+from simkit.traffic.critical_band import diffusion_ticks, near_critical
 from simkit.traffic.queueing import (
     Component,
+    ServiceTicks,
     erlang_b,
     erlang_c,
     fluid_backlog,
@@ -240,9 +242,13 @@ def test_service_ticks_conserves_requests(
 ) -> None:
     n = min(len(lam), len(servers))
     lam_a, c = np.array(lam[:n]), np.array(servers[:n], dtype=float)
-    svc = service_ticks(lam_a, c, 0.5, 1.5, 60.0, timeout, initial)
+    assert_conserves(service_ticks(lam_a, c, 0.5, 1.5, 60.0, timeout, initial), lam_a, initial)
+
+
+def assert_conserves(svc: ServiceTicks, lam: np.ndarray, initial: float, dt: float = 60.0) -> None:
+    """Per tick: arrivals = served + timed out + Δ backlog, and no negative counts."""
     before = np.r_[initial, svc.backlog_end[:-1]]
-    np.testing.assert_allclose(lam_a * 60.0, svc.served + svc.timed_out + svc.backlog_end - before, atol=1e-6)
+    np.testing.assert_allclose(lam * dt, svc.served + svc.timed_out + svc.backlog_end - before, atol=1e-6)
     assert np.all(svc.served >= -1e-9) and np.all(svc.timed_out >= -1e-9)
 
 
@@ -422,3 +428,62 @@ def test_service_sum_is_built_once_per_visit_list_and_gives_the_same_quantiles()
     assert not cached.f.flags.writeable and not cached.x.flags.writeable
     np.testing.assert_array_equal(latency_quantiles(comps, QS), first)
     assert ql.service_sum.cache_info().misses == 1
+
+
+# ------------------------------------------------------------------ near-critical diffusion
+
+
+def test_band_is_the_slow_relaxing_ticks_near_rho_one() -> None:
+    """8 servers of 100 ms (cμ = 80/s), 60 s ticks: relaxation 1/(cμ(1 − √ρ)²) >= 60 s within ~±2 %."""
+    rho = np.array([0.9, 0.97, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05])
+    band = near_critical(80.0 * rho, np.full(rho.size, 80.0), 60.0)
+    assert band.tolist() == [False, False, True, True, True, True, True, False]
+    assert not near_critical(np.array([0.0, 80.0]), np.array([0.0, 0.0]), 60.0).any()
+
+
+def test_diffusion_matches_reflected_brownian_motion_closed_forms() -> None:
+    """Zero drift from 0, barrier out of reach: E[Q_t] = σ·√(2t/π) (|W_t| of a Brownian motion).
+    Negative drift for long: the stationary RBM is exponential with mean σ²/(2|m|) (Harrison 1985)."""
+    cap, dt = 80.0, 60.0
+    free = diffusion_ticks(np.full(20, cap), np.full(20, cap), 1.0, dt, 1e6)
+    sigma = math.sqrt(2 * cap)
+    assert free.backlog_end[-1] == pytest.approx(sigma * math.sqrt(2 * 1200 / math.pi), rel=0.02)
+    assert free.timed_out.sum() == pytest.approx(0.0, abs=1e-6)
+    lam = 78.0
+    settled = diffusion_ticks(np.full(120, lam), np.full(120, cap), 1.0, dt, 1e6)
+    assert settled.backlog_end[-1] == pytest.approx((lam + cap) / (2 * (cap - lam)), rel=0.03)
+
+
+def test_diffusion_timeouts_grow_with_load_and_fill_the_barrier_above_one() -> None:
+    """At ρ = 1.05 for 20 min the queue sits at b = cμ·timeout and the excess times out (fluid-like)."""
+    cap, n = 80.0, 20
+    counts = [
+        diffusion_ticks(np.full(n, rho * cap), np.full(n, cap), 1.0, 60.0, 10.0).timed_out.sum()
+        for rho in (0.99, 1.0, 1.01, 1.05)
+    ]
+    assert counts == sorted(counts)
+    fluid = 0.05 * cap * 1200 - cap * 10.0
+    assert counts[-1] == pytest.approx(fluid, rel=0.1)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rho=st.lists(st.floats(0.9, 1.1), min_size=1, max_size=30),
+    servers=st.lists(st.integers(1, 40), min_size=1, max_size=30),
+    timeout=st.floats(0.5, 60),
+    initial=st.floats(0, 500),
+)
+def test_service_ticks_conserves_requests_in_the_band(
+    rho: list[float], servers: list[int], timeout: float, initial: float
+) -> None:
+    """Loads around capacity, so many ticks go through the diffusion (and in and out of it)."""
+    n = min(len(rho), len(servers))
+    c = np.array(servers[:n], dtype=float)
+    lam = np.array(rho[:n]) * c / 0.1
+    svc = service_ticks(lam, c, 0.1, 1.0, 60.0, timeout, initial)
+    assert_conserves(svc, lam, initial)
+    assert np.all(svc.backlog_end <= c / 0.1 * timeout + 1e-6)
+    band = svc.band
+    assert np.all(svc.p_wait[band] <= 1.0) and np.all(svc.fluid_wait_s[band] >= 0.0)
+    mean = svc.p_wait / np.where(svc.wait_rate_per_s > 0, svc.wait_rate_per_s, np.inf) + svc.fluid_wait_s
+    np.testing.assert_allclose(mean[band], svc.mean_wait_s[band], rtol=1e-9, atol=1e-12)

@@ -44,6 +44,7 @@ _FIELDS = (
     "served",
     "timed_out",
     "lost",
+    "band",
 )
 
 
@@ -167,6 +168,7 @@ class TrafficModel:
                 "mean_wait_s",
                 "served",
                 "timed_out",
+                "band",
             ):
                 arr[key][a:b] = getattr(ticks, key)
             arr["backlog"][a:b] = ticks.backlog_end
@@ -184,7 +186,11 @@ class TrafficModel:
         return float(sum(st.lam_rps[i] for st in self.by_workload.get(workload, [])))
 
     def queue_messages(self, queue: str, now: float) -> float:
-        """RabbitMQ's `messages` (ready + unacknowledged) at `now`: backlog plus tasks in service."""
+        """RabbitMQ's `messages` (ready + unacknowledged) at `now`: backlog plus tasks in service.
+
+        The stationary queue (Little: λ·P(wait)/rate) is added to the fluid backlog, except in
+        near-critical ticks, whose backlog is the diffusion's mean queue already.
+        """
         st = self.queues[queue]
         k = self.tick_index(now)
         if k > st.computed_to:  # compute ahead with today's consumers; a change of consumers rewinds
@@ -194,6 +200,8 @@ class TrafficModel:
         i, a = k - 1, st.arrays  # Python floats: the same IEEE arithmetic, without numpy scalars
         busy = a["utilization"].item(i) * a["servers"].item(i)
         waiting = a["p_wait"].item(i) * st.lam_rps.item(i) / max(a["wait_rate_per_s"].item(i), 1e-12)
+        if a["band"].item(i):
+            waiting = 0.0
         return float(a["backlog"].item(i) + waiting + busy)
 
     # ---------------------------------------------------------------------------- results

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, pdtr
 
+from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
 from simkit.traffic.queueing_latency import (
     Component,
     latency_quantiles,
@@ -238,6 +239,7 @@ class ServiceTicks(NamedTuple):
     timed_out: Array  # fluid excess + stationary waits beyond the timeout
     mean_service_s: float
     service_cv: float
+    band: NDArray[np.bool_]  # tick from the near-critical diffusion: backlog_end is the whole queue
 
     def visit(self, calls: int = 1) -> Component:
         """This service as a latency component of a route that calls it `calls` times."""
@@ -274,7 +276,79 @@ def service_ticks(
     timeout_s: float,
     initial_backlog: float = 0.0,
 ) -> ServiceTicks:
-    """One service over all ticks: stationary M/G/c waits on top of the fluid backlog.
+    """One service over all ticks: stationary/fluid model, and a diffusion near critical load.
+
+    Ticks whose queue does not settle within a tick (`critical_band.near_critical`, ρ within about
+    ±1-2 % of 1 for a few servers) use the transient reflected diffusion of `critical_band`,
+    started from the backlog before them and handing its mean backlog back afterwards; the other
+    ticks use `_regular_ticks`. Without band ticks this is exactly `_regular_ticks`.
+    """
+    lam = np.asarray(lam_rps, dtype=np.float64)
+    c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
+    band = near_critical(lam, c / mean_service_s, dt_s)
+    if not band.any():
+        return _regular_ticks(lam, c, mean_service_s, service_cv, dt_s, timeout_s, initial_backlog)
+    edges = np.flatnonzero(np.diff(band.astype(np.int8))) + 1
+    parts: list[ServiceTicks] = []
+    backlog = float(initial_backlog)
+    for a, b in zip(np.r_[0, edges], np.r_[edges, lam.size], strict=True):
+        args = (lam[a:b], c[a:b], mean_service_s, service_cv, dt_s, timeout_s, backlog)
+        part = _band_ticks(*args) if band[a] else _regular_ticks(*args)
+        parts.append(part)
+        backlog = float(part.backlog_end[-1])
+    fields = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ServiceTicks._fields[:8]}
+    return ServiceTicks(
+        **fields,
+        mean_service_s=float(mean_service_s),
+        service_cv=float(service_cv),
+        band=np.concatenate([p.band for p in parts]),
+    )
+
+
+def _band_ticks(
+    lam: Array,
+    c: Array,
+    mean_service_s: float,
+    service_cv: float,
+    dt_s: float,
+    timeout_s: float,
+    initial_backlog: float,
+) -> ServiceTicks:
+    """Consecutive near-critical ticks: `critical_band.diffusion_ticks`, its wait mapped by moments.
+
+    The wait of the requests served in a tick (Q/cμ at arrival, over the tick's backlog density) is
+    handed to the latency model as fluid shift + P(wait)·Exp(rate) with the same first two moments
+    (`critical_band.wait_shape`); utilization stays min(λ/cμ, 1).
+    """
+    cap = c / mean_service_s
+    diff = diffusion_ticks(lam, cap, service_cv, dt_s, timeout_s, initial_backlog)
+    p, rate, shift = wait_shape(diff.mean_wait_s, diff.second_moment_s2)
+    util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), 1.0)
+    return ServiceTicks(
+        utilization=util,
+        p_wait=p,
+        wait_rate_per_s=rate,
+        fluid_wait_s=shift,
+        mean_wait_s=diff.mean_wait_s,
+        backlog_end=diff.backlog_end,
+        served=diff.served,
+        timed_out=diff.timed_out,
+        mean_service_s=float(mean_service_s),
+        service_cv=float(service_cv),
+        band=np.ones(lam.shape, dtype=bool),
+    )
+
+
+def _regular_ticks(
+    lam_rps: ArrayLike,
+    servers: ArrayLike,
+    mean_service_s: float,
+    service_cv: float,
+    dt_s: float,
+    timeout_s: float,
+    initial_backlog: float = 0.0,
+) -> ServiceTicks:
+    """Ticks away from critical load: stationary M/G/c waits on top of the fluid backlog.
 
     While the fluid queue is non-empty (overload, or a backlog still draining) it is the queue:
     its timeouts are the fluid excess, and the stationary tail is not added on top (that would
@@ -302,4 +376,5 @@ def service_ticks(
         timed_out=fluid.timed_out + late_n,
         mean_service_s=float(mean_service_s),
         service_cv=float(service_cv),
+        band=np.zeros(lam.shape, dtype=bool),
     )

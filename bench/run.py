@@ -134,7 +134,7 @@ def section_near_critical() -> tuple[str, list[dict[str, Any]]]:
     ]
     seeds = rows[0]["seeds"] if rows else 0
     text = (
-        "## 2b. Near-critical load (no target; where the fast mode is weakest)\n\n"
+        "## 2b. Near-critical load (no target): fast mode vs the mean of several replays\n\n"
         "The AZ-loss case of table 2 with the load set so that the 8 remaining servers run at ρ for 20 min "
         f"(10 s timeout); the request-level figures are the mean and standard deviation over {seeds} "
         f"replays (seeds 1 to {seeds}) of the same timeline, because near ρ = 1 one replay is noisy.\n\n"

@@ -45,6 +45,7 @@ _FIELDS = (
     "timed_out",
     "lost",
     "band",
+    "backlog_var",
 )
 
 
@@ -63,6 +64,7 @@ class _Stream:
     gate: str | None = None  # the broker a task queue lives in: while it has no quorum, tasks are lost
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
+    backlog_var: float = 0.0  # and its variance (near-critical ticks only; see queueing.service_ticks)
 
     def __post_init__(self) -> None:
         n = self.lam_rps.size
@@ -143,6 +145,7 @@ class TrafficModel:
             if st.computed_to > k:
                 st.computed_to = k
                 st.backlog = float(st.arrays["backlog"][k - 1]) if k > 0 else 0.0
+                st.backlog_var = float(st.arrays["backlog_var"][k - 1]) if k > 0 else 0.0
         self.ready[workload] = ready
 
     def _advance(self, streams: list[_Stream], until: int) -> None:
@@ -156,7 +159,14 @@ class TrafficModel:
                 st.arrays["lost"][a:b] = lam * self.tick_s[a:b]
                 lam = np.zeros_like(lam)
             ticks = service_ticks(
-                lam, servers, st.mean_service_s, st.service_cv, self.dt, st.timeout_s, st.backlog
+                lam,
+                servers,
+                st.mean_service_s,
+                st.service_cv,
+                self.dt,
+                st.timeout_s,
+                st.backlog,
+                st.backlog_var,
             )
             arr = st.arrays
             arr["servers"][a:b] = servers
@@ -169,10 +179,12 @@ class TrafficModel:
                 "served",
                 "timed_out",
                 "band",
+                "backlog_var",
             ):
                 arr[key][a:b] = getattr(ticks, key)
             arr["backlog"][a:b] = ticks.backlog_end
             st.backlog = float(ticks.backlog_end[-1])
+            st.backlog_var = float(ticks.backlog_var[-1])
             st.computed_to = b
 
     def finish_all(self) -> None:

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import stats
 from scipy.linalg import lapack
 
 Array = NDArray[np.float64]
@@ -68,6 +69,7 @@ class BandTicks(NamedTuple):
     backlog_end: Array  # mean backlog at the end of the tick
     mean_wait_s: Array  # mean wait of the requests served
     second_moment_s2: Array  # E[W²] of the requests served
+    backlog_var: Array  # variance of the backlog at the end of the tick (carried into the next chunk)
 
 
 class _Density:
@@ -82,6 +84,11 @@ class _Density:
 
     def mean(self) -> float:
         return float(self.p @ self.x)
+
+    def var(self) -> float:
+        x = self.x
+        m = float(self.p @ x)
+        return max(float(self.p @ (x * x)) - m * m, 0.0)
 
     def upper_quantile(self) -> float:
         """Where all but a negligible mass lies below (the grid need not reach further)."""
@@ -116,6 +123,22 @@ def _rates(m: float, var: float, h: float) -> tuple[float, float]:
     return up, down
 
 
+def _start(mean: float, var: float) -> _Density:
+    """The backlog before the first tick: a gamma law with this mean and variance (a point mass at
+    the mean when the variance is 0), so that a band stretch that the engine computes in two chunks
+    (its ready servers changed in between) carries the spread of the queue, not only its mean."""
+    if mean <= 0.0:
+        return _Density(0.0, np.array([1.0]))
+    if var <= 0.0:
+        return _Density(2.0 * mean, np.array([1.0]))
+    shape, scale = mean * mean / var, var / mean
+    top = mean + _REACH_SDS * np.sqrt(var)
+    edges = np.linspace(0.0, top, GRID_CELLS + 1)
+    p = np.diff(stats.gamma.cdf(edges, shape, scale=scale))
+    p[-1] += max(1.0 - float(p.sum()), 0.0)  # the far tail, if any, in the last cell
+    return _Density(top / GRID_CELLS, p / p.sum())
+
+
 def diffusion_ticks(
     lam_rps: Array,
     capacity_rps: Array,
@@ -123,8 +146,10 @@ def diffusion_ticks(
     dt_s: float,
     timeout_s: float,
     initial: float = 0.0,
+    initial_var: float = 0.0,
 ) -> BandTicks:
-    """Reflected-diffusion backlog over consecutive ticks, from a point mass at `initial`.
+    """Reflected-diffusion backlog over consecutive ticks, from a backlog of mean `initial` and
+    variance `initial_var` (see `_start`).
 
     Per tick: drift m = λ − cμ, variance σ² = λ + cμ·cv², barriers 0 and b = cμ·timeout (the grid
     stops earlier when b is out of reach within the tick, e.g. task queues without a TTL).
@@ -132,10 +157,10 @@ def diffusion_ticks(
     at their arrival, averaged over the tick (its mean and second moment are returned).
     """
     n = lam_rps.size
-    out = [np.zeros(n) for _ in range(5)]
-    served, timed_out, backlog_end, mean_wait, second = out
+    out = [np.zeros(n) for _ in range(6)]
+    served, timed_out, backlog_end, mean_wait, second, backlog_var = out
     previous = max(float(initial), 0.0)
-    dens = _Density(2.0 * previous, np.array([1.0])) if previous > 0 else _Density(0.0, np.array([1.0]))
+    dens = _start(previous, max(float(initial_var), 0.0))
     steps = max(MIN_STEPS, int(np.ceil(dt_s / MAX_STEP_S)))
     step = dt_s / steps
     for t in range(n):
@@ -169,6 +194,7 @@ def diffusion_ticks(
         if served[t] < 0.0:  # only if a cell shift outweighs a whole tick's service (tiny load)
             served[t], timed_out[t] = 0.0, max(lam * dt_s - (b_end - previous), 0.0)
         backlog_end[t] = previous = b_end
+        backlog_var[t] = dens.var()
         # served arrivals: λ·occupation, minus the ones turned away at the barrier
         weight = lam * occ
         weight[-1] = max(weight[-1] - flux, 0.0)
@@ -176,7 +202,7 @@ def diffusion_ticks(
         wait = dens.x / cap
         mean_wait[t] = float(weight @ wait) / total if total > 0 else 0.0
         second[t] = float(weight @ (wait * wait)) / total if total > 0 else 0.0
-    return BandTicks(served, timed_out, backlog_end, mean_wait, second)
+    return BandTicks(served, timed_out, backlog_end, mean_wait, second, backlog_var)
 
 
 def wait_shape(mean_s: Array, second_s2: Array) -> tuple[Array, Array, Array]:

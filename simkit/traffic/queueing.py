@@ -240,6 +240,7 @@ class ServiceTicks(NamedTuple):
     mean_service_s: float
     service_cv: float
     band: NDArray[np.bool_]  # tick from the near-critical diffusion: backlog_end is the whole queue
+    backlog_var: Array  # the diffusion's backlog variance at the end of a band tick (0 elsewhere)
 
     def visit(self, calls: int = 1) -> Component:
         """This service as a latency component of a route that calls it `calls` times."""
@@ -275,13 +276,16 @@ def service_ticks(
     dt_s: float,
     timeout_s: float,
     initial_backlog: float = 0.0,
+    initial_var: float = 0.0,
 ) -> ServiceTicks:
     """One service over all ticks: stationary/fluid model, and a diffusion near critical load.
 
     Ticks whose queue does not settle within a tick (`critical_band.near_critical`, ρ within about
     ±1-2 % of 1 for a few servers) use the transient reflected diffusion of `critical_band`,
     started from the backlog before them and handing its mean backlog back afterwards; the other
-    ticks use `_regular_ticks`. Without band ticks this is exactly `_regular_ticks`.
+    ticks use `_regular_ticks`. Without band ticks this is exactly `_regular_ticks`. A caller that
+    computes a run in chunks passes the last tick's `backlog_end` and `backlog_var` on, so a band
+    stretch cut in two keeps the spread of its queue (`initial_var`; the fluid has none).
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
@@ -290,18 +294,19 @@ def service_ticks(
         return _regular_ticks(lam, c, mean_service_s, service_cv, dt_s, timeout_s, initial_backlog)
     edges = np.flatnonzero(np.diff(band.astype(np.int8))) + 1
     parts: list[ServiceTicks] = []
-    backlog = float(initial_backlog)
+    backlog, var = float(initial_backlog), float(initial_var)
     for a, b in zip(np.r_[0, edges], np.r_[edges, lam.size], strict=True):
         args = (lam[a:b], c[a:b], mean_service_s, service_cv, dt_s, timeout_s, backlog)
-        part = _band_ticks(*args) if band[a] else _regular_ticks(*args)
+        part = _band_ticks(*args, var) if band[a] else _regular_ticks(*args)
         parts.append(part)
-        backlog = float(part.backlog_end[-1])
+        backlog, var = float(part.backlog_end[-1]), float(part.backlog_var[-1])
     fields = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ServiceTicks._fields[:8]}
     return ServiceTicks(
         **fields,
         mean_service_s=float(mean_service_s),
         service_cv=float(service_cv),
         band=np.concatenate([p.band for p in parts]),
+        backlog_var=np.concatenate([p.backlog_var for p in parts]),
     )
 
 
@@ -313,6 +318,7 @@ def _band_ticks(
     dt_s: float,
     timeout_s: float,
     initial_backlog: float,
+    initial_var: float = 0.0,
 ) -> ServiceTicks:
     """Consecutive near-critical ticks: `critical_band.diffusion_ticks`, its wait mapped by moments.
 
@@ -321,7 +327,7 @@ def _band_ticks(
     (`critical_band.wait_shape`); utilization stays min(λ/cμ, 1).
     """
     cap = c / mean_service_s
-    diff = diffusion_ticks(lam, cap, service_cv, dt_s, timeout_s, initial_backlog)
+    diff = diffusion_ticks(lam, cap, service_cv, dt_s, timeout_s, initial_backlog, initial_var)
     p, rate, shift = wait_shape(diff.mean_wait_s, diff.second_moment_s2)
     util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), 1.0)
     return ServiceTicks(
@@ -336,6 +342,7 @@ def _band_ticks(
         mean_service_s=float(mean_service_s),
         service_cv=float(service_cv),
         band=np.ones(lam.shape, dtype=bool),
+        backlog_var=diff.backlog_var,
     )
 
 
@@ -377,4 +384,5 @@ def _regular_ticks(
         mean_service_s=float(mean_service_s),
         service_cv=float(service_cv),
         band=np.zeros(lam.shape, dtype=bool),
+        backlog_var=np.zeros(lam.shape),
     )

@@ -330,12 +330,11 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
     last = ("", "")
     cache: dict[str, Any] = {"version": -1}
     quiet_version = -1  # state version at which the last loop found nothing to do and no timer running
-    quiet_seq = -1  # and the engine's unschedulable_seq then
     while True:
         yield engine.env.timeout(flags.scan_interval)
-        if engine.state.version == quiet_version and engine.unschedulable_seq == quiet_seq:
-            # Nothing changed since a loop that found nothing to do: no new pending pod (that needs
-            # a FailedScheduling message), no launch or launch failure (both change the version).
+        if engine.state.version == quiet_version:
+            # Nothing changed since a loop that found nothing to do: every new pending pod, launch
+            # and launch failure changes the version; the same decision again.
             continue
         now = engine.env.now
         pending_pods = engine.pending_pods()
@@ -352,8 +351,6 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
                 )
         engine.launch_failures.clear()
         busy = pending_pods or any(engine.provisioning[p.name] for p in pools)
-        if not busy and engine.state.version == quiet_version:
-            continue  # same cluster, no pending pods, no unneeded node ageing: the same decision again
         if cache["version"] != engine.state.version:  # rebuild the views only after a change
             cache = _ca_inputs(engine, pools, flags)
         groups, nodes = cache["groups"], cache["nodes"]
@@ -402,7 +399,6 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
         last = (up.reason, down.status)
         quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
         quiet_version = engine.state.version if quiet else -1
-        quiet_seq = engine.unschedulable_seq
 
 
 def _ca_inputs(engine: Engine, pools: list[NodePool], flags: CAFlags) -> dict[str, Any]:

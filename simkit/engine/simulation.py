@@ -103,7 +103,6 @@ class Engine:
         self._ticket_zones: dict[str, list[str]] = {}
         self.taint_queue: dict[str, float] = {}  # per zone: when the eviction limiter next has a token
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
-        self.unschedulable_seq = 0  # bumped when a pod gets a new FailedScheduling message
         self.pods_lost = 0
         self.nodes_lost = 0
         self.nodes_interrupted = 0
@@ -322,7 +321,7 @@ class Engine:
         if placement.node is None:
             if placement.message != pod.last_unschedulable_msg:
                 pod.last_unschedulable_msg = placement.message
-                self.unschedulable_seq += 1
+                self.state.touch()  # a new pending pod for the cluster autoscaler
                 self._event(self.env.now, "Pod", pod.name, "FailedScheduling", placement.message)
             return None
         return self.state.nodes[placement.node]

@@ -18,6 +18,8 @@ table shows: a change at the very same float instant as a skipped sync is seen b
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +29,7 @@ from simkit.control.hpa_compute import tolerances_for
 from simkit.control.hpa_steady import settled, steady_replicas, steady_supported
 
 if TYPE_CHECKING:
-    from simkit.engine.autoscaling import ObserveCache
+    from simkit.engine.autoscaling import ObjectRate, ObserveCache
     from simkit.engine.simulation import Engine
 
 FIRST_BLOCK = 64  # syncs looked at first (16 min); each further block is 4x longer ...
@@ -111,19 +113,16 @@ class QuietSyncs:
         traffic = engine.traffic
         tick = np.minimum(traffic.t_s.size - 1, np.floor_divide(sample_t, traffic.dt)).astype(np.int64)
         ready = max(1, engine.ready_count[self.workload])
-        cpu = self.base_cpu + (self.lam_total[tick] / ready * self.cpu_per_request * 1000)
+        per_pod_rps = self.lam_total[tick] / ready  # as observe() divides arrival_rate()
+        cpu = self.base_cpu + (per_pod_rps * self.cpu_per_request * 1000)
         limit = cache.cpu_limit
         cpu_milli = np.trunc(np.minimum(cpu, limit) if limit else cpu).astype(np.int64)
         usage = {"cpu": cpu_milli, "memory": np.full(times.size, cache.memory, dtype=np.int64)}
         values: dict[tuple[str, str], np.ndarray] = {}
         for name in cache.pods_metrics:  # every pod serves: its share of the requests
-            values[("Pods", name)] = np.round(self.lam_total[tick] / ready * 1000).astype(np.int64)
+            values[("Pods", name)] = np.round(per_pod_rps * 1000).astype(np.int64)
         for name, rate in cache.objects:  # one look-up per distinct sample time
-            firsts = np.flatnonzero(np.r_[True, sample_t[1:] != sample_t[:-1]])
-            rates = [round(rate(engine, float(sample_t[i])) * 1000) for i in firsts]
-            values[("Object", name)] = np.repeat(
-                np.asarray(rates, np.int64), np.diff(np.r_[firsts, times.size])
-            )
+            values[("Object", name)] = _per_run(sample_t, partial(_milli_at, rate, engine))
         for name, queue in cache.externals:
             if queue not in traffic.queues:
                 return None
@@ -138,9 +137,23 @@ class QuietSyncs:
         """
         traffic = self.engine.traffic
         ticks = np.clip(np.ceil(times / traffic.dt - 1e-9), 0, traffic.t_s.size)  # tick_index, vectorised
-        first = np.flatnonzero(np.r_[True, ticks[1:] != ticks[:-1]])
-        values = [int(round(traffic.queue_messages(queue, float(times[i])) * 1000)) for i in first]
-        return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[first, times.size]))
+        return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
+
+
+def _milli_at(rate: ObjectRate, engine: Engine, t: float) -> int:
+    """An Object metric's value at time t in milli-units, as `observe` reports it."""
+    return round(rate(engine, t) * 1000)
+
+
+def _per_run(keys: np.ndarray, value: Callable[[float], int], at: np.ndarray | None = None) -> np.ndarray:
+    """`value` at the first element of each run of equal `keys`, repeated over the run.
+
+    It is called with that element of `at` (default: of `keys`), in order, once per run.
+    """
+    where = keys if at is None else at
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    values = [value(float(where[i])) for i in first]
+    return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[first, keys.size]))
 
 
 def delay_to(now: float, target: float) -> float | None:

@@ -12,9 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from simkit.control.ca_drain import plan_drain
-from simkit.control.ca_model import ANN_SAFE_TO_EVICT, ANN_SAFE_TO_EVICT_LOCAL_VOLUMES
-from simkit.control.cluster_autoscaler import (
+from simkit.control.ca import (
     CAFlags,
     CANode,
     CAPod,
@@ -31,6 +29,8 @@ from simkit.control.cluster_autoscaler import (
     scale_down,
     scale_up,
 )
+from simkit.control.ca.drain import plan_drain
+from simkit.control.ca.model import ANN_SAFE_TO_EVICT, ANN_SAFE_TO_EVICT_LOCAL_VOLUMES
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView, PodSpec, Taint, Toleration
 
 VECTORS = Path(__file__).parents[2] / "shared" / "reference" / "ca_vectors.json"

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simkit.api import simulate
-from simkit.control.ca_drain import node_utilization
-from simkit.control.cluster_autoscaler import CAFlags
+from simkit.control.ca import CAFlags
+from simkit.control.ca.drain import node_utilization
 from simkit.control.daemonset import (
     DAEMON_POD_TOLERATIONS,
     FAILED_SCHEDULING,

@@ -29,12 +29,12 @@ from simkit.control.hpa import (
     decide,
     hpa_spec_from_k8s,
 )
-from simkit.control.hpa_behavior import (
+from simkit.control.hpa.behavior import (
     convert_desired_replicas_with_behavior_rate,
     scale_down_limit,
     scale_up_limit,
 )
-from simkit.control.hpa_types import DEFAULT_SCALE_DOWN_RULES, DEFAULT_SCALE_UP_RULES
+from simkit.control.hpa.types import DEFAULT_SCALE_DOWN_RULES, DEFAULT_SCALE_UP_RULES
 
 VECTORS = Path(__file__).parents[2] / "shared" / "reference" / "hpa_vectors.json"
 REQUEST = 1000  # every test pod requests 1 CPU

@@ -41,7 +41,7 @@ from simkit.control.hpa import (
     decide,
     tolerances_for,
 )
-from simkit.control.hpa_steady import record_quiet_syncs, settled, stabilization_reach_s, steady_replicas
+from simkit.control.hpa.steady import record_quiet_syncs, settled, stabilization_reach_s, steady_replicas
 from simkit.engine.hpa_quiet import delay_to
 from simkit.traffic.queueing import service_ticks
 

@@ -1,7 +1,7 @@
 """Adapter: check Cluster Autoscaler test vectors (shared/reference/ca_vectors.json) against simkit.
 
 `check(vector) -> str | None` translates one vector's input into simkit's CA types, calls the
-matching building block of `simkit.control.cluster_autoscaler`, and compares with `expected`.
+matching building block of `simkit.control.ca`, and compares with `expected`.
 Memory in the vectors is in bytes; the rules under test are ratios, so bytes are passed through
 unchanged except where a vector mixes units (binpacking: template MiB, pod bytes).
 """
@@ -12,10 +12,10 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from simkit.control.ca_backoff import is_backed_off, register_failure, remove_stale
-from simkit.control.ca_balance import TemplateInfo, balance_scale_up, nodes_similar
-from simkit.control.ca_estimator import estimate_nodes
-from simkit.control.ca_expanders import (
+from simkit.control.ca.backoff import is_backed_off, register_failure, remove_stale
+from simkit.control.ca.balance import TemplateInfo, balance_scale_up, nodes_similar
+from simkit.control.ca.estimator import estimate_nodes
+from simkit.control.ca.expanders import (
     ExpansionOption,
     least_nodes,
     least_waste,
@@ -23,16 +23,16 @@ from simkit.control.ca_expanders import (
     price,
     priority,
 )
-from simkit.control.ca_flags import CAFlags
-from simkit.control.ca_model import (
+from simkit.control.ca.flags import CAFlags
+from simkit.control.ca.model import (
     ANN_POD_SCALE_UP_DELAY,
     CANode,
     CAPod,
     CAState,
     NodeGroup,
 )
-from simkit.control.ca_scale_down import UnneededNode, eligibility_reason, removable_at
-from simkit.control.ca_scale_up import filter_young_pods
+from simkit.control.ca.scale_down import UnneededNode, eligibility_reason, removable_at
+from simkit.control.ca.scale_up import filter_young_pods
 from simkit.control.types import (
     HOSTNAME_LABEL,
     ZONE_LABEL,
@@ -75,7 +75,7 @@ def _pod(p: Mapping[str, Any], name: str = "p") -> CAPod:
 
 
 def _node_utilization(v: Vector) -> str | None:
-    from simkit.control.ca_drain import node_utilization
+    from simkit.control.ca.drain import node_utilization
 
     inp, exp = v["input"], v["expected"]
     alloc = inp["node"]["allocatable"]

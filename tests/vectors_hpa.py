@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from simkit.control.hpa import HPAControllerConfig, HPAObservation, HPAState, decide, hpa_spec_from_k8s
-from simkit.control.hpa_behavior import (
+from simkit.control.hpa.behavior import (
     convert_desired_replicas_with_behavior_rate,
     legacy_convert_desired_replicas,
     legacy_stabilize,
@@ -22,7 +22,7 @@ from simkit.control.hpa_behavior import (
     stabilize_with_behavior,
     store_scale_event,
 )
-from simkit.control.hpa_metrics import (
+from simkit.control.hpa.metrics import (
     external_average_value_replicas,
     external_value_replicas,
     object_average_value_replicas,
@@ -30,8 +30,8 @@ from simkit.control.hpa_metrics import (
     plain_metric_replicas,
     resource_replicas,
 )
-from simkit.control.hpa_pods import MetricError, MetricSample, group_pods
-from simkit.control.hpa_types import (
+from simkit.control.hpa.pods import MetricError, MetricSample, group_pods
+from simkit.control.hpa.types import (
     ContainerSample,
     HPABehavior,
     MetricSpec,

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from simkit.control.cluster_autoscaler import (
+from simkit.control.ca import (
     CAFlags,
     CANode,
     CAPod,
@@ -41,8 +41,8 @@ from simkit.control.hpa import (
     decide,
     hpa_spec_from_k8s,
 )
-from simkit.control.hpa_steady import record_quiet_syncs, stabilization_reach_s
-from simkit.control.hpa_types import frozen_mapping
+from simkit.control.hpa.steady import record_quiet_syncs, stabilization_reach_s
+from simkit.control.hpa.types import frozen_mapping
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.hpa_quiet import QuietSyncs, delay_to
 from simkit.engine.state import Pod, PodPhase

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from simkit.control.hpa import HPAControllerConfig, HPADecision, HPASpec, HPAState, MetricsResult
-from simkit.control.hpa_compute import tolerances_for
-from simkit.control.hpa_steady import settled, steady_replicas, steady_supported
+from simkit.control.hpa.compute import tolerances_for
+from simkit.control.hpa.steady import settled, steady_replicas, steady_supported
 
 if TYPE_CHECKING:
     from simkit.engine.autoscaling import ObjectRate, ObserveCache

@@ -587,7 +587,7 @@ class Engine:
             self._event(self.env.now, "Node", node.name, "NodeRemoved", reason)
             if replace:
                 pool = self.scenario.pool(node.pool)
-                from simkit.control.cluster_autoscaler import provision_time_distribution
+                from simkit.control.ca import provision_time_distribution
 
                 delay = provision_time_distribution("node-group").sample(self.rng["provisioning"])
                 self.provision_node(pool, self.launch_zone(pool), delay, keep_trying=True)

@@ -9,7 +9,7 @@ from typing import Any
 
 import yaml
 
-from simkit.control.ca_flags import CAFlags
+from simkit.control.ca.flags import CAFlags
 from simkit.errors import ExportError
 from simkit.export.provenance import Provenance
 from simkit.scenario.model import Scenario

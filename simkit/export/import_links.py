@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from simkit.control.ca_flags import CAFlags
+from simkit.control.ca.flags import CAFlags
 from simkit.export.manifests import Doc, fit_model
 from simkit.scenario.k8s import HPASpecModel, PDBSpec
 

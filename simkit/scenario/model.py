@@ -106,7 +106,7 @@ class Cluster(StrictModel):
     @classmethod
     def _ca_flags(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
         if v is not None:
-            from simkit.control.cluster_autoscaler import CAFlags
+            from simkit.control.ca import CAFlags
 
             CAFlags.from_mapping(v)
         return v

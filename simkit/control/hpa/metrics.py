@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from simkit.control.hpa_pods import MetricError, MetricSample, PodGroups, group_pods, pod_requests
-from simkit.control.hpa_types import MAX_INT32, MAX_INT64, HPAControllerConfig, PodSample, Tolerances
+from simkit.control.hpa.pods import MetricError, MetricSample, PodGroups, group_pods, pod_requests
+from simkit.control.hpa.types import MAX_INT32, MAX_INT64, HPAControllerConfig, PodSample, Tolerances
 
 __all__ = [
     "MetricReplicas",

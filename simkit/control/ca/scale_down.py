@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from simkit.control.ca_drain import DrainPlan, node_utilization, plan_drain
-from simkit.control.ca_estimator import place_pod
-from simkit.control.ca_flags import CAFlags
-from simkit.control.ca_model import (
+from simkit.control.ca.drain import DrainPlan, node_utilization, plan_drain
+from simkit.control.ca.estimator import place_pod
+from simkit.control.ca.flags import CAFlags
+from simkit.control.ca.model import (
     ANN_SCALE_DOWN_DISABLED,
     CANode,
     CAPod,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simkit.control.hpa_metrics import (
+from simkit.control.hpa.metrics import (
     MetricReplicas,
     external_average_value_replicas,
     external_value_replicas,
@@ -19,8 +19,8 @@ from simkit.control.hpa_metrics import (
     ready_pod_count,
     resource_replicas,
 )
-from simkit.control.hpa_pods import MetricError, pods_metric_samples, resource_samples
-from simkit.control.hpa_types import (
+from simkit.control.hpa.pods import MetricError, pods_metric_samples, resource_samples
+from simkit.control.hpa.types import (
     AVERAGE_VALUE,
     CONTAINER_RESOURCE,
     EXTERNAL,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from simkit.control.ca_model import BackoffEntry
+from simkit.control.ca.model import BackoffEntry
 
 __all__ = ["register_failure", "is_backed_off", "remove_stale"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from simkit.control.hpa_types import (
+from simkit.control.hpa.types import (
     POLICY_PERCENT,
     POLICY_PODS,
     SELECT_DISABLED,

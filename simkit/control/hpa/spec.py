@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from simkit.control.hpa_types import (
+from simkit.control.hpa.types import (
     AVERAGE_VALUE,
     CONTAINER_RESOURCE,
     DEFAULT_METRICS,

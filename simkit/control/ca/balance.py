@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from simkit.control.ca_model import NodeGroup
+from simkit.control.ca.model import NodeGroup
 from simkit.control.types import ZONE_LABEL
 
 __all__ = ["TemplateInfo", "BASIC_IGNORED_LABELS", "nodes_similar", "template_info", "balance_scale_up"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from simkit.control.ca_model import FitFn
+from simkit.control.ca.model import FitFn
 from simkit.control.types import HOSTNAME_LABEL, NodeView, PodSpec
 
 __all__ = ["Estimate", "estimate_nodes", "place_pod", "template_copy"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from simkit.control.hpa_types import HPAControllerConfig, PodSample
+from simkit.control.hpa.types import HPAControllerConfig, PodSample
 
 __all__ = [
     "MetricError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from simkit.control.hpa_behavior import (
+from simkit.control.hpa.behavior import (
     Outcome,
     convert_desired_replicas_with_behavior_rate,
     legacy_convert_desired_replicas,
@@ -26,8 +26,8 @@ from simkit.control.hpa_behavior import (
     stabilize_with_behavior,
     store_scale_event,
 )
-from simkit.control.hpa_compute import MetricsResult, compute_replicas_for_metrics, tolerances_for
-from simkit.control.hpa_metrics import (
+from simkit.control.hpa.compute import MetricsResult, compute_replicas_for_metrics, tolerances_for
+from simkit.control.hpa.metrics import (
     MetricReplicas,
     external_average_value_replicas,
     external_value_replicas,
@@ -36,9 +36,9 @@ from simkit.control.hpa_metrics import (
     plain_metric_replicas,
     resource_replicas,
 )
-from simkit.control.hpa_pods import MetricError, MetricSample, PodGroups, group_pods
-from simkit.control.hpa_spec import hpa_spec_from_k8s
-from simkit.control.hpa_types import (
+from simkit.control.hpa.pods import MetricError, MetricSample, PodGroups, group_pods
+from simkit.control.hpa.spec import hpa_spec_from_k8s
+from simkit.control.hpa.types import (
     ContainerSample,
     HPABehavior,
     HPACondition,

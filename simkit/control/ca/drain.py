@@ -12,8 +12,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from simkit.control.ca_flags import CAFlags
-from simkit.control.ca_model import (
+from simkit.control.ca.flags import CAFlags
+from simkit.control.ca.model import (
     ANN_SAFE_TO_EVICT,
     ANN_SAFE_TO_EVICT_LOCAL_VOLUMES,
     CAPod,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simkit.control.ca_model import NodeGroup
+from simkit.control.ca.model import NodeGroup
 from simkit.control.types import PodSpec
 
 __all__ = [

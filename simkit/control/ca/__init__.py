@@ -12,8 +12,8 @@ One CA loop (every `flags.scan_interval`) for the engine:
     # apply su.reverted (cancel provisioning nodes), su.increases (order nodes; each takes
     # provision_time_distribution().sample(rng) seconds), sd.remove (taint, drain, delete).
 
-The pieces live in `ca_*.py`: flags, model types, backoff, expanders, estimator, balancing,
-drainability, scale-up and scale-down.
+The pieces live in this package's submodules: flags, model (types), backoff, expanders, estimator,
+balance, drain, scale_up and scale_down.
 """
 
 from __future__ import annotations
@@ -23,13 +23,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simkit.control.ca_backoff import is_backed_off, register_failure, remove_stale
-from simkit.control.ca_balance import TemplateInfo, balance_scale_up, nodes_similar
-from simkit.control.ca_drain import DrainPlan, Utilization, node_utilization, plan_drain
-from simkit.control.ca_estimator import Estimate, estimate_nodes
-from simkit.control.ca_expanders import ExpansionOption, PodPriceModel, choose
-from simkit.control.ca_flags import CAFlags, NodeGroupBounds
-from simkit.control.ca_model import (
+from simkit.control.ca.backoff import is_backed_off, register_failure, remove_stale
+from simkit.control.ca.balance import TemplateInfo, balance_scale_up, nodes_similar
+from simkit.control.ca.drain import DrainPlan, Utilization, node_utilization, plan_drain
+from simkit.control.ca.estimator import Estimate, estimate_nodes
+from simkit.control.ca.expanders import ExpansionOption, PodPriceModel, choose
+from simkit.control.ca.flags import CAFlags, NodeGroupBounds
+from simkit.control.ca.model import (
     CANode,
     CAPod,
     CAState,
@@ -38,8 +38,8 @@ from simkit.control.ca_model import (
     PodDisruptionBudget,
     Volume,
 )
-from simkit.control.ca_scale_down import ScaleDownDecision, register_scale_down_failure, scale_down
-from simkit.control.ca_scale_up import ScaleUpDecision, register_failed_scale_up, scale_up
+from simkit.control.ca.scale_down import ScaleDownDecision, register_scale_down_failure, scale_down
+from simkit.control.ca.scale_up import ScaleUpDecision, register_failed_scale_up, scale_up
 
 __all__ = [
     "CAFlags",

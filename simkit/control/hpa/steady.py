@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from simkit.control.hpa_types import (
+from simkit.control.hpa.types import (
     AVERAGE_VALUE,
     EXTERNAL,
     MAX_INT32,

@@ -46,7 +46,7 @@ from simkit.control.hpa.types import frozen_mapping
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.hpa_quiet import QuietSyncs, delay_to
 from simkit.engine.state import Pod, PodPhase
-from simkit.scenario.model import NodePool, Scenario, Workload, hpa_controller_config
+from simkit.scenario.model import NodePool, Scenario, Workload
 
 if TYPE_CHECKING:
     from simkit.engine.simulation import Engine
@@ -58,17 +58,16 @@ MIB = 2**20
 
 def start_autoscalers(engine: Engine) -> None:
     """Start one HPA loop per workload with an `hpa`, and the cluster autoscaler if configured."""
-    config = hpa_controller_config(engine.scenario.cluster.controller_manager)
+    config = engine.scenario.cluster.hpa_config  # parsed once, when the scenario was validated
     rng = engine.rng["controllers"]
     for workload in engine.scenario.workloads:
         if workload.hpa is not None:
             spec = hpa_spec_from_k8s(workload.hpa.model_dump(exclude_none=True))
             phase = float(rng.uniform(0.0, config.sync_period_s))  # each HPA runs on its own timer
             engine.env.process(_hpa_loop(engine, workload, spec, config, phase))
-    if engine.scenario.cluster.cluster_autoscaler is not None:
-        flags = CAFlags.from_mapping(engine.scenario.cluster.cluster_autoscaler)
-        if any(_bounds(engine, p, flags) for p in engine.scenario.cluster.node_pools):
-            engine.env.process(_ca_loop(engine, flags))
+    flags = engine.scenario.cluster.ca_flags
+    if flags is not None and any(_bounds(engine, p, flags) for p in engine.scenario.cluster.node_pools):
+        engine.env.process(_ca_loop(engine, flags))
 
 
 # --------------------------------------------------------------------------------------- HPA

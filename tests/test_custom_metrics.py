@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import simkit
-import simkit.engine.autoscaling as autoscaling
+import simkit.engine.hpa_loop as autoscaling
 from simkit.errors import ScenarioError
 from simkit.scenario.loader import LoadedScenario, load_scenario_file
 

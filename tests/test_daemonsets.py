@@ -20,7 +20,7 @@ from simkit.control.daemonset import (
 )
 from simkit.control.scheduler import insufficient_resources, tolerates
 from simkit.control.types import NodeView, PodSpec, Taint, Toleration
-from simkit.engine.autoscaling import _ca_inputs, _group
+from simkit.engine.ca_loop import CAInputs, ca_group
 from simkit.engine.simulation import Engine, run_engine
 from simkit.engine.state import PodPhase
 from simkit.scenario.loader import load_scenario, parse_scenario
@@ -272,14 +272,14 @@ def test_the_autoscalers_view_has_daemonset_pods_and_template_requests():
     everywhere = {"tolerations": [{"operator": "Exists"}]}
     sc = scenario(**{**CA_POOL, "daemonsets": [ds("agent", cpu="100m"), ds("logs", cpu="30m", **everywhere)]})
     engine = bootstrapped(sc)
-    app, data = (_group(engine, pool, (1, 6)) for pool in sc.cluster.node_pools)
+    app, data = (ca_group(engine, pool, (1, 6)) for pool in sc.cluster.node_pools)
     assert app.template.requested_cpu_m == 130 and len(app.template.pod_labels) == 2
     assert data.template.requested_cpu_m == 30  # the DaemonSet without the toleration is not on it
-    inputs = _ca_inputs(engine, [sc.pool("app")], CAFlags.from_mapping({}))
+    inputs = CAInputs.build(engine, [sc.pool("app")], CAFlags.from_mapping({}))
     for node in engine.state.alive_nodes():
-        owners = sorted(p.owner_kind or "" for p in inputs["pods_by_node"][node.name] if p.daemonset)
+        owners = sorted(p.owner_kind or "" for p in inputs.pods_by_node[node.name] if p.daemonset)
         assert owners == ["DaemonSet"] * len(engine.state.daemon_pods_on(node))
-        assert all(p.namespace == "default" for p in inputs["pods_by_node"][node.name])
+        assert all(p.namespace == "default" for p in inputs.pods_by_node[node.name])
 
 
 # A pool of two nodes whose DaemonSet takes 2100m of 3920m: more than half, so with its pods counted
@@ -308,10 +308,10 @@ def test_ignore_daemonsets_utilization_changes_scale_down(ignore, app_nodes):
 @pytest.mark.parametrize(("ignore", "utilization"), [(False, 2100 / 3920), (True, 0.0)])
 def test_utilization_of_a_node_with_only_daemonset_pods(ignore, utilization):
     engine = bootstrapped(scenario(**HEAVY))
-    inputs = _ca_inputs(engine, [engine.scenario.pool("app")], CAFlags.from_mapping({}))
+    inputs = CAInputs.build(engine, [engine.scenario.pool("app")], CAFlags.from_mapping({}))
     (web,) = engine.state.pods_of("web")
     (empty,) = [n for n in engine.state.alive_nodes() if n.name != web.node]
-    pods = inputs["pods_by_node"][empty.name]
+    pods = inputs.pods_by_node[empty.name]
     got = node_utilization(empty.alloc_cpu_m, empty.alloc_mem_mib, pods, now=0.0, ignore_daemonsets=ignore)
     assert got.utilization == pytest.approx(utilization)
 

@@ -1,7 +1,7 @@
 """Golden runs: the HPA path's speed-ups must not change a single decision.
 
 Every HPA sync of a 2-day run (the default scenario, and the traffic spike, which actually scales)
-is recorded by wrapping `simkit.engine.autoscaling.decide`; the test compares the number of syncs,
+is recorded by wrapping `simkit.engine.hpa_loop.decide`; the test compares the number of syncs,
 a SHA-256 of the full per-sync stream (time, desired, reason, message, metric proposals), the
 syncs where the decision changed, and the run's `decisions` and `replicas` tables against copies
 captured before the HPA path was optimised (tests/data/hpa_golden_*.json). The per-sync stream
@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 
 import simkit
-import simkit.engine.autoscaling as autoscaling
+import simkit.engine.hpa_loop as autoscaling
 from simkit.control.hpa import HPADecision
 
 DATA = Path(__file__).parent / "data"

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import simkit
-import simkit.engine.autoscaling as autoscaling
+import simkit.engine.hpa_loop as autoscaling
 from simkit.control.hpa import (
     ContainerSample,
     HPABehavior,

@@ -14,32 +14,29 @@ draws, and the traffic, unchanged. Timings follow Kubernetes (k8s_timings.md §1
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simkit.catalog import load_catalog
-from simkit.control.types import Taint
-from simkit.engine.state import Node, PodPhase
-from simkit.scenario.faults import (
+from simkit.catalog import HOURS_PER_MONTH, load_catalog
+from simkit.control.node_lifecycle import (
     NODE_MONITOR_GRACE_S,
     NOT_READY_TOLERATION_S,
-    SPOT_NOTICE_S,
-    TAINT_INTERVAL_S,
-    AZOutage,
-    DataService,
+    UNREACHABLE,
+    noexecute_taint,
 )
+from simkit.control.types import Taint
+from simkit.engine.cluster import Engine
+from simkit.engine.state import Node, PodPhase
+from simkit.scenario.faults import SPOT_NOTICE_S, AZOutage, DataService
 
-if TYPE_CHECKING:
-    from simkit.engine.simulation import Engine
-
-HOURS_PER_MONTH = 730.0
-UNREACHABLE = "node.kubernetes.io/unreachable"
-PARTIAL_DISRUPTION_RATIO = 0.55  # k8s_timings.md §1.2: unhealthyZoneThreshold
-LARGE_CLUSTER_SIZE = 50  # zones larger than this keep evicting (slowly) when partially disrupted
+FAULTS = ("spot", "spot-reclaim", "node-failure", "az-outage")
+"""The fault kinds `start_faults` starts, in this order (data-layer failover is `DataAvailability`).
+A new fault kind: a scenario field in scenario/faults.py, a process here, one line in `start_faults`."""
 
 
 def start_faults(engine: Engine) -> None:
-    """Start every fault process the scenario asks for."""
+    """Start every fault process the scenario asks for, in the order of `FAULTS`."""
     faults = engine.scenario.faults
+    lifecycle = NodeLifecycle(engine)
     for pool in engine.scenario.cluster.node_pools:
         if pool.capacity_type == "spot" and faults.spot.enabled:
             rate = _spot_rate_per_s(engine, pool.instance_type)
@@ -52,11 +49,11 @@ def start_faults(engine: Engine) -> None:
     if faults.node_failures is not None and faults.node_failures.annual_rate > 0:
         engine.env.process(
             _crash_process(
-                engine, faults.node_failures.annual_rate / (365 * 86400.0), faults.node_failures.pools
+                lifecycle, faults.node_failures.annual_rate / (365 * 86400.0), faults.node_failures.pools
             )
         )
     for outage in faults.az_outages:
-        engine.env.process(_az_outage(engine, outage))
+        engine.env.process(_az_outage(lifecycle, outage))
 
 
 def _at(engine: Engine, t: float, action: Any) -> Any:
@@ -110,11 +107,12 @@ def interrupt(engine: Engine, node: Node, reason: str) -> None:
     engine.nodes_interrupted += 1
     notice = spot_notice_s(engine)
     engine.record_fault("spot-interruption", node.name, f"{reason}: {notice:g} s notice")
-    engine.remove_node(node, reason, deadline_s=notice, replace=True)
+    engine.remove_node(node, reason, deadline_s=notice, then=engine.cloud.replace)
 
 
 # ------------------------------------------------------------------------------------ crashes
-def _crash_process(engine: Engine, rate: float, pools: list[str] | None) -> Any:
+def _crash_process(lifecycle: NodeLifecycle, rate: float, pools: list[str] | None) -> Any:
+    engine = lifecycle.engine
     rng = engine.rng["failures"]
     cap = sum(p.max_nodes for p in engine.scenario.cluster.node_pools if pools is None or p.name in pools)
     while True:
@@ -123,81 +121,81 @@ def _crash_process(engine: Engine, rate: float, pools: list[str] | None) -> Any:
         slot = int(rng.integers(cap))
         if slot < len(nodes):
             engine.record_fault("node-failure", nodes[slot].name, "host failure")
-            crash(engine, nodes[slot], replace=True)
+            lifecycle.crash(nodes[slot], replace=True)
 
 
-def crash(engine: Engine, node: Node, replace: bool) -> None:
-    """The node stops: its pods stop serving now; Kubernetes notices after the grace period."""
-    node.ready = False
-    engine.state.touch()
-    engine.record_nodes(node.pool, node.zone)
-    for name in sorted(node.pods):
-        pod = engine.state.pods.get(name)
-        if pod is None:
-            continue
-        if pod.phase is PodPhase.READY:
-            engine.mark_lost(pod)
-        elif pod.phase is PodPhase.STARTING:  # it will not come up on a dead node
-            pod.phase = PodPhase.LOST
-    engine.pods_lost += sum(1 for p in node.pods if p in engine.state.pods)
-    engine.nodes_lost += 1
-    engine.env.process(_node_lifecycle(engine, node, replace))
+class NodeLifecycle:
+    """The node lifecycle controller of one run: a node that stops reporting is tainted and its
+    pods evicted on `control.node_lifecycle`'s timing; per zone, when its limiter next has a token."""
 
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.next_token: dict[str, float] = {}  # per zone: when the eviction limiter next has a token
 
-def _node_lifecycle(engine: Engine, node: Node, replace: bool) -> Any:
-    """Node controller: NotReady after the grace period, tainted (rate-limited per zone), pods evicted."""
-    yield engine.env.timeout(NODE_MONITOR_GRACE_S)
-    if node.ready or not node.alive:
-        return
-    node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoSchedule")))
-    engine.state.touch()
-    delay = _taint_delay(engine, node)
-    if delay is None:  # partial disruption of a small zone: the controller stops tainting
-        engine.event("Node", node.name, "NodeNotReady", "zone partially disrupted: no eviction")
-        return
-    yield engine.env.timeout(delay)
-    if node.ready or not node.alive:
-        return
-    node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoExecute")))
-    engine.state.touch()
-    yield engine.env.timeout(NOT_READY_TOLERATION_S)
-    if node.ready or not node.alive:
-        return
-    for name in sorted(node.pods):
-        pod = engine.state.pods.get(name)
-        if pod is not None and pod.phase is not PodPhase.TERMINATING:
-            engine.evict(pod, "TaintManagerEviction")
-    if replace:  # the instance is gone for good: its Node object is deleted, the ASG launches another
-        engine.remove_node(node, "NodeLost", deadline_s=0.0, replace=True)
+    def crash(self, node: Node, replace: bool) -> None:
+        """The node stops: its pods stop serving now; Kubernetes notices after the grace period."""
+        engine = self.engine
+        node.ready = False
+        engine.state.touch()
+        engine.record_nodes(node.pool, node.zone)
+        for name in sorted(node.pods):
+            pod = engine.state.pods.get(name)
+            if pod is None:
+                continue
+            if pod.phase is PodPhase.READY:
+                engine.mark_lost(pod)
+            elif pod.phase is PodPhase.STARTING:  # it will not come up on a dead node
+                pod.phase = PodPhase.LOST
+        engine.pods_lost += sum(1 for p in node.pods if p in engine.state.pods)
+        engine.nodes_lost += 1
+        engine.env.process(self._not_ready(node, replace))
 
-
-def _taint_delay(engine: Engine, node: Node) -> float | None:
-    """When the NoExecute taint goes on, from the zone's disruption state (k8s_timings.md §1.2)."""
-    zone = [n for n in engine.state.alive_nodes() if n.zone == node.zone]
-    not_ready = sum(1 for n in zone if not n.ready)
-    ready = len(zone) - not_ready
-    if ready == 0:  # full disruption: a token bucket of 0.1 node/s, burst 1 (the first at once)
+    def _not_ready(self, node: Node, replace: bool) -> Any:
+        """NotReady after the grace period, tainted (rate-limited per zone), pods evicted."""
+        engine = self.engine
+        yield engine.env.timeout(NODE_MONITOR_GRACE_S)
+        if node.ready or not node.alive:
+            return
+        node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoSchedule")))
+        engine.state.touch()
+        zone = [n for n in engine.state.alive_nodes() if n.zone == node.zone]
+        not_ready = sum(1 for n in zone if not n.ready)
         now = engine.env.now
-        start = max(now, engine.taint_queue.get(node.zone, now))
-        engine.taint_queue[node.zone] = start + TAINT_INTERVAL_S
-        return start - now
-    if not_ready > 2 and not_ready / len(zone) >= PARTIAL_DISRUPTION_RATIO:
-        return None if len(zone) <= LARGE_CLUSTER_SIZE else 100.0
-    return 0.0
+        decision = noexecute_taint(now, len(zone), not_ready, self.next_token.get(node.zone))
+        if decision.next_token_s is not None:
+            self.next_token[node.zone] = decision.next_token_s
+        if decision.delay_s is None:  # partial disruption of a small zone: the controller stops tainting
+            engine.event("Node", node.name, "NodeNotReady", "zone partially disrupted: no eviction")
+            return
+        yield engine.env.timeout(decision.delay_s)
+        if node.ready or not node.alive:
+            return
+        node.set_taints((*node.taints, Taint(UNREACHABLE, "", "NoExecute")))
+        engine.state.touch()
+        yield engine.env.timeout(NOT_READY_TOLERATION_S)
+        if node.ready or not node.alive:
+            return
+        for name in sorted(node.pods):
+            pod = engine.state.pods.get(name)
+            if pod is not None and pod.phase is not PodPhase.TERMINATING:
+                engine.evict(pod, "TaintManagerEviction")
+        if replace:  # the instance is gone for good: its Node object is deleted, the ASG launches another
+            engine.remove_node(node, "NodeLost", deadline_s=0.0, then=engine.cloud.replace)
 
 
 # ---------------------------------------------------------------------------------- AZ outage
-def _az_outage(engine: Engine, outage: AZOutage) -> Any:
+def _az_outage(lifecycle: NodeLifecycle, outage: AZOutage) -> Any:
+    engine = lifecycle.engine
     yield engine.env.timeout(outage.at)
-    engine.zones_down.add(outage.zone)
+    engine.cloud.zones_down.add(outage.zone)
     nodes = [n for n in engine.state.alive_nodes() if n.zone == outage.zone and n.ready]
     engine.record_fault(
         "az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s"
     )
     for node in nodes:
-        crash(engine, node, replace=False)
+        lifecycle.crash(node, replace=False)
     yield engine.env.timeout(outage.duration)
-    engine.zones_down.discard(outage.zone)
+    engine.cloud.zones_down.discard(outage.zone)
     engine.record_fault("az-recovered", outage.zone, "zone reachable again")
     for node in [n for n in engine.state.alive_nodes() if n.zone == outage.zone and not n.ready]:
         recover(engine, node)
@@ -229,6 +227,14 @@ class DataAvailability:
         self.primary: str | None = None
         self.available = True
         self.failing_over = False
+
+    def start(self) -> None:
+        """Elect the first primary from the bootstrapped pods (the lowest-named Ready one)."""
+        ready = sorted(
+            p.name for p in self.engine.state.pods_of(self.spec.workload) if p.phase is PodPhase.READY
+        )
+        self.primary = ready[0] if ready else None
+        self.on_change()
 
     def on_change(self) -> None:
         """Re-evaluate after any change of the workload's ready pods."""

@@ -20,17 +20,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from simkit.control.hpa import HPAControllerConfig, HPADecision, HPASpec, HPAState, MetricsResult
 from simkit.control.hpa.compute import tolerances_for
 from simkit.control.hpa.steady import settled, steady_replicas, steady_supported
-
-if TYPE_CHECKING:
-    from simkit.engine.autoscaling import ObjectRate, ObserveCache
-    from simkit.engine.simulation import Engine
+from simkit.engine.cluster import Engine
+from simkit.engine.metrics import ObjectRate, ObserveCache
 
 FIRST_BLOCK = 64  # syncs looked at first (16 min); each further block is 4x longer ...
 LONG_BLOCK = 2880  # ... up to 12 h at once; a full sync re-plans after that

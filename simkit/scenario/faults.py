@@ -22,9 +22,6 @@ from simkit.scenario.base import Duration, StrictModel
 
 SPOT_NOTICE_S = {"aws": 120.0, "azure": 30.0, "gcp": 30.0}
 NODE_FAILURES_PER_YEAR = 0.03
-NODE_MONITOR_GRACE_S = 50.0  # k8s_timings.md §1.2 (v1.32+; 40 s before)
-NOT_READY_TOLERATION_S = 300.0  # k8s_timings.md §1.3, DefaultTolerationSeconds admission plugin
-TAINT_INTERVAL_S = 10.0  # k8s_timings.md §1.2: per-zone eviction rate 0.1 node/s
 
 
 class SpotReclaim(StrictModel):

@@ -8,10 +8,15 @@ names so values can be pasted from real manifests.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
+from simkit.control.ca.flags import CAFlags
+from simkit.control.hpa.config import hpa_controller_config
+from simkit.control.hpa.spec import hpa_spec_from_k8s
+from simkit.control.hpa.types import HPAControllerConfig
 from simkit.scenario.base import CPU, Duration, Memory, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
@@ -92,6 +97,32 @@ DEFAULT_METRICS_ADAPTER: dict[str, MetricSignal] = {
 WORKLOAD_KINDS = ("Service", "Deployment", "StatefulSet")  # describedObject kinds naming a workload
 
 
+@dataclass(frozen=True)
+class _ParsedFlags:
+    """The typed flags of a `Cluster` and the mappings they were parsed from."""
+
+    ca_source: dict[str, Any] | None
+    kcm_source: dict[str, Any]
+    ca: CAFlags | None
+    hpa: HPAControllerConfig
+
+    @classmethod
+    def of(cls, ca: dict[str, Any] | None, kcm: dict[str, Any]) -> _ParsedFlags:
+        """Parse both flag mappings; a bad flag is reported at its field."""
+        try:
+            ca_flags = None if ca is None else CAFlags.from_mapping(ca)
+        except ValueError as exc:
+            raise _PathError(("cluster_autoscaler",), str(exc)) from None
+        try:
+            hpa = hpa_controller_config(kcm)
+        except ValueError as exc:
+            raise _PathError(("controller_manager",), str(exc)) from None
+        return cls(ca, kcm, ca_flags, hpa)
+
+    def parsed_from(self, ca: dict[str, Any] | None, kcm: dict[str, Any]) -> bool:
+        return self.ca_source is ca and self.kcm_source is kcm
+
+
 class Cluster(StrictModel):
     provider: Literal["aws", "azure", "gcp"]
     region: str
@@ -102,20 +133,30 @@ class Cluster(StrictModel):
     controller_manager: dict[str, Any] = {}  # kube-controller-manager HPA flags, e.g. horizontal-pod-...
     metrics_adapter: dict[str, MetricSignal] = Field(default_factory=lambda: dict(DEFAULT_METRICS_ADAPTER))
 
-    @field_validator("cluster_autoscaler")
-    @classmethod
-    def _ca_flags(cls, v: dict[str, Any] | None) -> dict[str, Any] | None:
-        if v is not None:
-            from simkit.control.ca import CAFlags
+    _flags: _ParsedFlags | None = PrivateAttr(default=None)
 
-            CAFlags.from_mapping(v)
-        return v
+    @model_validator(mode="after")
+    def _parse_flags(self) -> Cluster:
+        """Parse the cluster autoscaler's and kube-controller-manager's flags, once, at validation."""
+        self._flags = _ParsedFlags.of(self.cluster_autoscaler, self.controller_manager)
+        return self
 
-    @field_validator("controller_manager")
-    @classmethod
-    def _kcm_flags(cls, v: dict[str, Any]) -> dict[str, Any]:
-        hpa_controller_config(v)
-        return v
+    @property
+    def ca_flags(self) -> CAFlags | None:
+        """The cluster autoscaler's typed flags (None: no cluster autoscaler runs)."""
+        return self._parsed().ca
+
+    @property
+    def hpa_config(self) -> HPAControllerConfig:
+        """kube-controller-manager's HPA settings, typed (Kubernetes' defaults where not set)."""
+        return self._parsed().hpa
+
+    def _parsed(self) -> _ParsedFlags:
+        flags = self._flags
+        if flags is None or not flags.parsed_from(self.cluster_autoscaler, self.controller_manager):
+            # a copy made with model_copy(update=...) skips validation: parse what it holds now
+            flags = self._flags = _ParsedFlags.of(self.cluster_autoscaler, self.controller_manager)
+        return flags
 
     @model_validator(mode="after")
     def _pools_consistent(self) -> Cluster:
@@ -181,8 +222,6 @@ class Workload(StrictModel):
     @classmethod
     def _hpa_semantics(cls, v: HPASpecModel | None) -> HPASpecModel | None:
         if v is not None:
-            from simkit.control.hpa import hpa_spec_from_k8s
-
             hpa_spec_from_k8s(v.model_dump(exclude_none=True))
         return v
 
@@ -424,37 +463,6 @@ class Scenario(StrictModel):
             if p.name == name:
                 return p
         raise KeyError(name)
-
-
-KCM_HPA_FLAGS = {
-    "horizontal-pod-autoscaler-sync-period": ("sync_period_s", "duration"),
-    "horizontal-pod-autoscaler-tolerance": ("tolerance", "float"),
-    "horizontal-pod-autoscaler-downscale-stabilization": ("downscale_stabilization_s", "duration"),
-    "horizontal-pod-autoscaler-cpu-initialization-period": ("cpu_initialization_period_s", "duration"),
-    "horizontal-pod-autoscaler-initial-readiness-delay": ("initial_readiness_delay_s", "duration"),
-}
-"""kube-controller-manager flags that shape the HPA (hpa_spec.md §2), by their real names."""
-
-
-def hpa_controller_config(flags: dict[str, Any]) -> Any:
-    """`HPAControllerConfig` from kube-controller-manager flag names; Kubernetes' defaults otherwise."""
-    from simkit.control.hpa import HPAControllerConfig
-    from simkit.units import parse_duration
-
-    values: dict[str, float] = {}
-    for raw_key, raw in flags.items():
-        key = raw_key.lstrip("-")
-        if key not in KCM_HPA_FLAGS:
-            raise ValueError(f"unknown flag {raw_key!r}; known: {', '.join(sorted(KCM_HPA_FLAGS))}")
-        field_name, kind = KCM_HPA_FLAGS[key]
-        try:
-            value = parse_duration(raw) if kind == "duration" else float(raw)
-        except (TypeError, ValueError):
-            raise ValueError(f"{key}: expected a {kind}, got {raw!r}") from None
-        if value < 0 or (field_name == "sync_period_s" and value == 0):
-            raise ValueError(f"{key}: must be positive, got {raw!r}")
-        values[field_name] = value
-    return HPAControllerConfig(**values)
 
 
 class _PathError(ValueError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from simkit.control.ca.clusterstate import cluster_healthy, is_not_started
 from simkit.control.ca.drain import DrainPlan, node_utilization, plan_drain
 from simkit.control.ca.estimator import place_pod
 from simkit.control.ca.flags import CAFlags
@@ -78,21 +79,6 @@ class UnneededNode:
 
 
 # ------------------------------------------------------------------ gates
-
-
-def is_not_started(node: CANode, flags: CAFlags, now: float) -> bool:
-    """Registered but not Ready within `max-node-startup-time`: upcoming, not a candidate (§3.5)."""
-    return not node.ready and node.created_at + flags.max_node_startup_time > now
-
-
-def cluster_healthy(nodes: Sequence[CANode], flags: CAFlags, now: float) -> bool:
-    """False when unready > ok-total-unready-count AND > max-total-unready-percentage of nodes.
-
-    `clusterstate.go` `IsClusterHealthy`; still-starting nodes are not counted as unready.
-    """
-    unready = sum(1 for n in nodes if not n.ready and not is_not_started(n, flags, now))
-    limit = flags.max_total_unready_percentage / 100 * len(nodes)
-    return not (unready > flags.ok_total_unready_count and unready > limit)
 
 
 def cooldown_reason(flags: CAFlags, state: CAState, now: float) -> str | None:

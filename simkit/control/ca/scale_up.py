@@ -17,6 +17,7 @@ import numpy as np
 
 from simkit.control.ca.backoff import is_backed_off, register_failure, remove_stale
 from simkit.control.ca.balance import balance_scale_up, nodes_similar, template_info
+from simkit.control.ca.clusterstate import cluster_healthy, is_not_started
 from simkit.control.ca.estimator import Estimate, estimate_nodes, place_pod, template_copy
 from simkit.control.ca.expanders import ExpansionOption, PodPriceModel, choose
 from simkit.control.ca.flags import CAFlags
@@ -32,7 +33,6 @@ from simkit.control.ca.model import (
     as_ca_pod,
     default_fit,
 )
-from simkit.control.ca.scale_down import cluster_healthy, is_not_started
 from simkit.control.types import ZONE_LABEL, NodeView, PodSpec
 from simkit.units import parse_duration
 

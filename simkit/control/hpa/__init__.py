@@ -27,6 +27,7 @@ from simkit.control.hpa.behavior import (
     store_scale_event,
 )
 from simkit.control.hpa.compute import MetricsResult, compute_replicas_for_metrics, tolerances_for
+from simkit.control.hpa.config import KCM_HPA_FLAGS, hpa_controller_config
 from simkit.control.hpa.metrics import (
     MetricReplicas,
     external_average_value_replicas,
@@ -66,6 +67,8 @@ __all__ = [
     "MetricSpec",
     "MetricTarget",
     "HPAControllerConfig",
+    "KCM_HPA_FLAGS",
+    "hpa_controller_config",
     "HPAObservation",
     "PodSample",
     "ContainerSample",

@@ -1,0 +1,229 @@
+"""The cluster autoscaler loop: a SimPy process around the pure `control.ca` scale_up / scale_down.
+
+Every `--scan-interval` it builds the autoscaler's view of the cluster (`CAInputs`, rebuilt only
+after a state change), calls the pure controller, and applies the result: launches and
+cancellations through `engine.cloud`, node removals through the engine's drain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from simkit.catalog.provisioning import provision_time_distribution
+from simkit.control.ca import (
+    CAFlags,
+    CANode,
+    CAPod,
+    CAState,
+    NodeGroup,
+    PodDisruptionBudget,
+    register_failed_scale_up,
+    scale_down,
+    scale_up,
+)
+from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
+from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
+from simkit.engine.cluster import Engine
+from simkit.engine.state import Pod, PodPhase
+from simkit.scenario.model import NodePool
+
+__all__ = ["CAInputs", "ca_group", "start_cluster_autoscaler"]
+
+
+def start_cluster_autoscaler(engine: Engine) -> None:
+    """The cluster autoscaler, if the scenario configures one and some pool autoscales."""
+    flags = engine.scenario.cluster.ca_flags  # parsed once, when the scenario was validated
+    if flags is not None and any(_bounds(engine, p, flags) for p in engine.scenario.cluster.node_pools):
+        engine.env.process(_ca_loop(engine, flags))
+
+
+@dataclass(frozen=True)
+class CAInputs:
+    """The CA's view of the cluster; valid while the engine's state version is `version`."""
+
+    version: int
+    groups: list[NodeGroup]
+    nodes: list[CANode]
+    pods_by_node: dict[str, list[CAPod]]
+    pdbs: list[PodDisruptionBudget]
+
+    @classmethod
+    def build(cls, engine: Engine, pools: list[NodePool], flags: CAFlags) -> CAInputs:
+        pods_by_node = {
+            n.name: [_ca_pod(engine, p) for p in engine.state.bound_pods(n)]
+            for n in engine.state.alive_nodes()
+        }
+        return cls(
+            version=engine.state.version,
+            groups=[ca_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]
+            nodes=_ca_nodes(engine, {p.name for p in pools}),
+            pods_by_node=pods_by_node,
+            pdbs=_pdbs(engine),
+        )
+
+
+def _bounds(engine: Engine, pool: NodePool, flags: CAFlags) -> tuple[int, int] | None:
+    """(min, max) of an autoscaled pool: its `--nodes` entry, else the pool's own, if it autoscales."""
+    declared = flags.bounds_for(pool.name)
+    if declared is not None:
+        return declared.min_size, declared.max_size
+    return (pool.min_nodes, pool.max_nodes) if pool.autoscaling and not flags.nodes else None
+
+
+def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
+    state = CAState()
+    rng = engine.rng["provisioning"]
+    cloud = engine.cloud
+    provision = provision_time_distribution("node-group")
+    pools = [p for p in engine.scenario.cluster.node_pools if _bounds(engine, p, flags)]
+    last = ("", "")
+    cache: CAInputs | None = None
+    quiet_version = -1  # state version at which the last loop found nothing to do and no timer running
+    while True:
+        yield engine.env.timeout(flags.scan_interval)
+        if engine.state.version == quiet_version:
+            # Nothing changed since a loop that found nothing to do: every new pending pod, launch
+            # and launch failure changes the version; the same decision again.
+            continue
+        now = engine.env.now
+        pending_pods = engine.pending_pods()
+        for failed in cloud.launch_failures:  # the cloud refused instances: back the group off
+            if failed in {p.name for p in pools}:
+                state = register_failed_scale_up(state, failed, now, flags)
+                engine.record_decision(
+                    "cluster-autoscaler",
+                    failed,
+                    0,
+                    0,
+                    "FailedToScaleUpGroup",
+                    f"{failed}: instances could not be launched; backing off",
+                )
+        cloud.launch_failures.clear()
+        busy = pending_pods or any(cloud.provisioning[p.name] for p in pools)
+        if cache is None or cache.version != engine.state.version:  # rebuild the views only after a change
+            cache = CAInputs.build(engine, pools, flags)
+        groups, nodes, pods_by_node, pdbs = cache.groups, cache.nodes, cache.pods_by_node, cache.pdbs
+        pending = [_ca_pod(engine, p) for p in pending_pods]
+        upcoming = {p.name: len(cloud.provisioning[p.name]) for p in pools}
+        up = scale_up(pending, groups, nodes, upcoming, flags, state, now, engine.rng["controllers"])
+        for pool_name, count in up.reverted.items():
+            cloud.cancel(pool_name, count)
+        for pool_name, count in up.increases.items():
+            pool = engine.scenario.pool(pool_name)
+            before = _group_size(engine, pool_name)
+            for _ in range(count):
+                cloud.launch(pool, cloud.launch_zone(pool), provision.sample(rng))
+            engine.record_decision(
+                "cluster-autoscaler", pool_name, before, before + count, up.reason, up.message
+            )
+        down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
+        state = down.state
+        for name in down.remove:
+            node = engine.state.nodes[name]
+            before = _group_size(engine, node.pool)
+            engine.record_decision(
+                "cluster-autoscaler",
+                node.pool,
+                before,
+                before - 1,
+                "ScaleDown",
+                down.messages.get(name, f"removing {name}"),
+            )
+            evict_ds = (
+                flags.daemonset_eviction_for_empty_nodes
+                if name in down.empty
+                else flags.daemonset_eviction_for_occupied_nodes
+            )
+            engine.remove_node(node, "ScaleDown", evict_daemon_pods=evict_ds)
+        if (up.reason, down.status) != last and not up.increases and not down.remove:
+            engine.record_decision(
+                "cluster-autoscaler",
+                "cluster",
+                sum(g.target_size for g in groups),
+                sum(g.target_size for g in groups),
+                up.reason,
+                up.message,
+            )
+        last = (up.reason, down.status)
+        quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
+        quiet_version = engine.state.version if quiet else -1
+
+
+def _group_size(engine: Engine, pool: str) -> int:
+    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool and not n.cordoned)
+    return alive + len(engine.cloud.provisioning[pool])
+
+
+def ca_group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
+    """The pool as a node group; its template node carries the DaemonSet pods a new node would run."""
+    shape = engine.pool_shape(pool)
+    zone = engine.cloud.launch_zone(pool)
+    labels = {**shape.labels, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
+    template = NodeView(
+        name=f"template-{pool.name}",
+        labels=labels,
+        taints=shape.taints,
+        alloc_cpu_m=shape.cpu_m,
+        alloc_mem_mib=shape.mem_mib,
+        alloc_pods=shape.max_pods,
+    )
+    template, _ = place_daemon_pods(engine.daemon_specs, template)
+    return NodeGroup(
+        name=pool.name,
+        min_size=bounds[0],
+        max_size=bounds[1],
+        target_size=_group_size(engine, pool.name),
+        template=template,
+        price_per_hour=shape.usd_hour,
+        zone=zone,
+        labels=labels,
+    )
+
+
+def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
+    return [
+        CANode(
+            view=engine.state.node_view(n),
+            group=n.pool if n.pool in autoscaled else None,
+            ready=n.ready,
+            created_at=n.created_s,
+            deletion="drain" if n.cordoned else None,
+        )
+        for n in engine.state.alive_nodes()
+    ]
+
+
+def _ca_pod(engine: Engine, pod: Pod) -> CAPod:
+    if pod.daemonset:
+        namespace, owner, grace = engine.daemonsets[pod.workload].namespace, "DaemonSet", DAEMON_POD_GRACE_S
+    else:
+        w = engine.workloads[pod.workload]
+        namespace, grace = w.namespace, float(w.terminationGracePeriodSeconds)
+        owner = "StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet"
+    return CAPod(
+        spec=pod.spec,
+        namespace=namespace,
+        owner_kind=owner,
+        created_at=pod.created_s,
+        termination_grace_s=grace,
+        phase="Pending" if pod.phase is PodPhase.PENDING else "Running",
+        deletion_timestamp=pod.deleted_s if pod.phase is PodPhase.TERMINATING else None,
+    )
+
+
+def _pdbs(engine: Engine) -> list[PodDisruptionBudget]:
+    out = []
+    for w in engine.scenario.workloads:
+        if w.pdb is None:
+            continue
+        healthy = engine.ready_count[w.name]
+        out.append(
+            PodDisruptionBudget(
+                name=f"{w.name}-pdb",
+                namespace=w.namespace,
+                match_labels=w.pod_labels,
+                disruptions_allowed=w.pdb.allowed_disruptions(engine.desired[w.name], healthy),
+            )
+        )
+    return out

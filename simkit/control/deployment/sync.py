@@ -461,7 +461,7 @@ def _recreate(
         all_rss = [*old, new_rs]
     up = scale_up_new_for_recreate(new_rs, d)
     deleted = cleanup_deployment(d, old) if deployment_complete(d, d.status) else ()
-    reason = RECREATE_SCALED_UP if up.scaled else WAITING
+    reason = RECREATE_SCALED_UP if up.scaled or created_name else WAITING
     return _finish(
         d,
         before,

@@ -2,6 +2,7 @@
 
 Usage: python tests/k8s_vectors.py hpa FILE
        python tests/k8s_vectors.py ca FILE
+       python tests/k8s_vectors.py rollout FILE
 
 Each vector is checked by the adapter module `vectors_<kind>.py` beside this file, whose
 `check(vector) -> str | None` returns None when simkit agrees, else "expected ..., got ...".
@@ -14,18 +15,31 @@ import importlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
-ADAPTERS = {"hpa": "vectors_hpa", "ca": "vectors_ca"}
+ADAPTERS = {"hpa": "vectors_hpa", "ca": "vectors_ca", "rollout": "vectors_rollout"}
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """The vectors of a file: a JSON list, or an object with a "vectors" list (rollout_vectors.json)."""
+    data = json.loads(path.read_text())
+    vectors: list[dict[str, Any]] = data["vectors"] if isinstance(data, dict) else data
+    return vectors
+
+
+def vector_name(vector: dict[str, Any]) -> str:
+    """A vector's name (`name` in the HPA/CA files, `id` in the rollout file)."""
+    return str(vector.get("name") or vector.get("id") or "?")
 
 
 def run(controller: str, path: Path) -> tuple[int, int]:
     """Check every vector of `path` with the adapter for `controller`; return (passed, failed)."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     adapter = importlib.import_module(ADAPTERS[controller])
-    vectors = json.loads(path.read_text())
+    vectors = load(path)
     passed = failed = 0
     for vector in vectors:
-        name = vector.get("name", "?")
+        name = vector_name(vector)
         try:
             problem = adapter.check(vector)
         except Exception as exc:  # a crash on a vector is a failure of that vector, not of the harness
@@ -34,13 +48,13 @@ def run(controller: str, path: Path) -> tuple[int, int]:
             passed += 1
         else:
             failed += 1
-            print(f"FAIL {name} [{vector.get('kind', '?')}]: {problem}")
+            print(f"FAIL {name} [{vector.get('kind', vector.get('function', '?'))}]: {problem}")
     return passed, failed
 
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ADAPTERS:
-        print("usage: k8s_vectors.py {hpa|ca} FILE", file=sys.stderr)
+        print("usage: k8s_vectors.py {hpa|ca|rollout} FILE", file=sys.stderr)
         return 2
     path = Path(argv[1])
     if not path.is_file():

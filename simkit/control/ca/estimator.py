@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from simkit.control.ca.model import FitFn
+from simkit.control.scheduler import REASON_SPREAD
 from simkit.control.types import HOSTNAME_LABEL, NodeView, PodSpec
 
 __all__ = ["Estimate", "estimate_nodes", "place_pod", "template_copy"]
@@ -44,56 +45,79 @@ def _score(pod: PodSpec, template: NodeView) -> float:
 
 
 class _Packing:
-    """Mutable working set of one estimation (kept private; the result is frozen)."""
+    """Mutable working set of one estimation (kept private; the result is frozen).
 
-    def __init__(
-        self, existing: Sequence[NodeView], fits: FitFn, new_node: Callable[[int], NodeView]
-    ) -> None:
-        self.existing = list(existing)
+    Mirrors upstream's estimationState on a forked snapshot: `nodes` holds the existing nodes and
+    every node added so far, by name, in insertion order; `with_pods` the nodes (added or existing)
+    that received a pod, in order; `last` the most recently added node.
+    """
+
+    def __init__(self, existing: Sequence[NodeView], fits: FitFn, max_nodes: int) -> None:
+        self.nodes: dict[str, NodeView] = {n.name: n for n in existing}
         self.fits = fits
-        self.new_node = new_node
-        self.added: list[NodeView] = []
+        self.max_nodes = max_nodes
+        self.new_names: list[str] = []
+        self.last: str | None = None
+        self.with_pods: dict[str, None] = {}
         self.scheduled: list[PodSpec] = []
 
-    def all_nodes(self) -> list[NodeView]:
-        return self.existing + self.added
-
-    def try_on(self, index: int, pod: PodSpec) -> str | None:
-        """Try `pod` on added node `index`; bind it if it fits; return the failure reason."""
-        reason = self.fits(pod, self.added[index], self.all_nodes())
+    def try_on(self, name: str, pod: PodSpec) -> str | None:
+        """Try `pod` on node `name`; bind it if it fits (trackScheduledPod); return the failure reason."""
+        reason = self.fits(pod, self.nodes[name], list(self.nodes.values()))
         if reason is None:
-            self.added[index] = place_pod(self.added[index], pod)
+            self.nodes[name] = place_pod(self.nodes[name], pod)
+            self.with_pods[name] = None
             self.scheduled.append(pod)
         return reason
 
-    def try_any(self, pod: PodSpec, skip: int = -1) -> bool:
-        """Try `pod` on every added node (but `skip`) in order; True once it is bound."""
-        return any(i != skip and self.try_on(i, pod) is None for i in range(len(self.added)))
+    def try_any(self, pod: PodSpec, accept: Callable[[str], bool]) -> bool:
+        """SchedulePodOnAnyNodeMatching: the first acceptable node (snapshot order) that fits."""
+        return any(accept(name) and self.try_on(name, pod) is None for name in list(self.nodes))
+
+    def add_node(self, node: NodeView) -> None:
+        """addNewNodeToSnapshot: the node joins the snapshot (and stays, even if it ends up empty)."""
+        self.nodes[node.name] = node
+        self.new_names.append(node.name)
+        self.last = node.name
+
+    def may_add_node(self) -> bool:
+        """thresholdBasedEstimationLimiter.PermissionToAddNode (0 = unlimited)."""
+        return self.max_nodes <= 0 or len(self.new_names) < self.max_nodes
 
 
-def _is_hostname_spread_failure(reason: str) -> bool:
-    return "topology spread" in reason.lower()
+def _uses_hostname_key(pod: PodSpec) -> bool:
+    """isPodUsingHostNameTopologyKey: some topology spread constraint is keyed on the hostname."""
+    return any(c.topology_key == HOSTNAME_LABEL for c in pod.topology_spread)
 
 
-def _pack_group(work: _Packing, pods: Sequence[PodSpec], max_nodes: int) -> bool:
-    """Pack one equivalence group; return False when the node limiter stops the whole estimate."""
-    rest = list(pods)
-    while rest and work.try_any(rest[0]):  # 1. fill nodes added earlier; stop at first failure
-        rest.pop(0)
-    for pod in rest:  # 2. last added node, else a new node
-        if work.added:
-            last = len(work.added) - 1
+def _on_existing(work: _Packing, pods: Sequence[PodSpec]) -> list[PodSpec]:
+    """tryToScheduleOnExistingNodes: fill nodes added earlier; stop at the first pod that fits none."""
+    new = set(work.new_names)
+    for index, pod in enumerate(pods):
+        if not work.try_any(pod, new.__contains__):
+            return list(pods[index:])
+    return []
+
+
+def _on_new(work: _Packing, pods: Sequence[PodSpec], new_node: Callable[[int], NodeView]) -> bool:
+    """tryToScheduleOnNewNodes; False when the limiter denies a node (no more new nodes at all)."""
+    for pod in pods:
+        last = work.last
+        if last is not None:
             reason = work.try_on(last, pod)
             if reason is None:
                 continue
-            if _is_hostname_spread_failure(reason) and work.try_any(pod, skip=last):
+            # A hostname-keyed spread failure on the last node: any other node (existing nodes
+            # included) may take the pod; only the last node is skipped.
+            if reason == REASON_SPREAD and _uses_hostname_key(pod) and work.try_any(pod, last.__ne__):
                 continue
-        if max_nodes > 0 and len(work.added) >= max_nodes:
-            return False  # threshold limiter denies another node
-        work.added.append(work.new_node(len(work.added)))
-        if work.try_on(len(work.added) - 1, pod) is not None:
-            work.added.pop()  # it fits no fresh node either: upstream stops this group
-            return True
+            if last not in work.with_pods:
+                return True  # the last added node is empty and the pod did not fit it: next group
+        if not work.may_add_node():
+            return False
+        work.add_node(new_node(len(work.new_names)))
+        if work.try_on(work.new_names[-1], pod) is not None:
+            break  # not even a fresh node takes it (e.g. zonal spread); the empty node stays
     return True
 
 
@@ -105,11 +129,23 @@ def estimate_nodes(
     max_nodes: int = 0,
     name_prefix: str = "template",
 ) -> Estimate:
-    """How many copies of `template` the pod equivalence groups need (0 = `max_nodes` unlimited)."""
+    """How many copies of `template` the pod equivalence groups need (0 = `max_nodes` unlimited).
+
+    `CA137:estimator/binpacking_estimator.go` Estimate without the fast path (single-group
+    estimates agree with it upstream): per equivalence group, in decreasing order, first the nodes
+    added so far, then the last added node or a new one. A pod with a hostname-keyed topology spread
+    constraint that fails on the last node may land on any other node, existing ones included; the
+    count is upstream's `len(newNodesWithPods)`, which then includes that existing node.
+    """
     ordered = sorted((g for g in pod_groups if g), key=lambda g: -_score(g[0], template))
-    work = _Packing(existing, fits, lambda i: template_copy(template, f"{name_prefix}-{i}"))
+    work = _Packing(existing, fits, max_nodes)
+    new_nodes_available = True
     for group in ordered:
-        if not _pack_group(work, group, max_nodes):
-            break
-    # Every added node holds at least one pod (a node the pod did not fit on is dropped at once).
-    return Estimate(node_count=len(work.added), scheduled=tuple(work.scheduled), nodes=tuple(work.added))
+        rest = _on_existing(work, group)
+        if new_nodes_available:
+            new_nodes_available = _on_new(work, rest, lambda i: template_copy(template, f"{name_prefix}-{i}"))
+    return Estimate(
+        node_count=len(work.with_pods),
+        scheduled=tuple(work.scheduled),
+        nodes=tuple(work.nodes[n] for n in work.new_names if n in work.with_pods),
+    )

@@ -33,6 +33,7 @@ __all__ = [
     "ANN_SAFE_TO_EVICT_LOCAL_VOLUMES",
     "ANN_SCALE_DOWN_DISABLED",
     "ANN_POD_SCALE_UP_DELAY",
+    "ANN_DAEMONSET_POD",
 ]
 
 # Annotation keys (`CA137:utils/drain/drain.go`, `core/scaledown/eligibility/eligibility.go`,
@@ -41,6 +42,8 @@ ANN_SAFE_TO_EVICT = "cluster-autoscaler.kubernetes.io/safe-to-evict"
 ANN_SAFE_TO_EVICT_LOCAL_VOLUMES = "cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes"
 ANN_SCALE_DOWN_DISABLED = "cluster-autoscaler.kubernetes.io/scale-down-disabled"
 ANN_POD_SCALE_UP_DELAY = "cluster-autoscaler.kubernetes.io/pod-scale-up-delay"
+# `CA137:utils/pod/pod.go` DaemonSetPodAnnotationKey: a pod of a custom DaemonSet-like controller.
+ANN_DAEMONSET_POD = "cluster-autoscaler.kubernetes.io/daemonset-pod"
 
 FitFn = Callable[[PodSpec, NodeView, Sequence[NodeView]], "str | None"]
 """The scheduler's `filter_node(pod, node, nodes)`: None if the pod fits, else the reason."""
@@ -119,14 +122,19 @@ class CAPod:
 
     @property
     def daemonset(self) -> bool:
-        return self.owner_kind == "DaemonSet"
+        """Owned by a DaemonSet, or annotated daemonset-pod=true (`CA137:utils/pod/pod.go` IsDaemonSetPod)."""
+        return self.owner_kind == "DaemonSet" or self.annotations.get(ANN_DAEMONSET_POD) == "true"
 
 
 @dataclass(frozen=True)
 class CANode:
     """A registered node as CA sees it: the scheduler view plus group, readiness and deletion state.
 
-    `deletion` is "empty" or "drain" while CA is deleting the node, else None.
+    `deletion` is "empty" or "drain" while CA is deleting the node, else None; `deletion_started_at`
+    is when CA tainted it ToBeDeletedByClusterAutoscaler (a taint of that key in `view.taints`,
+    whose value is that time in seconds, says the same). `gpu_label`: the cloud provider reports a
+    GPU for the node (its GPU label, `GetNodeGpuConfig`) even while `alloc_gpus` is still 0 because
+    the device plugin has not made the GPU allocatable yet.
     """
 
     view: NodeView
@@ -138,10 +146,16 @@ class CANode:
     alloc_gpus: int = 0
     deletion: str | None = None
     deletion_started_at: float | None = None
+    gpu_label: bool = False
 
     @property
     def name(self) -> str:
         return self.view.name
+
+    @property
+    def gpu_node(self) -> bool:
+        """The cloud provider has a GPU config for the node: GPU label or allocatable GPUs."""
+        return self.gpu_label or self.alloc_gpus > 0
 
 
 @dataclass(frozen=True)

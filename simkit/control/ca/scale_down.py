@@ -11,11 +11,12 @@ deletion budgets (`core/scaledown/budgets/budgets.go`). Node reason codes are up
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from simkit.control.ca.clusterstate import cluster_healthy, is_not_started
-from simkit.control.ca.drain import DrainPlan, node_utilization, plan_drain
+from simkit.control.ca.drain import DrainPlan, UtilizationError, node_utilization, plan_drain
 from simkit.control.ca.estimator import place_pod
 from simkit.control.ca.flags import CAFlags
 from simkit.control.ca.model import (
@@ -37,6 +38,9 @@ __all__ = [
     "UnneededNode",
     "scale_down",
     "eligibility_reason",
+    "is_being_deleted",
+    "to_be_deleted_time",
+    "TO_BE_DELETED_TAINT",
     "removable_at",
     "crop_to_budget",
     "cooldown_reason",
@@ -46,6 +50,8 @@ __all__ = [
 ]
 
 CLOUD_PROVIDER_DELETION_TIME_S = 300.0  # MaxCloudProviderNodeDeletionTime (delete_in_batch.go:45)
+KUBERNETES_EMPTY_NODE_DELETION_TIME_S = 180.0  # MaxKubernetesEmptyNodeDeletionTime (delete_in_batch.go:43)
+TO_BE_DELETED_TAINT = "ToBeDeletedByClusterAutoscaler"  # utils/taints/taints.go ToBeDeletedTaint
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,34 @@ def _group_in_cooldown(group: str, flags: CAFlags, state: CAState, now: float) -
     )
 
 
+def to_be_deleted_time(node: CANode) -> float | None:
+    """When CA started deleting the node, or None (`CA137:utils/taints/taints.go` GetToBeDeletedTime).
+
+    Upstream reads the value of the ToBeDeletedByClusterAutoscaler taint (seconds); simkit also
+    accepts the node's `deletion_started_at`. A node marked `deletion` with no time counts as
+    deleted just now. A taint value that is not a number is ignored, as upstream's parse error is.
+    """
+    for taint in node.view.taints:
+        if taint.key == TO_BE_DELETED_TAINT:
+            try:
+                return float(int(taint.value))
+            except ValueError:
+                break
+    if node.deletion_started_at is not None:
+        return node.deletion_started_at
+    return math.inf if node.deletion is not None else None
+
+
+def is_being_deleted(node: CANode, now: float) -> bool:
+    """Tainted for deletion less than 5 min ago (`CA137:core/scaledown/actuation/delete_in_batch.go`
+    IsNodeBeingDeleted: MaxCloudProviderNodeDeletionTime 5m, MaxKubernetesEmptyNodeDeletionTime 3m)."""
+    started = to_be_deleted_time(node)
+    if started is None:
+        return False
+    elapsed = now - started
+    return elapsed < CLOUD_PROVIDER_DELETION_TIME_S or elapsed < KUBERNETES_EMPTY_NODE_DELETION_TIME_S
+
+
 def eligibility_reason(
     node: CANode,
     pods: Sequence[CAPod],
@@ -118,31 +152,39 @@ def eligibility_reason(
     state: CAState,
     now: float,
 ) -> tuple[str | None, float]:
-    """(UnremovableReason or None, utilization) in upstream's check order (eligibility.go)."""
-    if state.unremovable_until.get(node.name, -float("inf")) > now:
+    """(UnremovableReason or None, utilization) in upstream's check order.
+
+    `CA137:core/scaledown/eligibility/eligibility.go` FilterOutUnremovable and
+    unremovableReasonAndNodeUtilization: recently unremovable, being deleted, scale-down-disabled
+    annotation, not autoscaled, utilization (an error is UnexpectedError), unready with
+    --scale-down-unready-enabled=false, then the threshold (GPU threshold for GPU nodes).
+    """
+    if state.unremovable_until.get(node.name, -math.inf) > now:
         return "RecentlyUnremovable", 0.0
-    if node.deletion is not None and (
-        node.deletion_started_at is None or now - node.deletion_started_at < CLOUD_PROVIDER_DELETION_TIME_S
-    ):
+    if is_being_deleted(node, now):
         return "CurrentlyBeingDeleted", 0.0
     if node.annotations.get(ANN_SCALE_DOWN_DISABLED) == "true":
         return "ScaleDownDisabledAnnotation", 0.0
     if node.group is None or node.group not in groups:
         return "NotAutoscaled", 0.0
+    try:
+        util = node_utilization(
+            node.view.alloc_cpu_m,
+            node.view.alloc_mem_mib,
+            pods,
+            now=now,
+            ignore_daemonsets=flags.ignore_daemonsets_utilization,
+            ignore_mirror_pods=flags.ignore_mirror_pods_utilization,
+            alloc_gpus=node.alloc_gpus,
+            gpu_node=node.gpu_node,
+        )
+    except UtilizationError:
+        return "UnexpectedError", 0.0
     if not node.ready and not flags.scale_down_unready_enabled:
-        return "ScaleDownUnreadyDisabled", 0.0
-    util = node_utilization(
-        node.view.alloc_cpu_m,
-        node.view.alloc_mem_mib,
-        pods,
-        now=now,
-        ignore_daemonsets=flags.ignore_daemonsets_utilization,
-        ignore_mirror_pods=flags.ignore_mirror_pods_utilization,
-        alloc_gpus=node.alloc_gpus,
-    )
+        return "ScaleDownUnreadyDisabled", util.utilization
     threshold = (
         flags.scale_down_gpu_utilization_threshold
-        if node.alloc_gpus > 0
+        if node.gpu_node
         else flags.scale_down_utilization_threshold
     )
     # CA >= 1.35 (and 1.32-1.34 patches after 2026-01-09): eligible iff utilization <= threshold.

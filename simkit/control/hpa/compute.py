@@ -150,32 +150,75 @@ def _metric_replicas(
         return _object_proposal(metric, obs, tol)
     if metric.type == EXTERNAL:
         return _external_proposal(metric, obs, tol)
-    raise MetricError(f"invalid metric source type {metric.type!r}")
+    raise MetricError(f'unknown metric source type "{metric.type}"')
+
+
+def _wrapped_errors(metric: MetricSpec, error: str) -> tuple[str, str]:
+    """(condition error, returned error) for a failed metric, worded as HZ wraps the RC error.
+
+    Condition: computeStatusFor*Metric (Resource: "failed to get <res> utilization|usage: ...").
+    Returned: computeReplicasForMetric's wrapping ("failed to get <res> resource metric value: ...").
+    """
+    target, name = metric.target, metric.name
+    if metric.type in (RESOURCE, CONTAINER_RESOURCE):
+        inner = error
+        if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+            inner = f"failed to get {name} usage: {error}"
+        elif target.type == UTILIZATION and target.average_utilization is not None:
+            inner = f"failed to get {name} utilization: {error}"
+        if metric.type == RESOURCE:
+            return inner, f"failed to get {name} resource metric value: {inner}"
+        return inner, f"failed to get {metric.container} container metric value: {inner}"
+    if metric.type == PODS:
+        return error, f"failed to get pods metric value: {error}"
+    if metric.type == OBJECT:
+        if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+            return error, f"failed to get object metric value: failed to get {name} object metric: {error}"
+        return error, f"failed to get object metric value: {error}"
+    if metric.type == EXTERNAL:
+        outer = error
+        if target.type == AVERAGE_VALUE and target.average_value_milli is not None:
+            outer = f"failed to get {name} external metric: {error}"
+        elif target.type == VALUE and target.value_milli is not None:
+            outer = f"failed to get external metric {name}: {error}"
+        return error, f"failed to get {name} external metric value: {outer}"
+    return error, error
 
 
 def _proposal(
     metric: MetricSpec, obs: HPAObservation, now: float, config: HPAControllerConfig, tol: Tolerances
 ) -> MetricProposal:
-    """One metric's proposal, or its failure with the condition reason upstream would set."""
+    """One metric's proposal, or its failure with the condition reason and errors upstream would set.
+
+    HZ computeReplicasForMetric / computeStatusFor*Metric / getUnableComputeReplicaCountCondition.
+    """
     try:
         result = _metric_replicas(metric, obs, now, config, tol)
     except MetricError as exc:
         reason = _FAILED_REASON.get(metric.type, "InvalidMetricSourceType")
+        condition_error, error = _wrapped_errors(metric, str(exc))
         return MetricProposal(
-            metric.label, None, error_reason=reason, error=f"failed to get {metric.label}: {exc}"
+            metric.label, None, error_reason=reason, error=error, condition_error=condition_error
         )
     return MetricProposal(metric.label, result.replicas, result.usage_milli, result.utilization_percent)
 
 
 @dataclass(frozen=True)
 class MetricsResult:
-    """Outcome of all metrics: the chosen proposal, or the error that forbids scaling."""
+    """Outcome of all metrics: the chosen proposal, or the error that forbids scaling.
+
+    On failure `error_reason` is the first failed metric's condition reason, `error` the
+    FailedComputeMetricsReplicas event text ("invalid metrics (...), first error is: ...") and
+    `condition_error` the first failed metric's own error, which upstream puts in the
+    ScalingActive=False condition ("the HPA was unable to compute the replica count: <it>").
+    """
 
     replicas: int | None
     metric: str
     proposals: tuple[MetricProposal, ...]
     error_reason: str | None = None
     error: str | None = None
+    condition_error: str | None = None
 
 
 def compute_replicas_for_metrics(
@@ -184,7 +227,8 @@ def compute_replicas_for_metrics(
     """Maximum over the metrics' proposals (HZ computeReplicasForMetrics, hpa_spec.md §3.1).
 
     If every metric fails, or some fail and the valid maximum is below spec.replicas, there is no
-    proposal: the HPA never scales down on partial data (kubernetes PR #99514).
+    proposal: the HPA never scales down on partial data (kubernetes PR #99514). The condition is
+    then the first failed metric's (HZ computeReplicasForMetrics: setCondition(invalidMetricCondition)).
     """
     if obs.ambiguous_selector:
         return MetricsResult(
@@ -200,7 +244,8 @@ def compute_replicas_for_metrics(
     if len(failed) >= len(proposals) or (failed and replicas < obs.spec_replicas):
         if not failed:
             return MetricsResult(None, "", proposals, "InvalidMetricSourceType", "the HPA has no metrics")
+        first = failed[0]
         counts = f"{len(failed)} invalid out of {len(proposals)}"
-        error = f"invalid metrics ({counts}), first error is: {failed[0].error}"
-        return MetricsResult(None, "", proposals, failed[0].error_reason, error)
+        error = f"invalid metrics ({counts}), first error is: {first.error}"
+        return MetricsResult(None, "", proposals, first.error_reason, error, first.condition_error)
     return MetricsResult(replicas, chosen, proposals)

@@ -125,17 +125,27 @@ def _pod_usage(pod: PodSample, resource: str, container: str | None) -> int | No
     return sum(c.usage[resource] for c in pod.containers)
 
 
+def _has_metrics_item(pod: PodSample) -> bool:
+    """Did the resource metrics API return a PodMetrics item for the pod: some container reports usage."""
+    return any(c.usage for c in pod.containers)
+
+
 def resource_samples(
     pods: Sequence[PodSample], resource: str, container: str | None, now: float
 ) -> dict[str, MetricSample]:
-    """Resource-metrics samples by pod name, as the metrics client returns them; error if none at all."""
+    """Resource-metrics samples by pod name, as the metrics client returns them.
+
+    metrics/client.go GetResourceMetric: only an API answer with no PodMetrics item at all is the
+    "no metrics returned" error; items without the resource just leave their pods out (missing),
+    and the replica calculator then reports whether any usable metric is left.
+    """
     samples: dict[str, MetricSample] = {}
     for pod in pods:
         value = _pod_usage(pod, resource, container)
         if value is not None:
             when = pod.metric_time
             samples[pod.name] = MetricSample(value, now if when is None else when, pod.metric_window_s)
-    if not samples:
+    if not samples and not any(_has_metrics_item(p) for p in pods):
         raise MetricError(
             f"unable to get metrics for resource {resource}: no metrics returned from resource metrics API"
         )

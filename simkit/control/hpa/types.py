@@ -241,6 +241,9 @@ class PodSample:
     (None: not set). `ready_transition_time` is the condition's lastTransitionTime (None: equal to
     `start_time`). `metric_time` / `metric_window_s` are the resource-metrics sample's timestamp
     and window (None: sampled at `now`). `metrics` holds Pods-metric values by metric name.
+    The resource metrics API returned a PodMetrics item for the pod iff some container reports
+    some usage; an item whose containers lack the resource is a pod with a missing metric, not an
+    empty API answer (metrics/client.go getPodMetrics).
     """
 
     name: str
@@ -335,7 +338,12 @@ class HPACondition:
 
 @dataclass(frozen=True)
 class MetricProposal:
-    """What one metric proposed: a replica count and the current value, or the error it hit."""
+    """What one metric proposed: a replica count and the current value, or the error it hit.
+
+    On failure `error` is what HZ computeReplicasForMetric returns (e.g. "failed to get cpu resource
+    metric value: failed to get cpu utilization: ...") and `condition_error` the error in the
+    metric's ScalingActive condition and its `error_reason` event ("failed to get cpu utilization: ...").
+    """
 
     metric: str
     replicas: int | None
@@ -343,6 +351,7 @@ class MetricProposal:
     current_utilization: int | None = None  # percent of request (Utilization targets)
     error_reason: str | None = None
     error: str | None = None
+    condition_error: str | None = None
 
 
 @dataclass(frozen=True)

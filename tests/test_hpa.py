@@ -260,7 +260,13 @@ def test_missing_metric_blocks_scale_down_but_not_scale_up() -> None:
     assert down.desired_replicas == 6
     assert down.reason == "FailedGetExternalMetric"
     active = down.condition("ScalingActive")
-    assert active is not None and active.status is False and "1 invalid out of 2" in active.message
+    assert "1 invalid out of 2" in down.message  # the FailedComputeMetricsReplicas event's aggregate
+    # the condition names the failing metric's own error, as upstream's invalidMetricCondition does
+    assert active is not None and active.status is False
+    assert active.message.startswith(
+        "the HPA was unable to compute the replica count: unable to get external metric queue"
+    )
+    assert "invalid out of" not in active.message
     up = decide(spec, cpu_obs(6, 6 * 1400), state, 0.0)  # 140% of 70%
     assert up.desired_replicas == 12
     assert [p.error_reason for p in up.metric_proposals] == [None, "FailedGetExternalMetric"]

@@ -275,14 +275,19 @@ def decide(
         metrics = compute_replicas_for_metrics(spec, obs, now, config)
     if metrics.replicas is None:
         reason = metrics.error_reason or "FailedComputeMetricsReplicas"
+        # The event (and this decision) carries the aggregate error; the ScalingActive condition the
+        # first invalid metric's own error (HZ computeReplicasForMetrics: invalidMetricCondition).
         message = f"the HPA was unable to compute the replica count: {metrics.error}"
+        condition = (
+            f"the HPA was unable to compute the replica count: {metrics.condition_error or metrics.error}"
+        )
         return HPADecision(
             current,
             reason,
             message,
             metrics.proposals,
             state,
-            (_got_scale(), _cond(SCALING_ACTIVE, False, reason, message)),
+            (_got_scale(), _cond(SCALING_ACTIVE, False, reason, condition)),
         )
     return _scale(spec, obs, state, now, config, metrics)
 

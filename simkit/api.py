@@ -12,6 +12,8 @@ import pandas as pd
 
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
+from simkit.dr import dr_checks, dr_summary, evaluate
+from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables
 from simkit.errors import SimkitError
@@ -42,7 +44,7 @@ def simulate(
     """
     if mode not in ("fast", "request"):
         raise SimkitError(f"mode: expected 'fast' or 'request', got {mode!r}")
-    loaded = _loaded(scenario)
+    loaded = as_loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
     duration_s = sc.simulation.duration if duration is None else float(duration)
@@ -53,8 +55,6 @@ def simulate(
 
 def _replay_requests(result: RunResult, seed: int) -> RunResult:
     """Swap the fast mode's route figures for a request-by-request replay of the same timeline."""
-    from simkit.engine.request_level import run_request_level
-
     replay = run_request_level(result, seed)
     summary = dict(result.summary)
     result.meta["fast_summary"] = dict(summary)
@@ -75,7 +75,8 @@ def _replay_requests(result: RunResult, seed: int) -> RunResult:
     return result
 
 
-def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:
+def as_loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:
+    """A scenario as `simulate` takes it (a model, a loaded file, a path, or None: the default) loaded."""
     if isinstance(scenario, LoadedScenario):
         return scenario
     if isinstance(scenario, Scenario):
@@ -85,8 +86,6 @@ def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedSc
 
 def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.DataFrame:
     """RTO/RPO per DR event from the DR model, on its own random stream (the engine's are untouched)."""
-    from simkit.dr import dr_checks, dr_summary, evaluate
-
     assert scenario.dr is not None
     rng = np.random.default_rng(np.random.SeedSequence([seed, DR_STREAM]))
     draws = evaluate(scenario.dr, rng)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,15 @@ import pandas as pd
 
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
+from simkit.dr import dr_checks, dr_summary, evaluate
+from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables
 from simkit.errors import SimkitError
-from simkit.results import ALLOCATION_COLUMNS, Deferred, RunResult, rows_frame
+from simkit.results import RunResult
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
+from simkit.tables import TABLES, Deferred, EngineRows, Table, TrafficFrame
 
 try:
     __version__ = version("simkit")
@@ -40,7 +44,7 @@ def simulate(
     """
     if mode not in ("fast", "request"):
         raise SimkitError(f"mode: expected 'fast' or 'request', got {mode!r}")
-    loaded = _loaded(scenario)
+    loaded = as_loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
     duration_s = sc.simulation.duration if duration is None else float(duration)
@@ -51,8 +55,6 @@ def simulate(
 
 def _replay_requests(result: RunResult, seed: int) -> RunResult:
     """Swap the fast mode's route figures for a request-by-request replay of the same timeline."""
-    from simkit.engine.request_level import run_request_level
-
     replay = run_request_level(result, seed)
     summary = dict(result.summary)
     result.meta["fast_summary"] = dict(summary)
@@ -73,7 +75,8 @@ def _replay_requests(result: RunResult, seed: int) -> RunResult:
     return result
 
 
-def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:
+def as_loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedScenario:
+    """A scenario as `simulate` takes it (a model, a loaded file, a path, or None: the default) loaded."""
     if isinstance(scenario, LoadedScenario):
         return scenario
     if isinstance(scenario, Scenario):
@@ -83,8 +86,6 @@ def _loaded(scenario: Scenario | LoadedScenario | str | Path | None) -> LoadedSc
 
 def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.DataFrame:
     """RTO/RPO per DR event from the DR model, on its own random stream (the engine's are untouched)."""
-    from simkit.dr import dr_checks, dr_summary, evaluate
-
     assert scenario.dr is not None
     rng = np.random.default_rng(np.random.SeedSequence([seed, DR_STREAM]))
     draws = evaluate(scenario.dr, rng)
@@ -99,7 +100,7 @@ def _dr_checks(scenario: Scenario, seed: int, summary: dict[str, float]) -> pd.D
 DR_STREAM = 4242  # spawn key of the DR model's random stream, apart from the engine's
 
 
-def _restore_times(out: EngineOutput) -> list[float]:
+def restore_times(out: EngineOutput) -> list[float]:
     """Per fault, seconds until every workload had its desired ready replicas again.
 
     0 if no replica went missing at or after the fault; inf if they were never all back. Reads the
@@ -110,7 +111,7 @@ def _restore_times(out: EngineOutput) -> list[float]:
     ts = np.array([r[0] for r in out.shortfall_rows], dtype=float)
     missing = np.array([r[1] for r in out.shortfall_rows], dtype=float)
     restore = []
-    for t, *_ in out.fault_rows:
+    for t in _FAULTS.values(out.fault_rows, "t_s"):
         after = np.flatnonzero(ts >= t)
         hit = after[missing[after] > 0]
         if not hit.size:
@@ -122,9 +123,14 @@ def _restore_times(out: EngineOutput) -> list[float]:
     return restore
 
 
+_restore_times = restore_times  # the old name (tests/test_speed_paths.py imports it)
+_FAULTS, _ALLOCATION = TABLES["faults"], TABLES["allocation"]
+
+
 def _fault_frame(rows: list[tuple[float, str, str, str]], restore: list[float]) -> pd.DataFrame:
     """Each fault with the time until every workload had its desired ready replicas again."""
-    return pd.DataFrame(rows, columns=["t_s", "kind", "target", "detail"]).assign(restore_s=restore)
+    *engine_columns, restore_column = _FAULTS.names  # the engine's fault rows lack the last column
+    return pd.DataFrame(rows, columns=engine_columns).assign(**{restore_column: restore})
 
 
 def _checks_with_dr(checks: list[Check], dr: pd.DataFrame) -> pd.DataFrame:
@@ -140,15 +146,30 @@ def _packing(rows: list[tuple[Any, ...]]) -> dict[str, float]:
     """Share of the cluster's allocatable CPU and memory requested at the end, in all and by DaemonSets."""
     if not rows:
         return {}
-    cols = list(zip(*rows, strict=True))
-    alloc_cpu, alloc_mem = float(sum(cols[5])), float(sum(cols[6]))
-    ds_cpu, ds_mem, wl_cpu, wl_mem = (float(sum(cols[i])) for i in (7, 8, 9, 10))
+
+    def total(column: str) -> float:
+        return float(sum(_ALLOCATION.values(rows, column)))
+
+    alloc_cpu, alloc_mem = total("allocatable_cpu_m"), total("allocatable_memory_mib")
+    ds_cpu, ds_mem = total("daemonset_cpu_m"), total("daemonset_memory_mib")
+    wl_cpu, wl_mem = total("workload_cpu_m"), total("workload_memory_mib")
     return {
         "requested_cpu_frac": (ds_cpu + wl_cpu) / alloc_cpu if alloc_cpu else 0.0,
         "requested_memory_frac": (ds_mem + wl_mem) / alloc_mem if alloc_mem else 0.0,
         "daemonset_cpu_frac": ds_cpu / alloc_cpu if alloc_cpu else 0.0,
         "daemonset_memory_frac": ds_mem / alloc_mem if alloc_mem else 0.0,
     }
+
+
+def _table(
+    spec: Table, out: EngineOutput, derived: Mapping[str, pd.DataFrame | Deferred]
+) -> pd.DataFrame | Deferred:
+    """One table of `TABLES` from the engine's output, as its `source` says (built on first read)."""
+    if isinstance(spec.source, EngineRows):
+        return spec.deferred(getattr(out, spec.source.field))
+    if isinstance(spec.source, TrafficFrame):
+        return _traffic_table(out.traffic, spec.name)
+    return derived[spec.name]
 
 
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
@@ -163,7 +184,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     )
     summary = dict(t["summary"])
     summary.update(out.counters)
-    restore = _restore_times(out)
+    restore = restore_times(out)
     if restore:
         summary["faults"] = float(len(restore))
         summary["restore_s_max"] = float(max(restore))
@@ -186,26 +207,18 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     checks = Deferred(checks_frame, (targets,))
     if scenario.dr is not None:  # adds the DR figures to the summary, after the checks above
         checks = Deferred(_checks_with_dr, (targets, _dr_checks(scenario, seed, summary)))
+    derived: dict[str, pd.DataFrame | Deferred] = {
+        "faults": Deferred(_fault_frame, (out.fault_rows, restore)),
+        "cost": Deferred(cost_frame, (cost,)),
+        "checks": checks,
+    }
+    tables: dict[str, Any] = {name: _table(spec, out, derived) for name, spec in TABLES.items()}
     return RunResult(
         scenario=scenario,
         seed=seed,
         scenario_hash=sha,
         version=__version__,
         duration_s=out.duration_s,
-        services=_traffic_table(t, "services"),
-        routes=_traffic_table(t, "routes"),
-        queues=_traffic_table(t, "queues"),
-        nodes=Deferred(rows_frame, (out.node_rows, ("t_s", "pool", "zone", "nodes", "ready_nodes"))),
-        replicas=Deferred(rows_frame, (out.replica_rows, ("t_s", "workload", "desired", "ready"))),
-        events=Deferred(rows_frame, (out.event_rows, ("t_s", "kind", "object", "reason", "message"))),
-        decisions=Deferred(
-            rows_frame,
-            (out.decision_rows, ("t_s", "controller", "object", "from", "to", "reason", "message")),
-        ),
-        pending=Deferred(rows_frame, (out.pending_rows, ("t_s", "pending_pods"))),
-        allocation=Deferred(rows_frame, (out.allocation_rows, ALLOCATION_COLUMNS)),
-        faults=Deferred(_fault_frame, (out.fault_rows, restore)),
-        cost=Deferred(cost_frame, (cost,)),
         summary=summary,
-        checks=checks,
+        **tables,
     )

@@ -15,8 +15,8 @@ import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
-from simkit.api import simulate
-from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
+from simkit.api import as_loaded, simulate
+from simkit.scenario.loader import LoadedScenario
 from simkit.scenario.model import Scenario
 
 
@@ -37,12 +37,7 @@ def replicate(
     progress: bool | None = None,
 ) -> pd.DataFrame:
     """One row per seed: the run summary, each check's verdict, and `passed` (all targets met)."""
-    if isinstance(scenario, LoadedScenario):
-        loaded = scenario
-    elif isinstance(scenario, Scenario):
-        loaded = LoadedScenario(scenario, None, scenario_hash(scenario))
-    else:
-        loaded = load_scenario_file(scenario)
+    loaded = as_loaded(scenario)
     seeds = list(seeds)
     jobs = (delayed(_one)(loaded, s, duration) for s in seeds)
     rows = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)

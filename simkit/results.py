@@ -6,58 +6,34 @@ import html
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
-from typing import Any, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import pandas as pd
 
 from simkit.analysis.slo import format_value
 from simkit.errors import SimkitError
 from simkit.scenario.model import Scenario
+from simkit.tables import TABLES, Deferred, Table, reported, rows_frame
 from simkit.units import format_duration
 
 MARKER = ".simkit-run"  # marks a directory `RunResult.write` may replace
 
-
-@dataclass(frozen=True, eq=False)
-class Deferred:
-    """A table not built yet: `build()` calls `fn(*args)`, a module-level function, so it pickles.
-
-    A run's tables are kept as the raw columns and rows the engine produced and turned into
-    DataFrames on first read: most callers (sweeps, replications, the CLI's verdict) read only
-    the summary and the checks, and building a dozen DataFrames costs more than a short run.
-    """
-
-    fn: Callable[..., pd.DataFrame]
-    args: tuple[Any, ...] = ()
-
-    def build(self) -> pd.DataFrame:
-        return self.fn(*self.args)
-
-    def __repr__(self) -> str:
-        return f"<Deferred {getattr(self.fn, '__name__', self.fn)}>"
-
-
-def rows_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
-    """A DataFrame from row tuples (what `Deferred` builds the engine's event-style tables with)."""
-    return pd.DataFrame(rows, columns=list(columns))
+__all__ = ["ALLOCATION_COLUMNS", "MARKER", "TABLES", "Deferred", "RunResult", "rows_frame"]
 
 
 class _Table:
     """A `RunResult` table: given as a DataFrame or a `Deferred`, always read as a DataFrame.
 
     The value lives in the instance's `__dict__` under the table's name, so results pickle as
-    they are (deferred tables stay deferred) and assigning a DataFrame replaces the table.
+    they are (deferred tables stay deferred) and assigning a DataFrame replaces the table. An
+    optional table (`Table.optional`) defaults to its empty table, a new one per result.
     """
 
-    def __init__(self, default: Deferred | None = None) -> None:
-        self.default = default
-        self.name = ""
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+    def __init__(self, spec: Table) -> None:
+        self.name = spec.name
+        self.default = spec.empty() if spec.optional else None
 
     @overload
     def __get__(self, obj: None, objtype: type | None = None) -> Deferred: ...
@@ -79,34 +55,29 @@ class _Table:
         obj.__dict__[self.name] = value
 
 
-# `RunResult.allocation`: each node at the end of the run, its allocatable and what is requested on
-# it by DaemonSet pods and by workload pods (the scheduler packs requests, not usage).
-ALLOCATION_COLUMNS = (
-    "node",
-    "pool",
-    "zone",
-    "instance_type",
-    "capacity_type",
-    "allocatable_cpu_m",
-    "allocatable_memory_mib",
-    "daemonset_cpu_m",
-    "daemonset_memory_mib",
-    "workload_cpu_m",
-    "workload_memory_mib",
-    "workload_pods",
-)
+ALLOCATION_COLUMNS = TABLES["allocation"].names
+"""The columns of `RunResult.allocation` (each node at the end: allocatable vs requests)."""
+
+_C = TypeVar("_C", bound=type)
 
 
-def _no_rows(*columns: str) -> Deferred:
-    return Deferred(rows_frame, ((), columns))
+def _with_tables(cls: _C) -> _C:
+    """Give the class one `_Table` attribute per entry of `TABLES` (keyword-only dataclass fields)."""
+    annotations = cls.__dict__["__annotations__"]
+    for name, spec in TABLES.items():
+        annotations[name] = "_Table"
+        setattr(cls, name, _Table(spec))
+    return cls
 
 
 @dataclass
+@_with_tables
 class RunResult:
     """One simulation run. Every table is a pandas DataFrame with units in its column names.
 
-    Tables are passed by keyword, as DataFrames or as `Deferred` (built on first read); reading one
-    always gives a DataFrame.
+    There is one attribute per table of `simkit.tables.TABLES` (`result.services`, `result.checks`,
+    ...; `result.table(name)` is the same). Tables are passed by keyword, as DataFrames or as
+    `Deferred` (built on first read); reading one always gives a DataFrame.
     """
 
     scenario: Scenario
@@ -115,20 +86,21 @@ class RunResult:
     version: str
     duration_s: float
     _: KW_ONLY
-    services: _Table = _Table()
-    routes: _Table = _Table()
-    queues: _Table = _Table()
-    nodes: _Table = _Table()
-    replicas: _Table = _Table()
-    events: _Table = _Table()
-    decisions: _Table = _Table()
-    cost: _Table = _Table()
     summary: dict[str, float]
-    checks: _Table = _Table()
-    pending: _Table = _Table(_no_rows("t_s", "pending_pods"))
-    faults: _Table = _Table(_no_rows("t_s", "kind", "target", "detail", "restore_s"))
-    allocation: _Table = _Table(_no_rows(*ALLOCATION_COLUMNS))
     meta: dict[str, Any] = field(default_factory=dict)
+    # ... and one keyword-only field per table of TABLES (`_with_tables`)
+
+    if TYPE_CHECKING:  # the table attributes are made from TABLES at import: to mypy, a DataFrame each
+
+        def __getattr__(self, name: str) -> pd.DataFrame: ...
+
+        def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def table(self, name: str) -> pd.DataFrame:
+        """The table `name` of `TABLES` (the same as `getattr(result, name)`)."""
+        if name not in TABLES:
+            raise KeyError(f"no table {name!r}; the tables are {', '.join(TABLES)}")
+        return cast(pd.DataFrame, getattr(self, name))
 
     @property
     def passed(self) -> bool:
@@ -229,8 +201,7 @@ class RunResult:
             f"<span style='color:{colour}'><b>{html.escape(verdict)}</b></span><br>"
             f"requests {s.get('requests', 0):,.0f}, availability {100 * s.get('availability', 1):.4f}%, "
             f"cost ${s.get('cost_usd_month', 0):,.0f}/month{checks}"
-            "<small>tables: services, routes, queues, nodes, replicas, pending, faults, events, decisions, "
-            "cost, allocation</small></div>"
+            f"<small>tables: {', '.join(n for n in TABLES if n != 'checks')}</small></div>"
         )
 
     def to_markdown(self) -> str:
@@ -239,10 +210,11 @@ class RunResult:
         lines.append(f"- seed {self.seed}, scenario hash `{self.scenario_hash}`, simkit {self.version}")
         lines.append(f"- simulated {format_duration(self.duration_s)}")
         lines.append(f"- verdict: {'all targets met' if self.passed else 'targets missed'}")
-        lines += ["", "## Checks", "", _md_table(self.checks.drop(columns=["reason"]))]
-        if self.failures:
-            lines += ["", *[f"- {f}" for f in self.failures]]
-        lines += ["", "## Cost (per month, 730 h)", "", _md_table(self.cost)]
+        for spec, report in reported():  # the checks, then the cost breakdown
+            frame = self.table(spec.name).drop(columns=list(report.omits))
+            lines += ["", f"## {report.title}", "", _md_table(frame)]
+            if spec.name == "checks" and self.failures:  # the reasons the table leaves out
+                lines += ["", *[f"- {f}" for f in self.failures]]
         lines += ["", "## Summary", "", _md_table(self.summary_frame())]
         return "\n".join(lines) + "\n"
 
@@ -258,21 +230,8 @@ class RunResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
         try:
-            for name in (
-                "services",
-                "routes",
-                "queues",
-                "nodes",
-                "replicas",
-                "pending",
-                "faults",
-                "events",
-                "decisions",
-                "cost",
-                "checks",
-                "allocation",
-            ):
-                getattr(self, name).to_csv(staging / f"{name}.csv", index=False)
+            for name in TABLES:
+                self.table(name).to_csv(staging / f"{name}.csv", index=False)
             self.summary_frame().to_csv(staging / "summary.csv", index=False)
             (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")
             (staging / MARKER).write_text(

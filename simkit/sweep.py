@@ -28,6 +28,10 @@ def plans(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(grid[k] for k in keys))]
 
 
+RUN_COLUMNS = ("seed", "passed", "missed", "cost_usd_month", "availability")
+"""What a sweep's table has per run after the plan's columns (`plan` and one per varied field)."""
+
+
 def _run(
     source: str, base_dir: Path | None, overrides: dict[str, Any], seed: int, duration: float | None
 ) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def _run(
         "missed": "; ".join(failed),
         "cost_usd_month": result.summary["cost_usd_month"],
         "availability": result.summary.get("availability", 1.0),
-    }
+    }  # the keys are RUN_COLUMNS
 
 
 def sweep(
@@ -82,9 +86,7 @@ def _cell(value: Any) -> Any:
 
 def summarize(runs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Per plan: P(all targets met), mean monthly cost, the targets missed, and whether it holds."""
-    keys = [
-        c for c in runs.columns if c not in ("seed", "passed", "missed", "cost_usd_month", "availability")
-    ]
+    keys = [c for c in runs.columns if c not in RUN_COLUMNS]
     table = (
         runs.groupby(keys, sort=False, dropna=False)
         .agg(
@@ -105,4 +107,4 @@ def cheapest(table: pd.DataFrame) -> pd.Series | None:
     return None if holding.empty else holding.sort_values("cost_usd_month").iloc[0]
 
 
-__all__ = ["cheapest", "plans", "summarize", "sweep", "Scenario"]
+__all__ = ["RUN_COLUMNS", "cheapest", "plans", "summarize", "sweep", "Scenario"]

@@ -1,5 +1,6 @@
 """The `simkit` command: exit codes 0/1/2, one-line errors, nothing half-written."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -112,3 +113,56 @@ def test_request_mode_replays_requests_and_agrees_with_the_fast_mode(capsys):
         assert slow.summary[f"p95_ms.{route}"] == pytest.approx(fast.summary[f"p95_ms.{route}"], rel=0.05)
     assert main(["run", "--duration", "10m", "--mode", "request", "--no-progress"]) == 0
     assert main(["run", "--mode", "slow"]) == 2
+
+
+def _boom(*args, **kwargs):
+    raise ZeroDivisionError("a bug\nsecond line")
+
+
+def test_internal_error_exits_70_with_one_line_and_the_traceback_in_a_file(monkeypatch, tmp_path, capsys):
+    import tempfile
+
+    import simkit.cli.run
+    from simkit.cli import ExitCode
+
+    monkeypatch.setattr(simkit.cli.run, "simulate", _boom)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code = main(["run", "--duration", "1h", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == ExitCode.INTERNAL == 70
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+    assert captured.err.startswith("error: internal error (ZeroDivisionError: a bug); traceback in ")
+    (saved,) = tmp_path.glob("simkit-traceback-*.txt")
+    assert str(saved) in captured.err
+    text = saved.read_text()
+    assert text.startswith("Traceback") and "_boom" in text and "ZeroDivisionError: a bug" in text
+
+
+def test_console_script_exit_code_of_an_internal_error_is_not_a_missed_target(tmp_path: Path):
+    code = (
+        "import sys, simkit.cli, simkit.cli.run as r\n"
+        "def boom(*a, **k): raise RuntimeError('boom')\n"
+        "r.simulate = boom\n"
+        "sys.exit(simkit.cli.main(['run', '--duration', '1h', '--no-progress']))\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 70
+    assert proc.stdout == "" and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert "RuntimeError: boom" in proc.stderr and str(tmp_path) in proc.stderr
+
+
+def test_exit_codes_are_defined_once_and_distinct():
+    from simkit.cli import ExitCode
+
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 70, 130]
+    assert [c.name for c in ExitCode] == ["OK", "MISSED", "BAD_INPUT", "INTERNAL", "INTERRUPTED"]
+    package = Path(__file__).resolve().parents[1] / "simkit"
+    assert [p for p in package.rglob("*.py") if "EXIT_" in p.read_text()] == []  # no second definition
+
+
+def test_export_does_not_import_the_cli():
+    """The cli package imports the export package, never the other way round."""
+    export = Path(__file__).resolve().parents[1] / "simkit" / "export"
+    offenders = [p.name for p in export.glob("*.py") if "simkit.cli" in p.read_text()]
+    assert offenders == []

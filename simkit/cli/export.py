@@ -1,4 +1,4 @@
-"""The `simkit export` and `simkit import` subcommands, registered by `simkit.cli` via `add_commands`."""
+"""`simkit export` and `simkit import`: a scenario to manifests and infrastructure files, and back."""
 
 from __future__ import annotations
 
@@ -6,18 +6,23 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-EXIT_OK = 0
+from simkit.cli.exitcodes import ExitCode
+from simkit.cli.options import add_out, add_scenario, add_seed, add_set, parse_set
+from simkit.errors import SimkitError
+from simkit.export.exporter import build_files
+from simkit.export.importer import import_manifests
+from simkit.export.writer import atomic_write, write_files
+from simkit.scenario.loader import load_scenario_file
 
 
-def add_commands(sub: Any) -> None:
-    """Add `export` and `import` to the `simkit` subparsers; each sets `handler` in its namespace."""
+def add_export(sub: Any) -> None:
     export = sub.add_parser(
         "export",
         help="write Kubernetes manifests, Helm values, Terraform variables "
         "and cluster-autoscaler flags for a scenario",
     )
-    export.add_argument("scenario", nargs="?", help="scenario YAML (default: the seed platform)")
-    export.add_argument("--out", required=True, help="output directory (files are written only inside it)")
+    add_scenario(export)
+    add_out(export, "output directory (files are written only inside it)", required=True)
     export.add_argument(
         "--format", default="all", help="comma-separated: k8s,helm,terraform,autoscaler or all"
     )
@@ -26,18 +31,12 @@ def add_commands(sub: Any) -> None:
         choices=["aws", "azure", "gcp"],
         help="provider for Terraform and autoscaler output (default: the scenario's)",
     )
-    export.add_argument(
-        "--seed", type=int, help="seed recorded in the file headers (default: the scenario's)"
-    )
-    export.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a scenario field, e.g. --set workloads.0.replicas=5",
-    )
+    add_seed(export, help="seed recorded in the file headers (default: the scenario's)")
+    add_set(export, example="workloads.0.replicas=5")
     export.set_defaults(handler=cmd_export)
 
+
+def add_import(sub: Any) -> None:
     imp = sub.add_parser("import", help="turn Kubernetes manifests into a scenario YAML")
     imp.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="manifest files or directories")
     imp.add_argument("-o", "--output", required=True, help="scenario YAML to write")
@@ -47,25 +46,17 @@ def add_commands(sub: Any) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Validate everything, then write the files; print what was written."""
-    from simkit.cli import _parse_set
-    from simkit.export.exporter import build_files
-    from simkit.export.writer import write_files
-    from simkit.scenario.loader import load_scenario_file
-
-    loaded = load_scenario_file(args.scenario, overrides=_parse_set(args.set))
+    loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
     files = build_files(loaded, args.format, args.provider, args.seed)
     write_files(args.out, files)
     for rel in files:
         print(f"wrote {Path(args.out) / rel}")
     print(f"{len(files)} files for scenario {loaded.scenario.name!r} (hash {loaded.sha256})")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import, print assumptions and ignored documents one line each, write the scenario whole."""
-    from simkit.export.importer import import_manifests
-    from simkit.export.writer import atomic_write
-
     result = import_manifests(args.paths, name=args.name)
     for line in result.assumed:
         print(f"assumed: {line}")
@@ -73,8 +64,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"ignored: {line}")
     target = Path(args.output)
     if target.is_dir():
-        from simkit.errors import SimkitError
-
         raise SimkitError(f"-o {args.output!r} is a directory; give a file name")
     target.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(target, result.text)
@@ -82,4 +71,4 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"wrote {target}: {len(result.scenario.workloads)} workloads, {len(result.assumed)} assumptions, "
         f"{len(result.ignored)} ignored"
     )
-    return EXIT_OK
+    return ExitCode.OK

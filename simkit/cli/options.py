@@ -1,0 +1,100 @@
+"""What the `simkit` commands share: the parser, the common options and the parsing of their values."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from simkit.errors import SimkitError
+from simkit.units import parse_duration
+
+SCENARIO_HELP = "scenario YAML (default: the seed platform)"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line and exit code 2 (a `SimkitError`)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise SimkitError(f"{self.prog}: {message}")
+
+
+def duration(text: str) -> float:
+    """An argparse type: a positive Go-style duration (`30s`, `1h30m`, `7d`) in seconds."""
+    try:
+        value = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive duration, got {text!r}")
+    return value
+
+
+def parse_set(items: Sequence[str]) -> dict[str, Any]:
+    """`--set KEY=VALUE` items as scenario overrides; each value is read as YAML (`10`, `50ms`, `[a]`)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise SimkitError(f"--set expects KEY=VALUE (e.g. traffic.load.growth=10), got {item!r}")
+        out[key] = yaml.safe_load(raw)
+    return out
+
+
+def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
+    """`--vary KEY=V1,V2,...` items as a sweep grid; each value is read as YAML."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key or not raw:
+            raise SimkitError(
+                f"--vary expects KEY=V1,V2,... (e.g. cluster.node_pools.0.min_nodes=3,6), got {item!r}"
+            )
+        grid[key] = [yaml.safe_load(v) for v in raw.split(",")]
+    return grid
+
+
+def progress(args: argparse.Namespace) -> bool | None:
+    """The `progress` argument of simulate/sweep: off with --no-progress, else tqdm decides."""
+    return False if args.no_progress else None
+
+
+# -- options, each added the same way by every command that takes it ------------------------------
+def add_scenario(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+
+
+def add_scenarios(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenarios", nargs="+", help="scenario YAML files")
+
+
+def add_seed(
+    p: argparse.ArgumentParser, help: str = "random seed (default: the scenario's simulation.seed)"
+) -> None:
+    p.add_argument("--seed", type=int, help=help)
+
+
+def add_duration(
+    p: argparse.ArgumentParser, help: str = "simulated time, e.g. 7d, 12h (default: the scenario's)"
+) -> None:
+    p.add_argument("--duration", type=duration, help=help)
+
+
+def add_set(p: argparse.ArgumentParser, example: str = "traffic.load.growth=10") -> None:
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"override a scenario field, e.g. --set {example}",
+    )
+
+
+def add_out(p: argparse.ArgumentParser, help: str, required: bool = False) -> None:
+    p.add_argument("--out", required=required, help=help)
+
+
+def add_no_progress(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -1,0 +1,320 @@
+"""The output tables of a run: one schema each (columns with units, what it holds, how it is built).
+
+`TABLES` is the one registry of a run's tables. `RunResult` gets one attribute per entry, `write()`
+writes one CSV per entry (in this order) and the report sections of the entries that have one, and
+the HTML repr lists them. A new table is one new entry here: if the engine produces it, as row tuples
+in a list of `EngineOutput` (`EngineRows("<field>")`); otherwise `simkit.api.build_result` builds it
+(`Derived`) and the registry test asks for its builder.
+
+Columns are declared against the tuples the engine emits today (`EngineOutput.*_rows`, in column
+order), so the engine can switch to named tuples without changing anything here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+
+@dataclass(frozen=True, eq=False)
+class Deferred:
+    """A table not built yet: `build()` calls `fn(*args)`, a module-level function, so it pickles.
+
+    A run's tables are kept as the raw columns and rows the engine produced and turned into
+    DataFrames on first read: most callers (sweeps, replications, the CLI's verdict) read only
+    the summary and the checks, and building a dozen DataFrames costs more than a short run.
+    """
+
+    fn: Callable[..., pd.DataFrame]
+    args: tuple[Any, ...] = ()
+
+    def build(self) -> pd.DataFrame:
+        return self.fn(*self.args)
+
+    def __repr__(self) -> str:
+        return f"<Deferred {getattr(self.fn, '__name__', self.fn)}>"
+
+
+def rows_frame(rows: Sequence[tuple[Any, ...]], columns: Sequence[str]) -> pd.DataFrame:
+    """A DataFrame from row tuples (what `Deferred` builds the engine's event-style tables with)."""
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+class Column(NamedTuple):
+    """One column: its name (units in it, as `t_s`), its unit, and what it holds when not obvious."""
+
+    name: str
+    unit: str = ""  # "" for labels and text
+    what: str = ""
+
+
+@dataclass(frozen=True)
+class EngineRows:
+    """Row tuples the engine appends to `EngineOutput.<field>`, one per row, in the table's column order."""
+
+    field: str
+
+    def __str__(self) -> str:
+        return f"the engine's rows (EngineOutput.{self.field})"
+
+
+@dataclass(frozen=True)
+class TrafficFrame:
+    """A frame the traffic model builds (`EngineOutput.traffic[<table name>]`): a row per stream and tick."""
+
+    def __str__(self) -> str:
+        return "the traffic model (EngineOutput.traffic), one row per tick"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """Computed by `simkit.api.build_result` from the engine's output; `how` says from what."""
+
+    how: str
+
+    def __str__(self) -> str:
+        return self.how
+
+
+Source = EngineRows | TrafficFrame | Derived
+
+
+class Report(NamedTuple):
+    """A table's section in summary.md: its title, its place among the sections, the columns left out."""
+
+    title: str
+    rank: int
+    omits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """The schema of one output table and how it is built."""
+
+    name: str
+    description: str  # one line
+    columns: tuple[Column, ...]
+    source: Source
+    optional: bool = False  # a RunResult made without it has it empty (with these columns)
+    report: Report | None = None  # its section in summary.md; None: CSV only
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names, in order."""
+        return tuple(c.name for c in self.columns)
+
+    def index(self, column: str) -> int:
+        """The position of `column` in a row tuple."""
+        return self.names.index(column)
+
+    def values(self, rows: Sequence[Sequence[Any]], column: str) -> list[Any]:
+        """One column of row tuples, by name."""
+        i = self.index(column)
+        return [r[i] for r in rows]
+
+    def deferred(self, rows: Sequence[tuple[Any, ...]]) -> Deferred:
+        """The table of these row tuples, built when first read."""
+        return Deferred(rows_frame, (rows, self.names))
+
+    def empty(self) -> Deferred:
+        """The table without rows (what a RunResult made without an optional table holds)."""
+        return self.deferred(())
+
+
+_T = Column("t_s", "s", "simulated time since the start")
+_TICK = Column("t_s", "s", "start of the tick")
+
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table(
+            "services",
+            "Per service and tick: load, ready replicas, queueing and latency (the fast traffic model).",
+            (
+                _TICK,
+                Column("service"),
+                Column("load_rps", "req/s", "arrival rate"),
+                Column("ready_replicas", "pods", "ready servers / concurrency per pod"),
+                Column("utilization", "1", "busy share of the servers"),
+                Column("p_wait", "1", "probability a request waits for a server"),
+                Column("wait_ms_mean", "ms", "mean wait for a server"),
+                Column("latency_p50_ms", "ms"),
+                Column("latency_p95_ms", "ms"),
+                Column("latency_p99_ms", "ms"),
+                Column("arrivals", "requests", "in the tick"),
+                Column("served", "requests", "in the tick"),
+                Column("backlog", "requests", "waiting at the end of the tick"),
+                Column("timeouts", "requests", "timed out in the tick"),
+            ),
+            TrafficFrame(),
+        ),
+        Table(
+            "routes",
+            "Per route and tick: load, requests, errors and end-to-end latency percentiles.",
+            (
+                _TICK,
+                Column("route"),
+                Column("load_rps", "req/s", "the route's share of the load"),
+                Column("requests", "requests", "offered in the tick"),
+                Column("errors", "requests", "failed or timed out in the tick"),
+                Column("p50_ms", "ms"),
+                Column("p95_ms", "ms"),
+                Column("p99_ms", "ms"),
+            ),
+            TrafficFrame(),
+        ),
+        Table(
+            "queues",
+            "Per task queue and tick: arrivals, losses, consumers, backlog and task age.",
+            (
+                _TICK,
+                Column("queue"),
+                Column("arrivals", "tasks", "in the tick"),
+                Column("lost", "tasks", "lost in the tick"),
+                Column("completed", "tasks", "in the tick"),
+                Column("backlog", "tasks", "waiting at the end of the tick"),
+                Column("consumers", "pods", "ready consumers"),
+                Column("utilization", "1", "busy share of the consumers"),
+                Column("wait_p95_s", "s", "95th percentile of the wait"),
+                Column("oldest_s", "s", "age of the oldest task (99th percentile of the wait)"),
+            ),
+            TrafficFrame(),
+        ),
+        Table(
+            "nodes",
+            "Node count per pool and zone, a row each time it changes.",
+            (
+                _T,
+                Column("pool"),
+                Column("zone"),
+                Column("nodes", "nodes", "in the pool and zone"),
+                Column("ready_nodes", "nodes", "of which Ready"),
+            ),
+            EngineRows("node_rows"),
+        ),
+        Table(
+            "replicas",
+            "Desired and ready replicas per workload, a row each time either changes.",
+            (_T, Column("workload"), Column("desired", "pods"), Column("ready", "pods")),
+            EngineRows("replica_rows"),
+        ),
+        Table(
+            "pending",
+            "Pods waiting for a node, a row each time the count changes.",
+            (_T, Column("pending_pods", "pods")),
+            EngineRows("pending_rows"),
+            optional=True,
+        ),
+        Table(
+            "faults",
+            "Each fault: when, what, and how long until every workload had its replicas back.",
+            (
+                _T,
+                Column("kind", "", "node failure, spot interruption, zone outage, ..."),
+                Column("target", "", "the node, zone or workload hit"),
+                Column("detail"),
+                Column(
+                    "restore_s",
+                    "s",
+                    "until every workload was back at its desired ready replicas; inf: never",
+                ),
+            ),
+            Derived(
+                "the engine's fault rows (EngineOutput.fault_rows) and restore_s from its shortfall rows"
+            ),
+            optional=True,
+        ),
+        Table(
+            "events",
+            "Kubernetes-style events (scheduling, node and pod lifecycle, faults).",
+            (
+                _T,
+                Column("kind", "", "the object's kind"),
+                Column("object"),
+                Column("reason", "", "Kubernetes' reason code"),
+                Column("message"),
+            ),
+            EngineRows("event_rows"),
+        ),
+        Table(
+            "decisions",
+            "What each controller (HPA, cluster autoscaler) decided, from and to, and why.",
+            (
+                _T,
+                Column("controller"),
+                Column("object"),
+                Column("from", "", "replicas or nodes before"),
+                Column("to", "", "replicas or nodes after"),
+                Column("reason", "", "Kubernetes' reason code"),
+                Column("message"),
+            ),
+            EngineRows("decision_rows"),
+        ),
+        Table(
+            "cost",
+            "Monthly cost (730 h), one row per item: nodes per pool, control plane, storage, transfer, ...",
+            (
+                Column("component"),
+                Column("category"),
+                Column("monthly_usd", "USD/month"),
+                Column("basis", "", "the quantity and price it comes from"),
+                Column("source", "", "where the price comes from"),
+            ),
+            Derived("simkit.analysis.cost from the engine's node-seconds and the scenario's cost section"),
+            report=Report("Cost (per month, 730 h)", 2),
+        ),
+        Table(
+            "checks",
+            "Each target (SLOs, cost, task age, RTO/RPO): threshold, value, margin and verdict.",
+            (
+                Column("target"),
+                Column("threshold", "see unit"),
+                Column("value", "see unit", "measured"),
+                Column("unit", "", "the unit of threshold, value and margin"),
+                Column("passed", "bool"),
+                Column("margin", "see unit", "room left (> 0) or by how much it was missed (< 0)"),
+                Column("reason", "", "why it was missed; empty when passed"),
+            ),
+            Derived("simkit.analysis.slo from the summary, and simkit.dr when the scenario has a dr section"),
+            report=Report("Checks", 1, omits=("reason",)),  # the reasons follow as a list
+        ),
+        Table(
+            "allocation",
+            "Each node at the end: allocatable vs what DaemonSet and workload pods request on it.",
+            (
+                Column("node"),
+                Column("pool"),
+                Column("zone"),
+                Column("instance_type"),
+                Column("capacity_type", "", "spot or on-demand"),
+                Column("allocatable_cpu_m", "m"),
+                Column("allocatable_memory_mib", "MiB"),
+                Column("daemonset_cpu_m", "m", "requested by DaemonSet pods"),
+                Column("daemonset_memory_mib", "MiB", "requested by DaemonSet pods"),
+                Column("workload_cpu_m", "m", "requested by workload pods"),
+                Column("workload_memory_mib", "MiB", "requested by workload pods"),
+                Column("workload_pods", "pods"),
+            ),
+            EngineRows("allocation_rows"),
+            optional=True,
+        ),
+    )
+}
+"""Every table of a run, in the order `RunResult.write` writes them."""
+
+
+def reported() -> list[tuple[Table, Report]]:
+    """The tables that have a section in summary.md, with it, in the order of the sections."""
+    return sorted(((t, t.report) for t in TABLES.values() if t.report), key=lambda pair: pair[1].rank)
+
+
+def schema() -> pd.DataFrame:
+    """The registry as a table: one row per (table, column) with its unit and meaning."""
+    return pd.DataFrame(
+        [(t.name, c.name, c.unit, c.what) for t in TABLES.values() for c in t.columns],
+        columns=["table", "column", "unit", "what"],
+    )

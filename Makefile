@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lab bench notebooks lint clean
+.PHONY: setup run test lab bench notebooks lint sync-data clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ notebooks: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check simkit tests bench
 	$(VENV)/bin/mypy simkit
+
+# the package ships copies of data/ and scenarios/ (tests/test_wheel.py fails while they differ)
+sync-data:
+	rm -f simkit/_data/catalog/* simkit/_data/scenarios/*.yaml
+	cp data/*.csv data/README.md simkit/_data/catalog/
+	cp scenarios/*.yaml simkit/_data/scenarios/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,9 @@ The reference table (``../shared/reference/prices.csv``) holds one row per price
 date. This script reshapes it into the two files simkit reads at run time, adds the few figures the
 reference does not carry (interruption-band mapping, default max pods) with their own citations, and
 labels every assumption in the ``source`` column with the prefix ``assumption:``. The CSVs are
-committed; simkit never reads ``../shared`` at run time. ``--check`` exits 1 if the committed files
-differ from what the reference would produce.
+committed, in ``data/`` and in the package copy simkit reads (``simkit/_data/catalog/``); simkit never
+reads ``../shared`` at run time. ``--check`` exits 1 if the committed files differ from what the
+reference would produce.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+TARGETS = (HERE, HERE.parent / "simkit" / "_data" / "catalog")  # data/ and its copy in the package
 DEFAULT_REFERENCE = HERE.parents[1] / "shared" / "reference" / "prices.csv"
 
 INSTANCE_COLUMNS = [
@@ -311,14 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for name, text in build(args.reference).items():
-        target = HERE / name
-        if args.check:
-            if not target.exists() or target.read_text(encoding="utf-8") != text:
-                stale.append(name)
-        else:
-            target.write_text(text, encoding="utf-8")
-    for name in stale:
-        print(f"{name} is stale; run data/build_catalog.py", file=sys.stderr)
+        for target in (folder / name for folder in TARGETS):
+            if args.check:
+                if not target.exists() or target.read_text(encoding="utf-8") != text:
+                    stale.append(target)
+            else:
+                target.write_text(text, encoding="utf-8")
+    for target in stale:
+        print(f"{target} is stale; run data/build_catalog.py", file=sys.stderr)
     return 1 if stale else 0
 
 

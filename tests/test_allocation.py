@@ -13,8 +13,8 @@ SCENARIOS = Path(__file__).parents[1] / "scenarios"
 
 
 @pytest.fixture(scope="module")
-def day() -> simkit.RunResult:
-    return simkit.simulate(seed=7, duration=86400, progress=False)
+def day(default_day: simkit.RunResult) -> simkit.RunResult:
+    return default_day  # tests/conftest.py: shared with test_engine
 
 
 def test_one_row_per_node_alive_at_the_end(day: simkit.RunResult) -> None:

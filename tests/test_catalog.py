@@ -49,8 +49,8 @@ def _builder() -> ModuleType:
 
 
 # -- provenance ---------------------------------------------------------------------------------
-def test_data_dir_is_the_repository_data_folder() -> None:
-    assert data_dir() == REPO / "data"
+def test_data_dir_is_the_catalog_folder_shipped_in_the_package() -> None:
+    assert data_dir() == REPO / "simkit" / "_data" / "catalog"  # a copy of data/ (tests/test_wheel.py)
     assert (data_dir() / "instance_types.csv").exists()
 
 

@@ -77,11 +77,9 @@ def test_console_script_has_no_traceback_for_bad_input(tmp_path: Path):
     assert "not valid YAML" in proc.stderr
 
 
-def test_write_replaces_an_existing_directory_whole(tmp_path: Path):
-    from simkit.api import simulate
-
+def test_write_replaces_an_existing_directory_whole(tmp_path: Path, default_hour):
     out = tmp_path / "out"
-    result = simulate(duration=3600, progress=False)
+    result = default_hour
     result.write(out)
     (out / "stale.csv").write_text("old")
     result.write(out)
@@ -90,15 +88,14 @@ def test_write_replaces_an_existing_directory_whole(tmp_path: Path):
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
-def test_write_refuses_to_replace_a_foreign_directory(tmp_path: Path):
-    from simkit.api import simulate
+def test_write_refuses_to_replace_a_foreign_directory(tmp_path: Path, default_hour):
     from simkit.errors import SimkitError
 
     precious = tmp_path / "home"
     precious.mkdir()
     (precious / "thesis.tex").write_text("years of work")
     with pytest.raises(SimkitError, match="not a simkit output directory"):
-        simulate(duration=3600, progress=False).write(precious)
+        default_hour.write(precious)
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 

@@ -9,8 +9,8 @@ from simkit.scenario.loader import load_scenario
 
 
 @pytest.fixture(scope="module")
-def day():
-    return simulate(seed=7, duration=86400, progress=False)
+def day(default_day):
+    return default_day  # tests/conftest.py: shared with test_allocation
 
 
 def test_golden_summary_of_the_default_scenario(day):

@@ -133,8 +133,8 @@ def test_invariants_hold_through_faults(name):
         np.testing.assert_allclose(q["completed"] + q["lost"] + delta, q["arrivals"], rtol=1e-9, atol=1e-6)
 
 
-def test_az_outage_evicts_after_the_toleration_and_blocks_spread():
-    r = simulate("scenarios/az-outage.yaml", progress=False)
+def test_az_outage_evicts_after_the_toleration_and_blocks_spread(az_outage):
+    r = az_outage
     outage = r.faults[r.faults["kind"] == "az-outage"]["t_s"].iloc[0]
     evictions = r.events[r.events["reason"] == "TaintManagerEviction"]["t_s"] - outage
     # first node: grace 50 s, taint at once, then 300 s; the zone is fully disrupted: 10 s per further node
@@ -191,10 +191,10 @@ def test_fault_references_are_checked():
         load_scenario(overrides={"faults.data_layer": [{"workload": "postgres", "kind": "primary"}]})
 
 
-def test_statefulset_pods_wait_for_their_zone_and_volume():
+def test_statefulset_pods_wait_for_their_zone_and_volume(az_outage):
     """A StatefulSet pod on an unreachable node stays Terminating (no kubelet confirms), so no successor
     is created until the zone returns; the successor then goes back to its volume's zone."""
-    r = simulate("scenarios/az-outage.yaml", progress=False)
+    r = az_outage
     events = r.events
     outage_end = 16 * 3600
     created = events[(events["object"].str.startswith("postgresql-")) & (events["reason"] == "Scheduled")]

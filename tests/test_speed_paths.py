@@ -73,8 +73,8 @@ def test_deferred_tables_are_built_once_and_pickle_unbuilt(day: RunResult) -> No
     assert len(fresh.routes) == 3
 
 
-def test_engine_output_tables_read_as_dataframes() -> None:
-    sc = simulate(duration=3600, progress=False).scenario
+def test_engine_output_tables_read_as_dataframes(default_hour: RunResult) -> None:
+    sc = default_hour.scenario
     out = run_engine(sc, seed=sc.simulation.seed, duration_s=3600.0, progress=False)
     assert isinstance(out.traffic, TrafficTables) and isinstance(out.traffic.raw("routes"), Deferred)
     assert isinstance(out.traffic["routes"], pd.DataFrame)

@@ -1,4 +1,7 @@
-"""Instance types, prices and node allocatable, read from the committed ``data/`` CSVs."""
+"""Instance types, prices and node allocatable, read from the CSVs shipped in the package.
+
+The package's copy (``simkit/_data/catalog/``) is byte-identical to the repository's ``data/``.
+"""
 
 from simkit.catalog.allocatable import (
     EVICTION_HARD_MIB,

@@ -1,8 +1,10 @@
-"""The price catalog: instance types and unit prices read from ``data/*.csv``.
+"""The price catalog: instance types and unit prices read from the CSVs shipped in the package.
 
 The CSVs are generated from ``../shared/reference/prices.csv`` by ``data/build_catalog.py`` and
-committed, so a run never depends on files outside the repository. Every row carries its source and
-the date of the underlying price data; figures that are assumptions say so in their source.
+committed to ``data/`` with a byte-identical copy in the package (``simkit/_data/catalog/``, read with
+``importlib.resources``), so a run never depends on files outside the installed package. Every row
+carries its source and the date of the underlying price data; figures that are assumptions say so in
+their source.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from simkit._data import packaged
 from simkit.errors import SimkitError
 
 __all__ = [
@@ -170,10 +173,8 @@ class Catalog:
 # -- loading ------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
 def data_dir() -> Path:
-    """The repository's ``data/`` directory (works from a checkout / editable install)."""
-    import simkit
-
-    return Path(simkit.__file__).resolve().parents[1] / "data"
+    """The catalog folder shipped in the package (a copy of the repository's ``data/`` CSVs and README)."""
+    return packaged("catalog")
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -222,5 +223,5 @@ def _load(directory: Path) -> Catalog:
 
 
 def load_catalog(directory: Path | str | None = None) -> Catalog:
-    """Load (once, then cached) the catalog from ``data/`` or another directory with the same CSVs."""
+    """Load (once, then cached) the shipped catalog, or the one in another directory with the same CSVs."""
     return _load(Path(directory).resolve() if directory is not None else data_dir())

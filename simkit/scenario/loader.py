@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from simkit._data import packaged
 from simkit.errors import ScenarioError
 from simkit.scenario.model import PathError, Scenario
 
@@ -23,7 +24,8 @@ Loc = tuple[str | int, ...]
 
 # libyaml's parser with PyYAML's safe resolver (same tags and values as yaml.safe_load), if built in.
 _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "platform-baseline.yaml"
+DEFAULT_SCENARIO = packaged("scenarios", "platform-baseline.yaml")
+"""The seed platform, shipped in the package (a copy of the repository's scenarios/platform-baseline.yaml)."""
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from simkit.control.types import (
     Toleration,
     TopologySpreadConstraint,
 )
+from simkit.units import MIB
 
 __all__ = [
     "Placement",
@@ -77,7 +78,6 @@ SCORE_WEIGHTS: Mapping[str, int] = {
 }
 MAX_NODE_SCORE = 100  # framework.MaxNodeScore (pkg/scheduler/framework/interface.go)
 HARD_POD_AFFINITY_WEIGHT = 1  # InterPodAffinityArgs default (pkg/scheduler/apis/config/v1/defaults.go)
-MIB = 2**20  # bytes; memory is compared and scored in integer bytes as upstream does
 
 # System default spreading (podtopologyspread/plugin.go systemDefaultConstraints).
 DEFAULT_HOSTNAME_MAX_SKEW = 3
@@ -148,7 +148,7 @@ def _count_matching(selector: Labels, pods: Iterable[Labels]) -> int:
 
 
 def _mem_bytes(mib: float) -> int:
-    return round(mib * MIB)
+    return round(mib * MIB)  # memory is compared and scored in integer bytes, as upstream does
 
 
 # --- TaintToleration / NodeUnschedulable ---------------------------------------------------------

@@ -44,6 +44,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from simkit.control.node_lifecycle import NODE_MONITOR_GRACE_S
 from simkit.dr.dists import sample
 from simkit.scenario.dr import EVENT_KINDS, DREvent, DRSpec
 
@@ -79,9 +80,6 @@ _STREAMS = (
     "failover",
     "zone",
     "replication",
-)
-NODE_MONITOR_GRACE_S = (
-    50.0  # k8s_timings §1.1 (v1.32+); the lease renews every 10 s, the monitor runs every 5 s
 )
 LEASE_RENEW_S = 10.0
 MONITOR_PERIOD_S = 5.0

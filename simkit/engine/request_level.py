@@ -8,8 +8,11 @@ same routes and service-time distributions. Each station is an FCFS queue with `
 - arrivals are Poisson per tick (a Poisson count, placed uniformly in the tick);
 - a request visits its route's services in order, `calls` times each; each visit holds one server
   for a service time drawn from the service's distribution (exponential for cv = 1, deterministic
-  for cv = 0, lognormal otherwise); the route's `network_overhead` per visit is added to the latency
-  (a fixed delay, as in the fast mode, so it is not scheduled as an event);
+  for cv = 0, lognormal otherwise), whose mean is stretched as the fast mode stretches it when a
+  pod's CPU allows a fraction of a request more (`traffic.pod_servers`: a pod with CPU for 0.25
+  requests is one server at a quarter of full speed, one with 1.5 is two at three quarters); the
+  route's `network_overhead` per visit is added to the latency (a fixed delay, as in the fast
+  mode, so it is not scheduled as an event);
 - a request whose wait at a service exceeds that service's `timeout` gives up: an error. It is
   removed lazily: when it reaches a server after its deadline it releases it at once, which leaves
   every other request's timing exactly as if it had left the queue at its deadline;
@@ -33,7 +36,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simkit.engine.traffic import servers_per_pod
+from simkit.engine.traffic import pod_servers
 from simkit.results import RunResult
 from simkit.scenario.model import Scenario
 
@@ -86,7 +89,7 @@ def timeline_from_result(result: RunResult) -> Timeline:
     service_servers = {}
     for name, g in services.items():
         w = sc.workload(str(name))
-        per_pod = servers_per_pod(w, w.serving.service_time)
+        per_pod, _ = pod_servers(w, w.serving.service_time)
         service_servers[str(name)] = _servers(g["ready_replicas"].to_numpy(dtype=float), per_pod)
     queue_rps, queue_servers = {}, {}
     for q in sc.traffic.queues:
@@ -97,14 +100,18 @@ def timeline_from_result(result: RunResult) -> Timeline:
         if "lost" in g:  # tasks published while the broker had no quorum never reach the queue
             kept = kept - g["lost"].to_numpy(dtype=float)
         queue_rps[q.name] = np.maximum(kept, 0.0) / np.where(tick_s > 0, tick_s, 1.0)
-        per_pod = servers_per_pod(sc.workload(q.consumer), q.task_time)
+        per_pod, _ = pod_servers(sc.workload(q.consumer), q.task_time)
         queue_servers[q.name] = _servers(g["consumers"].to_numpy(dtype=float), per_pod)
     return Timeline(t_s, tick_s, route_rps, service_servers, queue_rps, queue_servers)
 
 
-def _servers(ready_replicas: np.ndarray, per_pod: float) -> np.ndarray:
-    """floor(ready x servers per pod), as the fast mode computes it (its table holds servers / per_pod)."""
-    return np.floor(ready_replicas * per_pod + 1e-6).astype(np.int64)
+def _servers(ready_replicas: np.ndarray, per_pod: int) -> np.ndarray:
+    """Ready pods x servers per pod (`traffic.pod_servers`), as the fast mode counts them.
+
+    The table's `ready_replicas` is the tick's time-weighted mean: a tick in which the ready count
+    changed is replayed with the nearest whole number of servers (the fast mode splits it).
+    """
+    return np.rint(ready_replicas * per_pod).astype(np.int64)
 
 
 # ------------------------------------------------------------------------------- the stations
@@ -307,10 +314,11 @@ def _build(
             continue
         sts, means, cvs = [], [], []
         for step in r.path:
-            s = scenario.workload(step.service).serving
+            w = scenario.workload(step.service)
+            s, (_, mean_s) = w.serving, pod_servers(w, w.serving.service_time)
             for _ in range(step.calls):
                 sts.append(station(step.service, s.timeout))
-                means.append(s.service_time)
+                means.append(mean_s)
                 cvs.append(s.service_time_cv)
         flows.append(_Flow(r.name, sts, cvs, means, tl.route_rps[r.name], r.network_overhead * len(sts)))
     if routes is None:
@@ -322,7 +330,7 @@ def _build(
                         q.name,
                         [st],
                         [q.task_time_cv],
-                        [q.task_time],
+                        [pod_servers(scenario.workload(q.consumer), q.task_time)[1]],
                         tl.queue_rps[q.name],
                         0.0,
                         is_queue=True,

@@ -6,7 +6,10 @@ So each service (and each task queue) keeps `computed_to`: when its ready count 
 the ticks since then are computed in one numpy call with the old count. Route latencies, which
 combine several services, are computed once at the end over all ticks.
 
-Convention: a tick [t_i, t_i + dt) is served by the servers ready at its start.
+A change of ready servers takes effect at its exact time, not at a tick boundary: the tick it falls
+in is computed stretch by stretch (old servers, then new), its backlog carried across, and merged
+into one row (`TrafficModel._split_tick`), so a fault, a failover or a pod start shorter than a tick
+counts for its own duration and the error count does not depend on `simulation.resolution`.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from simkit.results import Deferred
-from simkit.scenario.model import Scenario, TaskQueue, Workload
+from simkit.scenario.model import RouteStep, Scenario, TaskQueue, Workload
+from simkit.traffic.critical_band import wait_shape
 from simkit.traffic.load import rate_series
 from simkit.traffic.queueing import Component, pooled_quantile, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
@@ -33,6 +37,18 @@ LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound
 _Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
 """A route's latency inputs: its (service, calls) path and network overhead per hop."""
+_TICK_FIELDS = (
+    "utilization",
+    "p_wait",
+    "wait_rate_per_s",
+    "fluid_wait_s",
+    "mean_wait_s",
+    "served",
+    "timed_out",
+    "band",
+    "backlog_var",
+)
+"""The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
 _FIELDS = (
     "servers",
     "utilization",
@@ -49,6 +65,10 @@ _FIELDS = (
 )
 
 
+_Segment = tuple[float, int, bool]
+"""Within a tick: from this offset (s), this many servers, and whether the stream's broker accepts tasks."""
+
+
 @dataclass
 class _Stream:
     """One queueing station over the run: a synchronous service or a task queue's consumers."""
@@ -56,8 +76,8 @@ class _Stream:
     name: str
     workload: str
     lam_rps: np.ndarray
-    concurrency: float  # effective servers per ready pod (see `servers_per_pod`)
-    mean_service_s: float
+    concurrency: int  # servers per ready pod (see `pod_servers`)
+    mean_service_s: float  # per server: the request's service time, stretched if the pod's CPU is short
     service_cv: float
     timeout_s: float
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
@@ -65,6 +85,10 @@ class _Stream:
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
     backlog_var: float = 0.0  # and its variance (near-critical ticks only; see queueing.service_ticks)
+    split_tick: int = -1  # the tick in which the servers changed at `segments`' offsets (see `_Segment`)
+    segments: list[_Segment] = field(default_factory=list)
+    split_fail: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
+    """Per split tick: (offset s, share of that stretch's arrivals timed out), for routes' errors."""
 
     def __post_init__(self) -> None:
         n = self.lam_rps.size
@@ -106,24 +130,20 @@ class TrafficModel:
         for name, rate in lam.items():
             w = workloads[name]
             s = w.serving
+            slots, mean_s = pod_servers(w, s.service_time)
             out[name] = _Stream(
-                name,
-                name,
-                np.asarray(rate, dtype=float),
-                servers_per_pod(w, s.service_time),
-                s.service_time,
-                s.service_time_cv,
-                s.timeout,
+                name, name, np.asarray(rate, dtype=float), slots, mean_s, s.service_time_cv, s.timeout
             )
         return out
 
     def _queue_stream(self, queue: TaskQueue, consumer: Workload) -> _Stream:
+        slots, mean_s = pod_servers(consumer, queue.task_time)
         return _Stream(
             queue.name,
             consumer.name,
             queue.tasks_per_request * self.load_rps,
-            servers_per_pod(consumer, queue.task_time),
-            queue.task_time,
+            slots,
+            mean_s,
             queue.task_time_cv,
             QUEUE_TTL_S,
         )
@@ -136,9 +156,14 @@ class TrafficModel:
     def set_ready(self, workload: str, ready: int, now: float) -> None:
         """The workload's ready pods change at `now`: settle its streams' ticks so far, then switch.
 
-        Ticks computed ahead with the old count (see `queue_messages`) are discarded.
+        The change takes effect at `now` exactly: the tick it falls in is served by the old servers
+        up to `now` and by the new ones after (`_Stream.segments`), so a fault or a failover shorter
+        than a tick costs its own duration, not a whole tick. Ticks computed ahead with the old
+        count (see `queue_messages`) are discarded.
         """
-        k = self.tick_index(now)
+        x = now / self.dt
+        k = min(self.n_ticks, max(0, math.floor(x + 1e-9)))
+        offset = max(0.0, now - k * self.dt)
         streams = self.by_workload.get(workload, [])
         self._advance(streams, k)
         for st in streams:
@@ -146,16 +171,32 @@ class TrafficModel:
                 st.computed_to = k
                 st.backlog = float(st.arrays["backlog"][k - 1]) if k > 0 else 0.0
                 st.backlog_var = float(st.arrays["backlog_var"][k - 1]) if k > 0 else 0.0
+            for tick in [t for t in st.split_fail if t >= k]:
+                del st.split_fail[tick]
+            if st.split_tick != k:
+                st.split_tick, st.segments = k, [(0.0, *self._serving(st))]
         self.ready[workload] = ready
+        for st in streams:
+            segments = [seg for seg in st.segments if seg[0] < offset - 1e-9 * self.dt]
+            st.segments = [*segments, (offset if segments else 0.0, *self._serving(st))]
+
+    def _serving(self, st: _Stream) -> tuple[int, bool]:
+        """The stream's servers now, and whether its broker (if any) accepts tasks."""
+        return self.ready[st.workload] * st.concurrency, st.gate is None or self.ready[st.gate] != 0
 
     def _advance(self, streams: list[_Stream], until: int) -> None:
         for st in streams:
             if until <= st.computed_to:
                 continue
             a, b = st.computed_to, until
-            servers = math.floor(self.ready[st.workload] * st.concurrency + 1e-9)
+            if st.split_tick == a and len(st.segments) > 1:
+                self._split_tick(st, a)
+                a += 1
+                if a == b:
+                    continue
+            servers, open_ = self._serving(st)
             lam = st.lam_rps[a:b]
-            if st.gate is not None and self.ready[st.gate] == 0:
+            if not open_:
                 st.arrays["lost"][a:b] = lam * self.tick_s[a:b]
                 lam = np.zeros_like(lam)
             ticks = service_ticks(
@@ -170,22 +211,65 @@ class TrafficModel:
             )
             arr = st.arrays
             arr["servers"][a:b] = servers
-            for key in (
-                "utilization",
-                "p_wait",
-                "wait_rate_per_s",
-                "fluid_wait_s",
-                "mean_wait_s",
-                "served",
-                "timed_out",
-                "band",
-                "backlog_var",
-            ):
+            for key in _TICK_FIELDS:
                 arr[key][a:b] = getattr(ticks, key)
             arr["backlog"][a:b] = ticks.backlog_end
             st.backlog = float(ticks.backlog_end[-1])
             st.backlog_var = float(ticks.backlog_var[-1])
             st.computed_to = b
+
+    def _split_tick(self, st: _Stream, i: int) -> None:
+        """Tick `i` of `st`, whose servers change within it: each constant stretch in turn, then merged.
+
+        The backlog is carried from stretch to stretch; counts add up, levels (servers, utilization)
+        are time-weighted, and the latency parameters are those of the mixture of the stretches'
+        waits, weighted by the requests each served (`_merge_waits`).
+        """
+        lam_i = float(st.lam_rps[i])
+        offsets = [seg[0] for seg in st.segments]
+        ends = [*offsets[1:], self.dt]
+        parts, lengths, servers, lost = [], [], [], 0.0
+        fails: list[tuple[float, float]] = []
+        for (offset, c, open_), end in zip(st.segments, ends, strict=True):
+            length = end - offset
+            if length <= 0:
+                continue
+            lam = lam_i if open_ else 0.0
+            lost += 0.0 if open_ else lam_i * length * float(self.tick_s[i]) / self.dt
+            ticks = service_ticks(
+                np.array([lam]),
+                c,
+                st.mean_service_s,
+                st.service_cv,
+                length,
+                st.timeout_s,
+                st.backlog,
+                st.backlog_var,
+            )
+            st.backlog, st.backlog_var = float(ticks.backlog_end[-1]), float(ticks.backlog_var[-1])
+            parts.append(ticks)
+            fails.append((offset, float(ticks.timed_out[0]) / (lam * length) if lam > 0 else 0.0))
+            lengths.append(length)
+            servers.append(c)
+        arr, w = st.arrays, np.asarray(lengths) / sum(lengths)
+        col = {k: np.array([float(getattr(p, k)[0]) for p in parts]) for k in _TICK_FIELDS}
+        arr["servers"][i] = float(w @ np.asarray(servers, dtype=float))
+        arr["utilization"][i] = float(w @ col["utilization"])
+        arr["served"][i] = float(col["served"].sum())
+        arr["timed_out"][i] = float(col["timed_out"].sum())
+        arr["band"][i] = float(col["band"].any())
+        arr["backlog_var"][i] = st.backlog_var
+        arr["backlog"][i] = st.backlog
+        arr["lost"][i] = lost
+        p, rate, fluid, mean = _merge_waits(col, col["served"] if col["served"].sum() > 0 else w)
+        arr["p_wait"][i], arr["wait_rate_per_s"][i], arr["fluid_wait_s"][i], arr["mean_wait_s"][i] = (
+            p,
+            rate,
+            fluid,
+            mean,
+        )
+        st.split_fail[i] = fails
+        st.computed_to = i + 1
 
     def finish_all(self) -> None:
         """Settle every stream up to the end of the run."""
@@ -273,6 +357,7 @@ class TrafficModel:
                 ok *= (1.0 - np.clip(fail, 0.0, 1.0)) ** step.calls
                 comps.append(self._component(st, step.calls))
                 columns.append(self._columns(st))
+            self._split_ok(route.path, ok)
             errors = offered * (1.0 - ok)
             q, p95 = route_latency(comps, offered - errors, route.network_overhead, columns)
             path = tuple((step.service, step.calls) for step in route.path)
@@ -290,6 +375,33 @@ class TrafficModel:
         summary["errors"] = total_err
         summary["availability"] = 1.0 - total_err / total_req if total_req else 1.0
         return Deferred(_route_table, (self.t_s, self.load_rps, parts)), summary
+
+    def _split_ok(self, path: list[RouteStep], ok: np.ndarray) -> None:
+        """Share of a route's requests that succeed, redone for ticks where a service changed servers.
+
+        Elsewhere a tick's failures are spread over it, and the visits' successes multiply; in a
+        split tick they are concentrated in part of it (a 35 s failover in a 60 s tick fails every
+        request of those 35 s, once, however many calls it makes), so the product is taken at each
+        instant and averaged over the tick.
+        """
+        split = sorted({i for step in path for i in self.services[step.service].split_fail})
+        for i in split:
+            cuts = sorted(
+                {0.0, *(o for step in path for o, _ in self.services[step.service].split_fail.get(i, []))}
+            )
+            edges = np.array([*cuts, self.dt])
+            share = np.ones(len(cuts))
+            for step in path:
+                st = self.services[step.service]
+                a = st.lam_rps[i] * self.tick_s[i]
+                if i in st.split_fail:
+                    offs, fail = zip(*st.split_fail[i], strict=True)
+                    at = np.searchsorted(np.array(offs), edges[:-1], side="right") - 1
+                    f = np.asarray(fail)[at]
+                else:
+                    f = np.full(len(cuts), st.arrays["timed_out"][i] / a if a > 0 else 0.0)
+                share *= (1.0 - np.clip(f, 0.0, 1.0)) ** step.calls
+            ok[i] = float(np.diff(edges) @ share) / self.dt
 
     def _queues(self) -> tuple[Deferred, dict[str, float]]:
         parts, summary = [], {}
@@ -411,6 +523,23 @@ def _queue_table(t_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
     return _concat(frames)
 
 
+def pod_servers(workload: Workload, service_time_s: float) -> tuple[int, float]:
+    """A pod as queueing servers: (servers per ready pod, mean service time of each), no capacity lost.
+
+    A pod whose CPU allows p = `servers_per_pod` requests at once (p not a whole number, e.g. 0.25
+    with a 100m limit) has ceil(p) servers, each served at p / ceil(p) of full speed: CFS bandwidth
+    control gives the pod `p` requests' worth of CPU per period, shared by what is in progress, so
+    each request's service time is stretched by ceil(p) / p and the pod still completes p / service
+    time requests per second. A whole p is p full-speed servers, as before.
+    """
+    p = servers_per_pod(workload, service_time_s)
+    whole = round(p)
+    if whole >= 1 and abs(p - whole) <= 1e-9 * whole:
+        return int(whole), service_time_s
+    slots = max(1, math.ceil(p))
+    return slots, service_time_s * slots / p
+
+
 def servers_per_pod(workload: Workload, service_time_s: float) -> float:
     """How many requests a pod serves at once: its concurrency, unless its CPU runs out first.
 
@@ -426,6 +555,31 @@ def servers_per_pod(workload: Workload, service_time_s: float) -> float:
     if cores <= 0:
         return float(s.concurrency)
     return min(float(s.concurrency), cores * service_time_s / s.cpu_per_request)
+
+
+def _merge_waits(col: dict[str, np.ndarray], weights: np.ndarray) -> tuple[float, float, float, float]:
+    """(P(wait), wait rate, fluid delay, mean wait) of a tick made of stretches with these waits.
+
+    Each stretch's wait is fluid + Bernoulli(p)·Exp(rate); the tick's is their mixture, weighted by
+    the requests each stretch served. When the stretches agree it is theirs exactly; otherwise the
+    mixture's first two moments are matched (`critical_band.wait_shape`, as for band ticks).
+    """
+    p, rate, fluid = col["p_wait"], col["wait_rate_per_s"], col["fluid_wait_s"]
+    keep = weights > 0
+    w = weights[keep] / weights[keep].sum()
+    mean = float(w @ col["mean_wait_s"][keep])
+    p, rate, fluid = p[keep], rate[keep], fluid[keep]
+    if np.all(p == p[0]) and np.all(rate == rate[0]) and np.all(fluid == fluid[0]):
+        return float(p[0]), float(rate[0]), float(fluid[0]), mean
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = np.where(p > 0, p / rate, 0.0)  # E[Bernoulli(p)·Exp(rate)]
+        tail2 = np.where(p > 0, 2.0 * p / (rate * rate), 0.0)
+    m1 = float(w @ (fluid + tail))
+    m2 = float(w @ (fluid * fluid + 2.0 * fluid * tail + tail2))
+    if not (math.isfinite(m1) and math.isfinite(m2)):
+        return 1.0, 0.0, float(w @ fluid), math.inf
+    pm, rm, shift = wait_shape(np.array([m1]), np.array([m2]))
+    return float(pm[0]), float(rm[0]), float(shift[0]), mean
 
 
 def _worst_window(values: np.ndarray, weights: np.ndarray, t_s: np.ndarray, window_s: float) -> float:

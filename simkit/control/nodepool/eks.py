@@ -183,9 +183,9 @@ def _upgrade(state: UpgradeState, obs: PoolObservation, now: float) -> StepResul
     state = replace(state, drain_started=started)
     if all(n in finished for n in state.original):
         if state.surge:
+            # The scale-down picks its nodes at the next step, when the last replacement is seen.
             state = replace(state, phase=SCALE_DOWN, phase_since=now)
-            more, state, reason = _scale_down(state, obs, now)
-            return (*acts, *more), state, reason
+            return tuple(acts), state, f"ScaleDown: desired size -{state.surge}"
         if any(n.upgraded and not n.ready for n in obs.nodes):
             return tuple(acts), state, "Upgrade: waiting for replacement nodes Ready"
         return finish(state, acts, COMPLETE, COMPLETE, f"{state.size} nodes upgraded")
@@ -198,7 +198,7 @@ def _scale_down(state: UpgradeState, obs: PoolObservation, now: float) -> StepRe
     acts: list[NodeAction] = []
     if not state.surplus:
         new = [n for n in obs.nodes if n.upgraded and n.name not in state.original]
-        victims = fewest_pods(new, max(0, len(new) - state.size))
+        victims = fewest_pods(new, min(state.surge, max(0, len(new) - state.size)))
         state = replace(state, surplus=tuple(n.name for n in victims))
         started = {**state.drain_started, **{n.name: now for n in victims}}
         state = replace(state, drain_started=started)

@@ -1,0 +1,1 @@
+"""Node-pool upgrades (EKS, GKE, AKS) as pure state machines; see simkit.control.nodepool_upgrade."""

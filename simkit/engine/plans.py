@@ -276,6 +276,10 @@ def _replica_sets(
     return out
 
 
+def _new_replicas(rss: list[ReplicaSet], rev: str) -> int:
+    return next((rs.replicas for rs in rss if rs.template_hash == rev), 0)
+
+
 def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
     """A Deployment rolling update (or Recreate) of `plan.target` to the new revision `rev`."""
     target, min_ready = plan.target, float(plan.minReadySeconds)
@@ -337,7 +341,7 @@ def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any
             engine.reconcile(target)
             return
         if result.reason == DEADLINE_EXCEEDED and record.end_s is None:
-            steps.wait(_blocker(engine, pods, rev, d.replicas, now, min_ready))
+            steps.wait(_blocker(engine, pods, rev, _new_replicas(rss, rev), now, min_ready))
             steps.close(now)
             record.finish(now, DEADLINE_EXCEEDED)  # no rollback: the controller keeps going
             engine.event(
@@ -347,7 +351,7 @@ def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any
                 f"ReplicaSet of {plan.name} has timed out progressing",
             )
         elif record.end_s is None:
-            steps.wait(_blocker(engine, pods, rev, d.replicas, now, min_ready))
+            steps.wait(_blocker(engine, pods, rev, _new_replicas(rss, rev), now, min_ready))
         wakes = [] if result.requeue_after is None else [max(result.requeue_after, 1.0)]  # as upstream: +1 s
         nxt = _next_available(pods, now, min_ready)
         wakes += [] if nxt is None else [nxt]

@@ -213,7 +213,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         derived["plans"] = TABLES["plans"].deferred(plans)
         derived["plan_steps"] = TABLES["plan_steps"].deferred(steps)
         for row in plans:
-            for column in ("duration_s", "extra_cost_usd", "peak_pods", "peak_nodes", "p95_ms"):
+            for column in ("duration_s", "extra_cost_usd_total", "peak_pods", "peak_nodes", "p95_ms"):
                 summary[f"plan.{row[0]}.{column}"] = float(row[TABLES["plans"].index(column)])
         targets += plan_checks(scenario, plans)
     checks = Deferred(checks_frame, (targets,))

@@ -317,7 +317,7 @@ TABLES: dict[str, Table] = {
                 Column("min_available", "pods", "fewest available pods of the target"),
                 Column("peak_nodes", "nodes", "most nodes at once, all pools"),
                 Column("extra_node_hours", "node-h", "per pool, node-hours above its count at the start"),
-                Column("extra_cost_usd", "USD", "those node-hours at the pools' catalog prices"),
+                Column("extra_cost_usd_total", "USD", "those node-hours at the pools' catalog prices"),
                 Column("requests", "requests", "on the routes crossing the target, during the plan"),
                 Column("errors", "requests", "of which failed (the new version's error_rate included)"),
                 Column("availability", "1", "1 - errors / requests"),

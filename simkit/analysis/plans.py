@@ -4,7 +4,7 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
 - `peak_nodes`: the most nodes alive at once in the window, all pools.
 - `extra_node_hours`: per pool, node-hours above the pool's node count at the plan's start
   (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
-  `extra_cost_usd` prices each pool's share at its catalog price (simkit/catalog, the pool's
+  `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
 - `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
   overlapping the window; `errors` adds the new version's `error_rate` times its share of ready

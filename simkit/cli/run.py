@@ -86,7 +86,7 @@ def plan_block(result: RunResult) -> list[str]:
         lines.append(
             f"  peak pods {p['peak_pods']}  min available {p['min_available']}  "
             f"peak nodes {p['peak_nodes']}  "
-            f"extra {p['extra_node_hours']:.2f} node-h = ${p['extra_cost_usd']:.2f}"
+            f"extra {p['extra_node_hours']:.2f} node-h = ${p['extra_cost_usd_total']:.2f}"
         )
         avail = p["availability"]
         slo = (

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
+from simkit.analysis.plans import plan_checks, plan_tables
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.dr import dr_checks, dr_summary, evaluate
 from simkit.engine.request_level import run_request_level
@@ -204,13 +205,26 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         cost_per_million_requests(total, requests, out.duration_s) if requests > 0 else float("nan")
     )
     targets = check_list(scenario, summary)
+    derived: dict[str, pd.DataFrame | Deferred] = {}
+    if out.plan_rows:  # deployment plans: their rows, summary figures and checks
+        routes = _traffic_table(t, "routes")
+        routes = routes.build() if isinstance(routes, Deferred) else routes
+        plans, steps = plan_tables(scenario, out.plan_rows, out.node_rows, routes, out.duration_s)
+        derived["plans"] = TABLES["plans"].deferred(plans)
+        derived["plan_steps"] = TABLES["plan_steps"].deferred(steps)
+        for row in plans:
+            for column in ("duration_s", "extra_cost_usd_total", "peak_pods", "peak_nodes", "p95_ms"):
+                summary[f"plan.{row[0]}.{column}"] = float(row[TABLES["plans"].index(column)])
+        targets += plan_checks(scenario, plans)
     checks = Deferred(checks_frame, (targets,))
     if scenario.dr is not None:  # adds the DR figures to the summary, after the checks above
         checks = Deferred(_checks_with_dr, (targets, _dr_checks(scenario, seed, summary)))
-    derived: dict[str, pd.DataFrame | Deferred] = {
+    derived |= {
         "faults": Deferred(_fault_frame, (out.fault_rows, restore)),
         "cost": Deferred(cost_frame, (cost,)),
         "checks": checks,
+        "plans": derived.get("plans", TABLES["plans"].empty()),
+        "plan_steps": derived.get("plan_steps", TABLES["plan_steps"].empty()),
     }
     tables: dict[str, Any] = {name: _table(spec, out, derived) for name, spec in TABLES.items()}
     return RunResult(

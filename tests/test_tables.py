@@ -14,6 +14,7 @@ from simkit.api import simulate
 from simkit.engine.simulation import EngineOutput
 from simkit.results import RunResult
 from simkit.scenario.loader import load_scenario_file
+from simkit.scenario.plans import Plan
 from simkit.tables import TABLES, Derived, EngineRows, TrafficFrame, reported, schema
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
@@ -21,11 +22,12 @@ SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 @pytest.fixture(scope="module")
 def run() -> RunResult:
-    """Two hours with a zone outage from 10 min to 40 min in, so that every table has rows."""
+    """Two hours with a zone outage from 10 min to 40 min in and a rollout at 50 min, so that every
+    table has rows."""
     outage = {"faults.az_outages.0.at": "10m", "faults.az_outages.0.duration": "30m"}
-    return simulate(
-        load_scenario_file(SCENARIOS / "az-outage.yaml", overrides=outage), duration=7200, progress=False
-    )
+    sc = load_scenario_file(SCENARIOS / "az-outage.yaml", overrides=outage).scenario
+    rollout = Plan(name="r", kind="rollout", target="bff-service", start=3000.0)
+    return simulate(sc.model_copy(update={"plans": [rollout]}), duration=7200, progress=False)
 
 
 def test_every_table_of_a_run_has_the_declared_columns(run: RunResult) -> None:

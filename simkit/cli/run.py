@@ -18,7 +18,9 @@ from simkit.cli.options import (
     parse_set,
     progress,
 )
+from simkit.results import RunResult
 from simkit.scenario.loader import load_scenario_file
+from simkit.units import format_duration
 
 
 def _simulation_options(p: argparse.ArgumentParser) -> None:
@@ -61,12 +63,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
     result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
     print(result.summary_table())
+    block = plan_block(result)
+    if block:
+        print("\n".join(["", *block]))
     for line in result.failures:
         print(f"MISSED: {line}")
     if args.out:
         path = result.write(args.out)
         print(f"wrote {path}")
     return ExitCode.OK if result.passed else ExitCode.MISSED
+
+
+def plan_block(result: RunResult) -> list[str]:
+    """One block per deployment plan: window, outcome, peak pods/nodes, extra cost, SLO during it."""
+    lines = []
+    for p in result.plans.to_dict("records"):
+        lines.append(
+            f"plan {p['plan']} ({p['kind']} of {p['target']}): {p['outcome']} after "
+            f"{format_duration(p['duration_s'])} (t={format_duration(p['start_s'])} -> "
+            f"{format_duration(p['end_s'])})"
+        )
+        lines.append(
+            f"  peak pods {p['peak_pods']}  min available {p['min_available']}  "
+            f"peak nodes {p['peak_nodes']}  "
+            f"extra {p['extra_node_hours']:.2f} node-h = ${p['extra_cost_usd_total']:.2f}"
+        )
+        avail = p["availability"]
+        slo = (
+            f"availability {100 * avail:.3f}%  p95 {p['p95_ms']:.1f} ms"
+            if avail == avail
+            else "no requests on its routes"
+        )
+        lines.append(f"  during the plan: requests {p['requests']:,.0f}  errors {p['errors']:,.0f}  {slo}")
+    return lines
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -78,6 +78,7 @@ class EngineOutput:
     node_seconds: list[dict[str, Any]] = field(default_factory=list)
     traffic: dict[str, Any] = field(default_factory=dict)
     allocation_rows: list[tuple[Any, ...]] = field(default_factory=list)  # see `Engine._allocation`
+    plan_rows: list[Any] = field(default_factory=list)  # one `engine.plans.PlanRecord` per plan
 
 
 class Engine:
@@ -117,6 +118,13 @@ class Engine:
         self.nodes_interrupted = 0
         self.data: dict[str, DataLayer] = {}  # per data service workload; filled by the composition root
         self.cloud = Cloud(self.env, scenario, self.state, self._join, self.event, self.rng["provisioning"])
+        # Deployment plans (engine/plans.py); all empty without plans, so nothing below changes then.
+        self.revision: dict[str, str] = {}  # workload -> the template hash its new pods get
+        self.templates: dict[str, dict[str, Workload]] = {}  # workload -> hash -> that version
+        self.never_ready: set[tuple[str, str]] = set()  # (workload, hash) whose readiness never passes
+        self.rs_replicas: dict[str, dict[str, int]] = {}  # mid-rollout: workload -> hash -> RS replicas
+        self.capacity_weight: dict[str, dict[str, float]] = {}  # workload -> hash -> capacity of a pod
+        self._watch: dict[str, simpy.Event] = {}  # workload -> fired at its next pod or replicas change
 
     # ----------------------------------------------------------------------------------- run
     def run(self, loops: Sequence[Callable[[Engine], None]] = ()) -> EngineOutput:
@@ -306,13 +314,20 @@ class Engine:
             )
 
     # ---------------------------------------------------------------------------------- pods
-    def _create_pod(self, workload: Workload) -> Pod:
+    def template(self, workload: str, revision: str) -> Workload:
+        """The workload as the version `revision` runs it ("" = the scenario's)."""
+        return self.templates.get(workload, {}).get(revision) or self.workloads[workload]
+
+    def _create_pod(self, workload: Workload, revision: str | None = None) -> Pod:
         name = self.state.next_name(workload.name)
-        spec = pod_spec(workload, name)
+        rev = self.revision.get(workload.name, "") if revision is None else revision
+        spec = pod_spec(self.template(workload.name, rev) if rev else workload, name)
         volumes = self.orphan_volumes.get(workload.name)
         if workload.kind == "StatefulSet" and volumes:
             spec = pin_to_zone(spec, volumes.pop(0))  # its PersistentVolume lives in that zone
         pod = Pod(name=name, workload=workload.name, spec=spec, created_s=self.env.now)
+        if rev:
+            pod.revision = rev
         self.state.pods[name] = pod
         return pod
 
@@ -365,7 +380,9 @@ class Engine:
         return [p for p in pods if p is not None and p.phase is PodPhase.PENDING and p.last_unschedulable_msg]
 
     def _start_pod(self, pod: Pod) -> Any:
-        yield self.env.timeout(ready_delay_s(self.workloads[pod.workload]))
+        if pod.revision and (pod.workload, pod.revision) in self.never_ready:
+            return  # its readiness probe never passes: it stays Starting
+        yield self.env.timeout(ready_delay_s(self.template(pod.workload, pod.revision)))
         if pod.phase is PodPhase.STARTING:
             self._set_ready(pod, True)
 
@@ -382,13 +399,38 @@ class Engine:
             data.on_change()
         self.availability_changed(pod.workload)
         self._record_replicas(pod.workload)
+        if self._watch:
+            self.notify_watchers(pod.workload)
 
     def availability_changed(self, workload: str) -> None:
         """Tell the traffic model how many pods serve: none while a data service is unavailable."""
         data = self.data.get(workload)
-        serving = self.ready_count[workload] if data is None or data.available else 0
-        self.traffic.set_ready(workload, serving, self.env.now)
+        serving: float = self.ready_count[workload] if data is None or data.available else 0
+        weights = self.capacity_weight.get(workload)
+        if weights and serving:
+            serving = self.serving_capacity(workload, weights)
+        self.traffic.set_ready(workload, serving, self.env.now)  # type: ignore[arg-type]
         self._notify_change()
+
+    def serving_capacity(self, workload: str, weights: dict[str, float]) -> float:
+        """Ready pods counted by what each serves relative to the scenario's version (engine/plans.py:
+        a slower version's pod counts as the share of a server it replaces)."""
+        return sum(
+            weights.get(p.revision, 1.0) for p in self.state.pods_of(workload) if p.phase is PodPhase.READY
+        )
+
+    def watch(self, workload: str) -> simpy.Event:
+        """An event fired at the next change of `workload`'s pods (readiness, termination) or replicas:
+        what wakes its Deployment / StatefulSet controller (engine/plans.py)."""
+        event = self._watch.get(workload)
+        if event is None:
+            event = self._watch[workload] = self.env.event()
+        return event
+
+    def notify_watchers(self, workload: str) -> None:
+        event = self._watch.pop(workload, None)
+        if event is not None:
+            event.succeed()
 
     def changed(self) -> simpy.Event:
         """An event that fires at the next change a controller could observe: a state change
@@ -430,6 +472,8 @@ class Engine:
         self.state.touch()
         self.reconcile(name)
         self._record_replicas(name)
+        if self._watch:
+            self.notify_watchers(name)
 
     def reconcile(self, name: str) -> None:
         """Create or delete pods until the active ones match the desired count.
@@ -440,6 +484,16 @@ class Engine:
         """
         workload = self.workloads[name]
         pods = self.state.pods_of(name)
+        per_rs = self.rs_replicas.get(name)
+        if per_rs is not None:  # mid-rollout: each ReplicaSet reconciles its own pods
+            for rev, replicas in per_rs.items():
+                self._reconcile_pods(workload, [p for p in pods if p.revision == rev], replicas, rev)
+            return
+        self._reconcile_pods(workload, pods, self.desired[name], None)
+
+    def _reconcile_pods(
+        self, workload: Workload, pods: list[Pod], desired: int, revision: str | None
+    ) -> None:
         view = [
             ReplicaPod(
                 p.name,
@@ -451,10 +505,10 @@ class Engine:
             )
             for p in pods
         ]
-        decision = reconcile_replicas(workload.kind, self.desired[name], view, self.env.now)
+        decision = reconcile_replicas(workload.kind, desired, view, self.env.now)
         if decision.create:
             for _ in range(decision.create):
-                self._pending.append(self._create_pod(workload).name)
+                self._pending.append(self._create_pod(workload, revision).name)
             self._record_pending()
             self.wake_scheduler()
         for pod_name in decision.delete:
@@ -490,6 +544,8 @@ class Engine:
         self._release(pod)
         self.reconcile(pod.workload)  # a StatefulSet replaces the pod only now
         self.wake_scheduler()
+        if self._watch:
+            self.notify_watchers(pod.workload)
 
     def evict(self, pod: Pod, reason: str) -> None:
         """Evict a pod (drain, node loss): delete it and let its controller replace it at once."""

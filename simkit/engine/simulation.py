@@ -16,6 +16,7 @@ from simkit.engine.ca_loop import start_cluster_autoscaler
 from simkit.engine.cluster import STREAMS, WARM_START_S, Engine, EngineOutput, PoolShape
 from simkit.engine.faults import DataAvailability, start_faults
 from simkit.engine.hpa_loop import start_hpa_loops
+from simkit.engine.plans import start_plans
 from simkit.scenario.model import Scenario
 
 __all__ = ["LOOPS", "STREAMS", "WARM_START_S", "Engine", "EngineOutput", "PoolShape", "run_engine"]
@@ -25,6 +26,7 @@ LOOPS: tuple[Callable[[Engine], None], ...] = (
     start_hpa_loops,  # one HPA per workload with an `hpa`; draws each timer phase from "controllers"
     start_cluster_autoscaler,  # the CA loop, if `cluster.cluster_autoscaler` is set
     start_faults,  # spot interruptions and reclaims, node crashes, AZ outages (engine/faults.py FAULTS)
+    start_plans,  # deployment plans (engine/plans.py RUNNERS); nothing without `plans:`
 )
 """What acts on the cluster during a run, in start order. A new controller loop or fault process
 goes here (or into `start_faults`), not into `Engine`."""

@@ -77,6 +77,7 @@ class Pod:
     deleted_s: float | None = None
     last_unschedulable_msg: str = ""
     daemonset: bool = False
+    revision: str = ""  # its ReplicaSet's pod-template-hash ("" = the scenario's); engine/plans.py
 
 
 class ClusterState:

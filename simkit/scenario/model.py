@@ -17,7 +17,7 @@ from simkit.control.ca.flags import CAFlags
 from simkit.control.hpa.config import hpa_controller_config
 from simkit.control.hpa.spec import hpa_spec_from_k8s
 from simkit.control.hpa.types import HPAControllerConfig
-from simkit.scenario.base import CPU, Duration, Memory, StrictModel
+from simkit.scenario.base import CPU, Duration, Memory, PathError, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
 from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage
@@ -33,6 +33,7 @@ from simkit.scenario.k8s import (
     TopologySpreadConstraintSpec,
 )
 from simkit.scenario.load import LoadProfile
+from simkit.scenario.plans import Plan, check_plan_references
 
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -329,6 +330,8 @@ class Scenario(StrictModel):
     dr: DRSpec | None = None
     faults: Faults = Faults()
     simulation: Simulation = Simulation()
+    plans: list[Plan] = Field(default=[], exclude_if=lambda v: not v)  # scenario/plans.py; left out of
+    # the dump (and so of the scenario hash) when empty: a scenario without plans hashes as before
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -354,6 +357,7 @@ class Scenario(StrictModel):
                 )
         self._fault_references(seen)
         self._custom_metric_references(seen)
+        check_plan_references(self.plans, {w.name: w.kind for w in self.workloads}, self.simulation.duration)
         total = sum(r.share for r in self.traffic.routes)
         if self.traffic.routes and abs(total - 1.0) > 1e-6:
             raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")
@@ -465,12 +469,4 @@ class Scenario(StrictModel):
         raise KeyError(name)
 
 
-class _PathError(ValueError):
-    """A cross-field error that knows which nested field it is about (relative to the validated model)."""
-
-    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
-        self.path = path
-        super().__init__(message)
-
-
-PathError = _PathError
+_PathError = PathError  # defined in scenario/base.py, so scenario/plans.py can raise it too

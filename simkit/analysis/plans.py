@@ -1,0 +1,194 @@
+"""Deployment plans after the run: one row per plan, one per step, and the plan's checks.
+
+Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end if it did not end):
+- `peak_nodes`: the most nodes alive at once in the window, all pools.
+- `extra_node_hours`: per pool, node-hours above the pool's node count at the plan's start
+  (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
+  `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
+  instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
+- `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
+  overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
+  capacity (engine/plans.py) to the traffic model's errors and timeouts.
+- `p95_ms`: the highest per-tick P95 of those routes in the window (the worst minute of the plan).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simkit.analysis.slo import Check, _check
+from simkit.scenario.model import Scenario
+
+COMPLETE = "Complete"
+
+
+def _pool_levels(node_rows: Sequence[tuple[float, str, str, int, int]]) -> list[tuple[float, dict[str, int]]]:
+    """Nodes per pool after each change, in time order."""
+    zones: dict[tuple[str, str], int] = {}
+    out: list[tuple[float, dict[str, int]]] = []
+    for t, pool, zone, nodes, _ in node_rows:
+        zones[(pool, zone)] = nodes
+        per_pool: dict[str, int] = {}
+        for (p, _z), n in zones.items():
+            per_pool[p] = per_pool.get(p, 0) + n
+        if out and out[-1][0] == t:
+            out[-1] = (t, per_pool)
+        else:
+            out.append((t, per_pool))
+    return out
+
+
+def node_window(
+    node_rows: Sequence[tuple[float, str, str, int, int]], start: float, end: float, prices: dict[str, float]
+) -> tuple[int, float, float]:
+    """(peak nodes, extra node-hours, extra cost USD) in [start, end] (see the module docstring)."""
+    levels = _pool_levels(node_rows)
+    times = [t for t, _ in levels]
+    i = int(np.searchsorted(times, start, side="right")) - 1
+    at_start = dict(levels[i][1]) if i >= 0 else {}
+    cur = dict(at_start)
+    peak = sum(cur.values())
+    extra_h: dict[str, float] = {}
+    t_prev = start
+    for t, per_pool in levels[i + 1 :]:
+        if t > end:
+            break
+        for pool, n in cur.items():
+            extra_h[pool] = extra_h.get(pool, 0.0) + max(0, n - at_start.get(pool, 0)) * (t - t_prev) / 3600
+        cur, t_prev = dict(per_pool), t
+        peak = max(peak, sum(cur.values()))
+    for pool, n in cur.items():
+        extra_h[pool] = extra_h.get(pool, 0.0) + max(0, n - at_start.get(pool, 0)) * (end - t_prev) / 3600
+    hours = sum(extra_h.values())
+    return peak, hours, sum(h * prices.get(pool, 0.0) for pool, h in extra_h.items())
+
+
+def _routes_of(scenario: Scenario, target: str) -> list[str]:
+    crossing = [r.name for r in scenario.traffic.routes if any(s.service == target for s in r.path)]
+    return crossing or [r.name for r in scenario.traffic.routes]
+
+
+def traffic_window(
+    routes: pd.DataFrame,
+    names: list[str],
+    start: float,
+    end: float,
+    dt: float,
+    error_rate: float,
+    new_share: Sequence[tuple[float, float]],
+) -> tuple[float, float, float]:
+    """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
+    if routes.empty:
+        return 0.0, 0.0, float("nan")
+    t = routes["t_s"].to_numpy()
+    sel = routes[routes["route"].isin(names) & (t + dt > start) & (t < max(end, start + 1e-9))]
+    if sel.empty:
+        return 0.0, 0.0, float("nan")
+    requests = float(sel["requests"].sum())
+    errors = float(sel["errors"].sum())
+    if error_rate > 0 and new_share:
+        ts = np.array([s[0] for s in new_share])
+        shares = np.array([s[1] for s in new_share])
+        idx = np.searchsorted(ts, sel["t_s"].to_numpy(), side="right") - 1
+        share = np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)
+        errors += float((sel["requests"].to_numpy() * share).sum() * error_rate)
+    return requests, min(errors, requests), float(sel["p95_ms"].max())
+
+
+def plan_tables(
+    scenario: Scenario,
+    records: Sequence[Any],
+    node_rows: Sequence[tuple[float, str, str, int, int]],
+    routes: pd.DataFrame | None,
+    duration_s: float,
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The rows of `result.plans` and `result.plan_steps` from the engine's `PlanRecord`s."""
+    plans, steps = [], []
+    dt = scenario.simulation.resolution
+    for rec in records:
+        plan = rec.plan
+        end = rec.end_s if rec.end_s is not None else duration_s
+        peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices)
+        requests, errors, p95 = traffic_window(
+            routes if routes is not None else pd.DataFrame(),
+            _routes_of(scenario, plan.target),
+            rec.start_s,
+            end,
+            dt,
+            plan.serving.error_rate,
+            rec.new_share,
+        )
+        min_avail = rec.min_available if rec.min_available < 10**9 else 0
+        plans.append(
+            (
+                plan.name,
+                plan.kind,
+                plan.target,
+                rec.start_s,
+                end,
+                end - rec.start_s,
+                rec.outcome,
+                rec.peak_pods,
+                min_avail,
+                peak_nodes,
+                extra_h,
+                extra_usd,
+                requests,
+                errors,
+                1 - errors / requests if requests else float("nan"),
+                p95,
+            )
+        )
+        for s in rec.steps:
+            steps.append((plan.name, s[0], s[1] if s[1] is not None else end, *s[2:]))
+    return plans, steps
+
+
+def plan_checks(scenario: Scenario, rows: Sequence[tuple[Any, ...]]) -> list[Check]:
+    """Per plan: it completed, and each of its `targets` (duration, extra cost, availability, P95)."""
+    checks: list[Check] = []
+    for plan, row in zip(scenario.plans, rows, strict=True):
+        name = plan.name
+        outcome, duration, extra_usd, avail, p95 = row[6], row[5], row[11], row[14], row[15]
+        done = _check(f"plan {name} completes", float(outcome == COMPLETE), 1.0, "", True, f"plan {name}")
+        if not done.passed:
+            done = Check(done.target, 1.0, 0.0, "", False, -1.0, f"plan {name} ended {outcome}, not Complete")
+        checks.append(done)
+        t = plan.targets
+        if t.max_duration is not None:
+            checks.append(
+                _check(
+                    f"plan {name} duration", duration, t.max_duration, " s", False, f"plan {name} duration"
+                )
+            )
+        if t.max_extra_cost_usd is not None:
+            checks.append(
+                _check(
+                    f"plan {name} extra cost",
+                    extra_usd,
+                    t.max_extra_cost_usd,
+                    " USD",
+                    False,
+                    f"plan {name} extra cost",
+                )
+            )
+        if t.availability is not None and avail == avail:
+            checks.append(
+                _check(
+                    f"plan {name} availability",
+                    100 * avail,
+                    100 * t.availability,
+                    "%",
+                    True,
+                    f"availability during plan {name}",
+                )
+            )
+        if t.p95_latency is not None and p95 == p95:
+            checks.append(
+                _check(f"plan {name} p95", p95, 1000 * t.p95_latency, " ms", False, f"P95 during plan {name}")
+            )
+    return checks

@@ -128,8 +128,11 @@ def test_new_version_that_never_becomes_ready_exceeds_the_progress_deadline() ->
 
 
 def test_the_hpa_scales_the_deployment_mid_rollout() -> None:
-    """At 3x load the HPA raises replicas during the rollout: the controller scales proportionally."""
-    sc = load_scenario_file(ROOT / "scenarios" / "rollout-at-peak.yaml", overrides={"traffic.load.growth": 3})
+    """At 3x load, on the morning ramp, the HPA raises replicas during the rollout (each step held 2 min by
+    minReadySeconds): the controller scales proportionally. (At the flat peak whether the HPA moves inside a
+    3-minute rollout depends on its sync phase; the ramp makes it certain.)"""
+    overrides = {"traffic.load.growth": 3, "plans.0.start": "9h", "plans.0.minReadySeconds": 120}
+    sc = load_scenario_file(ROOT / "scenarios" / "rollout-at-peak.yaml", overrides=overrides)
     result = simkit.simulate(sc, duration=86400)
     row = result.plans.iloc[0]
     assert row.outcome == "Complete"

@@ -7,6 +7,7 @@
 >>> simkit.simulate(sc, duration=86400).summary
 """
 
+from simkit.analysis.montecarlo import summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError
 from simkit.replicate import probability_met, replicate
@@ -26,4 +27,5 @@ __all__ = [
     "probability_met",
     "replicate",
     "simulate",
+    "summarize_runs",
 ]

@@ -4,29 +4,50 @@ Each replication is an independent `simulate(scenario, seed=s)`; results do not 
 workers ran them (seed s gives the same row in one process or many). Workers are processes (joblib's
 loky backend), so a laptop's cores are used; the same call pattern scales out on a joblib backend for
 a cluster (e.g. dask or ray) with `joblib.parallel_config(backend=...)`.
+`summarize_runs` (analysis/montecarlo.py) turns the rows into a verdict per target with intervals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from simkit.analysis.montecarlo import worst_per_seed
 from simkit.api import as_loaded, simulate
-from simkit.scenario.loader import LoadedScenario
+from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
 
 
-def _one(loaded: LoadedScenario, seed: int, duration: float | None) -> dict[str, float | int | bool]:
+def _one(loaded: LoadedScenario, seed: int, duration: float | None, zone: str) -> dict[str, Any]:
     result = simulate(loaded, seed=seed, duration=duration, progress=False)
-    row: dict[str, float | int | bool] = {"seed": seed, "passed": result.passed}
+    row: dict[str, Any] = {"seed": seed, **({"zone": zone} if zone else {}), "passed": result.passed}
     row.update(result.summary)
-    for check in result.checks.to_dict("records"):
+    checks = result.checks.to_dict("records")
+    for check in checks:
         row[f"passed.{check['target']}"] = bool(check["passed"])
+    for key in ("value", "margin", "threshold", "unit"):  # what `summarize_runs` reads
+        for check in checks:
+            row[f"{key}.{check['target']}"] = check[key]
     return row
+
+
+def zone_variants(loaded: LoadedScenario) -> list[tuple[str, LoadedScenario]]:
+    """The scenario once per zone choice of its `az_outages[].zone: each` (one unlabelled variant,
+    itself, when it has none); each label names the zone(s) lost."""
+    sc = loaded.scenario
+    variants = sc.faults.zone_variants(sc.cluster.zones)
+    if len(variants) == 1 and not variants[0][0]:
+        return [("", loaded)]
+    out = []
+    for label, faults in variants:
+        variant = sc.model_copy(update={"faults": faults})
+        out.append((label, LoadedScenario(variant, loaded.source, scenario_hash(variant))))
+    return out
 
 
 def replicate(
@@ -36,21 +57,36 @@ def replicate(
     n_jobs: int = -1,
     progress: bool | None = None,
 ) -> pd.DataFrame:
-    """One row per seed: the run summary, each check's verdict, and `passed` (all targets met)."""
+    """One row per seed: the run summary, each check's verdict, and `passed` (all targets met);
+    per target also its `value.`, `margin.`, `threshold.` and `unit.` (for `summarize_runs`).
+
+    A scenario with `az_outages[].zone: each` runs once per zone for every seed: one row per (seed,
+    zone), with a `zone` column; `summarize_runs` and `probability_met` count each seed at its worst
+    zone. Seed s runs exactly as `simulate(scenario, seed=s)` (its streams are
+    `SeedSequence(s).spawn(...)`), so the rows do not depend on the number of workers or their order.
+    """
     loaded = as_loaded(scenario)
     seeds = list(seeds)
-    jobs = (delayed(_one)(loaded, s, duration) for s in seeds)
+    variants = zone_variants(loaded)
+    order = {label: i for i, (label, _) in enumerate(variants)}
+    jobs = (delayed(_one)(variant, s, duration, label) for s in seeds for label, variant in variants)
     rows = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    out: list[dict[str, float | int | bool]] = list(
+    out: list[dict[str, Any]] = list(
         tqdm(
-            rows, total=len(seeds), disable=None if progress is None else not progress, unit="run", delay=2.0
+            rows,
+            total=len(seeds) * len(variants),
+            disable=None if progress is None else not progress,
+            unit="run",
+            delay=2.0,
         )
     )
-    out.sort(key=lambda row: int(row["seed"]))  # column order must not depend on which run came first
+    # column order must not depend on which run came first
+    out.sort(key=lambda row: (int(row["seed"]), order[row.get("zone", "")]))
     return pd.DataFrame(out)
 
 
 def probability_met(runs: pd.DataFrame) -> pd.Series:
-    """Share of replications in which each target (and all of them) was met."""
+    """Share of seeds in which each target (and all of them) was met (a zone batch at its worst zone)."""
+    runs = worst_per_seed(runs)
     cols = ["passed", *[c for c in runs.columns if c.startswith("passed.")]]
     return runs[cols].mean().rename(lambda c: c.removeprefix("passed.") if c != "passed" else "all targets")

@@ -189,6 +189,7 @@ def test_public_api_is_pinned() -> None:
         "probability_met",
         "replicate",
         "simulate",
+        "summarize_runs",
     ]
     for name in simkit.__all__:
         assert hasattr(simkit, name), name

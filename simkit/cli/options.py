@@ -32,6 +32,28 @@ def duration(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (a count of seeds or workers)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
+    return value
+
+
+def probability(text: str) -> float:
+    """An argparse type: a probability strictly between 0 and 1 (`0.95`)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability such as 0.95, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a probability strictly between 0 and 1, got {text!r}")
+    return value
+
+
 def parse_set(items: Sequence[str]) -> dict[str, Any]:
     """`--set KEY=VALUE` items as scenario overrides; each value is read as YAML (`10`, `50ms`, `[a]`)."""
     out: dict[str, Any] = {}
@@ -98,3 +120,23 @@ def add_out(p: argparse.ArgumentParser, help: str, required: bool = False) -> No
 
 def add_no_progress(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_replications(p: argparse.ArgumentParser) -> None:
+    """`--seeds N`, `--require P` and `--jobs J`: a Monte Carlo verdict instead of one seed's."""
+    p.add_argument(
+        "--seeds",
+        type=positive_int,
+        metavar="N",
+        help="run N seeds (--seed, --seed+1, ...) on all cores and judge each target by the chance it "
+        "holds: it passes when the lower bound of its Wilson 95%% interval is >= --require",
+    )
+    p.add_argument(
+        "--require",
+        type=probability,
+        default=0.95,
+        metavar="P",
+        help="with --seeds: the probability a target must hold with 95%% confidence (default 0.95; "
+        "with no miss that takes 73 seeds)",
+    )
+    p.add_argument("--jobs", type=int, default=-1, help="with --seeds: parallel workers (default: all cores)")

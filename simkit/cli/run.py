@@ -11,6 +11,7 @@ from simkit.cli.options import (
     add_duration,
     add_no_progress,
     add_out,
+    add_replications,
     add_scenario,
     add_scenarios,
     add_seed,
@@ -18,6 +19,7 @@ from simkit.cli.options import (
     parse_set,
     progress,
 )
+from simkit.cli.seeds import is_batch, run_batch
 from simkit.results import RunResult
 from simkit.scenario.loader import load_scenario_file
 from simkit.units import format_duration
@@ -29,6 +31,7 @@ def _simulation_options(p: argparse.ArgumentParser) -> None:
     add_duration(p)
     add_set(p)
     add_no_progress(p)
+    add_replications(p)
     p.add_argument(
         "--mode",
         choices=["fast", "request"],
@@ -61,6 +64,8 @@ def add_validate(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    if is_batch(args, [loaded]):  # --seeds N or zone: each
+        return run_batch(args, [(args.scenario or "", loaded)])
     result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
     print(result.summary_table())
     block = plan_block(result)
@@ -102,6 +107,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate every scenario first, then simulate each: one PASS/FAIL line each; 1 if any missed."""
     overrides = parse_set(args.set)
     loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
+    if is_batch(args, loaded):  # --seeds N or zone: each
+        return run_batch(args, list(zip(args.scenarios, loaded, strict=True)))
     worst = ExitCode.OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(sc, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)

@@ -26,7 +26,8 @@ from simkit.control.node_lifecycle import (
 from simkit.control.types import Taint
 from simkit.engine.cluster import Engine
 from simkit.engine.state import Node, PodPhase
-from simkit.scenario.faults import SPOT_NOTICE_S, AZOutage, DataService
+from simkit.errors import SimkitError
+from simkit.scenario.faults import SPOT_NOTICE_S, ZONE_BUSIEST, ZONE_EACH, ZONE_PRIMARY, AZOutage, DataService
 
 FAULTS = ("spot", "spot-reclaim", "node-failure", "az-outage")
 """The fault kinds `start_faults` starts, in this order (data-layer failover is `DataAvailability`).
@@ -52,7 +53,12 @@ def start_faults(engine: Engine) -> None:
                 lifecycle, faults.node_failures.annual_rate / (365 * 86400.0), faults.node_failures.pools
             )
         )
-    for outage in faults.az_outages:
+    for i, outage in enumerate(faults.az_outages):
+        if outage.zone == ZONE_EACH:  # before the clock starts, not at the outage
+            raise SimkitError(
+                f"faults.az_outages[{i}].zone: 'each' means one run per zone: run it with "
+                "simkit.replicate or the simkit command (simulate runs one scenario)"
+            )
         engine.env.process(_az_outage(lifecycle, outage))
 
 
@@ -187,18 +193,46 @@ class NodeLifecycle:
 def _az_outage(lifecycle: NodeLifecycle, outage: AZOutage) -> Any:
     engine = lifecycle.engine
     yield engine.env.timeout(outage.at)
-    engine.cloud.zones_down.add(outage.zone)
-    nodes = [n for n in engine.state.alive_nodes() if n.zone == outage.zone and n.ready]
-    engine.record_fault(
-        "az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s"
-    )
+    zone, why = resolve_zone(engine, outage.zone)
+    engine.cloud.zones_down.add(zone)
+    nodes = [n for n in engine.state.alive_nodes() if n.zone == zone and n.ready]
+    engine.record_fault("az-outage", zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s{why}")
     for node in nodes:
         lifecycle.crash(node, replace=False)
     yield engine.env.timeout(outage.duration)
-    engine.cloud.zones_down.discard(outage.zone)
-    engine.record_fault("az-recovered", outage.zone, "zone reachable again")
-    for node in [n for n in engine.state.alive_nodes() if n.zone == outage.zone and not n.ready]:
+    engine.cloud.zones_down.discard(zone)
+    engine.record_fault("az-recovered", zone, "zone reachable again")
+    for node in [n for n in engine.state.alive_nodes() if n.zone == zone and not n.ready]:
         recover(engine, node)
+
+
+def resolve_zone(engine: Engine, selector: str) -> tuple[str, str]:
+    """The zone an outage's `zone` selects now, and a note saying how it was chosen ('' for a name).
+
+    `primary:<workload>`: the zone of the node holding that data service's primary (with no primary
+    at that instant, e.g. mid-failover, the busiest zone); `busiest`: the zone with the most ready pods
+    of the services on the routes, ties to the first in `cluster.zones`. `each` never gets here:
+    `Faults.zone_variants` expands it into one run per zone before the run.
+    """
+    if selector.startswith(ZONE_PRIMARY):
+        workload = selector.removeprefix(ZONE_PRIMARY)
+        data = engine.data.get(workload)
+        pod = engine.state.pods.get(data.primary or "") if isinstance(data, DataAvailability) else None
+        node = engine.state.nodes.get(pod.node or "") if pod is not None else None
+        if node is not None:
+            return node.zone, f" ({selector}: {pod.name if pod else ''} runs there)"
+        zone, _ = resolve_zone(engine, ZONE_BUSIEST)
+        return zone, f" ({selector}: no primary at this time, so the busiest zone)"
+    if selector == ZONE_BUSIEST:
+        services = {step.service for route in engine.scenario.traffic.routes for step in route.path}
+        ready = {zone: 0 for zone in engine.scenario.cluster.zones}
+        for pod in engine.state.pods.values():
+            if pod.workload in services and pod.phase is PodPhase.READY and pod.node in engine.state.nodes:
+                zone = engine.state.nodes[pod.node].zone
+                ready[zone] = ready.get(zone, 0) + 1
+        zone = max(ready, key=lambda z: ready[z])  # the first of the busiest, in cluster.zones order
+        return zone, f" (busiest: {ready[zone]} ready pod(s) of the routes' services)"
+    return selector, ""
 
 
 def recover(engine: Engine, node: Node) -> None:

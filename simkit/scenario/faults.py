@@ -14,6 +14,8 @@ Defaults and their sources (shared/reference/reliability.md, k8s_timings.md):
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -55,7 +57,18 @@ class NodeFailures(StrictModel):
     pools: list[str] | None = None  # default: every pool
 
 
+ZONE_EACH = "each"
+ZONE_BUSIEST = "busiest"
+ZONE_PRIMARY = "primary:"
+ZONE_SELECTORS = f"a zone name, '{ZONE_PRIMARY}<data workload>', '{ZONE_BUSIEST}' or '{ZONE_EACH}'"
+
+
 class AZOutage(StrictModel):
+    """One zone unreachable for a while. `zone` names it, or selects it when the outage starts:
+    `primary:<workload>` the zone holding that data service's primary, `busiest` the zone with the
+    most ready pods of the routes' services; `each` is expanded before a run into one run per zone
+    (`zone_variants`)."""
+
     zone: str
     at: Duration
     duration: Duration = Field(gt=0)
@@ -76,8 +89,41 @@ class DataService(StrictModel):
         return self
 
 
+def outage_zone_error(zone: str, zones: Sequence[str], data_layer: Sequence[DataService]) -> str | None:
+    """Why `zone` is not a valid `az_outages[].zone` for these cluster zones and data services, or None."""
+    if zone in zones or zone in (ZONE_EACH, ZONE_BUSIEST):
+        return None
+    if zone.startswith(ZONE_PRIMARY):
+        name = zone.removeprefix(ZONE_PRIMARY)
+        primaries = sorted(d.workload for d in data_layer if d.kind == "primary")
+        if name in primaries:
+            return None
+        if any(d.workload == name for d in data_layer):
+            return f"{name!r} is a quorum data service: it has no primary; primaries: {primaries}"
+        return f"{name!r} is not a data service with a primary in faults.data_layer; primaries: {primaries}"
+    return f"unknown zone {zone!r}; expected {ZONE_SELECTORS} (the cluster's zones are {list(zones)})"
+
+
 class Faults(StrictModel):
     spot: SpotFaults = SpotFaults(enabled=False)
     node_failures: NodeFailures | None = None
     az_outages: list[AZOutage] = []
     data_layer: list[DataService] = []
+
+    def zone_variants(self, zones: Sequence[str]) -> list[tuple[str, Faults]]:
+        """`az_outages` with every `zone: each` expanded, one variant per zone (the cartesian
+        product when several outages say `each`), each with a label naming its choices; a single
+        unlabelled variant (itself) when none does."""
+        each = [i for i, o in enumerate(self.az_outages) if o.zone == ZONE_EACH]
+        if not each:
+            return [("", self)]
+        out = []
+        for choice in itertools.product(zones, repeat=len(each)):
+            outages = list(self.az_outages)
+            for i, zone in zip(each, choice, strict=True):
+                outages[i] = outages[i].model_copy(update={"zone": zone})
+            label = ", ".join(
+                f"az_outages[{i}]={z}" if len(each) > 1 else z for i, z in zip(each, choice, strict=True)
+            )
+            out.append((label, self.model_copy(update={"az_outages": outages})))
+        return out

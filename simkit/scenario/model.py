@@ -20,7 +20,7 @@ from simkit.control.hpa.types import HPAControllerConfig
 from simkit.scenario.base import CPU, Duration, Memory, PathError, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
-from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage
+from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage, outage_zone_error
 from simkit.scenario.k8s import (
     AffinitySpec,
     EnvVar,
@@ -438,11 +438,9 @@ class Scenario(StrictModel):
             if item.zone is not None and item.zone not in zones:
                 raise _PathError(("faults", "spot", key, i, "zone"), f"unknown zone {item.zone!r}")
         for i, outage in enumerate(f.az_outages):
-            if outage.zone not in zones:
-                raise _PathError(
-                    ("faults", "az_outages", i, "zone"),
-                    f"unknown zone {outage.zone!r}; the cluster's zones are {sorted(zones)}",
-                )
+            problem = outage_zone_error(outage.zone, self.cluster.zones, f.data_layer)
+            if problem is not None:
+                raise _PathError(("faults", "az_outages", i, "zone"), problem)
         for i, data in enumerate(f.data_layer):
             if data.workload not in workloads:
                 raise _PathError(

@@ -124,7 +124,6 @@ def restore_times(out: EngineOutput) -> list[float]:
     return restore
 
 
-_restore_times = restore_times  # the old name (tests/test_speed_paths.py imports it)
 _FAULTS, _ALLOCATION = TABLES["faults"], TABLES["allocation"]
 
 

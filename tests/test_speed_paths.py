@@ -17,7 +17,7 @@ from simkit.analysis.cost import (
     monthly_total,
     rows_total,
 )
-from simkit.api import _restore_times, build_result, simulate
+from simkit.api import build_result, restore_times, simulate
 from simkit.catalog import HOURS_PER_MONTH, load_catalog
 from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables, _unique_rows
@@ -162,7 +162,7 @@ def test_restore_times_match_the_pandas_version() -> None:
         ]
         faults = [(float(t), "k", "x", "") for t in rng.integers(0, 60, int(rng.integers(0, 4))) * 10.0]
         out = EngineOutput(1.0, fault_rows=faults, shortfall_rows=shortfall)
-        assert _restore_times(out) == _restore_reference(faults, shortfall)
+        assert restore_times(out) == _restore_reference(faults, shortfall)
 
 
 # -- latency set up once per route ----------------------------------------------------------------

@@ -27,6 +27,7 @@ from simkit.control.types import Taint
 from simkit.engine.cluster import Engine
 from simkit.engine.state import Node, PodPhase
 from simkit.scenario.faults import SPOT_NOTICE_S, AZOutage, DataService
+from simkit.units import format_time
 
 FAULTS = ("spot", "spot-reclaim", "node-failure", "az-outage")
 """The fault kinds `start_faults` starts, in this order (data-layer failover is `DataAvailability`).
@@ -106,7 +107,7 @@ def interrupt(engine: Engine, node: Node, reason: str) -> None:
     node.interrupted = True
     engine.nodes_interrupted += 1
     notice = spot_notice_s(engine)
-    engine.record_fault("spot-interruption", node.name, f"{reason}: {notice:g} s notice")
+    engine.record_fault("spot-interruption", node.name, f"{reason}: {format_time(notice)} notice")
     engine.remove_node(node, reason, deadline_s=notice, then=engine.cloud.replace)
 
 
@@ -190,7 +191,7 @@ def _az_outage(lifecycle: NodeLifecycle, outage: AZOutage) -> Any:
     engine.cloud.zones_down.add(outage.zone)
     nodes = [n for n in engine.state.alive_nodes() if n.zone == outage.zone and n.ready]
     engine.record_fault(
-        "az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s"
+        "az-outage", outage.zone, f"{len(nodes)} node(s) unreachable for {format_time(outage.duration)}"
     )
     for node in nodes:
         lifecycle.crash(node, replace=False)

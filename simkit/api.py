@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.causes import explain
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
 from simkit.analysis.plans import plan_checks, plan_tables
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
@@ -22,6 +23,7 @@ from simkit.results import RunResult
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, EngineRows, Table, TrafficFrame
+from simkit.units import parse_duration
 
 try:
     __version__ = version("simkit")
@@ -32,13 +34,14 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 def simulate(
     scenario: Scenario | LoadedScenario | str | Path | None = None,
     seed: int | None = None,
-    duration: float | None = None,
+    duration: float | str | None = None,
     progress: bool | None = None,
     mode: str = "fast",
 ) -> RunResult:
     """Simulate a scenario (a model, a file, or the default platform when None) and check its targets.
 
-    `seed` and `duration` (seconds) override the scenario's `simulation` section. Same scenario and
+    `seed` and `duration` (seconds, or a duration as the CLI takes it: "2d", "1h30m") override the
+    scenario's `simulation` section. Same scenario and
     seed give identical results. `mode="request"` replays the run's cluster timeline one request
     at a time (slow; for validating the fast mode): routes, latency and availability then come
     from the replay, and the fast mode's figures stay in `result.meta["fast_summary"]`.
@@ -48,10 +51,21 @@ def simulate(
     loaded = as_loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
-    duration_s = sc.simulation.duration if duration is None else float(duration)
+    duration_s = sc.simulation.duration if duration is None else _duration_s(duration)
     out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
     result = build_result(sc, loaded.sha256, seed, out)
     return _replay_requests(result, seed) if mode == "request" else result
+
+
+def _duration_s(duration: float | str) -> float:
+    """`simulate`'s duration in seconds: a number of seconds or a Go-style duration ("2d", "1h30m")."""
+    try:
+        value = parse_duration(duration)
+    except (TypeError, ValueError) as exc:
+        raise SimkitError(f"duration: {exc}") from None
+    if not value > 0 or value == float("inf"):
+        raise SimkitError(f"duration: expected a positive duration, got {duration!r}")
+    return value
 
 
 def _replay_requests(result: RunResult, seed: int) -> RunResult:
@@ -73,6 +87,8 @@ def _replay_requests(result: RunResult, seed: int) -> RunResult:
     checks = evaluate_checks(result.scenario, summary)
     dr = result.checks[result.checks["target"].str.startswith(("RTO", "RPO"))]
     result.checks = pd.concat([checks, dr], ignore_index=True) if len(dr) else checks
+    if not result.passed:
+        result.checks = explain(result)
     return result
 
 
@@ -226,7 +242,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         "plan_steps": derived.get("plan_steps", TABLES["plan_steps"].empty()),
     }
     tables: dict[str, Any] = {name: _table(spec, out, derived) for name, spec in TABLES.items()}
-    return RunResult(
+    result = RunResult(
         scenario=scenario,
         seed=seed,
         scenario_hash=sha,
@@ -235,3 +251,6 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
         summary=summary,
         **tables,
     )
+    if not all(c.passed for c in targets):  # say why (reads the tables: only when something missed)
+        result.checks = explain(result)
+    return result

@@ -16,7 +16,7 @@ from simkit.analysis.slo import format_value
 from simkit.errors import SimkitError
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, Table, reported, rows_frame
-from simkit.units import format_duration
+from simkit.units import format_duration, format_number, format_time
 
 MARKER = ".simkit-run"  # marks a directory `RunResult.write` may replace
 
@@ -112,6 +112,13 @@ class RunResult:
         """One line per missed target."""
         return [str(r) for r in self.checks.loc[~self.checks["passed"], "reason"]]
 
+    @property
+    def missed(self) -> list[tuple[str, str]]:
+        """(why it was missed, what caused it) per missed target; the cause may be ''."""
+        rows = self.checks.loc[~self.checks["passed"]]
+        causes = rows["cause"] if "cause" in rows else pd.Series([""] * len(rows))
+        return [(str(r), "" if pd.isna(c) else str(c)) for r, c in zip(rows["reason"], causes, strict=True)]
+
     def summary_frame(self) -> pd.DataFrame:
         """The summary as a two-column table (metric, value)."""
         return pd.DataFrame({"metric": list(self.summary), "value": list(self.summary.values())})
@@ -173,10 +180,9 @@ class RunResult:
             f"spot interruptions {self.summary.get('nodes_interrupted', 0):.0f}"
         ]
         for f in self.faults.head(limit).to_dict("records"):
-            restored = format_duration(f["restore_s"]) if f["restore_s"] != float("inf") else "never"
             lines.append(
-                f"  t={format_duration(f['t_s'])} {f['kind']} {f['target']}: {f['detail']}; "
-                f"replicas restored after {restored}"
+                f"  t={format_time(f['t_s'])} {f['kind']} {f['target']}: {f['detail']}; "
+                f"replicas restored after {format_time(f['restore_s'])}"
             )
         if len(self.faults) > limit:
             lines.append(f"  ... {len(self.faults) - limit} more in result.faults / faults.csv")
@@ -192,7 +198,7 @@ class RunResult:
         verdict = "all targets met" if self.passed else "; ".join(self.failures)
         colour = "#1a7f37" if self.passed else "#cf222e"
         checks = self.checks[["target", "threshold", "value", "unit", "margin", "passed"]].to_html(
-            index=False, float_format=lambda v: f"{v:,.4g}"
+            index=False, float_format=format_number
         )
         s = self.summary
         return (
@@ -214,7 +220,7 @@ class RunResult:
             frame = self.table(spec.name).drop(columns=list(report.omits))
             lines += ["", f"## {report.title}", "", _md_table(frame)]
             if spec.name == "checks" and self.failures:  # the reasons the table leaves out
-                lines += ["", *[f"- {f}" for f in self.failures]]
+                lines += ["", *[f"- {r}" + (f" (cause: {c})" if c else "") for r, c in self.missed]]
         lines += ["", "## Summary", "", _md_table(self.summary_frame())]
         return "\n".join(lines) + "\n"
 
@@ -260,5 +266,5 @@ def _md_table(df: pd.DataFrame) -> str:
 
 def _md_cell(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return format_number(value)
     return str(value).replace("|", "\\|")

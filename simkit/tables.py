@@ -278,9 +278,10 @@ TABLES: dict[str, Table] = {
                 Column("passed", "bool"),
                 Column("margin", "see unit", "room left (> 0) or by how much it was missed (< 0)"),
                 Column("reason", "", "why it was missed; empty when passed"),
+                Column("cause", "", "what made it miss, one line (analysis/causes.py); empty when passed"),
             ),
             Derived("simkit.analysis.slo from the summary, and simkit.dr when the scenario has a dr section"),
-            report=Report("Checks", 1, omits=("reason",)),  # the reasons follow as a list
+            report=Report("Checks", 1, omits=("reason", "cause")),  # the reasons follow as a list
         ),
         Table(
             "allocation",

@@ -9,8 +9,11 @@ planners think in days and weeks.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
+
+import numpy as np
 
 __all__ = [
     "parse_quantity",
@@ -137,3 +140,40 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{s // size}{unit}")
             s %= size
     return "".join(parts)
+
+
+def format_time(seconds: float) -> str:
+    """Seconds -> the one human format of times and durations in text ("1h2m16.8s", "35s", "-1h"):
+    days, hours and minutes as `format_duration` writes them, then seconds to 0.1 s. Tables keep
+    seconds as numbers; this is for messages, events, reasons and the CLI."""
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return "never" if seconds == float("inf") else str(seconds)
+    if seconds < 0:
+        return "-" + format_time(-seconds)
+    tenths = int(round(seconds * 10))
+    whole, frac = divmod(tenths, 10)
+    head = format_duration(float(whole - whole % 60)) if whole >= 60 else ""
+    rest = whole % 60
+    if frac:
+        return f"{head}{rest}.{frac}s"
+    return f"{head}{rest}s" if rest or not head else head
+
+
+def format_number(value: float) -> str:
+    """A number as text tables print it: thousands separators, never scientific notation, 4
+    significant digits below 1,000, and never rounded onto a different round number (0.99995 is
+    "0.99995", not "1": a probability of 1 is printed only when it is 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        return str(value)
+    v = float(value)
+    if not math.isfinite(v):
+        return str(v)
+    if v == int(v) and abs(v) < 1e18:
+        return f"{int(v):,}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    for digits in range(4, 18):
+        text = np.format_float_positional(v, precision=digits, unique=False, fractional=False, trim="-")
+        if float(text) != round(float(text)) or v == float(text):
+            return text
+    return repr(v)

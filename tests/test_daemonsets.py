@@ -255,6 +255,7 @@ def test_template_node_carries_the_daemonset_pods(ds_cpu, scales_up):
             "workloads.0.replicas": 2,
             "workloads.0.nodeSelector": {"workload": "app"},
             "workloads.0.resources.requests.cpu": f"{alloc - 10}m",
+            "simulation.start": "cold",  # the second pod pending at t=0, for the autoscaler's loop
         }
     )
     engine = run(sc, duration=600.0)

@@ -21,6 +21,7 @@ class Check:
     passed: bool
     margin: float  # positive = room left, negative = by how much it was missed
     reason: str
+    cause: str = ""  # what made it miss, one line (`simkit.analysis.causes.explain`)
 
 
 def _check(

@@ -22,7 +22,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def duration(text: str) -> float:
-    """An argparse type: a positive Go-style duration (`30s`, `1h30m`, `7d`) in seconds."""
+    """An argparse type: a positive Go-style duration (`30s`, `1h30m`, `7d`) in seconds; a unit is
+    required (a bare `1` would silently be one second)."""
+    if text.strip().replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected a duration with a unit such as '30s', '5m', '1h30m' or '7d', got {text!r}"
+        )
     try:
         value = parse_duration(text)
     except ValueError as exc:

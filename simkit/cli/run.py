@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from simkit.analysis.schedulable import validation_warnings
 from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import (
@@ -71,8 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     block = plan_block(result)
     if block:
         print("\n".join(["", *block]))
-    for line in result.failures:
+    for line, cause in result.missed:
         print(f"MISSED: {line}")
+        if cause:
+            print(f"  cause: {cause}")
     if args.out:
         path = result.write(args.out)
         print(f"wrote {path}")
@@ -117,16 +120,21 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
             f"${result.summary.get('cost_usd_month', 0):,.0f}/month"
         )
-        for line in result.failures:
+        for line, cause in result.missed:
             print(f"  MISSED: {line}")
+            if cause:
+                print(f"    cause: {cause}")
         if not result.passed:
             worst = ExitCode.MISSED
     return worst
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Parse and validate each file; one `ok` line each (the first bad one is a one-line error)."""
+    """Parse and validate each file; one `ok` line each (the first bad one is a one-line error),
+    then one `warning:` line per workload no pool can run or `--nodes` range unlike its pool (exit 0)."""
     for path in args.scenarios:
         loaded = load_scenario_file(path)
         print(f"ok {path}: {loaded.scenario.name} (hash {loaded.sha256})")
+        for line in validation_warnings(loaded.scenario):
+            print(f"warning: {path}: {line}")
     return ExitCode.OK

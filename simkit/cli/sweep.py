@@ -10,6 +10,7 @@ from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import add_duration, add_no_progress, add_out, add_scenario, parse_vary, progress
 from simkit.errors import SimkitError
 from simkit.sweep import cheapest, summarize, sweep
+from simkit.units import format_number
 
 
 def add_sweep(sub: Any) -> None:
@@ -51,7 +52,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         progress=progress(args),
     )
     table = summarize(runs, args.confidence)
-    print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(table.to_string(index=False, float_format=format_number))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         runs.to_csv(args.out, index=False)

@@ -7,7 +7,7 @@ cancellations through `engine.cloud`, node removals through the engine's drain.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from simkit.catalog.provisioning import provision_time_distribution
@@ -24,11 +24,11 @@ from simkit.control.ca import (
 )
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
-from simkit.engine.cluster import Engine
+from simkit.engine.cluster import WARM_START_S, Engine
 from simkit.engine.state import Pod, PodPhase
 from simkit.scenario.model import NodePool
 
-__all__ = ["CAInputs", "ca_group", "start_cluster_autoscaler"]
+__all__ = ["CAInputs", "ca_group", "scale_up_at_start", "start_cluster_autoscaler"]
 
 
 def start_cluster_autoscaler(engine: Engine) -> None:
@@ -61,6 +61,26 @@ class CAInputs:
             pods_by_node=pods_by_node,
             pdbs=_pdbs(engine),
         )
+
+
+def scale_up_at_start(engine: Engine, pending: list[Pod]) -> dict[str, int]:
+    """The nodes per pool the cluster autoscaler's scale-up asks for `pending` at t=0 (warm start).
+
+    One `scale_up` pass on the bootstrapped cluster, from a fresh CA state, within each group's
+    bounds (its `--nodes` range or the pool's own); {} without a cluster autoscaler. The pods are
+    seen as pending since `-WARM_START_S`, as on a running platform (past `--new-pod-scale-up-delay`).
+    """
+    flags = engine.scenario.cluster.ca_flags
+    if flags is None or not pending:
+        return {}
+    pools = [p for p in engine.scenario.cluster.node_pools if _bounds(engine, p, flags)]
+    if not pools:
+        return {}
+    inputs = CAInputs.build(engine, pools, flags)
+    pods = [replace(_ca_pod(engine, p), created_at=-WARM_START_S) for p in pending]
+    upcoming = dict.fromkeys((p.name for p in pools), 0)
+    up = scale_up(pods, inputs.groups, inputs.nodes, upcoming, flags, CAState(), 0.0, engine.rng["bootstrap"])
+    return {name: count for name, count in up.increases.items() if count > 0}
 
 
 def _bounds(engine: Engine, pool: NodePool, flags: CAFlags) -> tuple[int, int] | None:

@@ -31,8 +31,19 @@ from simkit.engine.state import ClusterState, Node, Pod, PodPhase
 from simkit.engine.traffic import TrafficModel
 from simkit.scenario.model import NodePool, Scenario, Workload
 
-STREAMS = ("traffic", "scheduler", "startup", "spot", "failures", "service", "controllers", "provisioning")
-"""One random stream per subsystem (SeedSequence.spawn): adding a fault process leaves traffic as it was."""
+STREAMS = (
+    "traffic",
+    "scheduler",
+    "startup",
+    "spot",
+    "failures",
+    "service",
+    "controllers",
+    "provisioning",
+    "bootstrap",
+)
+"""One random stream per subsystem (SeedSequence.spawn): adding a fault process leaves traffic as it
+was, and a stream added at the end leaves the others as they were (child i depends only on i)."""
 
 
 WARM_START_S = 3600.0
@@ -49,6 +60,16 @@ class DataLayer(Protocol):
 
     def on_change(self) -> None:
         """Re-evaluate after any change of the workload's ready pods."""
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """How a warm start sizes the cluster before t=0 (`engine.warm`, set by the composition root from
+    `simulation.start`; see `engine.warm`): each workload's replicas, and the nodes per pool the
+    cluster autoscaler adds for the pods that do not fit."""
+
+    replicas: Callable[[Engine, Workload], int]
+    nodes: Callable[[Engine, list[Pod]], dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -117,6 +138,7 @@ class Engine:
         self.nodes_lost = 0
         self.nodes_interrupted = 0
         self.data: dict[str, DataLayer] = {}  # per data service workload; filled by the composition root
+        self.warm: WarmStart | None = None  # None: a cold start (declared replicas, min/initial nodes)
         self.cloud = Cloud(self.env, scenario, self.state, self._join, self.event, self.rng["provisioning"])
         # Deployment plans (engine/plans.py); all empty without plans, so nothing below changes then.
         self.revision: dict[str, str] = {}  # workload -> the template hash its new pods get
@@ -196,26 +218,59 @@ class Engine:
 
     # ----------------------------------------------------------------------------- bootstrap
     def _bootstrap(self) -> None:
-        """The cluster as it runs before t=0: pools at their start size, every pod placed and Ready."""
+        """The cluster as it runs before t=0: pools at their start size, every pod placed and Ready.
+
+        A warm start (`self.warm`) first sets each workload's replicas to what its HPA settles on,
+        then adds the nodes the cluster autoscaler would have added for the pods that do not fit,
+        Ready before t=0; a pod that still does not fit stays Pending, with the scheduler's message.
+        """
         for pool in self.scenario.cluster.node_pools:
             zones = pool.zones or self.scenario.cluster.zones
             for i in range(pool.start_nodes):
                 self._add_node(pool, zones[i % len(zones)], ready_at=0.0)
+        warm = self.warm
+        if warm is not None:
+            self.desired = {w.name: warm.replicas(self, w) for w in self.scenario.workloads}
+        unplaced: list[tuple[Pod, str]] = []
         for workload in self.scenario.workloads:
-            for _ in range(workload.replicas):
+            for _ in range(self.desired[workload.name]):
                 pod = self._create_pod(workload)
-                node = self._place(pod)
+                node, message = self._try_place(pod)
                 if node is not None:
-                    self.state.bind(pod, node, -WARM_START_S)
-                    pod.created_s = -WARM_START_S
-                    pod.phase, pod.ready_s = PodPhase.READY, -WARM_START_S
-                    self.ready_count[workload.name] += 1
-                else:
+                    self._bind_warm(pod, node)
+                elif warm is None:
+                    self._unschedulable(pod, message)
                     self._pending.append(pod.name)
+                else:
+                    unplaced.append((pod, message))
+        while warm is not None and unplaced and (added := warm.nodes(self, [pod for pod, _ in unplaced])):
+            for pool_name, count in added.items():
+                pool = self.scenario.pool(pool_name)
+                for _ in range(count):
+                    self._add_node(pool, self.cloud.launch_zone(pool), ready_at=0.0)
+            still = []
+            for pod, _ in unplaced:
+                node, message = self._try_place(pod)
+                if node is not None:
+                    self._bind_warm(pod, node)
+                else:
+                    still.append((pod, message))
+            unplaced = still
+        for pod, message in unplaced:  # no room even with the autoscaler's nodes: Pending, as cold
+            self._unschedulable(pod, message)
+            self._pending.append(pod.name)
+        for workload in self.scenario.workloads:
             self.traffic.set_ready(workload.name, self.ready_count[workload.name], 0.0)
             self.out.replica_rows.append(
                 (0.0, workload.name, self.desired[workload.name], self.ready_count[workload.name])
             )
+
+    def _bind_warm(self, pod: Pod, node: Node) -> None:
+        """A pod that has been running for `WARM_START_S` at t=0."""
+        self.state.bind(pod, node, -WARM_START_S)
+        pod.created_s = -WARM_START_S
+        pod.phase, pod.ready_s = PodPhase.READY, -WARM_START_S
+        self.ready_count[pod.workload] += 1
 
     # --------------------------------------------------------------------------------- nodes
     def pool_shape(self, pool: NodePool) -> PoolShape:
@@ -339,14 +394,21 @@ class Engine:
         self.state.release(pod, self.env.now)
 
     def _place(self, pod: Pod) -> Node | None:
+        node, message = self._try_place(pod)
+        if node is None:
+            self._unschedulable(pod, message)
+        return node
+
+    def _try_place(self, pod: Pod) -> tuple[Node | None, str]:
+        """The node the scheduler picks for `pod`, or None and its FitError message."""
         placement = schedule(pod.spec, self.state.node_views(), self.rng["scheduler"])
-        if placement.node is None:
-            if placement.message != pod.last_unschedulable_msg:
-                pod.last_unschedulable_msg = placement.message
-                self.state.touch()  # a new pending pod for the cluster autoscaler
-                self._event(self.env.now, "Pod", pod.name, "FailedScheduling", placement.message)
-            return None
-        return self.state.nodes[placement.node]
+        return (None if placement.node is None else self.state.nodes[placement.node]), placement.message
+
+    def _unschedulable(self, pod: Pod, message: str) -> None:
+        if message != pod.last_unschedulable_msg:
+            pod.last_unschedulable_msg = message
+            self.state.touch()  # a new pending pod for the cluster autoscaler
+            self._event(self.env.now, "Pod", pod.name, "FailedScheduling", message)
 
     def _scheduler_loop(self) -> Any:
         """Place pending pods whenever something changes (new pod, new node, freed capacity)."""

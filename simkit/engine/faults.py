@@ -28,6 +28,7 @@ from simkit.engine.cluster import Engine
 from simkit.engine.state import Node, PodPhase
 from simkit.errors import SimkitError
 from simkit.scenario.faults import SPOT_NOTICE_S, ZONE_BUSIEST, ZONE_EACH, ZONE_PRIMARY, AZOutage, DataService
+from simkit.units import format_time
 
 FAULTS = ("spot", "spot-reclaim", "node-failure", "az-outage")
 """The fault kinds `start_faults` starts, in this order (data-layer failover is `DataAvailability`).
@@ -112,7 +113,7 @@ def interrupt(engine: Engine, node: Node, reason: str) -> None:
     node.interrupted = True
     engine.nodes_interrupted += 1
     notice = spot_notice_s(engine)
-    engine.record_fault("spot-interruption", node.name, f"{reason}: {notice:g} s notice")
+    engine.record_fault("spot-interruption", node.name, f"{reason}: {format_time(notice)} notice")
     engine.remove_node(node, reason, deadline_s=notice, then=engine.cloud.replace)
 
 
@@ -196,7 +197,9 @@ def _az_outage(lifecycle: NodeLifecycle, outage: AZOutage) -> Any:
     zone, why = resolve_zone(engine, outage.zone)
     engine.cloud.zones_down.add(zone)
     nodes = [n for n in engine.state.alive_nodes() if n.zone == zone and n.ready]
-    engine.record_fault("az-outage", zone, f"{len(nodes)} node(s) unreachable for {outage.duration:g} s{why}")
+    engine.record_fault(
+        "az-outage", zone, f"{len(nodes)} node(s) unreachable for {format_time(outage.duration)}{why}"
+    )
     for node in nodes:
         lifecycle.crash(node, replace=False)
     yield engine.env.timeout(outage.duration)

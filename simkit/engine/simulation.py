@@ -17,6 +17,7 @@ from simkit.engine.cluster import STREAMS, WARM_START_S, Engine, EngineOutput, P
 from simkit.engine.faults import DataAvailability, start_faults
 from simkit.engine.hpa_loop import start_hpa_loops
 from simkit.engine.plans import start_plans
+from simkit.engine.warm import WARM
 from simkit.scenario.model import Scenario
 
 __all__ = ["LOOPS", "STREAMS", "WARM_START_S", "Engine", "EngineOutput", "PoolShape", "run_engine"]
@@ -47,6 +48,7 @@ def run_engine(
         raise ValueError("duration must be positive")
     engine = Engine(scenario, seed, duration, base_dir, progress)
     engine.data = {d.workload: DataAvailability(engine, d) for d in scenario.faults.data_layer}
+    engine.warm = WARM if scenario.simulation.start == "warm" else None
     if hook is not None:
         hook(engine)
     return engine.run(LOOPS)

@@ -306,6 +306,9 @@ class Simulation(StrictModel):
     duration: Duration = Field(default=7 * 86400.0, gt=0)
     seed: int = 0
     resolution: Duration = Field(default=60.0, gt=0)
+    start: Literal["warm", "cold"] = "warm"
+    """warm: at t=0 the cluster has the replicas its HPAs settle on and the nodes the cluster
+    autoscaler adds for them (engine/warm.py); cold: the declared replicas on min/initial nodes."""
 
     @field_validator("resolution")
     @classmethod

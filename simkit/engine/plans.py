@@ -590,6 +590,7 @@ class _Drains:
                 engine.evict(pod, "Evicted" if action.kind == "evict" else "Deleted", grace)
         elif action.kind == "blocked":
             self.blocks[node] = (action.message, action.pdb)
+            engine.event("Pod", action.target.split("/", 1)[1], action.reason, action.message[:300])
         elif action.kind in ("fail", "done"):
             engine.event("Node", node, action.reason, action.message[:300])
 
@@ -634,9 +635,13 @@ class _NodeSteps:
         self.open_rows[key] = row
 
     def wait(self, key: str, why: str) -> None:
+        """Set why the step waits; an eviction 429 stays until another 429 or a pending pod replaces it."""
         row = self.open_rows.get(key)
-        if row is not None and why:
-            row[9] = why
+        if row is None or not why:
+            return
+        if str(row[9]).startswith("eviction 429") and not why.startswith(("eviction 429", "pending")):
+            return
+        row[9] = why
 
     def close(self, now: float, key: str, reason: str | None = None, why: str | None = None) -> None:
         row = self.open_rows.pop(key, None)

@@ -235,16 +235,17 @@ class Plan(StrictModel):
     # StatefulSet (kind: statefulset-update)
     updateStrategy: StatefulSetUpdateStrategy | None = None
     podManagementPolicy: Literal["OrderedReady", "Parallel"] = "OrderedReady"
-    # kind: drain (kubectl drain flags) and node-pool-upgrade (`force`: EKS's update force flag)
-    ignoreDaemonsets: bool = False
-    deleteEmptydirData: bool = False
-    force: bool = False
-    gracePeriod: int = Field(default=-1, ge=-1)  # -1: each pod's terminationGracePeriodSeconds
-    timeout: Duration = 0.0  # 0: no limit
-    disableEviction: bool = False
+    # kind: drain (kubectl drain flags) and node-pool-upgrade (`force`: EKS's update force flag). Left
+    # out of the dump (and the scenario hash) at their defaults: older plans hash as before.
+    ignoreDaemonsets: bool = Field(default=False, exclude_if=lambda v: not v)
+    deleteEmptydirData: bool = Field(default=False, exclude_if=lambda v: not v)
+    force: bool = Field(default=False, exclude_if=lambda v: not v)
+    gracePeriod: int = Field(default=-1, ge=-1, exclude_if=lambda v: v == -1)  # -1: the pod's own
+    timeout: Duration = Field(default=0.0, exclude_if=lambda v: not v)  # 0: no limit
+    disableEviction: bool = Field(default=False, exclude_if=lambda v: not v)
     # kind: node-pool-upgrade
-    updateConfig: EKSUpdateConfig | None = None
-    upgradeSettings: UpgradeSettings | None = None
+    updateConfig: EKSUpdateConfig | None = Field(default=None, exclude_if=lambda v: v is None)
+    upgradeSettings: UpgradeSettings | None = Field(default=None, exclude_if=lambda v: v is None)
     # the new version
     serving: ServingChange = ServingChange()
     startup: StartupChange = StartupChange()

@@ -308,12 +308,17 @@ TABLES: dict[str, Table] = {
             "Each deployment plan: window, outcome, pods, nodes, extra cost and the SLO during it.",
             (
                 Column("plan"),
-                Column("kind", "", "rollout, statefulset-update, ..."),
-                Column("target", "", "the workload"),
+                Column("kind", "", "rollout, statefulset-update, node-pool-upgrade, drain"),
+                Column("target", "", "the workload (node plans: the node pool or selector)"),
                 Column("start_s", "s"),
                 Column("end_s", "s", "when it completed or failed; the run's end if it did not end"),
                 Column("duration_s", "s"),
-                Column("outcome", "", "Complete | ProgressDeadlineExceeded | Unfinished | NotStarted"),
+                Column(
+                    "outcome",
+                    "",
+                    "Complete | ProgressDeadlineExceeded | PodEvictionFailure | DrainTimeout | Aborted"
+                    " | Unfinished | NotStarted",
+                ),
                 Column("peak_pods", "pods", "most pods of the target at once (terminating ones apart)"),
                 Column("min_available", "pods", "fewest available pods of the target"),
                 Column("peak_nodes", "nodes", "most nodes at once, all pools"),
@@ -334,7 +339,12 @@ TABLES: dict[str, Table] = {
                 Column("plan"),
                 Column("start_s", "s"),
                 Column("end_s", "s", "the next step, or the plan's end"),
-                Column("replica_set", "", "the ReplicaSet scaled (the pod replaced, for a StatefulSet)"),
+                Column(
+                    "replica_set",
+                    "",
+                    "the ReplicaSet scaled (StatefulSet: the pod replaced; node plans: the node drained,"
+                    " or the surge phase)",
+                ),
                 Column("from_replicas", "pods"),
                 Column("to_replicas", "pods"),
                 Column("reason", "", "the controller's reason code"),

@@ -55,8 +55,9 @@ def _line(text: str, needle: str) -> int:
             "plans[0].stratgy: unknown key; did you mean 'strategy'?",
         ),
         (
-            "  - {name: r, kind: drain, target: bff-service, start: 1h}",
-            "plans[0].kind: 'drain' plans are not implemented yet (implemented: rollout, statefulset-update)",
+            "  - {name: r, kind: canary, target: bff-service, start: 1h}",
+            "plans[0].kind: 'canary' plans are not implemented yet "
+            "(implemented: rollout, statefulset-update, node-pool-upgrade, drain)",
         ),
     ],
 )

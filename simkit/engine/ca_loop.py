@@ -22,6 +22,7 @@ from simkit.control.ca import (
     scale_down,
     scale_up,
 )
+from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.cluster import WARM_START_S, Engine
@@ -209,6 +210,7 @@ def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
             ready=n.ready,
             created_at=n.created_s,
             deletion="drain" if n.cordoned else None,
+            annotations={ANN_SCALE_DOWN_DISABLED: "true"} if n.pool in engine.upgrading_pools else {},
         )
         for n in engine.state.alive_nodes()
     ]

@@ -54,22 +54,27 @@ class Cloud:
         self.zones_down: set[str] = set()  # set by the AZ-outage fault
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
         self._ticket_zones: dict[str, list[str]] = {}
+        self.ticket_zone: dict[str, str] = {}  # launch ticket -> its zone, until it joins or fails
 
-    def launch(self, pool: NodePool, zone: str, delay_s: float, keep_trying: bool = False) -> None:
+    def launch(self, pool: NodePool, zone: str, delay_s: float, keep_trying: bool = False) -> str:
         """Order a node; it joins Ready after `delay_s` unless the cloud refuses it then.
 
         `keep_trying`: the group's desired size already counts this node (a replacement), so a
-        refused launch is retried every `ASG_RETRY_S`, as an auto-scaling group does.
+        refused launch is retried every `ASG_RETRY_S`, as an auto-scaling group does. Returns the
+        launch's ticket (listed in `provisioning` until it joins).
         """
         ticket = self.state.next_name(f"upcoming-{pool.name}")
         self.provisioning[pool.name].append(ticket)
         self._ticket_zones.setdefault(pool.name, []).append(zone)
+        self.ticket_zone[ticket] = zone
         self.state.touch()
         self.env.process(self._joins(pool, zone, delay_s, keep_trying, ticket))
+        return ticket
 
     def _joins(self, pool: NodePool, zone: str, delay_s: float, keep_trying: bool, ticket: str) -> Any:
         yield self.env.timeout(delay_s)
         self._ticket_zones[pool.name].remove(zone)
+        self.ticket_zone.pop(ticket, None)
         if ticket not in self.provisioning[pool.name]:
             return  # cancelled
         self.provisioning[pool.name].remove(ticket)
@@ -115,6 +120,12 @@ class Cloud:
         """Cancel the `count` oldest launches of `pool` that have not joined yet."""
         del self.provisioning[pool][:count]
         self.state.touch()
+
+    def cancel_ticket(self, pool: str, ticket: str) -> None:
+        """Cancel one launch of `pool` that has not joined yet (a node-pool upgrade's scale-down)."""
+        if ticket in self.provisioning[pool]:
+            self.provisioning[pool].remove(ticket)
+            self.state.touch()
 
     def replace(self, node: Node) -> None:
         """The node's group launches a replacement (its desired size is unchanged), retrying."""

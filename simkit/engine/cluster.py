@@ -46,6 +46,9 @@ STREAMS = (
 was, and a stream added at the end leaves the others as they were (child i depends only on i)."""
 
 
+REVISION_LABEL = "simkit.io/revision"
+"""The node label a node-pool upgrade's new nodes carry (engine/plans.py): its image/version."""
+
 WARM_START_S = 3600.0
 """The initial pods have been running this long at t=0 (past the HPA's CPU initialization period)."""
 
@@ -147,6 +150,8 @@ class Engine:
         self.rs_replicas: dict[str, dict[str, int]] = {}  # mid-rollout: workload -> hash -> RS replicas
         self.capacity_weight: dict[str, dict[str, float]] = {}  # workload -> hash -> capacity of a pod
         self._watch: dict[str, simpy.Event] = {}  # workload -> fired at its next pod or replicas change
+        self.pool_revision: dict[str, str] = {}  # pool -> the REVISION_LABEL its new nodes get (upgrade)
+        self.upgrading_pools: set[str] = set()  # the CA leaves their nodes alone (scale-down-disabled)
 
     # ----------------------------------------------------------------------------------- run
     def run(self, loops: Sequence[Callable[[Engine], None]] = ()) -> EngineOutput:
@@ -307,7 +312,11 @@ class Engine:
             capacity_type=pool.capacity_type,
             alloc_cpu_m=shape.cpu_m,
             alloc_mem_mib=shape.mem_mib,
-            labels=dict(shape.labels),
+            labels=(
+                {**shape.labels, REVISION_LABEL: self.pool_revision[pool.name]}
+                if pool.name in self.pool_revision
+                else dict(shape.labels)
+            ),
             taints=shape.taints,
             created_s=ready_at,
             max_pods=shape.max_pods,
@@ -576,8 +585,9 @@ class Engine:
         for pod_name in decision.delete:
             self.delete_pod(self.state.pods[pod_name], "ScaledDown")
 
-    def delete_pod(self, pod: Pod, reason: str) -> None:
-        """Graceful delete: out of endpoints now, requests held until the grace period ends."""
+    def delete_pod(self, pod: Pod, reason: str, grace_s: float | None = None) -> None:
+        """Graceful delete: out of endpoints now, requests held until the grace period ends
+        (`grace_s`, else the workload's terminationGracePeriodSeconds)."""
         if pod.phase in (PodPhase.TERMINATING, PodPhase.GONE):
             return
         self._event(self.env.now, "Pod", pod.name, reason, f"deleting pod of {pod.workload}")
@@ -591,10 +601,11 @@ class Engine:
             self.state.touch()
         if was_ready:
             self._set_ready(pod, False)
-        self.env.process(self._terminate(pod))
+        self.env.process(self._terminate(pod, grace_s))
 
-    def _terminate(self, pod: Pod) -> Any:
-        yield self.env.timeout(self.workloads[pod.workload].terminationGracePeriodSeconds)
+    def _terminate(self, pod: Pod, grace_s: float | None = None) -> Any:
+        grace = self.workloads[pod.workload].terminationGracePeriodSeconds if grace_s is None else grace_s
+        yield self.env.timeout(grace)
         node = self.state.nodes.get(pod.node) if pod.node else None
         if node is not None and node.alive and not node.ready:
             return  # no kubelet to confirm: the pod stays Terminating until its node returns or is deleted
@@ -609,9 +620,9 @@ class Engine:
         if self._watch:
             self.notify_watchers(pod.workload)
 
-    def evict(self, pod: Pod, reason: str) -> None:
+    def evict(self, pod: Pod, reason: str, grace_s: float | None = None) -> None:
         """Evict a pod (drain, node loss): delete it and let its controller replace it at once."""
-        self.delete_pod(pod, reason)
+        self.delete_pod(pod, reason, grace_s)
         self.reconcile(pod.workload)
 
     # ------------------------------------------------------------------------- node control

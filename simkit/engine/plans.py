@@ -30,6 +30,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from simkit.catalog.provisioning import provision_time_distribution
 from simkit.control.deployment import Deployment, ReplicaSet, SyncResult, max_surge, sync
 from simkit.control.deployment.sync import COMPLETE, DEADLINE_EXCEEDED
 from simkit.control.deployment.types import (
@@ -39,11 +40,48 @@ from simkit.control.deployment.types import (
     Condition,
     DeploymentStatus,
 )
+from simkit.control.disruption import LabelSelector, OwnerReference, PodDisruptionBudget, pdb_status
+from simkit.control.disruption import Pod as K8sPod
+from simkit.control.disruption import Workload as K8sWorkload
+from simkit.control.drain import DONE as DRAIN_DONE
+from simkit.control.drain import DRAIN_TIMEOUT as DRAIN_TIMEOUT_REASON
+from simkit.control.drain import DRAINED, DrainAction, DrainOptions, DrainState, NodePod, drain_step
+from simkit.control.drain import FAILED as DRAIN_FAILED
+from simkit.control.nodepool.defaults import POLL_S
+from simkit.control.nodepool.types import (
+    CORDON,
+    DRAIN,
+    FORCE_DRAIN,
+    LABEL,
+    LAUNCH,
+    REIMAGE,
+    TERMINATE,
+    UNCORDON,
+)
+from simkit.control.nodepool_upgrade import (
+    ABORTED,
+    DRAIN_TIMEOUT,
+    AKSSettings,
+    DrainReport,
+    EKSSettings,
+    GKESettings,
+    NodeAction,
+    PoolNode,
+    PoolObservation,
+    StepResult,
+    UpgradeState,
+    aks_start,
+    aks_step,
+    eks_start,
+    eks_step,
+    gke_start,
+    gke_step,
+)
 from simkit.control.statefulset import StatefulPod, StatefulSetSpec, update_step
-from simkit.engine.cluster import WARM_START_S, Engine
-from simkit.engine.state import Pod, PodPhase
+from simkit.engine.cluster import REVISION_LABEL, WARM_START_S, Engine
+from simkit.engine.state import Node, Pod, PodPhase
 from simkit.engine.traffic import servers_per_pod
-from simkit.scenario.model import Serving, Startup, Workload
+from simkit.scenario.model import NodePool, Serving, Startup, Workload
 from simkit.scenario.plans import Plan
 
 __all__ = ["RUNNERS", "PlanRecord", "start_plans"]
@@ -64,7 +102,9 @@ class PlanRecord:
     min_available: int = 10**9
     prices: dict[str, float] = field(default_factory=dict)  # pool -> USD per node-hour
     new_share: list[tuple[float, float]] = field(default_factory=list)  # (t, new version's share of capacity)
-    steps: list[list[Any]] = field(default_factory=list)  # see `_Steps`
+    steps: list[list[Any]] = field(default_factory=list)  # see `_Steps` (`_NodeSteps` for node plans)
+    min_nodes_available: int = 10**9  # node plans: fewest Ready schedulable nodes of the target
+    message: str = ""  # how it ended, when the controller says (a node upgrade's failure)
 
     def finish(self, now: float, outcome: str) -> None:
         if self.end_s is None:
@@ -415,5 +455,535 @@ def run_statefulset_update(engine: Engine, plan: Plan, record: PlanRecord, rev: 
         yield from _wait(engine, target, plan.controller_latency, None)
 
 
-RUNNERS: dict[str, Runner] = {"rollout": run_rollout, "statefulset-update": run_statefulset_update}
+# ------------------------------------------------------------------------------- node plans
+def _k8s_pod(engine: Engine, pod: Pod) -> K8sPod:
+    """A pod as the eviction API and the drain filters read it: labels, readiness, its controller."""
+    if pod.daemonset:
+        ds = engine.daemonsets[pod.workload]
+        ns, labels = ds.namespace, ds.pod_labels
+        owner = OwnerReference("apps/v1", "DaemonSet", ds.name, f"uid-ds-{ds.name}", controller=True)
+    else:
+        w = engine.workloads[pod.workload]
+        ns, labels = w.namespace, w.pod_labels
+        if w.kind == "StatefulSet":
+            owner = OwnerReference("apps/v1", "StatefulSet", w.name, f"uid-{w.name}", controller=True)
+        else:
+            owner = OwnerReference(
+                "apps/v1", "ReplicaSet", f"{w.name}-rs", f"uid-rs-{w.name}", controller=True
+            )
+    return K8sPod(
+        pod.name,
+        ns,
+        labels,
+        phase="Running" if pod.node is not None else "Pending",
+        ready=pod.phase is PodPhase.READY,
+        deletion_timestamp=pod.deleted_s if pod.phase is PodPhase.TERMINATING else None,
+        owner_references=(owner,),
+    )
+
+
+def _k8s_workloads(engine: Engine) -> list[K8sWorkload]:
+    """The controllers the PDBs' expected-pod count reads (Deployment <- ReplicaSet, StatefulSet)."""
+    out = []
+    for w in engine.scenario.workloads:
+        n = engine.desired[w.name]
+        if w.kind == "StatefulSet":
+            out.append(K8sWorkload("StatefulSet", w.name, f"uid-{w.name}", n, w.namespace))
+            continue
+        dep = OwnerReference("apps/v1", "Deployment", w.name, f"uid-{w.name}", controller=True)
+        out.append(K8sWorkload("Deployment", w.name, f"uid-{w.name}", n, w.namespace))
+        out.append(K8sWorkload("ReplicaSet", f"{w.name}-rs", f"uid-rs-{w.name}", n, w.namespace, (dep,)))
+    return out
+
+
+def _k8s_pdbs(engine: Engine) -> tuple[PodDisruptionBudget, ...]:
+    """The scenario's PDBs, named `<workload>-pdb` as the cluster autoscaler's view names them."""
+    return tuple(
+        PodDisruptionBudget(
+            f"{w.name}-pdb",
+            w.namespace,
+            min_available=w.pdb.minAvailable,
+            max_unavailable=w.pdb.maxUnavailable,
+            selector=LabelSelector(w.pod_labels),
+        )
+        for w in engine.scenario.workloads
+        if w.pdb is not None
+    )
+
+
+def _pods_on(engine: Engine, node: str) -> list[Pod]:
+    """Workload pods bound to `node` and not gone (terminating ones included)."""
+    n = engine.state.nodes.get(node)
+    if n is None:
+        return []
+    return [p for p in (engine.state.pods.get(name) for name in sorted(n.pods)) if p is not None]
+
+
+class _Drains:
+    """The engine's `kubectl drain` of some nodes: control/drain.py's step over the cluster's pods
+    and PDBs (their status from control/disruption.py, disruptedPods carried between steps), its
+    actions applied: cordon, evict (deleted with their grace period; controllers recreate them),
+    and the last 429 per node kept for the plan's steps and the upgrade machines."""
+
+    def __init__(self, engine: Engine, opts: DrainOptions) -> None:
+        self.engine, self.opts = engine, opts
+        self.states: dict[str, DrainState] = {}
+        self.blocks: dict[str, tuple[str, str | None]] = {}  # node -> (last 429 message, its PDB)
+        self.wake: dict[str, float | None] = {}
+        self.pdbs = _k8s_pdbs(engine)
+
+    def start(self, node: str) -> None:
+        self.states[node] = DrainState(node)
+        self.wake[node] = self.engine.env.now
+
+    def stop(self, node: str) -> None:
+        self.states.pop(node, None)
+        self.wake.pop(node, None)
+
+    def active(self) -> bool:
+        return any(s.phase not in (DRAIN_DONE, DRAIN_FAILED) for s in self.states.values())
+
+    def next_wake(self) -> float | None:
+        wakes = [w for n, w in self.wake.items() if w is not None and n in self.states]
+        return min(wakes, default=None)
+
+    def step(self) -> None:
+        """One pass over every drain in flight (the ones whose time has come)."""
+        engine, now = self.engine, self.engine.env.now
+        due = [
+            n
+            for n, st in self.states.items()
+            if st.phase not in (DRAIN_DONE, DRAIN_FAILED) and (self.wake.get(n) or 0.0) <= now + 1e-9
+        ]
+        if not due:
+            return
+        pods = [p for p in engine.state.pods.values() if p.phase is not PodPhase.GONE]
+        k8s = {p.name: _k8s_pod(engine, p) for p in pods}
+        workloads = _k8s_workloads(engine)
+        pdbs = tuple(pdb_status(pdb, list(k8s.values()), workloads, now=now).pdb for pdb in self.pdbs)
+        for node in due:
+            mine = _pods_on(engine, node)
+            n = engine.state.nodes.get(node)
+            daemon = engine.state.daemon_pods_on(n) if n is not None and n.alive else []
+            view = [NodePod(k8s.get(p.name) or _k8s_pod(engine, p), node) for p in mine]
+            view += [NodePod(_k8s_pod(engine, p), node) for p in daemon]
+            step = drain_step(self.states[node], view, pdbs, now, self.opts)
+            pdbs = step.pdbs
+            self.states[node] = step.state
+            self.wake[node] = step.wake_at
+            for action in step.actions:
+                self._apply(node, action)
+        self.pdbs = pdbs
+
+    def _apply(self, node: str, action: DrainAction) -> None:
+        engine = self.engine
+        if action.kind == "cordon":
+            n = engine.state.nodes.get(node)
+            if n is not None and n.alive and not n.cordoned:
+                n.cordon()
+                engine.state.touch()
+                engine.event("Node", node, "NodeNotSchedulable", action.message)
+        elif action.kind in ("evict", "delete"):
+            pod = engine.state.pods.get(action.target.split("/", 1)[1])
+            if pod is not None:
+                grace = None if action.grace_period_s is None else float(action.grace_period_s)
+                engine.evict(pod, "Evicted" if action.kind == "evict" else "Deleted", grace)
+        elif action.kind == "blocked":
+            self.blocks[node] = (action.message, action.pdb)
+            engine.event("Pod", action.target.split("/", 1)[1], action.reason, action.message[:300])
+        elif action.kind in ("fail", "done"):
+            engine.event("Node", node, action.reason, action.message[:300])
+
+    def report(self, node: str) -> DrainReport:
+        st = self.states.get(node)
+        message, pdb = self.blocks.get(node, ("", None))
+        return DrainReport(st is not None and st.phase == DRAIN_DONE, message, pdb)
+
+    def waited(self, node: str) -> str:
+        """Why the drain of `node` waits: an eviction 429 and its PDB, a pending pod, or deletions."""
+        engine = self.engine
+        pending = next((p.last_unschedulable_msg for p in engine.pending_pods()), "")
+        st = self.states.get(node)
+        blocked = st is not None and any(k not in st.evicted for k in st.last_block)
+        if blocked:
+            pdb = self.blocks.get(node, ("", None))[1]
+            why = f"eviction 429 (PDB {pdb})" if pdb else "eviction 429"
+            return f"{why}; pending: {pending}" if pending else why
+        if pending:
+            return f"pending: {pending}"
+        left = len(_pods_on(engine, node))
+        return f"waiting for {left} pod(s) to terminate" if left else ""
+
+
+class _NodeSteps:
+    """plan_steps rows of a node plan: one per node drained (start of its drain to its end, or
+    terminate/reimage), one per phase of the pool (ScaleUp, ScaleDown). Columns: replica_set = the
+    node (or the pool for a phase), from/to = its pods before and after (the pool's size for a
+    phase), desired = the pool's size at the start, pods/available = the pool's nodes and its Ready
+    schedulable nodes at the step."""
+
+    def __init__(self, record: PlanRecord) -> None:
+        self.record = record
+        self.open_rows: dict[str, list[Any]] = {}
+
+    def open(
+        self, now: float, key: str, before: int, after: int, reason: str, size: int, nodes: tuple[int, int]
+    ) -> None:
+        self.close(now, key)
+        row = [now, None, key, before, after, reason, size, nodes[0], nodes[1], ""]
+        self.record.steps.append(row)
+        self.open_rows[key] = row
+
+    def wait(self, key: str, why: str) -> None:
+        """Set why the step waits; an eviction 429 stays until another 429 or a pending pod replaces it."""
+        row = self.open_rows.get(key)
+        if row is None or not why:
+            return
+        if str(row[9]).startswith("eviction 429") and not why.startswith(("eviction 429", "pending")):
+            return
+        row[9] = why
+
+    def close(self, now: float, key: str, reason: str | None = None, why: str | None = None) -> None:
+        row = self.open_rows.pop(key, None)
+        if row is not None:
+            row[1] = now
+            if reason is not None:
+                row[5] = reason
+            if why is not None:
+                row[9] = why
+
+    def close_all(self, now: float) -> None:
+        for key in list(self.open_rows):
+            self.close(now, key)
+
+
+def _pool_nodes(engine: Engine, pools: set[str]) -> list[Node]:
+    return [n for n in engine.state.alive_nodes() if n.pool in pools]
+
+
+def _node_counts(engine: Engine, pools: set[str], booting: dict[str, float] | None = None) -> tuple[int, int]:
+    """(nodes alive, of which Ready and schedulable) in `pools`."""
+    now = engine.env.now
+    nodes = _pool_nodes(engine, pools)
+    ready = sum(1 for n in nodes if n.ready and not n.cordoned and (booting or {}).get(n.name, 0.0) <= now)
+    return len(nodes), ready
+
+
+def _observe_nodes(
+    engine: Engine, record: PlanRecord, pools: set[str], booting: dict[str, float] | None = None
+) -> None:
+    """The plan's peak pods and fewest ready pods on its nodes, and fewest available nodes."""
+    pods = [
+        p
+        for n in _pool_nodes(engine, pools)
+        for p in _pods_on(engine, n.name)
+        if p.phase is not PodPhase.TERMINATING
+    ]
+    record.peak_pods = max(record.peak_pods, len(pods))
+    record.min_available = min(record.min_available, sum(1 for p in pods if p.phase is PodPhase.READY))
+    record.min_nodes_available = min(record.min_nodes_available, _node_counts(engine, pools, booting)[1])
+
+
+def _drain_targets(engine: Engine, plan: Plan) -> list[Node]:
+    """The nodes a drain selects: a pool's, or those whose labels match the selector."""
+    selector = plan.node_selector()
+    nodes = engine.state.alive_nodes()
+    if selector is None:
+        return sorted((n for n in nodes if n.pool == plan.target), key=lambda n: n.name)
+    return sorted(
+        (n for n in nodes if all(n.labels.get(k) == v for k, v in selector.items())), key=lambda n: n.name
+    )
+
+
+def run_drain(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
+    """`kubectl drain` of a pool's nodes (or a selector's), with its flags: every selected node is
+    cordoned first, then drained one after another (pkg/cmd/drain/drain.go RunDrain); a node that
+    fails (`--timeout`: DrainTimeout; a refused or failed eviction: Aborted) does not stop the
+    others, and the plan ends with the first failure's outcome. The nodes stay cordoned."""
+    opts = DrainOptions(
+        force=plan.force,
+        ignore_daemonsets=plan.ignoreDaemonsets,
+        delete_emptydir_data=plan.deleteEmptydirData,
+        grace_period_s=plan.gracePeriod,
+        timeout_s=float(plan.timeout),
+        disable_eviction=plan.disableEviction,
+    )
+    nodes = _drain_targets(engine, plan)
+    pools = {n.pool for n in nodes}
+    size = len(nodes)
+    for n in nodes:
+        if not n.cordoned:
+            n.cordon()
+            engine.event("Node", n.name, "NodeNotSchedulable", f"node/{n.name} cordoned")
+    engine.state.touch()
+    drains = _Drains(engine, opts)
+    steps = _NodeSteps(record)
+    outcome = COMPLETE
+    for node in nodes:
+        _observe_nodes(engine, record, pools)
+        steps.open(
+            engine.env.now,
+            node.name,
+            len(_pods_on(engine, node.name)),
+            0,
+            "Drain",
+            size,
+            _node_counts(engine, pools),
+        )
+        drains.start(node.name)
+        while True:
+            drains.step()
+            _observe_nodes(engine, record, pools)
+            st = drains.states[node.name]
+            if st.phase == DRAIN_DONE:
+                steps.close(engine.env.now, node.name, DRAINED)
+                break
+            if st.phase == DRAIN_FAILED:
+                why = drains.waited(node.name) or st.message
+                steps.close(engine.env.now, node.name, st.reason, f"{why}: {st.message}"[:500])
+                if outcome == COMPLETE:
+                    outcome = DRAIN_TIMEOUT if st.reason == DRAIN_TIMEOUT_REASON else ABORTED
+                break
+            steps.wait(node.name, drains.waited(node.name))
+            wake = drains.next_wake()
+            yield engine.env.timeout(
+                max((wake if wake is not None else engine.env.now + 1.0) - engine.env.now, 0.1)
+            )
+    steps.close_all(engine.env.now)
+    record.finish(engine.env.now, outcome)
+
+
+def _machine(engine: Engine, plan: Plan) -> tuple[Callable[..., StepResult], UpgradeState]:
+    """The provider's upgrade machine and its start state, from the plan's provider settings."""
+    provider = engine.scenario.cluster.provider
+    us = plan.upgradeSettings
+    if provider == "aws":
+        uc = plan.updateConfig
+        eks = EKSSettings(
+            max_unavailable=uc.maxUnavailable if uc is not None else None,
+            max_unavailable_percentage=uc.maxUnavailablePercentage if uc is not None else None,
+            update_strategy=uc.updateStrategy if uc is not None else "DEFAULT",
+            force=plan.force,
+        )
+        return eks_step, eks_start(eks)
+    if provider == "gcp":
+        gke = GKESettings()
+        if us is not None:
+            policy = us.blueGreenSettings.standardRolloutPolicy if us.blueGreenSettings else None
+            soak = us.blueGreenSettings.nodePoolSoakDuration if us.blueGreenSettings else None
+            gke = GKESettings(
+                strategy=us.strategy or gke.strategy,
+                max_surge=int(us.maxSurge) if us.maxSurge is not None else gke.max_surge,
+                max_unavailable=int(us.maxUnavailable)
+                if us.maxUnavailable is not None
+                else gke.max_unavailable,
+                batch_node_count=policy.batchNodeCount if policy else None,
+                batch_percentage=policy.batchPercentage if policy else None,
+                batch_soak_s=float(policy.batchSoakDuration)
+                if policy and policy.batchSoakDuration is not None
+                else gke.batch_soak_s,
+                node_pool_soak_s=float(soak) if soak is not None else gke.node_pool_soak_s,
+            )
+        return gke_step, gke_start(gke)
+    aks = AKSSettings()
+    if us is not None:
+        aks = AKSSettings(
+            max_surge=us.maxSurge if us.maxSurge is not None else aks.max_surge,
+            max_unavailable=us.maxUnavailable if us.maxUnavailable is not None else aks.max_unavailable,
+            drain_timeout_s=60.0 * us.drainTimeoutInMinutes
+            if us.drainTimeoutInMinutes
+            else aks.drain_timeout_s,
+            node_soak_s=60.0 * us.nodeSoakDurationInMinutes
+            if us.nodeSoakDurationInMinutes is not None
+            else aks.node_soak_s,
+            undrainable_node_behavior=us.undrainableNodeBehavior or aks.undrainable_node_behavior,
+        )
+    return aks_step, aks_start(aks)
+
+
+def _observe_pool(
+    engine: Engine, pool: str, rev: str, drains: _Drains, booting: dict[str, float]
+) -> PoolObservation:
+    """The pool as the upgrade machine reads it: its nodes (upgraded = the plan's REVISION_LABEL),
+    launches not yet joined (upgraded, not Ready), and the drains' reports."""
+    now = engine.env.now
+    nodes = [
+        PoolNode(
+            n.name,
+            n.zone,
+            n.labels.get(REVISION_LABEL) == rev,
+            n.ready and booting.get(n.name, 0.0) <= now,
+            n.cordoned and booting.get(n.name, 0.0) <= now,
+            sum(1 for p in _pods_on(engine, n.name) if p.phase is not PodPhase.TERMINATING),
+        )
+        for n in _pool_nodes(engine, {pool})
+    ]
+    cloud = engine.cloud
+    nodes += [PoolNode(t, cloud.ticket_zone.get(t, ""), True, False) for t in cloud.provisioning[pool]]
+    return PoolObservation(
+        tuple(sorted(nodes, key=lambda n: n.name)), {n: drains.report(n) for n in drains.states}
+    )
+
+
+def run_node_pool_upgrade(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
+    """A managed node-pool upgrade (EKS, GKE surge/blue-green, AKS by the cluster's provider): the
+    provider's pure machine (control/nodepool_upgrade.py, whose docstring is the design) called every
+    `POLL_S` and whenever a drain has something to do; its actions applied through the engine (new
+    nodes through the cloud seam carry the pool's new REVISION_LABEL; drains through `_Drains`;
+    terminations through `Engine.remove_node`). The cluster autoscaler leaves the pool's nodes alone
+    while the plan runs (scale-down-disabled); faults keep running."""
+    pool = engine.scenario.pool(plan.target)
+    step_fn, state = _machine(engine, plan)
+    engine.pool_revision[pool.name] = rev
+    engine.upgrading_pools.add(pool.name)
+    engine.state.touch()
+    drains = _Drains(engine, DrainOptions(ignore_daemonsets=True, delete_emptydir_data=True, force=True))
+    steps = _NodeSteps(record)
+    booting: dict[str, float] = {}
+    pools = {pool.name}
+    size = len(_pool_nodes(engine, pools))
+    provision = provision_time_distribution("node-group")
+    reason = ""
+    while True:
+        now = engine.env.now
+        drains.step()
+        acts, state, reason = step_fn(state, _observe_pool(engine, pool.name, rev, drains, booting), now)
+        for action in acts:
+            _apply_node_action(engine, pool, action, drains, steps, booting, size, provision)
+        if any(a.kind == DRAIN for a in acts):
+            drains.step()
+        _observe_nodes(engine, record, pools, booting)
+        if state.phase in ("Done", "Failed"):
+            break
+        for key in steps.open_rows:
+            steps.wait(key, _why(engine, pool.name, rev, key, drains, reason))
+        wake = min(now + POLL_S, drains.next_wake() or now + POLL_S)
+        yield engine.env.timeout(max(wake - now, 0.1))
+    now = engine.env.now
+    if state.outcome != COMPLETE:
+        blocked = next((k for k in steps.open_rows if k in drains.states), None)
+        if blocked is not None:
+            steps.close(now, blocked, state.outcome, state.message[:500])
+        engine.event("Plan", plan.name, state.outcome or ABORTED, state.message[:500])
+    steps.close_all(now)
+    record.message = state.message
+    record.finish(now, state.outcome or ABORTED)
+    engine.upgrading_pools.discard(pool.name)
+    engine.state.touch()
+
+
+def _why(engine: Engine, pool: str, rev: str, key: str, drains: _Drains, reason: str) -> str:
+    """Why an open step of an upgrade waits: its drain's, surge nodes not Ready yet, or the machine's."""
+    if key in drains.states:
+        st = drains.states[key]
+        if st.phase == DRAIN_DONE:
+            return "drained; waiting before terminate"
+        return drains.waited(key)
+    if key in _PHASE_ROWS:
+        new = [n for n in _pool_nodes(engine, {pool}) if n.labels.get(REVISION_LABEL) == rev]
+        ready = sum(1 for n in new if n.ready)
+        total = len(new) + len(engine.cloud.provisioning[pool])
+        return f"waiting for surge nodes Ready ({ready}/{total})"
+    return reason
+
+
+_PHASE_ROWS = ("ScaleUp", "CreateGreenPool", "SurgeNode")
+
+
+def _apply_node_action(
+    engine: Engine,
+    pool: NodePool,
+    action: NodeAction,
+    drains: _Drains,
+    steps: _NodeSteps,
+    booting: dict[str, float],
+    size: int,
+    provision: Any,
+) -> None:
+    """One upgrade-machine action through the engine (see control/nodepool_upgrade.py)."""
+    now = engine.env.now
+    node = engine.state.nodes.get(action.node) if action.node else None
+    alive = node is not None and node.alive
+    counts = _node_counts(engine, {pool.name}, booting)
+    if action.message or action.kind not in (CORDON, LABEL):
+        engine.event("NodePool", action.node or pool.name, action.reason, action.message or action.kind)
+    if action.kind == LAUNCH:
+        zones = pool.zones or engine.scenario.cluster.zones
+        zone = action.zone if action.zone in zones else engine.cloud.launch_zone(pool)
+        engine.cloud.launch(pool, zone, provision.sample(engine.rng["provisioning"]), keep_trying=True)
+        if action.reason in _PHASE_ROWS and action.reason not in steps.open_rows:
+            steps.open(now, action.reason, size, size, action.reason, size, counts)
+        if action.reason in steps.open_rows:
+            steps.open_rows[action.reason][4] += 1
+    elif action.kind == CORDON and alive:
+        assert node is not None
+        if not node.cordoned:
+            node.cordon()
+            engine.state.touch()
+    elif action.kind == UNCORDON and alive:
+        assert node is not None
+        node.cordoned, node.view_cache = False, None
+        engine.state.touch()
+        engine.wake_scheduler()
+    elif action.kind == LABEL and alive and "=" in action.message:
+        assert node is not None
+        key, value = action.message.split("=", 1)
+        node.labels = {**node.labels, key: value}
+        node.view_cache = None
+    elif action.kind == DRAIN:
+        for phase in _PHASE_ROWS:
+            steps.close(now, phase)
+        if alive:
+            steps.open(
+                now,
+                action.node or "",
+                len(_pods_on(engine, action.node or "")),
+                0,
+                action.reason,
+                size,
+                counts,
+            )
+            drains.start(action.node or "")
+        elif action.node in engine.cloud.provisioning[pool.name]:  # not joined yet: the launch is cancelled
+            engine.cloud.cancel_ticket(pool.name, action.node)
+    elif action.kind == FORCE_DRAIN and alive:
+        for pod in _pods_on(engine, action.node or ""):
+            engine.evict(pod, "ForceDrain")
+        drains.stop(action.node or "")
+    elif action.kind == TERMINATE:
+        steps.close(now, action.node or "", why=action.message or None)
+        drains.stop(action.node or "")
+        if alive:
+            assert node is not None
+            engine.remove_node(node, "NodePoolUpgrade", deadline_s=0.0)
+    elif action.kind == REIMAGE and alive:
+        assert node is not None
+        steps.close(now, node.name)
+        drains.stop(node.name)
+        delay = provision.sample(engine.rng["provisioning"])
+        booting[node.name] = now + delay
+        for pod in _pods_on(engine, node.name):
+            engine.evict(pod, "Reimage", 0.0)
+        node.cordon()
+        node.labels = {**node.labels, REVISION_LABEL: engine.pool_revision[pool.name]}
+        engine.state.touch()
+        engine.env.process(_reimaged(engine, node, delay))
+
+
+def _reimaged(engine: Engine, node: Node, delay: float) -> Any:
+    """AKS: the reimaged node boots the new image and is schedulable again."""
+    yield engine.env.timeout(delay)
+    if node.alive:
+        node.cordoned, node.view_cache = False, None
+        engine.state.touch()
+        engine.event("Node", node.name, "NodeReady", "reimaged")
+        engine.wake_scheduler()
+
+
+RUNNERS: dict[str, Runner] = {
+    "rollout": run_rollout,
+    "statefulset-update": run_statefulset_update,
+    "node-pool-upgrade": run_node_pool_upgrade,
+    "drain": run_drain,
+}
 """One runner per implemented plan kind (scenario/plans.py IMPLEMENTED_KINDS)."""

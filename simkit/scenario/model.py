@@ -360,7 +360,21 @@ class Scenario(StrictModel):
                 )
         self._fault_references(seen)
         self._custom_metric_references(seen)
-        check_plan_references(self.plans, {w.name: w.kind for w in self.workloads}, self.simulation.duration)
+        check_plan_references(
+            self.plans,
+            {w.name: w.kind for w in self.workloads},
+            self.simulation.duration,
+            pools={
+                p.name: {
+                    **p.labels,
+                    "node.kubernetes.io/instance-type": p.instance_type,
+                    "simkit.io/pool": p.name,
+                }
+                for p in self.cluster.node_pools
+            },
+            provider=self.cluster.provider,
+            zones=self.cluster.zones,
+        )
         total = sum(r.share for r in self.traffic.routes)
         if self.traffic.routes and abs(total - 1.0) > 1e-6:
             raise _PathError(("traffic", "routes"), f"route shares must add up to 1, got {total:g}")

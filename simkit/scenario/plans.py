@@ -8,9 +8,18 @@ in the new version (`serving`, `startup`, `readinessProbe`, `never_ready`) and t
 (pkg/apis/apps/validation/validation.go, ValidateRollingUpdateDeployment: maxUnavailable "may not
 be 0 when maxSurge is 0", percentages "must not be greater than 100%").
 
-Kinds implemented by the engine today: `rollout` and `statefulset-update`; `canary`, `blue-green`,
-`node-pool-upgrade` and `drain` are reserved names (an error says they are not implemented yet),
-each to be one more runner in `simkit.engine.plans.RUNNERS`.
+Node plans target a node pool: `drain` (or a node selector "key=value,..."; kubectl drain's flags
+by name: ignoreDaemonsets, deleteEmptydirData, force, gracePeriod, timeout, disableEviction) and
+`node-pool-upgrade`, whose settings take the cluster's provider's own field names: EKS
+`updateConfig` (NodegroupUpdateConfig: maxUnavailable | maxUnavailablePercentage, updateStrategy
+DEFAULT | MINIMAL) and `force`; GKE `upgradeSettings` (UpgradeSettings: strategy SURGE | BLUE_GREEN,
+maxSurge, maxUnavailable, blueGreenSettings); AKS `upgradeSettings` (AgentPoolUpgradeSettings:
+maxSurge, maxUnavailable, drainTimeoutInMinutes, nodeSoakDurationInMinutes,
+undrainableNodeBehavior). Settings of another provider are an error naming the field.
+
+Kinds implemented by the engine: rollout, statefulset-update, node-pool-upgrade, drain; `canary`
+and `blue-green` are reserved names (an error says they are not implemented yet), each to be one
+more runner in `simkit.engine.plans.RUNNERS`.
 """
 
 from __future__ import annotations
@@ -25,10 +34,13 @@ from simkit.scenario.base import Duration, PathError, StrictModel
 from simkit.scenario.k8s import ProbeSpec
 from simkit.units import format_duration
 
-IMPLEMENTED_KINDS = ("rollout", "statefulset-update")
-PLANNED_KINDS = ("canary", "blue-green", "node-pool-upgrade", "drain")
+IMPLEMENTED_KINDS = ("rollout", "statefulset-update", "node-pool-upgrade", "drain")
+PLANNED_KINDS = ("canary", "blue-green")
 KIND_OF_TARGET = {"rollout": "Deployment", "statefulset-update": "StatefulSet"}
+NODE_KINDS = ("node-pool-upgrade", "drain")
 PEAK = "peak"
+ZONE_LABEL = "topology.kubernetes.io/zone"
+PROVIDER_NAME = {"aws": "EKS", "gcp": "GKE", "azure": "AKS"}
 
 _PERCENT = re.compile(r"^[0-9]+%$")
 IntOrPercent = int | str
@@ -143,6 +155,67 @@ class PlanTargets(StrictModel):
         return v
 
 
+class EKSUpdateConfig(StrictModel):
+    """EKS NodegroupUpdateConfig (aws_eks_node_group `update_config`): one of maxUnavailable (1-100)
+    or maxUnavailablePercentage (1-100), and the updateStrategy."""
+
+    maxUnavailable: int | None = Field(default=None, ge=1, le=100)
+    maxUnavailablePercentage: int | None = Field(default=None, ge=1, le=100)
+    updateStrategy: Literal["DEFAULT", "MINIMAL"] = "DEFAULT"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EKSUpdateConfig:
+        if self.maxUnavailable is not None and self.maxUnavailablePercentage is not None:
+            raise PathError(
+                ("maxUnavailablePercentage",), "set maxUnavailable or maxUnavailablePercentage, not both"
+            )
+        return self
+
+
+class StandardRolloutPolicy(StrictModel):
+    """GKE BlueGreenSettings.StandardRolloutPolicy: batchNodeCount or batchPercentage (0, 1]."""
+
+    batchNodeCount: int | None = Field(default=None, ge=1)
+    batchPercentage: float | None = Field(default=None, gt=0.0, le=1.0)
+    batchSoakDuration: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> StandardRolloutPolicy:
+        if self.batchNodeCount is not None and self.batchPercentage is not None:
+            raise PathError(("batchPercentage",), "set batchNodeCount or batchPercentage, not both")
+        return self
+
+
+class BlueGreenSettings(StrictModel):
+    standardRolloutPolicy: StandardRolloutPolicy = StandardRolloutPolicy()
+    nodePoolSoakDuration: Duration | None = None
+
+
+GKE_FIELDS = ("strategy", "maxSurge", "maxUnavailable", "blueGreenSettings")
+AKS_FIELDS = (
+    "maxSurge",
+    "maxUnavailable",
+    "drainTimeoutInMinutes",
+    "nodeSoakDurationInMinutes",
+    "undrainableNodeBehavior",
+)
+
+
+class UpgradeSettings(StrictModel):
+    """GKE UpgradeSettings or AKS AgentPoolUpgradeSettings (the same key in both APIs); which fields
+    apply is checked against the cluster's provider (`check_plan_references`)."""
+
+    strategy: Literal["SURGE", "BLUE_GREEN"] | None = None  # GKE
+    maxSurge: IntOrPercent | None = None  # GKE: an int; AKS: an int or a percentage
+    maxUnavailable: IntOrPercent | None = None
+    blueGreenSettings: BlueGreenSettings | None = None  # GKE
+    drainTimeoutInMinutes: int | None = Field(default=None, ge=1)  # AKS
+    nodeSoakDurationInMinutes: int | None = Field(default=None, ge=0)  # AKS
+    undrainableNodeBehavior: Literal["Cordon", "Schedule"] | None = None  # AKS
+
+    _check = field_validator("maxSurge", "maxUnavailable", mode="before")(_int_or_percent)
+
+
 class PlanStart(StrictModel):
     at: Literal["peak"]
 
@@ -162,6 +235,17 @@ class Plan(StrictModel):
     # StatefulSet (kind: statefulset-update)
     updateStrategy: StatefulSetUpdateStrategy | None = None
     podManagementPolicy: Literal["OrderedReady", "Parallel"] = "OrderedReady"
+    # kind: drain (kubectl drain flags) and node-pool-upgrade (`force`: EKS's update force flag). Left
+    # out of the dump (and the scenario hash) at their defaults: older plans hash as before.
+    ignoreDaemonsets: bool = Field(default=False, exclude_if=lambda v: not v)
+    deleteEmptydirData: bool = Field(default=False, exclude_if=lambda v: not v)
+    force: bool = Field(default=False, exclude_if=lambda v: not v)
+    gracePeriod: int = Field(default=-1, ge=-1, exclude_if=lambda v: v == -1)  # -1: the pod's own
+    timeout: Duration = Field(default=0.0, exclude_if=lambda v: not v)  # 0: no limit
+    disableEviction: bool = Field(default=False, exclude_if=lambda v: not v)
+    # kind: node-pool-upgrade
+    updateConfig: EKSUpdateConfig | None = Field(default=None, exclude_if=lambda v: v is None)
+    upgradeSettings: UpgradeSettings | None = Field(default=None, exclude_if=lambda v: v is None)
     # the new version
     serving: ServingChange = ServingChange()
     startup: StartupChange = StartupChange()
@@ -174,6 +258,20 @@ class Plan(StrictModel):
     @classmethod
     def _peak(cls, v: Any) -> Any:
         return {"at": PEAK} if v == PEAK else v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _eks_strategy(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("kind") in NODE_KINDS
+            and isinstance(data.get("strategy"), str)
+        ):
+            raise PathError(
+                ("strategy",),
+                "an EKS update strategy goes in updateConfig.updateStrategy (DEFAULT | MINIMAL)",
+            )
+        return data
 
     @model_validator(mode="after")
     def _settings_fit_kind(self) -> Plan:
@@ -188,7 +286,23 @@ class Plan(StrictModel):
             raise PathError(
                 ("strategy",), "is a Deployment setting; a statefulset-update takes `updateStrategy`"
             )
+        workload_only = ("strategy", "updateStrategy") if self.kind in NODE_KINDS else ()
+        node_only = ("updateConfig", "upgradeSettings") if self.kind != "node-pool-upgrade" else ()
+        for key in (*workload_only, *node_only):
+            if key in self.model_fields_set:
+                raise PathError((key,), f"is not a setting of a {self.kind} plan")
         return self
+
+    @property
+    def on_nodes(self) -> bool:
+        """A node plan (drain, node-pool-upgrade): its target is a node pool, not a workload."""
+        return self.kind in NODE_KINDS
+
+    def node_selector(self) -> dict[str, str] | None:
+        """A drain's target as a node selector ("key=value,..."), or None when it names a pool."""
+        if "=" not in self.target:
+            return None
+        return dict(part.split("=", 1) for part in self.target.split(",") if part)
 
     @property
     def at_peak(self) -> bool:
@@ -200,13 +314,25 @@ class Plan(StrictModel):
         return None if isinstance(self.start, PlanStart) else float(self.start)
 
 
-def check_plan_references(plans: Sequence[Plan], kinds: dict[str, str], duration_s: float) -> None:
-    """Cross-references: unique names, a target workload of the right kind, a start within the run."""
+def check_plan_references(
+    plans: Sequence[Plan],
+    kinds: dict[str, str],
+    duration_s: float,
+    pools: dict[str, dict[str, str]] | None = None,
+    provider: str = "aws",
+    zones: Sequence[str] = (),
+) -> None:
+    """Cross-references: unique names, a target workload of the right kind (a node pool for node
+    plans, whose labels `pools` gives), the provider's own upgrade settings, a start within the run."""
     seen: set[str] = set()
     for i, plan in enumerate(plans):
         if plan.name in seen:
             raise PathError(("plans", i, "name"), f"duplicate plan name {plan.name!r}")
         seen.add(plan.name)
+        if plan.on_nodes:
+            _check_node_plan(i, plan, pools or {}, provider, zones)
+            _check_start(i, plan, duration_s)
+            continue
         kind = kinds.get(plan.target)
         if kind is None:
             raise PathError(("plans", i, "target"), f"unknown workload {plan.target!r}")
@@ -216,10 +342,77 @@ def check_plan_references(plans: Sequence[Plan], kinds: dict[str, str], duration
                 ("plans", i, "kind"),
                 f"a {plan.kind} needs a {wanted}, but {plan.target!r} is a {kind}",
             )
-        start = plan.start_s
-        if start is not None and start >= duration_s:
+        _check_start(i, plan, duration_s)
+
+
+def _check_start(i: int, plan: Plan, duration_s: float) -> None:
+    start = plan.start_s
+    if start is not None and start >= duration_s:
+        raise PathError(
+            ("plans", i, "start"),
+            f"starts at {format_duration(start)}, at or after the end of the run "
+            f"({format_duration(duration_s)})",
+        )
+
+
+def _check_node_plan(
+    i: int, plan: Plan, pools: dict[str, dict[str, str]], provider: str, zones: Sequence[str]
+) -> None:
+    """A node plan's target (a pool, or for a drain a selector some pool's nodes can match) and,
+    for an upgrade, settings of the cluster's provider only."""
+    known = ", ".join(pools)
+    selector = plan.node_selector() if plan.kind == "drain" else None
+    if selector is None and plan.target not in pools:
+        raise PathError(("plans", i, "target"), f"unknown node pool {plan.target!r}; known: {known}")
+    if selector is not None:
+        if any(not k or not v for k, v in selector.items()):
             raise PathError(
-                ("plans", i, "start"),
-                f"starts at {format_duration(start)}, at or after the end of the run "
-                f"({format_duration(duration_s)})",
+                ("plans", i, "target"), f"expected a node pool or key=value[,key=value], got {plan.target!r}"
+            )
+        zone = selector.get(ZONE_LABEL)
+        rest = {k: v for k, v in selector.items() if k != ZONE_LABEL}
+        if (zone is not None and zone not in zones) or not any(
+            all(labels.get(k) == v for k, v in rest.items()) for labels in pools.values()
+        ):
+            raise PathError(
+                ("plans", i, "target"), f"node selector {plan.target!r} matches no node pool's nodes"
+            )
+    if plan.kind != "node-pool-upgrade":
+        return
+    name = PROVIDER_NAME[provider]
+    if provider == "aws":
+        if plan.upgradeSettings is not None:
+            raise PathError(
+                ("plans", i, "upgradeSettings"),
+                "is a GKE/AKS setting; an EKS managed node group takes updateConfig",
+            )
+        return
+    if plan.updateConfig is not None:
+        raise PathError(
+            ("plans", i, "updateConfig"), f"is an EKS setting; a {name} node pool takes upgradeSettings"
+        )
+    if plan.force:
+        raise PathError(("plans", i, "force"), f"is an EKS setting; a {name} node pool has no force flag")
+    settings = plan.upgradeSettings
+    if settings is None:
+        return
+    own, other = (GKE_FIELDS, "AKS") if provider == "gcp" else (AKS_FIELDS, "GKE")
+    for key in sorted(settings.model_fields_set):
+        if key not in own:
+            raise PathError(
+                ("plans", i, "upgradeSettings", key),
+                f"is an {other} setting; {name} upgradeSettings takes {', '.join(own)}",
+            )
+    if provider == "gcp":
+        for key in ("maxSurge", "maxUnavailable"):
+            if isinstance(getattr(settings, key), str):
+                raise PathError(
+                    ("plans", i, "upgradeSettings", key), "GKE takes a node count, not a percentage"
+                )
+        surge = settings.maxSurge if settings.maxSurge is not None else 1
+        unavailable = settings.maxUnavailable if settings.maxUnavailable is not None else 0
+        if settings.strategy != "BLUE_GREEN" and surge == 0 and unavailable == 0:
+            raise PathError(
+                ("plans", i, "upgradeSettings", "maxUnavailable"),
+                "maxSurge and maxUnavailable cannot both be 0",
             )

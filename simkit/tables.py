@@ -328,6 +328,7 @@ TABLES: dict[str, Table] = {
                 Column("errors", "requests", "of which failed (the new version's error_rate included)"),
                 Column("availability", "1", "1 - errors / requests"),
                 Column("p95_ms", "ms", "highest per-tick P95 of those routes during the plan"),
+                Column("message", "", "why it did not complete: the last wait (PDB and node, pending pods)"),
             ),
             Derived("simkit.analysis.plans from the engine's plan records, node rows and routes"),
             optional=True,

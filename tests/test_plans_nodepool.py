@@ -71,9 +71,17 @@ def test_pdb_with_min_available_equal_to_replicas_fails_the_update_after_15_minu
     assert "needs 3 healthy pods" in failed.waited
     blocked = result.events[result.events.reason == "EvictionBlocked"]
     assert len(blocked) > 150  # retried every 5 s for 15 minutes
-    assert any("plan app-pool-1-32 ended PodEvictionFailure" in f for f in result.failures)
+    assert f"node {failed.replica_set} (PDB payments-api-pdb)" in row.message  # the plan row says why
+    assert any(
+        "plan app-pool-1-32 ended PodEvictionFailure" in f and "(PDB payments-api-pdb)" in f
+        for f in result.failures
+    )
     assert main(["run", str(ROOT / "scenarios" / "upgrade-deadlock.yaml"), "--no-progress"]) == 1
-    assert "PodEvictionFailure after" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "PodEvictionFailure after" in out
+    assert (
+        f"  why: PodEvictionFailure: pods did not leave within 15 minutes: node {failed.replica_set}" in out
+    )
 
 
 def test_gke_surge_2_unavailable_1_keeps_4_of_5_nodes_available() -> None:

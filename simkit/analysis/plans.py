@@ -15,7 +15,7 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,6 +24,28 @@ from simkit.analysis.slo import Check, _check
 from simkit.scenario.model import Scenario
 
 COMPLETE = "Complete"
+
+
+class PlanRow(NamedTuple):
+    """One row of `result.plans` (columns declared in simkit/tables.py, in this order)."""
+
+    plan: str
+    kind: str
+    target: str
+    start_s: float
+    end_s: float
+    duration_s: float
+    outcome: str
+    peak_pods: int
+    min_available: int
+    peak_nodes: int
+    extra_node_hours: float
+    extra_cost_usd_total: float
+    requests: float
+    errors: float
+    availability: float
+    p95_ms: float
+    message: str  # why it did not complete: the last step's wait (the PDB and node, the pending pods)
 
 
 def _pool_levels(node_rows: Sequence[tuple[float, str, str, int, int]]) -> list[tuple[float, dict[str, int]]]:
@@ -105,9 +127,10 @@ def plan_tables(
     node_rows: Sequence[tuple[float, str, str, int, int]],
     routes: pd.DataFrame | None,
     duration_s: float,
-) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+) -> tuple[list[PlanRow], list[tuple[Any, ...]]]:
     """The rows of `result.plans` and `result.plan_steps` from the engine's `PlanRecord`s."""
-    plans, steps = [], []
+    plans: list[PlanRow] = []
+    steps: list[tuple[Any, ...]] = []
     dt = scenario.simulation.resolution
     for rec in records:
         plan = rec.plan
@@ -123,8 +146,9 @@ def plan_tables(
             rec.new_share,
         )
         min_avail = rec.min_available if rec.min_available < 10**9 else 0
+        waits = [step[-1] for step in rec.steps if step[-1]]
         plans.append(
-            (
+            PlanRow(
                 plan.name,
                 plan.kind,
                 plan.target,
@@ -141,6 +165,7 @@ def plan_tables(
                 errors,
                 1 - errors / requests if requests else float("nan"),
                 p95,
+                "" if rec.outcome == COMPLETE or not waits else str(waits[-1]),
             )
         )
         for s in rec.steps:
@@ -148,15 +173,22 @@ def plan_tables(
     return plans, steps
 
 
-def plan_checks(scenario: Scenario, rows: Sequence[tuple[Any, ...]]) -> list[Check]:
+def plan_checks(scenario: Scenario, rows: Sequence[PlanRow]) -> list[Check]:
     """Per plan: it completed, and each of its `targets` (duration, extra cost, availability, P95)."""
     checks: list[Check] = []
     for plan, row in zip(scenario.plans, rows, strict=True):
         name = plan.name
-        outcome, duration, extra_usd, avail, p95 = row[6], row[5], row[11], row[14], row[15]
+        outcome, duration, extra_usd, avail, p95 = (
+            row.outcome,
+            row.duration_s,
+            row.extra_cost_usd_total,
+            row.availability,
+            row.p95_ms,
+        )
         done = _check(f"plan {name} completes", float(outcome == COMPLETE), 1.0, "", True, f"plan {name}")
         if not done.passed:
-            done = Check(done.target, 1.0, 0.0, "", False, -1.0, f"plan {name} ended {outcome}, not Complete")
+            why = f"plan {name} ended {outcome}, not Complete" + (f": {row.message}" if row.message else "")
+            done = Check(done.target, 1.0, 0.0, "", False, -1.0, why)
         checks.append(done)
         t = plan.targets
         if t.max_duration is not None:

@@ -103,6 +103,8 @@ def plan_block(result: RunResult) -> list[str]:
             else "no requests on its routes"
         )
         lines.append(f"  during the plan: requests {p['requests']:,.0f}  errors {p['errors']:,.0f}  {slo}")
+        if p["message"]:
+            lines.append(f"  why: {p['message']}")
     return lines
 
 

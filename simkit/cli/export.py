@@ -46,7 +46,7 @@ def add_import(sub: Any) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Validate everything, then write the files; print what was written."""
-    loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
     files = build_files(loaded, args.format, args.provider, args.seed)
     write_files(args.out, files)
     for rel in files:

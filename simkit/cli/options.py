@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from simkit.errors import SimkitError
+from simkit.scenario import yamlread
 from simkit.units import parse_duration
 
 SCENARIO_HELP = "scenario YAML (default: the seed platform)"
@@ -39,7 +38,7 @@ def parse_set(items: Sequence[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise SimkitError(f"--set expects KEY=VALUE (e.g. traffic.load.growth=10), got {item!r}")
-        out[key] = yaml.safe_load(raw)
+        out[key] = yamlread.load_value(raw, f"--set {key}")
     return out
 
 
@@ -52,7 +51,7 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
             raise SimkitError(
                 f"--vary expects KEY=V1,V2,... (e.g. cluster.node_pools.0.min_nodes=3,6), got {item!r}"
             )
-        grid[key] = [yaml.safe_load(v) for v in raw.split(",")]
+        grid[key] = [yamlread.load_value(v, f"--vary {key}") for v in raw.split(",")]
     return grid
 
 
@@ -64,10 +63,22 @@ def progress(args: argparse.Namespace) -> bool | None:
 # -- options, each added the same way by every command that takes it ------------------------------
 def add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    add_allow_dir(p)
 
 
 def add_scenarios(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    add_allow_dir(p)
+
+
+def add_allow_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also let extends: and trace paths resolve under DIR (default: the scenario's directory tree)",
+    )
 
 
 def add_seed(

@@ -58,7 +58,7 @@ def add_validate(sub: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
-    loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
     result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
     print(result.summary_table())
     for line in result.failures:
@@ -72,7 +72,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate every scenario first, then simulate each: one PASS/FAIL line each; 1 if any missed."""
     overrides = parse_set(args.set)
-    loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
+    loaded = [load_scenario_file(p, overrides, args.allow_dir) for p in args.scenarios]  # all valid first
     worst = ExitCode.OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(sc, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
@@ -91,6 +91,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Parse and validate each file; one `ok` line each (the first bad one is a one-line error)."""
     for path in args.scenarios:
-        loaded = load_scenario_file(path)
+        loaded = load_scenario_file(path, allow_dirs=args.allow_dir)
         print(f"ok {path}: {loaded.scenario.name} (hash {loaded.sha256})")
     return ExitCode.OK

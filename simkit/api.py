@@ -18,6 +18,7 @@ from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables
 from simkit.errors import SimkitError
 from simkit.results import RunResult
+from simkit.scenario import preflight
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, EngineRows, Table, TrafficFrame
@@ -34,6 +35,7 @@ def simulate(
     duration: float | None = None,
     progress: bool | None = None,
     mode: str = "fast",
+    limits: bool = True,
 ) -> RunResult:
     """Simulate a scenario (a model, a file, or the default platform when None) and check its targets.
 
@@ -41,13 +43,15 @@ def simulate(
     seed give identical results. `mode="request"` replays the run's cluster timeline one request
     at a time (slow; for validating the fast mode): routes, latency and availability then come
     from the replay, and the fast mode's figures stay in `result.meta["fast_summary"]`.
+    A run over the pre-flight budgets (`simkit.scenario.preflight`) is refused unless `limits=False`.
     """
     if mode not in ("fast", "request"):
         raise SimkitError(f"mode: expected 'fast' or 'request', got {mode!r}")
     loaded = as_loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
-    duration_s = sc.simulation.duration if duration is None else float(duration)
+    duration_s = preflight.run_args(seed, sc.simulation.duration if duration is None else duration)
+    preflight.check(sc, duration_s, limits)
     out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
     result = build_result(sc, loaded.sha256, seed, out)
     return _replay_requests(result, seed) if mode == "request" else result

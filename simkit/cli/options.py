@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from simkit.errors import SimkitError
-from simkit.scenario import yamlread
+from simkit.scenario import preflight, yamlread
 from simkit.units import parse_duration
 
 SCENARIO_HELP = "scenario YAML (default: the seed platform)"
@@ -28,6 +28,36 @@ def duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive duration, got {text!r}")
+    return value
+
+
+def seed(text: str) -> int:
+    """An argparse type: a seed, a non-negative int64 (the API's check, the same words)."""
+    try:
+        return preflight.seed_value(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63-1, got {text!r}") from None
+
+
+def count(text: str) -> int:
+    """An argparse type: a positive integer (`--seeds`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000000, got {text!r}")
+    return value
+
+
+def jobs(text: str) -> int:
+    """An argparse type: parallel workers, a positive number or -1 for every core (`--jobs`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value != -1 and not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"expected -1 (every core) or a number from 1 to 4096, got {text!r}")
     return value
 
 
@@ -84,7 +114,7 @@ def add_allow_dir(p: argparse.ArgumentParser) -> None:
 def add_seed(
     p: argparse.ArgumentParser, help: str = "random seed (default: the scenario's simulation.seed)"
 ) -> None:
-    p.add_argument("--seed", type=int, help=help)
+    p.add_argument("--seed", type=seed, help=help)
 
 
 def add_duration(
@@ -105,6 +135,14 @@ def add_set(p: argparse.ArgumentParser, example: str = "traffic.load.growth=10")
 
 def add_out(p: argparse.ArgumentParser, help: str, required: bool = False) -> None:
     p.add_argument("--out", required=required, help=help)
+
+
+def add_no_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="run even if the pre-flight estimate is over its budget (ticks, memory, pods, nodes, failures)",
+    )
 
 
 def add_no_progress(p: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import (
     add_duration,
+    add_no_limits,
     add_no_progress,
     add_out,
     add_scenario,
@@ -18,6 +19,7 @@ from simkit.cli.options import (
     parse_set,
     progress,
 )
+from simkit.scenario import preflight
 from simkit.scenario.loader import load_scenario_file
 
 
@@ -27,6 +29,7 @@ def _simulation_options(p: argparse.ArgumentParser) -> None:
     add_duration(p)
     add_set(p)
     add_no_progress(p)
+    add_no_limits(p)
     p.add_argument(
         "--mode",
         choices=["fast", "request"],
@@ -53,13 +56,14 @@ def add_check(sub: Any) -> None:
 def add_validate(sub: Any) -> None:
     validate = sub.add_parser("validate", help="validate scenario files without simulating")
     add_scenarios(validate)
+    add_no_limits(validate)
     validate.set_defaults(handler=cmd_validate)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
-    result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
+    result = simulate(loaded, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
     print(result.summary_table())
     for line in result.failures:
         print(f"MISSED: {line}")
@@ -75,7 +79,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     loaded = [load_scenario_file(p, overrides, args.allow_dir) for p in args.scenarios]  # all valid first
     worst = ExitCode.OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
-        result = simulate(sc, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
+        result = simulate(sc, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
         verdict = "PASS" if result.passed else "FAIL"
         print(
             f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
@@ -92,5 +96,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Parse and validate each file; one `ok` line each (the first bad one is a one-line error)."""
     for path in args.scenarios:
         loaded = load_scenario_file(path, allow_dirs=args.allow_dir)
+        preflight.check(loaded.scenario, limits=not args.no_limits)
         print(f"ok {path}: {loaded.scenario.name} (hash {loaded.sha256})")
     return ExitCode.OK

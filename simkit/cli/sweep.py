@@ -7,7 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from simkit.cli.exitcodes import ExitCode
-from simkit.cli.options import add_duration, add_no_progress, add_out, add_scenario, parse_vary, progress
+from simkit.cli.options import (
+    add_duration,
+    add_no_progress,
+    add_out,
+    add_scenario,
+    count,
+    jobs,
+    parse_vary,
+    progress,
+)
 from simkit.errors import SimkitError
 from simkit.sweep import cheapest, summarize, sweep
 
@@ -23,7 +32,7 @@ def add_sweep(sub: Any) -> None:
         required=True,
         help="a field and the values to try, e.g. cluster.node_pools.0.min_nodes=3,6",
     )
-    p.add_argument("--seeds", type=int, default=5, help="replications per plan (default 5)")
+    p.add_argument("--seeds", type=count, default=5, help="replications per plan (default 5)")
     add_duration(p, help="simulated time per run, e.g. 1d")
     p.add_argument(
         "--confidence",
@@ -31,7 +40,7 @@ def add_sweep(sub: Any) -> None:
         default=0.95,
         help="share of replications that must meet every target (default 0.95)",
     )
-    p.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    p.add_argument("--jobs", type=jobs, default=-1, help="parallel workers (default: all cores)")
     add_out(p, "write the per-run table as CSV")
     add_no_progress(p)
     p.set_defaults(handler=cmd_sweep)

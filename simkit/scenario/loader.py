@@ -275,6 +275,7 @@ def _message(err: Any, loc: Loc, data: Any) -> str:
             "less_than_equal",
             "less_than",
             "too_short",
+            "finite_number",
         )
     ):
         msg = f"{msg}, got {_short(err.get('input'))}"

@@ -135,6 +135,11 @@ def add_set(p: argparse.ArgumentParser, example: str = "traffic.load.growth=10")
 
 def add_out(p: argparse.ArgumentParser, help: str, required: bool = False) -> None:
     p.add_argument("--out", required=required, help=help)
+    add_force(p)
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="overwrite files simkit did not write")
 
 
 def add_no_limits(p: argparse.ArgumentParser) -> None:

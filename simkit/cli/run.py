@@ -19,6 +19,7 @@ from simkit.cli.options import (
     parse_set,
     progress,
 )
+from simkit.outputs import check_destination
 from simkit.scenario import preflight
 from simkit.scenario.loader import load_scenario_file
 
@@ -63,12 +64,14 @@ def add_validate(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
+    if args.out:  # before the simulation: a bad --out costs nothing
+        check_destination(args.out, args.force)
     result = simulate(loaded, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
     print(result.summary_table())
     for line in result.failures:
         print(f"MISSED: {line}")
     if args.out:
-        path = result.write(args.out)
+        path = result.write(args.out, args.force)
         print(f"wrote {path}")
     return ExitCode.OK if result.passed else ExitCode.MISSED
 

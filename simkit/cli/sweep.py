@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from simkit.cli.exitcodes import ExitCode
@@ -18,6 +17,7 @@ from simkit.cli.options import (
     progress,
 )
 from simkit.errors import SimkitError
+from simkit.outputs import check_file_destination, write_file
 from simkit.sweep import cheapest, summarize, sweep
 
 
@@ -48,6 +48,8 @@ def add_sweep(sub: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run every plan over the seeds, print the table, and the cheapest plan that holds (else exit 1)."""
+    if args.out:  # before the runs
+        check_file_destination(args.out, args.force)
     if not 0 < args.confidence <= 1:
         raise SimkitError(f"--confidence: expected a share in (0, 1], got {args.confidence}")
     grid = parse_vary(args.vary)
@@ -62,8 +64,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     table = summarize(runs, args.confidence)
     print(table.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        runs.to_csv(args.out, index=False)
+        write_file(args.out, runs.to_csv(index=False), args.force)
     best = cheapest(table)
     if best is None:
         print(f"no plan met every target in {args.confidence:.0%} of {args.seeds} replications")

@@ -18,8 +18,9 @@ from simkit.dr import dr_checks, dr_summary, evaluate
 from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
 from simkit.engine.traffic import TrafficTables
-from simkit.errors import SimkitError
+from simkit.errors import ScenarioError, SimkitError
 from simkit.results import RunResult
+from simkit.scenario import preflight
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, EngineRows, Table, TrafficFrame
@@ -37,6 +38,7 @@ def simulate(
     duration: float | str | None = None,
     progress: bool | None = None,
     mode: str = "fast",
+    limits: bool = True,
 ) -> RunResult:
     """Simulate a scenario (a model, a file, or the default platform when None) and check its targets.
 
@@ -45,26 +47,33 @@ def simulate(
     seed give identical results. `mode="request"` replays the run's cluster timeline one request
     at a time (slow; for validating the fast mode): routes, latency and availability then come
     from the replay, and the fast mode's figures stay in `result.meta["fast_summary"]`.
+    A run over the pre-flight budgets (`simkit.scenario.preflight`) is refused unless `limits=False`.
     """
     if mode not in ("fast", "request"):
         raise SimkitError(f"mode: expected 'fast' or 'request', got {mode!r}")
     loaded = as_loaded(scenario)
     sc = loaded.scenario
     seed = sc.simulation.seed if seed is None else seed
-    duration_s = sc.simulation.duration if duration is None else _duration_s(duration)
+    duration_s = preflight.run_args(
+        seed, sc.simulation.duration if duration is None else _duration_s(duration)
+    )
+    preflight.check(sc, duration_s, limits)
     out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
     result = build_result(sc, loaded.sha256, seed, out)
     return _replay_requests(result, seed) if mode == "request" else result
 
 
 def _duration_s(duration: float | str) -> float:
-    """`simulate`'s duration in seconds: a number of seconds or a Go-style duration ("2d", "1h30m")."""
+    """`simulate`'s duration in seconds: a number of seconds or a Go-style duration ("2d", "1h30m").
+
+    A number passes through as it is: `preflight.run_args` checks its range with the same words as a
+    scenario's duration."""
+    if not isinstance(duration, str):
+        return duration
     try:
         value = parse_duration(duration)
     except (TypeError, ValueError) as exc:
-        raise SimkitError(f"duration: {exc}") from None
-    if not value > 0 or value == float("inf"):
-        raise SimkitError(f"duration: expected a positive duration, got {duration!r}")
+        raise ScenarioError(str(exc), "duration") from None
     return value
 
 

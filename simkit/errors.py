@@ -21,7 +21,8 @@ class ScenarioError(SimkitError, ValueError):
         where = f"{self.path}: " if self.path else ""
         line = f" (line {self.line})" if self.line else ""
         src = f"{self.source}: " if self.source else ""
-        return f"{src}{where}{self.message}{line}"
+        text = f"{src}{where}{self.message}{line}"
+        return text.replace("\r", "\\r").replace("\n", "\\n")  # always one line, whatever the input held
 
 
 class ExportError(SimkitError):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import html
-import os
-import shutil
-import tempfile
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -13,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 import pandas as pd
 
 from simkit.analysis.slo import format_value
-from simkit.errors import SimkitError
+from simkit.outputs import replace_dir
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, Table, reported, rows_frame
 from simkit.units import format_duration, format_number, format_time
@@ -224,36 +221,14 @@ class RunResult:
         lines += ["", "## Summary", "", _md_table(self.summary_frame())]
         return "\n".join(lines) + "\n"
 
-    def write(self, out_dir: str | Path) -> Path:
-        """Write every table as CSV and `summary.md` into `out_dir`, all or nothing."""
-        target = Path(out_dir).resolve()
-        if target.exists() and (
-            not target.is_dir() or (any(target.iterdir()) and not (target / MARKER).exists())
-        ):
-            raise SimkitError(
-                f"refusing to replace {target}: it is not empty and not a simkit output directory"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".simkit-", dir=target.parent))
-        try:
-            for name in TABLES:
-                self.table(name).to_csv(staging / f"{name}.csv", index=False)
-            self.summary_frame().to_csv(staging / "summary.csv", index=False)
-            (staging / "summary.md").write_text(self.to_markdown(), encoding="utf-8")
-            (staging / MARKER).write_text(
-                f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n"
-            )
-            if target.exists():
-                backup = Path(tempfile.mkdtemp(prefix=".simkit-old-", dir=target.parent))
-                os.replace(target, backup / "old")
-                os.replace(staging, target)
-                shutil.rmtree(backup, ignore_errors=True)
-            else:
-                os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
+    def write(self, out_dir: str | Path, force: bool = False) -> Path:
+        """Write every table as CSV and `summary.md` into `out_dir`, all or nothing, crash-safe; a
+        directory simkit did not write is refused unless `force` (`simkit.outputs`)."""
+        files = {f"{name}.csv": self.table(name).to_csv(index=False) for name in TABLES}
+        files["summary.csv"] = self.summary_frame().to_csv(index=False)
+        files["summary.md"] = self.to_markdown()
+        files[MARKER] = f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n"
+        return replace_dir(out_dir, files, force)
 
 
 def _md_table(df: pd.DataFrame) -> str:

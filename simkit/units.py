@@ -5,6 +5,10 @@ Quantity grammar follows k8s.io/apimachinery `resource.Quantity`: a decimal numb
 binary suffix (Ki, Mi, Gi, Ti, Pi, Ei), decimal suffix (n, u, m, k, M, G, T, P, E) or exponent (1e3).
 Durations follow Go's `time.ParseDuration` ("1h30m", "250ms") plus a `d` suffix for days, because
 planners think in days and weeks.
+
+Bounds (issue 14): a quantity is finite and at most 2**63-1 in magnitude, as Kubernetes says of
+`resource.Quantity` ("no quantity may represent a number greater than 2^63-1 in magnitude"); a
+duration is finite, non-negative and at most `MAX_DURATION_S` (100 years); `-0` reads as 0.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ _DURATION_SECONDS = {
     "d": 86400.0,
 }
 MIB = 2**20
+MAX_QUANTITY = Decimal(2**63 - 1)
+"""Largest magnitude of a quantity in base units (k8s.io/apimachinery resource.Quantity)."""
+MAX_DURATION_S = 100 * 365 * 86400.0
+"""Longest duration accepted anywhere: 100 years, in seconds."""
 
 
 def parse_quantity(value: str | int | float) -> Decimal:
@@ -58,7 +66,7 @@ def parse_quantity(value: str | int | float) -> Decimal:
     if isinstance(value, bool):
         raise ValueError(f"expected a quantity, got {value!r}")
     if isinstance(value, int | float):
-        return Decimal(str(value))
+        return _bounded_quantity(Decimal(str(value)), value)
     text = str(value).strip()
     match = _QUANTITY.match(text)
     if not match:
@@ -69,10 +77,21 @@ def parse_quantity(value: str | int | float) -> Decimal:
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid numbers
         raise ValueError(f"expected a Kubernetes quantity, got {value!r}") from exc
     if suffix in _BINARY:
-        return base * _BINARY[suffix]
+        return _bounded_quantity(base * _BINARY[suffix], value)
     if suffix[:1] in ("e", "E"):
-        return base * (Decimal(10) ** int(suffix[1:]))
-    return base * _DECIMAL[suffix]
+        exponent = int(suffix[1:])
+        if abs(exponent) > 30:  # beyond 2**63 either way: refused before computing 10**exponent
+            raise ValueError(f"expected a quantity of magnitude at most 2**63-1, got {value!r}")
+        return _bounded_quantity(base * (Decimal(10) ** exponent), value)
+    return _bounded_quantity(base * _DECIMAL[suffix], value)
+
+
+def _bounded_quantity(amount: Decimal, value: object) -> Decimal:
+    if not amount.is_finite():
+        raise ValueError(f"expected a finite quantity, got {value!r}")
+    if abs(amount) > MAX_QUANTITY:
+        raise ValueError(f"expected a quantity of magnitude at most 2**63-1, got {value!r}")
+    return amount + 0  # -0 -> 0
 
 
 def parse_cpu(value: str | int | float) -> int:
@@ -96,12 +115,10 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError(f"expected a duration, got {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise ValueError(f"expected a non-negative duration, got {value!r}")
-        return float(value)
+        return _bounded_duration(float(value), value)
     text = str(value).strip()
     if re.fullmatch(r"\d+(?:\.\d*)?", text):
-        return float(text)
+        return _bounded_duration(float(text), value)
     pos, total = 0, 0.0
     for match in _DURATION_PART.finditer(text):
         if match.start() != pos:
@@ -110,7 +127,17 @@ def parse_duration(value: str | int | float) -> float:
         pos = match.end()
     if pos != len(text) or not text:
         raise ValueError(f"expected a duration such as '30s', '5m', '1h30m' or '7d', got {value!r}")
-    return total
+    return _bounded_duration(total, value)
+
+
+def _bounded_duration(seconds: float, value: object) -> float:
+    if not math.isfinite(seconds):
+        raise ValueError(f"expected a finite duration, got {value!r}")
+    if seconds < 0:
+        raise ValueError(f"expected a non-negative duration, got {value!r}")
+    if seconds > MAX_DURATION_S:
+        raise ValueError(f"expected a duration of at most 100 years (36500d), got {value!r}")
+    return seconds + 0.0  # -0 -> 0
 
 
 def format_cpu(millicores: float) -> str:

@@ -81,9 +81,10 @@ def test_write_replaces_an_existing_directory_whole(tmp_path: Path, default_hour
     out = tmp_path / "out"
     result = default_hour
     result.write(out)
-    (out / "stale.csv").write_text("old")
-    result.write(out)
-    assert not (out / "stale.csv").exists()
+    (out / "summary.md").write_text("edited")
+    result.write(out, force=True)  # a file simkit did not write: replaced only when told to
+    assert (out / "summary.md").read_text() != "edited"
+    result.write(out)  # simkit's own output (its manifest matches): replaced whole
     assert (out / "summary.md").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 

@@ -179,7 +179,9 @@ def test_cli_prints_the_plan_block_and_exits_by_the_targets(tmp_path: Path, caps
         "plans:\n  - {name: broken, kind: rollout, target: llm-agent-service, start: 2h, never_ready: true,"
         " progressDeadlineSeconds: 120}\n"
     )
-    assert main(["run", str(broken), "--duration", "3h", "--no-progress"]) == 1
+    # extends: outside the scenario's own directory needs --allow-dir (issue 14)
+    allow = ["--allow-dir", str(ROOT / "scenarios")]
+    assert main(["run", str(broken), "--duration", "3h", "--no-progress", *allow]) == 1
     out = capsys.readouterr().out
     assert "plan broken (rollout of llm-agent-service): ProgressDeadlineExceeded after" in out
     assert "MISSED: plan broken ended ProgressDeadlineExceeded, not Complete" in out

@@ -147,7 +147,7 @@ def test_check_seeds_exit_1_when_a_scenario_misses(capsys):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["run", "--seeds", "0"], "--seeds: expected at least 1"),
+        (["run", "--seeds", "0"], "--seeds: expected a whole number from 1 to 1000000"),
         (["run", "--seeds", "x"], "--seeds: expected a whole number"),
         (["run", "--seeds", "2", "--require", "1"], "--require: expected a probability strictly between"),
         (["check", "scenarios/az-outage.yaml", "--require", "0"], "--require: expected a probability"),

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from simkit.cli.exitcodes import ExitCode
-from simkit.cli.options import add_out, add_scenario, add_seed, add_set, parse_set
-from simkit.errors import SimkitError
+from simkit.cli.options import add_force, add_out, add_scenario, add_seed, add_set, parse_set
 from simkit.export.exporter import build_files
 from simkit.export.importer import import_manifests
-from simkit.export.writer import atomic_write, write_files
+from simkit.export.writer import resolve_inside
+from simkit.outputs import check_destination, replace_dir, write_file
 from simkit.scenario.loader import load_scenario_file
 
 
@@ -41,14 +41,18 @@ def add_import(sub: Any) -> None:
     imp.add_argument("paths", nargs="+", metavar="FILES_OR_DIRS", help="manifest files or directories")
     imp.add_argument("-o", "--output", required=True, help="scenario YAML to write")
     imp.add_argument("--name", default="imported", help="scenario name (default: imported)")
+    add_force(imp)
     imp.set_defaults(handler=cmd_import)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Validate everything, then write the files; print what was written."""
-    loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
+    check_destination(args.out, args.force)
     files = build_files(loaded, args.format, args.provider, args.seed)
-    write_files(args.out, files)
+    replace_dir(
+        args.out, {rel: files[rel] for rel in files if resolve_inside(Path(args.out), rel)}, args.force
+    )
     for rel in files:
         print(f"wrote {Path(args.out) / rel}")
     print(f"{len(files)} files for scenario {loaded.scenario.name!r} (hash {loaded.sha256})")
@@ -62,11 +66,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"assumed: {line}")
     for line in result.ignored:
         print(f"ignored: {line}")
-    target = Path(args.output)
-    if target.is_dir():
-        raise SimkitError(f"-o {args.output!r} is a directory; give a file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(target, result.text)
+    target = write_file(args.output, result.text, args.force, flag="-o")
     print(
         f"wrote {target}: {len(result.scenario.workloads)} workloads, {len(result.assumed)} assumptions, "
         f"{len(result.ignored)} ignored"

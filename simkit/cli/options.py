@@ -6,9 +6,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from simkit.errors import SimkitError
+from simkit.scenario import preflight, yamlread
 from simkit.units import parse_duration
 
 SCENARIO_HELP = "scenario YAML (default: the seed platform)"
@@ -37,14 +36,33 @@ def duration(text: str) -> float:
     return value
 
 
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1 (a count of seeds or workers)."""
+def seed(text: str) -> int:
+    """An argparse type: a seed, a non-negative int64 (the API's check, the same words)."""
+    try:
+        return preflight.seed_value(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**63-1, got {text!r}") from None
+
+
+def count(text: str) -> int:
+    """An argparse type: a positive integer (`--seeds`)."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {text!r}")
+        value = 0
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000000, got {text!r}")
+    return value
+
+
+def jobs(text: str) -> int:
+    """An argparse type: parallel workers, a positive number or -1 for every core (`--jobs`)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value != -1 and not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"expected -1 (every core) or a number from 1 to 4096, got {text!r}")
     return value
 
 
@@ -66,7 +84,7 @@ def parse_set(items: Sequence[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         if not sep or not key:
             raise SimkitError(f"--set expects KEY=VALUE (e.g. traffic.load.growth=10), got {item!r}")
-        out[key] = yaml.safe_load(raw)
+        out[key] = yamlread.load_value(raw, f"--set {key}")
     return out
 
 
@@ -79,7 +97,7 @@ def parse_vary(items: Sequence[str]) -> dict[str, list[Any]]:
             raise SimkitError(
                 f"--vary expects KEY=V1,V2,... (e.g. cluster.node_pools.0.min_nodes=3,6), got {item!r}"
             )
-        grid[key] = [yaml.safe_load(v) for v in raw.split(",")]
+        grid[key] = [yamlread.load_value(v, f"--vary {key}") for v in raw.split(",")]
     return grid
 
 
@@ -91,16 +109,28 @@ def progress(args: argparse.Namespace) -> bool | None:
 # -- options, each added the same way by every command that takes it ------------------------------
 def add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
+    add_allow_dir(p)
 
 
 def add_scenarios(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenarios", nargs="+", help="scenario YAML files")
+    add_allow_dir(p)
+
+
+def add_allow_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also let extends: and trace paths resolve under DIR (default: the scenario's directory tree)",
+    )
 
 
 def add_seed(
     p: argparse.ArgumentParser, help: str = "random seed (default: the scenario's simulation.seed)"
 ) -> None:
-    p.add_argument("--seed", type=int, help=help)
+    p.add_argument("--seed", type=seed, help=help)
 
 
 def add_duration(
@@ -121,6 +151,19 @@ def add_set(p: argparse.ArgumentParser, example: str = "traffic.load.growth=10")
 
 def add_out(p: argparse.ArgumentParser, help: str, required: bool = False) -> None:
     p.add_argument("--out", required=required, help=help)
+    add_force(p)
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--force", action="store_true", help="overwrite files simkit did not write")
+
+
+def add_no_limits(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="run even if the pre-flight estimate is over its budget (ticks, memory, pods, nodes, failures)",
+    )
 
 
 def add_no_progress(p: argparse.ArgumentParser) -> None:
@@ -131,7 +174,7 @@ def add_replications(p: argparse.ArgumentParser) -> None:
     """`--seeds N`, `--require P` and `--jobs J`: a Monte Carlo verdict instead of one seed's."""
     p.add_argument(
         "--seeds",
-        type=positive_int,
+        type=count,
         metavar="N",
         help="run N seeds (--seed, --seed+1, ...) on all cores and judge each target by the chance it "
         "holds: it passes when the lower bound of its Wilson 95%% interval is >= --require",
@@ -144,4 +187,6 @@ def add_replications(p: argparse.ArgumentParser) -> None:
         help="with --seeds: the probability a target must hold with 95%% confidence (default 0.95; "
         "with no miss that takes 73 seeds)",
     )
-    p.add_argument("--jobs", type=int, default=-1, help="with --seeds: parallel workers (default: all cores)")
+    p.add_argument(
+        "--jobs", type=jobs, default=-1, help="with --seeds: parallel workers (default: all cores)"
+    )

@@ -10,6 +10,7 @@ from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import (
     add_duration,
+    add_no_limits,
     add_no_progress,
     add_out,
     add_replications,
@@ -21,7 +22,9 @@ from simkit.cli.options import (
     progress,
 )
 from simkit.cli.seeds import is_batch, run_batch
+from simkit.outputs import check_destination
 from simkit.results import RunResult
+from simkit.scenario import preflight
 from simkit.scenario.loader import load_scenario_file
 from simkit.units import format_duration
 
@@ -33,6 +36,7 @@ def _simulation_options(p: argparse.ArgumentParser) -> None:
     add_set(p)
     add_no_progress(p)
     add_replications(p)
+    add_no_limits(p)
     p.add_argument(
         "--mode",
         choices=["fast", "request"],
@@ -59,15 +63,18 @@ def add_check(sub: Any) -> None:
 def add_validate(sub: Any) -> None:
     validate = sub.add_parser("validate", help="validate scenario files without simulating")
     add_scenarios(validate)
+    add_no_limits(validate)
     validate.set_defaults(handler=cmd_validate)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
-    loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
     if is_batch(args, [loaded]):  # --seeds N or zone: each
         return run_batch(args, [(args.scenario or "", loaded)])
-    result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
+    if args.out:  # before the simulation: a bad --out costs nothing
+        check_destination(args.out, args.force)
+    result = simulate(loaded, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
     print(result.summary_table())
     block = plan_block(result)
     if block:
@@ -77,7 +84,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if cause:
             print(f"  cause: {cause}")
     if args.out:
-        path = result.write(args.out)
+        path = result.write(args.out, args.force)
         print(f"wrote {path}")
     return ExitCode.OK if result.passed else ExitCode.MISSED
 
@@ -111,12 +118,12 @@ def plan_block(result: RunResult) -> list[str]:
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate every scenario first, then simulate each: one PASS/FAIL line each; 1 if any missed."""
     overrides = parse_set(args.set)
-    loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
+    loaded = [load_scenario_file(p, overrides, args.allow_dir) for p in args.scenarios]  # all valid first
     if is_batch(args, loaded):  # --seeds N or zone: each
         return run_batch(args, list(zip(args.scenarios, loaded, strict=True)))
     worst = ExitCode.OK
     for path, sc in zip(args.scenarios, loaded, strict=True):
-        result = simulate(sc, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
+        result = simulate(sc, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
         verdict = "PASS" if result.passed else "FAIL"
         print(
             f"{verdict} {path}: {result.summary.get('availability', 1) * 100:.4f}% available, "
@@ -135,7 +142,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Parse and validate each file; one `ok` line each (the first bad one is a one-line error),
     then one `warning:` line per workload no pool can run or `--nodes` range unlike its pool (exit 0)."""
     for path in args.scenarios:
-        loaded = load_scenario_file(path)
+        loaded = load_scenario_file(path, allow_dirs=args.allow_dir)
+        preflight.check(loaded.scenario, limits=not args.no_limits)
         print(f"ok {path}: {loaded.scenario.name} (hash {loaded.sha256})")
         for line in validation_warnings(loaded.scenario):
             print(f"warning: {path}: {line}")

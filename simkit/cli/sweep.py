@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from simkit.cli.exitcodes import ExitCode
-from simkit.cli.options import add_duration, add_no_progress, add_out, add_scenario, parse_vary, progress
+from simkit.cli.options import (
+    add_duration,
+    add_no_progress,
+    add_out,
+    add_scenario,
+    count,
+    jobs,
+    parse_vary,
+    progress,
+)
 from simkit.errors import SimkitError
+from simkit.outputs import check_file_destination, write_file
 from simkit.sweep import cheapest, summarize, sweep
 from simkit.units import format_number
 
@@ -24,7 +33,7 @@ def add_sweep(sub: Any) -> None:
         required=True,
         help="a field and the values to try, e.g. cluster.node_pools.0.min_nodes=3,6",
     )
-    p.add_argument("--seeds", type=int, default=5, help="replications per plan (default 5)")
+    p.add_argument("--seeds", type=count, default=5, help="replications per plan (default 5)")
     add_duration(p, help="simulated time per run, e.g. 1d")
     p.add_argument(
         "--confidence",
@@ -32,7 +41,7 @@ def add_sweep(sub: Any) -> None:
         default=0.95,
         help="share of replications that must meet every target (default 0.95)",
     )
-    p.add_argument("--jobs", type=int, default=-1, help="parallel workers (default: all cores)")
+    p.add_argument("--jobs", type=jobs, default=-1, help="parallel workers (default: all cores)")
     add_out(p, "write the per-run table as CSV")
     add_no_progress(p)
     p.set_defaults(handler=cmd_sweep)
@@ -40,6 +49,8 @@ def add_sweep(sub: Any) -> None:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run every plan over the seeds, print the table, and the cheapest plan that holds (else exit 1)."""
+    if args.out:  # before the runs
+        check_file_destination(args.out, args.force)
     if not 0 < args.confidence <= 1:
         raise SimkitError(f"--confidence: expected a share in (0, 1], got {args.confidence}")
     grid = parse_vary(args.vary)
@@ -54,8 +65,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     table = summarize(runs, args.confidence)
     print(table.to_string(index=False, float_format=format_number))
     if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        runs.to_csv(args.out, index=False)
+        write_file(args.out, runs.to_csv(index=False), args.force)
     best = cheapest(table)
     if best is None:
         print(f"no plan met every target in {args.confidence:.0%} of {args.seeds} replications")

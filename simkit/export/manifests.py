@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_args
 
-import yaml
 from pydantic import BaseModel
 
 from simkit.errors import ScenarioError
+from simkit.scenario import yamlread
 from simkit.scenario.loader import _line_map
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -79,6 +79,7 @@ def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for raw in paths:
         path = Path(raw)
+        yamlread.check_file(path, "manifest file", yamlread.MAX_BYTES, directory=True)
         if path.is_dir():
             out.extend(sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()))
         elif path.is_file():
@@ -90,32 +91,15 @@ def manifest_files(paths: Iterable[str | Path]) -> list[Path]:
 
 def read_documents(text: str, source: str) -> list[Doc]:
     """Parse multi-document YAML text; a syntax error is refused with file, document and line."""
-    try:
-        objs = list(yaml.safe_load_all(text))
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        index = text[: mark.index].count("\n---") if mark else 0
-        raise ScenarioError(
-            f"not valid YAML: {problem}",
-            path=f"document {index}",
-            line=mark.line + 1 if mark else None,
-            source=source,
-        ) from None
-    return [
-        Doc(source, i, obj, _line_map(node)) for i, (obj, node) in enumerate(zip(objs, nodes, strict=True))
-    ]
+    nodes = yamlread.unwrap_lists(yamlread.compose_all(text, source, document=True))  # bounded, strict
+    return [Doc(source, i, yamlread.construct(node, source), _line_map(node)) for i, node in enumerate(nodes)]
 
 
 def read_manifests(paths: Iterable[str | Path]) -> list[Doc]:
     """Every document of every file under `paths`."""
     docs: list[Doc] = []
     for path in manifest_files(paths):
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ScenarioError(f"cannot read: {exc.__class__.__name__}", source=str(path)) from None
+        text = yamlread.read_text(path, "manifest file")
         docs.extend(read_documents(text, str(path)))
     return docs
 

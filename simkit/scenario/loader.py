@@ -9,6 +9,8 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,12 +20,11 @@ from pydantic import ValidationError
 
 from simkit._data import packaged
 from simkit.errors import ScenarioError
+from simkit.scenario import yamlread
 from simkit.scenario.model import PathError, Scenario
 
 Loc = tuple[str | int, ...]
 
-# libyaml's parser with PyYAML's safe resolver (same tags and values as yaml.safe_load), if built in.
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_SCENARIO = packaged("scenarios", "platform-baseline.yaml")
 """The seed platform, shipped in the package (a copy of the repository's scenarios/platform-baseline.yaml)."""
 
@@ -41,35 +42,62 @@ class LoadedScenario:
         return self.source.parent if self.source else Path.cwd()
 
 
-def load_scenario(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario file (the default platform scenario when `path` is None)."""
-    return load_scenario_file(path, overrides).scenario
+def load_scenario(
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    allow_dirs: Sequence[Path | str] = (),
+) -> Scenario:
+    """Load and validate a scenario file (the default platform scenario when `path` is None).
+
+    `extends:` and trace paths must resolve inside the file's directory tree or one of `allow_dirs`.
+    """
+    return load_scenario_file(path, overrides, allow_dirs).scenario
 
 
 def load_scenario_file(
-    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+    path: str | Path | None = None,
+    overrides: dict[str, Any] | None = None,
+    allow_dirs: Sequence[Path | str] = (),
 ) -> LoadedScenario:
     """Like `load_scenario`, keeping the source path and a hash of the validated content."""
+    if path is not None and not isinstance(path, str | Path):
+        raise ScenarioError(f"expected a scenario file path, got {type(path).__name__}")
     source = Path(path) if path is not None else DEFAULT_SCENARIO
-    text = _read_text(source, str(source))
-    scenario = parse_scenario(text, source=str(source), overrides=overrides, base_dir=source.resolve().parent)
+    text = yamlread.read_text(source)
+    base_dir = Path(os.path.realpath(source)).parent
+    roots = (base_dir, *map(Path, allow_dirs))
+    scenario = parse_scenario(
+        text, source=yamlread.shown(source), overrides=overrides, base_dir=base_dir, allow_dirs=roots
+    )
     if scenario.traffic.load.trace is not None:  # a missing or malformed trace is bad input, found now
         from simkit.traffic.load import read_trace
 
-        read_trace(scenario.traffic.load.trace, source.resolve().parent)
+        trace = yamlread.inside(
+            base_dir, scenario.traffic.load.trace.path, roots, "trace", str(source), "traffic.load.trace.path"
+        )
+        yamlread.check_file(trace, "trace file", yamlread.MAX_TRACE_BYTES)
+        read_trace(scenario.traffic.load.trace, base_dir)
     return LoadedScenario(scenario, source.resolve(), scenario_hash(scenario))
 
 
 def parse_scenario(
-    text: str, source: str = "<string>", overrides: dict[str, Any] | None = None, base_dir: Path | None = None
+    text: str,
+    source: str = "<string>",
+    overrides: dict[str, Any] | None = None,
+    base_dir: Path | None = None,
+    allow_dirs: Sequence[Path | str] = (),
 ) -> Scenario:
     """Validate scenario YAML text; `overrides` maps dotted paths ("simulation.seed") to new values.
 
     A scenario may start from another with `extends: other.yaml` (relative to its own directory):
-    mappings are merged key by key, anything else (lists included) is replaced whole.
+    mappings are merged key by key, anything else (lists included) is replaced whole. The base must
+    lie under `base_dir` (default: the working directory) or one of `allow_dirs`.
     """
+    if not isinstance(text, str):
+        raise ScenarioError(f"expected scenario YAML text, got {type(text).__name__}", source=source)
+    root_dir = base_dir or Path.cwd()
     data, lines = _read_doc(text, source)
-    data, lines = _extend(data, lines, base_dir or Path.cwd(), (source,))
+    data, lines = _extend(data, lines, root_dir, (source,), (root_dir, *map(Path, allow_dirs)))
     for dotted, value in (overrides or {}).items():
         _set_path(data, dotted, value)
     try:
@@ -81,45 +109,19 @@ def parse_scenario(
 Lines = dict[Loc, tuple[str, int]]
 
 
-def _read_text(path: Path, shown: str) -> str:
+def _read_doc(text: str, source: str, quote: bool = True) -> tuple[dict[str, Any], Lines]:
+    """The document's values and line marks, read by the bounded, strict reader (`yamlread`)."""
+    root = yamlread.compose(text, source, quote)
     try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such scenario file", source=shown) from None
-    except (IsADirectoryError, UnicodeDecodeError, PermissionError) as exc:
-        raise ScenarioError(f"cannot read scenario file: {exc.__class__.__name__}", source=shown) from None
-
-
-def _compose(text: str) -> yaml.Node | None:
-    """The document's node tree (with line marks), parsed once by libyaml when PyYAML has it.
-
-    On malformed YAML the pure-Python parser parses again, so messages stay PyYAML's own wording.
-    """
-    if _FAST_LOADER is not yaml.SafeLoader:
-        try:
-            return yaml.compose(text, Loader=_FAST_LOADER)
-        except yaml.YAMLError:
-            pass
-    return yaml.compose(text, Loader=yaml.SafeLoader)
-
-
-def _construct(root: yaml.Node | None) -> Any:
-    """Python values of a node tree with the safe constructor: what `yaml.safe_load` returns."""
-    if root is None:
-        return None
-    return yaml.SafeLoader("").construct_document(root)
-
-
-def _read_doc(text: str, source: str) -> tuple[dict[str, Any], Lines]:
-    try:
-        root = _compose(text)
-        data = _construct(root)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        data = yamlread.construct(root)
+    except ScenarioError as exc:
         raise ScenarioError(
-            f"not valid YAML: {problem}", line=mark.line + 1 if mark else None, source=source
+            exc.message if quote else "not valid YAML", line=exc.line, source=source
         ) from None
+    if not quote and not (isinstance(data, dict) and set(data) <= _SCENARIO_KEYS):
+        raise ScenarioError(
+            "not a scenario file (expected a mapping of cluster:, workloads:, ...)", source=source
+        )
     if not isinstance(data, dict):
         raise ScenarioError(
             "expected a mapping at the top level (cluster:, workloads:, traffic:, ...)", source=source
@@ -128,7 +130,7 @@ def _read_doc(text: str, source: str) -> tuple[dict[str, Any], Lines]:
 
 
 def _extend(
-    data: dict[str, Any], lines: Lines, base_dir: Path, chain: tuple[str, ...]
+    data: dict[str, Any], lines: Lines, base_dir: Path, chain: tuple[str, ...], roots: tuple[Path, ...]
 ) -> tuple[dict[str, Any], Lines]:
     parent = data.pop("extends", None)
     if parent is None:
@@ -137,12 +139,15 @@ def _extend(
         raise ScenarioError(
             "expected a file name", path="extends", line=lines.get(("extends",), ("", 0))[1], source=chain[-1]
         )
-    path = (base_dir / parent).resolve()
+    path = yamlread.inside(base_dir, parent, (*roots, DEFAULT_SCENARIO.parent), "file", chain[-1], "extends")
     if str(path) in chain:
         raise ScenarioError(f"extends itself through {path.name}", path="extends", source=chain[-1])
-    base, base_lines = _read_doc(_read_text(path, str(path)), str(path))
-    base, base_lines = _extend(base, base_lines, path.parent, (*chain, str(path)))
+    base, base_lines = _read_doc(yamlread.read_text(path), yamlread.shown(path), quote=False)
+    base, base_lines = _extend(base, base_lines, path.parent, (*chain, str(path)), roots)
     return _merge(base, data, ()), {**_prune(base_lines, data), **lines}
+
+
+_SCENARIO_KEYS = {f.alias or name for name, f in Scenario.model_fields.items()} | {"extends"}
 
 
 def _merge(base: Any, child: Any, loc: Loc) -> Any:
@@ -270,6 +275,7 @@ def _message(err: Any, loc: Loc, data: Any) -> str:
             "less_than_equal",
             "less_than",
             "too_short",
+            "finite_number",
         )
     ):
         msg = f"{msg}, got {_short(err.get('input'))}"

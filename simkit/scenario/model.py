@@ -17,7 +17,7 @@ from simkit.control.ca.flags import CAFlags
 from simkit.control.hpa.config import hpa_controller_config
 from simkit.control.hpa.spec import hpa_spec_from_k8s
 from simkit.control.hpa.types import HPAControllerConfig
-from simkit.scenario.base import CPU, Duration, Memory, PathError, StrictModel
+from simkit.scenario.base import CPU, Duration, Memory, PathError, Seed, StrictModel
 from simkit.scenario.cost import CostSpec
 from simkit.scenario.dr import DRSpec
 from simkit.scenario.faults import Faults, SpotReclaim, SpotShortage, outage_zone_error
@@ -304,7 +304,7 @@ class SLOs(StrictModel):
 
 class Simulation(StrictModel):
     duration: Duration = Field(default=7 * 86400.0, gt=0)
-    seed: int = 0
+    seed: Seed = 0
     resolution: Duration = Field(default=60.0, gt=0)
     start: Literal["warm", "cold"] = "warm"
     """warm: at t=0 the cluster has the replicas its HPAs settle on and the nodes the cluster

@@ -43,6 +43,7 @@ __all__ = [
     "cheapest_price",
     "worst_launch_price",
     "min_values_prefix",
+    "label_values",
 ]
 
 # Labels a pod may select on although no NodePool defines them (v1.WellKnownLabels).
@@ -188,7 +189,8 @@ def worst_launch_price(it: InstanceType, reqs: Requirements) -> float:
     return float("inf")
 
 
-def _label_values(it: InstanceType, key: str) -> Iterable[str]:
+def label_values(it: InstanceType, key: str) -> Iterable[str]:
+    """The values an instance type offers for a label (for minValues)."""
     own = instance_type_requirements(it)
     return own[key].values if key in own else ()
 
@@ -201,7 +203,7 @@ def min_values_prefix(reqs: Requirements, options: Sequence[InstanceType]) -> tu
     seen: dict[str, set[str]] = {k: set() for k in wanted}
     for i, it in enumerate(options):
         for key in wanted:
-            seen[key].update(v for v in _label_values(it, key) if reqs[key].allows(v))
+            seen[key].update(v for v in label_values(it, key) if reqs[key].allows(v))
         if all(len(seen[k]) >= m for k, m in wanted.items()):
             return i + 1, []
     return len(options), sorted(k for k, m in wanted.items() if len(seen[k]) < m)

@@ -471,6 +471,9 @@ def _check_key(key: str, want: Any, out: Mapping[str, Any], expected: Vector) ->
     if key in ("allowed_disruptions_metric", "nodes_consuming_budgets_metric"):
         problem = _metric(want, out.get(key) or {})
         return None if problem is None else f"{key}: {problem}"
+    if key == "eligible_nodes_metric":  # the gauge of each named reason, exactly
+        have = {r: (out.get(key) or {}).get(r) for r in want}
+        return None if have == want else f"{key}: expected {want}, got {have}"
     if key == "command_methods":
         counts: dict[str, int] = {}
         for c in out["command_list"]:

@@ -39,6 +39,7 @@ __all__ = [
     "is_evictable",
     "matching_pdbs",
     "fully_blocked",
+    "pdb_blockers",
     "reschedule_disruption_cost",
     "candidate_price",
     "new_candidate",
@@ -152,21 +153,37 @@ def candidate_price(node: Node, its: Sequence[InstanceType]) -> tuple[InstanceTy
     return it, price
 
 
-def _pod_block(node: Node, pods: Sequence[Pod], pdbs: Sequence[PDB], now: datetime) -> str | None:
-    """do-not-disrupt on an active pod, then PDBs over the evictable pods (`CanEvictPods`)."""
+def pdb_blockers(pod: Pod, pdbs: Sequence[PDB], now: datetime, fully: bool = False) -> tuple[PDB, ...]:
+    """`Limits.isEvictable`: the PDBs that stop evicting `pod` (empty if it may be evicted).
+
+    Pods that are not evictable are never blocked; more than one matching PDB always blocks; with
+    `AlwaysAllow` an unready pod passes. `fully` selects the fully-blocking test used for
+    rescheduling (`IsCurrentlyReschedulable`) instead of `disruptionsAllowed == 0` (`CanEvictPods`).
+    """
+    if not is_evictable(pod, now):
+        return ()
+    matched = matching_pdbs(pod, pdbs)
+    if len(matched) > 1:
+        return tuple(matched)
+    for pdb in matched:
+        if pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" and pod.ready is False:
+            return ()
+        if (fully_blocked(pdb) if fully else pdb.disruptions_allowed == 0):
+            return (pdb,)
+    return ()
+
+
+def _pod_block(pods: Sequence[Pod], pdbs: Sequence[PDB], now: datetime) -> str | None:
+    """do-not-disrupt on an active pod, then PDBs over the pods (`CanEvictPods`)."""
     for pod in pods:
         if pod.active and do_not_disrupt_active(pod, now):
             return f'pod has "{DO_NOT_DISRUPT}" annotation (Pod={pod.key})'
     for pod in pods:
-        if not is_evictable(pod, now):
-            continue
-        matched = matching_pdbs(pod, pdbs)
-        keys = " ".join(b.key for b in matched)
-        if len(matched) > 1:
+        blockers = pdb_blockers(pod, pdbs, now)
+        keys = " ".join(b.key for b in blockers)
+        if len(blockers) > 1:
             return f"eviction does not support multiple PDBs (PodDisruptionBudget=[{keys}])"
-        if matched and matched[0].disruptions_allowed == 0:
-            if matched[0].unhealthy_pod_eviction_policy == "AlwaysAllow" and pod.ready is False:
-                continue
+        if blockers:
             return f"pdb prevents pod evictions (PodDisruptionBudget=[{keys}])"
     return None
 
@@ -195,7 +212,7 @@ def new_candidate(cluster: Cluster, node: Node, disruption_class: str) -> Candid
         return CandidateResult(None, f"nodepool not found (NodePool={node.nodepool})")
     pods = tuple(cluster.pods_on(node.name))
     if not (node.termination_grace_period is not None and disruption_class == EVENTUAL):
-        error = _pod_block(node, pods, cluster.pdbs, cluster.now)
+        error = _pod_block(pods, cluster.pdbs, cluster.now)
         if error is not None:
             return CandidateResult(None, error)
     it, price = candidate_price(node, its)

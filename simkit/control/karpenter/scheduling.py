@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from simkit.control.karpenter.candidates import (
     Candidate,
     do_not_disrupt_active,
-    fully_blocked,
     is_reschedulable,
     is_under_consolidate_after,
-    matching_pdbs,
+    pdb_blockers,
 )
 from simkit.control.karpenter.requirements import (
     ValueSet,
@@ -158,10 +157,10 @@ def _add_to_inflight(cluster: Cluster, claim: NewNodeClaim, pod: Pod) -> bool:
 
 
 def _currently_reschedulable(cluster: Cluster, pod: Pod) -> bool:
-    """A candidate's pod that would move now: not under do-not-disrupt, not behind a fully blocking PDB."""
+    """`IsCurrentlyReschedulable`: not under do-not-disrupt and not behind a fully blocking PDB."""
     if do_not_disrupt_active(pod, cluster.now):
         return False
-    return not any(fully_blocked(b) for b in matching_pdbs(pod, cluster.pdbs))
+    return not pdb_blockers(pod, cluster.pdbs, cluster.now, fully=True)
 
 
 def simulate_scheduling(cluster: Cluster, candidates: Sequence[Candidate], enforce_consolidate_after: bool) -> SchedulingResult:
@@ -170,7 +169,11 @@ def simulate_scheduling(cluster: Cluster, candidates: Sequence[Candidate], enfor
     pending = [p for p in cluster.pods if p.node is None and p.unschedulable]
     moving = [p for c in candidates for p in c.reschedulable if _currently_reschedulable(cluster, p)]
     deleting_nodes = {n.name for n in cluster.nodes if n.deleting and n.name not in names}
-    from_deleting = [p for p in cluster.pods if p.node in deleting_nodes and is_reschedulable(p)]
+    from_deleting = [
+        p
+        for p in cluster.pods
+        if p.node in deleting_nodes and is_reschedulable(p) and _currently_reschedulable(cluster, p)
+    ]
     pods = sorted(
         pending + moving + from_deleting,
         key=lambda p: (-p.requests.get("cpu", 0), -p.requests.get("memory", 0)),

@@ -18,7 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ADAPTERS = {"hpa": "vectors_hpa", "ca": "vectors_ca", "rollout": "vectors_rollout", "karpenter": "vectors_karpenter"}
+ADAPTERS = {
+    "hpa": "vectors_hpa",
+    "ca": "vectors_ca",
+    "rollout": "vectors_rollout",
+    "karpenter": "vectors_karpenter",
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:

@@ -225,7 +225,12 @@ def _allowed_disruptions(i: Vector) -> dict[str, Any]:
     if "reason" in i:
         got = kp.allowed_disruptions_by_reason(budgets, n, now, i["reason"])
         must = kp.must_allowed_disruptions(budgets, n, now, i["reason"])
-        return {"allowed": got.value, "error": got.error is not None, "must_allowed": must, "error_message": got.error}
+        return {
+            "allowed": got.value,
+            "error": got.error is not None,
+            "must_allowed": must,
+            "error_message": got.error,
+        }
     by_reason = {r: kp.allowed_disruptions_by_reason(budgets, n, now, r) for r in i["reasons"]}
     errors = [g.error for g in by_reason.values() if g.error]
     return {
@@ -267,7 +272,9 @@ def _disruption_cost(i: Vector) -> dict[str, Any]:
 def _balanced_score(i: Vector) -> dict[str, Any]:
     results = []
     for c in i["calls"]:
-        s = kp.score_move(c["savings"], c["disruption_cost"], c["total_cost"], c["total_disruption_cost"], c["k"])
+        s = kp.score_move(
+            c["savings"], c["disruption_cost"], c["total_cost"], c["total_disruption_cost"], c["k"]
+        )
         results.append(
             {
                 "savings_fraction": s.savings_fraction,
@@ -314,7 +321,11 @@ def _command_dict(cmd: kp.Command) -> dict[str, Any]:
         "consolidation_type": cmd.consolidation_type,
         "candidates": list(cmd.candidate_names),
         "replacements": [
-            {"nodepool": r.nodepool, "instance_types": list(r.instance_types), "capacity_type": r.capacity_type}
+            {
+                "nodepool": r.nodepool,
+                "instance_types": list(r.instance_types),
+                "capacity_type": r.capacity_type,
+            }
             for r in cmd.replacements
         ],
     }
@@ -352,7 +363,9 @@ def _engine(i: Vector) -> dict[str, Any]:
                 commands.append(r.command)
                 cluster = kp.start_command(cluster, r.command)
         out.update(
-            allowed_disruptions_metric=allowed, nodes_consuming_budgets_metric=consuming, eligible_nodes_metric=eligible
+            allowed_disruptions_metric=allowed,
+            nodes_consuming_budgets_metric=consuming,
+            eligible_nodes_metric=eligible,
         )
     deleted = [name for c in commands for name in c.candidate_names]
     replacements = sum(len(c.replacements) for c in commands)
@@ -441,12 +454,20 @@ def _check_key(key: str, want: Any, out: Mapping[str, Any], expected: Vector) ->
             return f"error_contains: expected {want!r}, got {text!r}"
         return None
     if key == "deleted":
-        return None if set(want) == set(got or []) else f"deleted: expected {sorted(want)}, got {sorted(got or [])}"
+        return (
+            None
+            if set(want) == set(got or [])
+            else f"deleted: expected {sorted(want)}, got {sorted(got or [])}"
+        )
     if key == "not_deleted":
         bad = set(want) & set(out.get("deleted") or [])
         return f"not_deleted: {sorted(bad)} were deleted" if bad else None
     if key == "commands_at_least":
-        return None if out["commands"] >= want else f"commands_at_least: expected >= {want}, got {out['commands']}"
+        return (
+            None
+            if out["commands"] >= want
+            else f"commands_at_least: expected >= {want}, got {out['commands']}"
+        )
     if key == "candidates_never_include":
         hit = {n for c in out["command_list"] for n in c["candidates"]} & set(want)
         return f"candidates_never_include: {sorted(hit)} in a command" if hit else None

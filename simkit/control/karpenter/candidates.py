@@ -149,7 +149,9 @@ def candidate_price(node: Node, its: Sequence[InstanceType]) -> tuple[InstanceTy
     it = next((t for t in its if t.name == node.instance_type), None)
     if it is None:
         return None, 0.0
-    price = next((o.price for o in it.offerings if o.zone == node.zone and o.capacity_type == node.capacity_type), 0.0)
+    price = next(
+        (o.price for o in it.offerings if o.zone == node.zone and o.capacity_type == node.capacity_type), 0.0
+    )
     return it, price
 
 
@@ -168,7 +170,7 @@ def pdb_blockers(pod: Pod, pdbs: Sequence[PDB], now: datetime, fully: bool = Fal
     for pdb in matched:
         if pdb.unhealthy_pod_eviction_policy == "AlwaysAllow" and pod.ready is False:
             return ()
-        if (fully_blocked(pdb) if fully else pdb.disruptions_allowed == 0):
+        if fully_blocked(pdb) if fully else pdb.disruptions_allowed == 0:
             return (pdb,)
     return ()
 

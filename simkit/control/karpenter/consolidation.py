@@ -81,7 +81,9 @@ def _noop(method: str, message: str) -> Command:
     return Command(method, "noop", "Underutilized", message=message)
 
 
-def _replacement(claim: NewNodeClaim, reqs: dict[str, ValueSet], options: Sequence[InstanceType]) -> Replacement:
+def _replacement(
+    claim: NewNodeClaim, reqs: dict[str, ValueSet], options: Sequence[InstanceType]
+) -> Replacement:
     return Replacement(claim.nodepool, tuple(options), dict(reqs))
 
 
@@ -103,8 +105,8 @@ def compute_consolidation(cluster: Cluster, cands: Sequence[Candidate], method: 
     result = simulate_scheduling(cluster, cands, enforce_consolidate_after=True)
     errors = result.non_pending_errors()
     if errors:
-        pod, error = next(iter(errors.items()))
-        return _noop(method, f"Not all pods would schedule, {pod} => {error}")
+        pod, why = next(iter(errors.items()))
+        return _noop(method, f"Not all pods would schedule, {pod} => {why}")
     if not result.new_claims:
         return Command(method, "delete", "Underutilized", cands)
     if len(result.new_claims) > 1:
@@ -140,7 +142,9 @@ def _spot_to_spot(
     if not cluster.options.spot_to_spot_consolidation:
         return _noop(method, SPOT_TO_SPOT_DISABLED)
     spot = ValueSet(frozenset({SPOT}))
-    reqs[CAPACITY_TYPE_LABEL] = reqs[CAPACITY_TYPE_LABEL].intersect(spot) if CAPACITY_TYPE_LABEL in reqs else spot
+    reqs[CAPACITY_TYPE_LABEL] = (
+        reqs[CAPACITY_TYPE_LABEL].intersect(spot) if CAPACITY_TYPE_LABEL in reqs else spot
+    )
     options = [it for it in options if compatible_offerings(it, reqs)]
     kept, error = _filter_by_price(options, reqs, price)
     if error is not None:
@@ -152,8 +156,8 @@ def _spot_to_spot(
     if len(kept) < MIN_INSTANCE_TYPES_FOR_SPOT_TO_SPOT:
         return _noop(
             method,
-            f"SpotToSpotConsolidation requires {MIN_INSTANCE_TYPES_FOR_SPOT_TO_SPOT} cheaper instance type options "
-            f"than the current candidate to consolidate, got {len(kept)}",
+            f"SpotToSpotConsolidation requires {MIN_INSTANCE_TYPES_FOR_SPOT_TO_SPOT} cheaper instance type "
+            f"options than the current candidate to consolidate, got {len(kept)}",
         )
     keep = MIN_INSTANCE_TYPES_FOR_SPOT_TO_SPOT
     if any(vs.min_values is not None for vs in reqs.values()):

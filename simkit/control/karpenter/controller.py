@@ -149,10 +149,15 @@ def _multi(cluster: Cluster, cands: Sequence[Candidate], mapping: dict[str, int]
         mapping[c.pool.name] -= 1
     best: Command | None = None
     if len(usable) >= 2:
-        lo, hi = 1, (len(usable) - 1 if len(usable) <= MULTI_NODE_MAX_CANDIDATES else MULTI_NODE_MAX_CANDIDATES)
+        lo, hi = (
+            1,
+            (len(usable) - 1 if len(usable) <= MULTI_NODE_MAX_CANDIDATES else MULTI_NODE_MAX_CANDIDATES),
+        )
         while lo <= hi:
             mid = (lo + hi) // 2
-            cmd = filter_out_same_instance_type(cluster, compute_consolidation(cluster, usable[: mid + 1], "multi"))
+            cmd = filter_out_same_instance_type(
+                cluster, compute_consolidation(cluster, usable[: mid + 1], "multi")
+            )
             if cmd.decision != "noop":
                 best, lo = cmd, mid + 1
             else:
@@ -168,7 +173,12 @@ def _single(cluster: Cluster, cands: Sequence[Candidate], mapping: Mapping[str, 
     by_pool: dict[str, list[Candidate]] = {}
     for c in sorted(cands, key=_savings_ratio, reverse=True):
         by_pool.setdefault(c.pool.name, []).append(c)
-    order = [group[i] for i in range(max(map(len, by_pool.values()), default=0)) for group in by_pool.values() if i < len(group)]
+    order = [
+        group[i]
+        for i in range(max(map(len, by_pool.values()), default=0))
+        for group in by_pool.values()
+        if i < len(group)
+    ]
     events: list[str] = []
     constrained = False
     for c in order:
@@ -182,7 +192,9 @@ def _single(cluster: Cluster, cands: Sequence[Candidate], mapping: Mapping[str, 
     return MethodResult(events=tuple(events), marked_consolidated=not constrained)
 
 
-def run_method(cluster: Cluster, method: str, cands: Sequence[Candidate], mapping: Mapping[str, int]) -> MethodResult:
+def run_method(
+    cluster: Cluster, method: str, cands: Sequence[Candidate], mapping: Mapping[str, int]
+) -> MethodResult:
     """One method's `ComputeCommands` over its candidates and the budget mapping for its reason."""
     left = dict(mapping)
     if method == "emptiness":
@@ -223,5 +235,7 @@ def reconcile(cluster: Cluster) -> ReconcileResult:
 def start_command(cluster: Cluster, cmd: Command) -> Cluster:
     """The cluster after a command starts: its candidates are queued and marked for deletion."""
     names = set(cmd.candidate_names)
-    nodes = tuple(replace(n, marked_for_deletion=True, in_queue=True) if n.name in names else n for n in cluster.nodes)
+    nodes = tuple(
+        replace(n, marked_for_deletion=True, in_queue=True) if n.name in names else n for n in cluster.nodes
+    )
     return replace(cluster, nodes=nodes)

@@ -25,7 +25,9 @@ __all__ = [
 
 DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost"
 BALANCED_K = 2
-_GO_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I)
+_GO_FLOAT = re.compile(
+    r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I
+)
 
 
 def eviction_cost(annotations: Mapping[str, str], priority: int | None) -> float:
@@ -67,7 +69,11 @@ class MoveScore:
 
 
 def score_move(
-    savings: float, disruption_cost: float, total_cost: float, total_disruption_cost: float, k: int = BALANCED_K
+    savings: float,
+    disruption_cost: float,
+    total_cost: float,
+    total_disruption_cost: float,
+    k: int = BALANCED_K,
 ) -> MoveScore:
     """`ScoreMove`: savings share over disruption share, approved iff score >= 1/k.
 

@@ -99,7 +99,9 @@ def _fits_existing(pod: Pod, dest: _Existing) -> bool:
     return all(v <= dest.remaining.get(k, 0) for k, v in pod_requests(pod).items())
 
 
-def _options(cluster: Cluster, reqs: Mapping[str, ValueSet], its: Sequence[InstanceType], requests: Resources) -> list[InstanceType]:
+def _options(
+    cluster: Cluster, reqs: Mapping[str, ValueSet], its: Sequence[InstanceType], requests: Resources
+) -> list[InstanceType]:
     """Instance types that intersect the requirements, fit the requests, and can launch."""
     return [
         it
@@ -108,7 +110,9 @@ def _options(cluster: Cluster, reqs: Mapping[str, ValueSet], its: Sequence[Insta
     ]
 
 
-def _relax_or_fail(cluster: Cluster, reqs: dict[str, ValueSet], options: list[InstanceType]) -> list[InstanceType]:
+def _relax_or_fail(
+    cluster: Cluster, reqs: dict[str, ValueSet], options: list[InstanceType]
+) -> list[InstanceType]:
     """minValues: Strict leaves no options when unmet; BestEffort lowers minValues to what is achieved."""
     _, unmet = min_values_prefix(reqs, options)
     if not unmet:
@@ -163,7 +167,20 @@ def _currently_reschedulable(cluster: Cluster, pod: Pod) -> bool:
     return not pdb_blockers(pod, cluster.pdbs, cluster.now, fully=True)
 
 
-def simulate_scheduling(cluster: Cluster, candidates: Sequence[Candidate], enforce_consolidate_after: bool) -> SchedulingResult:
+def _first_fit(cluster: Cluster, pod: Pod, dests: Sequence[_Existing], gated: bool) -> _Existing | None:
+    """The first existing node the pod fits on; `gated` skips nodes still under consolidateAfter."""
+    for dest in dests:
+        pool = cluster.nodepool(dest.node.nodepool)
+        if gated and is_under_consolidate_after(dest.node, pool, cluster.now):
+            continue
+        if _fits_existing(pod, dest):
+            return dest
+    return None
+
+
+def simulate_scheduling(
+    cluster: Cluster, candidates: Sequence[Candidate], enforce_consolidate_after: bool
+) -> SchedulingResult:
     """Place pending pods, the candidates' pods and the pods of deleting nodes on what remains."""
     names = {c.name for c in candidates}
     pending = [p for p in cluster.pods if p.node is None and p.unschedulable]
@@ -195,31 +212,21 @@ def simulate_scheduling(cluster: Cluster, candidates: Sequence[Candidate], enfor
     claims: list[NewNodeClaim] = []
     errors: dict[str, str] = {}
     for pod in pods:
-        exempt = pod.key in pending_keys or pod.key in deleting_keys
-        placed = False
-        for dest in dests:
-            if enforce_consolidate_after and not exempt:
-                if is_under_consolidate_after(dest.node, cluster.nodepool(dest.node.nodepool), cluster.now):
-                    continue
-            if _fits_existing(pod, dest):
-                dest.remaining = _add(dest.remaining, {k: -v for k, v in pod_requests(pod).items()})
-                if not dest.node.initialized and pod.key not in deleting_keys:
-                    errors[pod.key] = (
-                        f"would schedule against uninitialized nodeclaim/{dest.node.name}, node/{dest.node.name}"
-                    )
-                placed = True
-                break
-        if placed:
+        gated = enforce_consolidate_after and pod.key not in pending_keys and pod.key not in deleting_keys
+        dest = _first_fit(cluster, pod, dests, gated)
+        if dest is not None:
+            dest.remaining = _add(dest.remaining, {k: -v for k, v in pod_requests(pod).items()})
+            if not dest.node.initialized and pod.key not in deleting_keys:
+                name = dest.node.name
+                errors[pod.key] = f"would schedule against uninitialized nodeclaim/{name}, node/{name}"
             continue
-        for claim in sorted(claims, key=lambda c: len(c.pods)):
-            if _add_to_inflight(cluster, claim, pod):
-                placed = True
-                break
-        if placed:
+        if any(_add_to_inflight(cluster, c, pod) for c in sorted(claims, key=lambda c: len(c.pods))):
             continue
         claim = _new_claim(cluster, pod)
         if claim is None:
-            errors[pod.key] = "incompatible with all nodepools: no instance type satisfied resources and requirements"
+            errors[pod.key] = (
+                "incompatible with all nodepools: no instance type satisfied resources and requirements"
+            )
         else:
             claims.append(claim)
     return SchedulingResult(tuple(claims), errors, pending_keys)

@@ -256,4 +256,3 @@ class Cluster:
             return self.instance_types
         wanted = set(pool.instance_types)
         return tuple(it for it in self.instance_types if it.name in wanted)
-

@@ -45,6 +45,7 @@ __all__ = [
     "new_candidate",
     "should_disrupt",
     "is_under_consolidate_after",
+    "consolidation_event",
     "consolidatable_condition",
     "budget_mapping",
 ]
@@ -238,6 +239,25 @@ def should_disrupt(cluster: Cluster, cand: Candidate, method: str) -> bool:
             return False
         return not cand.empty and pool.consolidation_policy != "WhenEmpty"
     return False
+
+
+def consolidation_event(cand: Candidate) -> str | None:
+    """The `Unconsolidatable` text consolidation's `ShouldDisrupt` publishes for this candidate, if any
+    (static pools, empty nodes and a missing Consolidatable condition are rejected silently)."""
+    pool, node = cand.pool, cand.node
+    if pool.replicas is not None:
+        return None
+    if cand.instance_type is None:
+        return f'Instance Type "{node.instance_type or ""}" not found'
+    if node.capacity_type is None:
+        return 'Node does not have label "karpenter.sh/capacity-type"'
+    if node.zone is None:
+        return 'Node does not have label "topology.kubernetes.io/zone"'
+    if pool.consolidate_after is None:
+        return f'NodePool "{pool.name}" has consolidation disabled'
+    if not cand.empty and pool.consolidation_policy == "WhenEmpty":
+        return f'NodePool "{pool.name}" has consolidation policy WhenEmpty, but node is not empty'
+    return None
 
 
 def is_under_consolidate_after(node: Node, pool: NodePool | None, now: datetime) -> bool:

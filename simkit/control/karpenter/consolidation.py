@@ -103,10 +103,8 @@ def compute_consolidation(cluster: Cluster, cands: Sequence[Candidate], method: 
     """`computeConsolidation`: simulate the candidates away and decide delete, replace or noop."""
     cands = tuple(cands)
     result = simulate_scheduling(cluster, cands, enforce_consolidate_after=True)
-    errors = result.non_pending_errors()
-    if errors:
-        pod, why = next(iter(errors.items()))
-        return _noop(method, f"Not all pods would schedule, {pod} => {why}")
+    if not result.all_non_pending_scheduled():
+        return _noop(method, result.non_pending_errors_sentence())
     if not result.new_claims:
         return Command(method, "delete", "Underutilized", cands)
     if len(result.new_claims) > 1:
@@ -150,7 +148,7 @@ def _spot_to_spot(
     if error is not None:
         return _noop(method, f"Filtering by price: {error}")
     if not kept:
-        return _noop(method, "Can't replace spot node with a cheaper spot node")
+        return _noop(method, CANT_REPLACE_CHEAPER)
     if len(cands) > 1:
         return Command(method, "replace", "Underutilized", cands, (_replacement(claim, reqs, kept),))
     if len(kept) < MIN_INSTANCE_TYPES_FOR_SPOT_TO_SPOT:

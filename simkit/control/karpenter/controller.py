@@ -22,6 +22,7 @@ from simkit.control.karpenter.candidates import (
     GRACEFUL,
     Candidate,
     budget_mapping,
+    consolidation_event,
     new_candidate,
     should_disrupt,
 )
@@ -80,19 +81,27 @@ def _savings_ratio(c: Candidate) -> float:
     return c.price / c.disruption_cost
 
 
-def get_candidates(cluster: Cluster, method: str) -> list[Candidate]:
-    """`GetCandidates`: `NewCandidate` for the method's disruption class, then its `ShouldDisrupt`."""
+def get_candidates(cluster: Cluster, method: str, events: list[str] | None = None) -> list[Candidate]:
+    """`GetCandidates`: `NewCandidate` for the method's disruption class, then its `ShouldDisrupt`;
+    consolidation's rejections are appended to `events` as Karpenter publishes them."""
     klass = EVENTUAL if method in ("drift", "static_drift") else GRACEFUL
     out = []
     for node in cluster.nodes:
         got = new_candidate(cluster, node, klass)
-        if got.candidate is not None and should_disrupt(cluster, got.candidate, method):
+        if got.candidate is None:
+            continue
+        if should_disrupt(cluster, got.candidate, method):
             out.append(got.candidate)
+        elif events is not None and method in ("multi", "single"):
+            text = consolidation_event(got.candidate)
+            if text is not None:
+                events.append(_event(got.candidate, text))
     return out
 
 
-def _event(c: Candidate, message: str) -> str:
-    return f"Unconsolidatable Node/{c.name}: {message}"
+def _event(c: Candidate, message: str, kind: str = "Unconsolidatable") -> str:
+    """An event as `<reason> Node/<name>: <message>` (Karpenter publishes it on the Node and NodeClaim)."""
+    return f"{kind} Node/{c.name}: {message}"
 
 
 def _emptiness(cands: Sequence[Candidate], mapping: dict[str, int]) -> MethodResult:
@@ -113,19 +122,17 @@ def _emptiness(cands: Sequence[Candidate], mapping: dict[str, int]) -> MethodRes
 
 
 def _drift(cluster: Cluster, cands: Sequence[Candidate], mapping: dict[str, int]) -> MethodResult:
-    """drift.go: oldest drift first (empty nodes before others), one candidate per command, no price check."""
-    ordered = sorted(cands, key=lambda c: (not c.empty, c.node.drifted_at or cluster.now))
+    """drift.go: oldest drift first, nodes without reschedulable pods before the others; one candidate
+    per command (so the budget is only checked), replacements without a price check."""
+    ordered = sorted(cands, key=lambda c: (bool(c.reschedulable), c.node.drifted_at or cluster.now))
     events: list[str] = []
     for c in ordered:
         if mapping.get(c.pool.name, 0) <= 0:
             continue
         result = simulate_scheduling(cluster, [c], enforce_consolidate_after=False)
-        errors = result.non_pending_errors()
-        if errors:
-            pod, error = next(iter(errors.items()))
-            events.append(_event(c, f"Not all pods would schedule, {pod} => {error}"))
+        if not result.all_non_pending_scheduled():
+            events.append(_event(c, result.non_pending_errors_sentence(), "DisruptionBlocked"))
             continue
-        mapping[c.pool.name] -= 1
         reps = tuple(_claim_replacement(claim) for claim in result.new_claims)
         decision = "replace" if reps else "delete"
         return MethodResult((Command("drift", decision, "Drifted", (c,), reps),), tuple(events))
@@ -218,7 +225,7 @@ def reconcile(cluster: Cluster) -> ReconcileResult:
         if method == "static_drift":
             continue
         reason = METHOD_REASON[method]
-        cands = get_candidates(cluster, method)
+        cands = get_candidates(cluster, method, events)
         eligible[reason] = len(cands)
         if not cands:
             continue
@@ -228,8 +235,13 @@ def reconcile(cluster: Cluster) -> ReconcileResult:
         result = run_method(cluster, method, cands, budgets.mapping)
         events.extend(result.events)
         if result.commands:
-            return ReconcileResult(result.commands[0], tuple(events), eligible, allowed, consuming)
-    return ReconcileResult(None, tuple(events), eligible, allowed, consuming)
+            return ReconcileResult(result.commands[0], _unique(events), eligible, allowed, consuming)
+    return ReconcileResult(None, _unique(events), eligible, allowed, consuming)
+
+
+def _unique(events: Sequence[str]) -> tuple[str, ...]:
+    """Events in order, each once (multi- and single-node both publish ShouldDisrupt's rejections)."""
+    return tuple(dict.fromkeys(events))
 
 
 def start_command(cluster: Cluster, cmd: Command) -> Cluster:

@@ -80,6 +80,15 @@ class SchedulingResult:
     def all_non_pending_scheduled(self) -> bool:
         return not self.non_pending_errors()
 
+    def non_pending_errors_sentence(self) -> str:
+        """`pretty.Sentence(Results.NonPendingPodSchedulingErrors())`: at most five pods, then a count."""
+        errs = self.non_pending_errors()
+        if not errs:
+            return "No Pod Scheduling Errors"
+        shown = " ".join(f"{pod} => {err}" for pod, err in list(errs.items())[:5])
+        more = f"  and {len(errs) - 5} other(s)" if len(errs) > 5 else " "
+        return f"Not all pods would schedule, {shown}{more}"
+
 
 @dataclass
 class _Existing:

@@ -82,3 +82,61 @@ def test_consolidatable_condition_requeues_for_the_remainder() -> None:
     assert (got.present, got.is_true, got.requeue_after) == (False, False, timedelta(seconds=40))
     at_edge = kp.consolidatable_condition(T, timedelta(minutes=1), "True", T, T - timedelta(minutes=1))
     assert (at_edge.present, at_edge.is_true) == (True, True)
+
+
+def _it(name: str, cpu: int, price: float) -> kp.InstanceType:
+    """An instance type with an on-demand offering at `price` and spot at 40 % of it, in zone z1."""
+    return kp.InstanceType(
+        name=name,
+        capacity={"cpu": cpu * 1000, "memory": 8 * 2**30 * 1000, "pods": 110_000},
+        offerings=(kp.Offering("on-demand", "z1", price), kp.Offering("spot", "z1", price * 0.4)),
+    )
+
+
+def _cluster(pool: kp.NodePool, node_type: str, pod_cpu_m: int) -> kp.Cluster:
+    node = kp.Node(
+        name="n1",
+        nodepool=pool.name,
+        instance_type=node_type,
+        capacity_type="on-demand",
+        zone="z1",
+        allocatable={"cpu": 4000, "pods": 110_000},
+        initialized_at=T,
+        consolidatable=True,
+    )
+    pod = kp.Pod(name="web", node="n1", requests={"cpu": pod_cpu_m})
+    its = (_it("small", 1, 0.05), _it("large", 4, 0.20))
+    return kp.Cluster(now=T, instance_types=its, nodepools=(pool,), nodes=(node,), pods=(pod,))
+
+
+def test_single_node_consolidation_replaces_with_a_cheaper_type_or_says_why_not() -> None:
+    pool = kp.NodePool(name="np", budgets=(kp.Budget(nodes="100%"),))
+    got = kp.reconcile(_cluster(pool, "large", 500))
+    assert got.command is not None and got.command.decision == "replace"
+    # Both types are cheaper than on-demand "large" at their worst (spot) launch price: cheapest first,
+    # and the launch is pinned to spot because the price filter assumed spot.
+    assert got.command.replacements[0].instance_types == ("small", "large")
+    assert got.command.replacements[0].capacity_type == "spot"
+    on_demand = kp.Requirement("karpenter.sh/capacity-type", "In", ("on-demand",))
+    od_pool = kp.NodePool(name="np", budgets=(kp.Budget(nodes="100%"),), requirements=(on_demand,))
+    got = kp.reconcile(_cluster(od_pool, "large", 500))
+    assert got.command is not None and got.command.replacements[0].instance_types == ("small",)
+    assert got.command.replacements[0].capacity_type == "on-demand"
+    stuck = kp.reconcile(_cluster(od_pool, "small", 500))  # already on the cheapest on-demand type
+    assert stuck.command is None
+    assert "Unconsolidatable Node/n1: Can't replace with a cheaper node" in stuck.events
+
+
+def test_should_disrupt_rejections_carry_karpenters_text() -> None:
+    when_empty = kp.NodePool(name="np", consolidation_policy="WhenEmpty")
+    got = kp.reconcile(_cluster(when_empty, "large", 500))
+    assert got.command is None
+    assert (
+        'Unconsolidatable Node/n1: NodePool "np" has consolidation policy WhenEmpty, but node is not empty'
+        in (got.events)
+    )
+    never = kp.NodePool(name="np", consolidate_after=None)
+    assert (
+        'Unconsolidatable Node/n1: NodePool "np" has consolidation disabled'
+        in kp.reconcile(_cluster(never, "large", 500)).events
+    )

@@ -241,11 +241,18 @@ def should_disrupt(cluster: Cluster, cand: Candidate, method: str) -> bool:
     return False
 
 
-def consolidation_event(cand: Candidate) -> str | None:
-    """The `Unconsolidatable` text consolidation's `ShouldDisrupt` publishes for this candidate, if any
-    (static pools, empty nodes and a missing Consolidatable condition are rejected silently)."""
+def consolidation_event(cluster: Cluster, cand: Candidate, method: str) -> str | None:
+    """The `Unconsolidatable` text the emptiness or consolidation `ShouldDisrupt` publishes for this
+    candidate, if any (static pools, empty nodes and a missing Consolidatable condition are
+    rejected silently)."""
     pool, node = cand.pool, cand.node
-    if pool.replicas is not None:
+    if pool.replicas is not None or method not in ("emptiness", "multi", "single"):
+        return None
+    if method == "emptiness":
+        if pool.consolidate_after is None:
+            return f'NodePool "{pool.name}" has consolidation disabled'
+        if cluster.buffer_pod_counts.get(node.name, 0) > 0:
+            return f'Node "{node.name}" has buffer pods'
         return None
     if cand.instance_type is None:
         return f'Instance Type "{node.instance_type or ""}" not found'

@@ -92,8 +92,8 @@ def get_candidates(cluster: Cluster, method: str, events: list[str] | None = Non
             continue
         if should_disrupt(cluster, got.candidate, method):
             out.append(got.candidate)
-        elif events is not None and method in ("multi", "single"):
-            text = consolidation_event(got.candidate)
+        elif events is not None:
+            text = consolidation_event(cluster, got.candidate, method)
             if text is not None:
                 events.append(_event(got.candidate, text))
     return out

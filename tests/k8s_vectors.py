@@ -3,6 +3,7 @@
 Usage: python tests/k8s_vectors.py hpa FILE
        python tests/k8s_vectors.py ca FILE
        python tests/k8s_vectors.py rollout FILE
+       python tests/k8s_vectors.py karpenter FILE
 
 Each vector is checked by the adapter module `vectors_<kind>.py` beside this file, whose
 `check(vector) -> str | None` returns None when simkit agrees, else "expected ..., got ...".
@@ -17,7 +18,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ADAPTERS = {"hpa": "vectors_hpa", "ca": "vectors_ca", "rollout": "vectors_rollout"}
+ADAPTERS = {
+    "hpa": "vectors_hpa",
+    "ca": "vectors_ca",
+    "rollout": "vectors_rollout",
+    "karpenter": "vectors_karpenter",
+}
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -54,7 +60,7 @@ def run(controller: str, path: Path) -> tuple[int, int]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ADAPTERS:
-        print("usage: k8s_vectors.py {hpa|ca|rollout} FILE", file=sys.stderr)
+        print("usage: k8s_vectors.py {hpa|ca|rollout|karpenter} FILE", file=sys.stderr)
         return 2
     path = Path(argv[1])
     if not path.is_file():

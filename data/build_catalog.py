@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python data/build_catalog.py [--reference ../shared/reference/prices.csv] [--check]
+    .venv/bin/python data/build_catalog.py --extract /work/.mirror   # refresh data/sources/ (see below)
 
 The reference table (``../shared/reference/prices.csv``) holds one row per price with its source and
 date. This script reshapes it into the two files simkit reads at run time, adds the few figures the
@@ -11,6 +12,14 @@ labels every assumption in the ``source`` column with the prefix ``assumption:``
 committed, in ``data/`` and in the package copy simkit reads (``simkit/_data/catalog/``); simkit never
 reads ``../shared`` at run time. ``--check`` exits 1 if the committed files differ from what the
 reference would produce.
+
+A second, separate input adds the instance families a planner picks from (general purpose, compute,
+memory, burstable, Arm on all three clouds): ``data/sources/instances_public.csv``, one row per type
+not in the reference, extracted by ``--extract MIRROR`` from the same public files (and commits) the
+reference cites, read from git mirrors under ``MIRROR`` (``owner+name/repo``). Those rows are appended to
+``instance_types.csv``; the reference rows are written unchanged. ``instance_details.csv`` gives every
+type its family, category, CPU architecture and, for burstable types, the baseline CPU share and CPU
+credit figures of ``data/sources/burstable.csv``.
 """
 
 from __future__ import annotations
@@ -18,10 +27,14 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml
 
 HERE = Path(__file__).resolve().parent
 TARGETS = (HERE, HERE.parent / "simkit" / "_data" / "catalog")  # data/ and its copy in the package
@@ -289,6 +302,362 @@ def price_rows(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return sorted(out, key=lambda r: (r["provider"], r["region"], r["item"]))
 
 
+# -- the planner's families: a second input, extracted from public files --------------------------
+SOURCES = HERE / "sources"
+PUBLIC_INSTANCES = SOURCES / "instances_public.csv"
+BURSTABLE = SOURCES / "burstable.csv"
+PUBLIC_COLUMNS = [*INSTANCE_COLUMNS, "family", "category", "arch", "details_source"]
+DETAIL_COLUMNS = [
+    "provider",
+    "region",
+    "instance_type",
+    "family",
+    "category",
+    "arch",
+    "details_source",
+    "baseline_cpu_share",
+    "cpu_credits_per_hour",
+    "cpu_credits_max",
+    "burst_source",
+    "burst_as_of",
+]
+_SIZES = ("large", "xlarge", "2xlarge")
+PLANNER_TYPES: dict[str, tuple[str, ...]] = {
+    "aws": (
+        *(f"{f}.{s}" for f in ("m5", "m6i", "m7i", "c5", "c6i", "c7i", "r5", "r6i") for s in _SIZES),
+        *(f"{f}.{s}" for f in ("m6g", "m7g", "c7g") for s in _SIZES),
+        *(f"{f}.{s}" for f in ("t3", "t3a", "t4g") for s in ("medium", "large", "xlarge")),
+    ),
+    "azure": (
+        *(f"Standard_{x}{n}s_v5" for x in ("D", "E") for n in (2, 4, 8)),
+        *(f"Standard_F{n}s_v2" for n in (2, 4, 8)),
+        *(f"Standard_D{n}ps_v5" for n in (2, 4, 8)),
+        "Standard_B2s",
+        "Standard_B2ms",
+        "Standard_B4ms",
+    ),
+    "gcp": (
+        *(f"{f}-{n}" for f in ("n2-standard", "e2-standard", "n2-highcpu", "n2-highmem") for n in (2, 4, 8)),
+        "c3-standard-4",
+        "c3-standard-8",
+        "e2-small",
+        "e2-medium",
+        *(f"t2a-standard-{n}" for n in (1, 2, 4, 8)),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PublicFile:
+    """One public file at one commit, read from a git mirror (``MIRROR/owner+name/repo``)."""
+
+    repo: str
+    path: str
+    commit: str
+    date: str  # the data's own date (generator header or commit date)
+
+    def read(self, mirror: Path) -> str:
+        git_dir = mirror / self.repo.replace("/", "+") / "repo"
+        cmd = ["git", "--git-dir", str(git_dir), "show", f"{self.commit}:{self.path}"]
+        return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+
+    def cite(self) -> str:
+        return f"github {self.repo} {self.path} (commit {self.commit})"
+
+
+AWS_PRICES = PublicFile(
+    "aws/karpenter-provider-aws",
+    "pkg/providers/pricing/zz_generated.pricing_aws.go",
+    "6fc13b5236fd04fd16ff3f9dc7490d0813994099",
+    "2026-07-20",
+)
+SPOT_ADVISOR = PublicFile(
+    "ETOgaosion/bamboo",
+    "data/spot-advisor-data.json",
+    "0faa479fbca26f06d74fa8e356ca06d88ab1f862",
+    "2024-02-28",
+)
+ENI_MAX_PODS = PublicFile(
+    "awslabs/amazon-eks-ami",
+    "files/eni-max-pods.txt",
+    "02343f9bc5f996278d8e20a7f9d889d1a491a79e",
+    "2023-01-25",
+)
+# m7i, c7i and m7g came after that file: the newest copy before it was dropped from the repository.
+ENI_MAX_PODS_NEW = PublicFile(
+    "awslabs/amazon-eks-ami",
+    "templates/shared/runtime/eni-max-pods.txt",
+    "2377b69aaeb8d751af1a265c2bfbeb94e6f6da90",
+    "2026-02-27",
+)
+AZURE_PRICES = PublicFile(
+    "Azure/karpenter-provider-azure",
+    "pkg/providers/pricing/zz_generated.pricing.go",
+    "352646f599290c3a6d2f9710fb535a7b288f88ed",
+    "2026-06-18",
+)
+AZURE_SKUS = PublicFile(
+    "Azure/karpenter-provider-azure",
+    "pkg/providers/instancetype/known_skus.yaml",
+    "352646f599290c3a6d2f9710fb535a7b288f88ed",
+    "2026-06-18",
+)
+GCP_PRICES = PublicFile(
+    "Cyclenerd/google-cloud-pricing-cost-calculator",
+    "pricing.yml",
+    "fd66b26ff84fee5cdd94f341ea89206e76c06b99",
+    "2026-07-30",
+)
+AWS_SOURCE = (
+    "github aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (header "
+    "'generated at "
+    "2026-07-20T13:44:30Z for us-east-1'; commit 6fc13b5236fd04fd16ff3f9dc7490d0813994099; data from AWS "
+    "Pricing API); vCPU/mem: github ETOgaosion/bamboo data/spot-advisor-data.json (copy of "
+    "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json; committed 2024-02-28, commit "
+    "0faa479fbca26f06d74fa8e356ca06d88ab1f862) - vCPU=cores, mem=ram_gb"
+)
+AWS_SPOT_SOURCE = (
+    "derived: on-demand x (1 - savings); AWS Spot Instance Advisor savings s={s}% and interruption band "
+    "r={r} ({label}) from github ETOgaosion/bamboo data/spot-advisor-data.json (copy of "
+    "https://spot-bid-advisor.s3.amazonaws.com/spot-advisor-data.json; committed 2024-02-28, commit "
+    "0faa479fbca26f06d74fa8e356ca06d88ab1f862) - vCPU=cores, mem=ram_gb"
+)
+AZURE_SOURCE = (
+    "github Azure/karpenter-provider-azure pkg/providers/pricing/zz_generated.pricing.go (header "
+    "'generated at "
+    "2026-06-18T03:43:41Z'; snapshot commit 352646f599290c3a6d2f9710fb535a7b288f88ed; Azure Retail "
+    "Prices API, "
+    "Consumption, Windows and Low Priority/Spot meters excluded => Linux pay-as-you-go) initialOnDemandPrices"
+    "[eastus]; vCPU/mem: Azure size tables (MicrosoftDocs Dsv5/Esv5/Fsv2/Dpsv5/B-series pages: the number in "
+    "the name is the vCPU count, {gib_per_vcpu} GiB per vCPU) - not machine-verified here"
+)
+GCP_SOURCE = (
+    "github Cyclenerd/google-cloud-pricing-cost-calculator pricing.yml (generated Thu Jul 30 06:13:17 2026; "
+    "commit fd66b26ff84fee5cdd94f341ea89206e76c06b99; built from Cloud Billing Catalog API SKUs) "
+    "compute.instance.<type>.cost.us-central1.hour; vCPU/mem: compute.instance.<type>.cpu/ram"
+)
+GCP_SHARED_CORE_VCPU = (
+    "; vcpu=2: e2 shared-core types expose 2 vCPUs that share {cpu} sustained vCPU (pricing.yml 'cpu: {cpu}' "
+    "is the billed fraction; GKE schedules against the 2 vCPUs)"
+)
+GCP_SPOT_SOURCE = (
+    "github Cyclenerd/google-cloud-pricing-cost-calculator pricing.yml (generated Thu Jul 30 06:13:17 2026; "
+    "commit fd66b26ff84fee5cdd94f341ea89206e76c06b99; built from Cloud Billing Catalog API SKUs) "
+    "compute.instance.<type>.cost.us-central1.hour_spot (Spot VM price; dynamic, changes up to once "
+    "per 30 days)"
+)
+NAMING_SOURCE = {
+    "aws": "family/category/arch from the type name: AWS instance type naming "
+    "(docs.aws.amazon.com/ec2/latest/"
+    "instancetypes/instance-type-names.html: series letter m general purpose, c compute, r memory, t "
+    "burstable; processor suffix g = AWS Graviton, arm64)",
+    "azure": "family/category/arch from the size name: Azure VM naming conventions "
+    "(learn.microsoft.com/azure/"
+    "virtual-machines/vm-naming-conventions: D general purpose, F compute, E memory, B burstable; p = Arm "
+    "(Ampere Altra)); Karpenter's known_skus.yaml families (commit 352646f5) agree, e.g. standardDPSv5Family",
+    "gcp": "family/category/arch from the machine type: GCP machine families (cloud.google.com/compute/docs/"
+    "machine-resource: n2/e2-standard and t2a general purpose, n2-highcpu and c3 compute, n2-highmem memory, "
+    "e2-micro/small/medium shared-core; T2A = Ampere Altra, arm64)",
+}
+
+
+def _num(value: float) -> str:
+    """A figure as the reference writes it: the source's digits, no trailing zeros."""
+    return repr(float(value))
+
+
+def classify(provider: str, name: str) -> tuple[str, str, str]:
+    """(family, category, arch) of an instance type, from its name (see NAMING_SOURCE)."""
+    if provider == "aws":
+        family = name.split(".")[0]
+        category = {"m": "general-purpose", "c": "compute", "r": "memory", "t": "burstable"}[family[0]]
+        return family, category, "arm64" if re.fullmatch(r"[a-z]+\d+g", family) else "amd64"
+    if provider == "azure":
+        match = re.fullmatch(r"Standard_([A-Z])(\d+)([a-z]*)(?:_(v\d+))?", name)
+        if not match:
+            raise ValueError(f"unexpected Azure size name {name!r}")
+        letter, _, flags, version = match.groups()
+        category = {"D": "general-purpose", "F": "compute", "E": "memory", "B": "burstable"}[letter]
+        family = f"{letter}{flags.replace('m', '')}{version or ''}".replace("_", "")
+        return family, category, "arm64" if "p" in flags else "amd64"
+    series = name.rsplit("-", 1)[0]
+    if name in ("e2-micro", "e2-small", "e2-medium"):
+        return "e2-shared-core", "burstable", "amd64"
+    category = {"n2-highcpu": "compute", "c3-standard": "compute", "c2-standard": "compute"}.get(series)
+    category = category or ("memory" if series.endswith("highmem") else "general-purpose")
+    return series, category, "arm64" if series.startswith("t2a") else "amd64"
+
+
+def _eni_max_pods(text: str) -> dict[str, str]:
+    return dict(line.split() for line in text.splitlines() if line and line[0] != "#")
+
+
+def _aws_public(mirror: Path) -> list[dict[str, str]]:
+    prices = {k: float(v) for k, v in re.findall(r'"([a-z0-9.-]+)": ([0-9.]+)', AWS_PRICES.read(mirror))}
+    advisor = json.loads(SPOT_ADVISOR.read(mirror))
+    pods_old = dict(
+        line.split() for line in ENI_MAX_PODS.read(mirror).splitlines() if line and line[0] != "#"
+    )
+    pods_new = dict(
+        line.split() for line in ENI_MAX_PODS_NEW.read(mirror).splitlines() if line and line[0] != "#"
+    )
+    rows = []
+    for name in PLANNER_TYPES["aws"]:
+        size, spot = advisor["instance_types"][name], advisor["spot_advisor"]["us-east-1"]["Linux"][name]
+        label, p = AWS_BANDS[spot["r"]]
+        if name in pods_old:
+            max_pods, pods_source = pods_old[name], EKS_MAX_PODS_SOURCE
+        else:
+            max_pods = pods_new[name]
+            pods_source = (
+                f"{ENI_MAX_PODS_NEW.cite()} (file dated {ENI_MAX_PODS_NEW.date}; the type is newer than "
+                f"commit 02343f9b; ENIs x (IPv4 per ENI - 1) + 2)"
+            )
+        spot_source = AWS_SPOT_SOURCE.format(s=spot["s"], r=spot["r"], label=label)
+        rows.append(
+            {
+                "vcpu": str(size["cores"]),
+                "memory_gib": _num(size["ram_gb"]).removesuffix(".0"),
+                "ondemand_usd_hour": _num(prices[name]),
+                "spot_usd_hour": _num(round(prices[name] * (1 - spot["s"] / 100), 4)),
+                "interruption_band": label,
+                "interruption_monthly_p": f"{p}",
+                "max_pods": max_pods,
+                "source": AWS_SOURCE,
+                "as_of": AWS_PRICES.date,
+                "spot_source": f"{spot_source}; interruption: {RELIABILITY_NOTE}",
+                "spot_as_of": SPOT_ADVISOR.date,
+                "max_pods_source": pods_source,
+                "instance_type": name,
+                "provider": "aws",
+                "region": "us-east-1",
+            }
+        )
+    return rows
+
+
+_AZURE_GIB_PER_VCPU = {"D": 4, "E": 8, "F": 2}
+_AZURE_B_SIZES = {"Standard_B2s": (2, 4), "Standard_B2ms": (2, 8), "Standard_B4ms": (4, 16)}
+
+
+def _azure_public(mirror: Path) -> list[dict[str, str]]:
+    text = AZURE_PRICES.read(mirror)
+    block = text[text.index('initialOnDemandPrices["eastus"]') :]
+    block = block[: block.index("}")]
+    prices = {k: float(v) for k, v in re.findall(r'"(Standard_[A-Za-z0-9_]+)":\s+([0-9.]+)', block)}
+    known = set(re.findall(r"- name: (\S+)", AZURE_SKUS.read(mirror)))
+    rows = []
+    for name in PLANNER_TYPES["azure"]:
+        if name not in known:
+            raise ValueError(f"{name} not in Karpenter's known_skus.yaml")
+        if name in _AZURE_B_SIZES:
+            vcpu, mem = _AZURE_B_SIZES[name]
+            gib = "B2s 2, B2ms 4, B4ms 4"
+        else:
+            vcpu = int(re.findall(r"\d+", name)[0])
+            gib = str(_AZURE_GIB_PER_VCPU[name[len("Standard_")]])
+            mem = vcpu * int(gib)
+        inst = _Instance(
+            "azure", "eastus", name, str(vcpu), str(mem), _num(prices[name]), "", AZURE_PRICES.date
+        )
+        _fill_azure_spot(inst)
+        label, p = ASSUMED_BAND
+        max_pods, pods_source = AKS_MAX_PODS
+        rows.append(
+            {
+                "vcpu": inst.vcpu,
+                "memory_gib": inst.memory_gib,
+                "ondemand_usd_hour": inst.ondemand,
+                "spot_usd_hour": inst.spot,
+                "interruption_band": label,
+                "interruption_monthly_p": f"{p}",
+                "max_pods": str(max_pods),
+                "source": AZURE_SOURCE.format(gib_per_vcpu=gib),
+                "as_of": AZURE_PRICES.date,
+                "spot_source": f"{inst.spot_source}; interruption: {ASSUMED_BAND_NOTE}",
+                "spot_as_of": inst.spot_as_of,
+                "max_pods_source": pods_source,
+                "instance_type": name,
+                "provider": "azure",
+                "region": "eastus",
+            }
+        )
+    return rows
+
+
+def _gcp_public(mirror: Path) -> list[dict[str, str]]:
+    catalog = yaml.load(GCP_PRICES.read(mirror), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    rows = []
+    for name in PLANNER_TYPES["gcp"]:
+        entry = catalog["compute"]["instance"][name]
+        cost = entry["cost"]["us-central1"]
+        source, vcpu = GCP_SOURCE, entry["cpu"]
+        if name in ("e2-micro", "e2-small", "e2-medium"):
+            source += GCP_SHARED_CORE_VCPU.format(cpu=vcpu)
+            vcpu = 2
+        label, p = ASSUMED_BAND
+        max_pods, pods_source = GKE_MAX_PODS
+        rows.append(
+            {
+                "vcpu": str(int(vcpu)),
+                "memory_gib": _num(entry["ram"]).removesuffix(".0"),
+                "ondemand_usd_hour": _num(cost["hour"]),
+                "spot_usd_hour": _num(cost["hour_spot"]),
+                "interruption_band": label,
+                "interruption_monthly_p": f"{p}",
+                "max_pods": str(max_pods),
+                "source": source,
+                "as_of": GCP_PRICES.date,
+                "spot_source": f"{GCP_SPOT_SOURCE}; interruption: {ASSUMED_BAND_NOTE}",
+                "spot_as_of": GCP_PRICES.date,
+                "max_pods_source": pods_source,
+                "instance_type": name,
+                "provider": "gcp",
+                "region": "us-central1",
+            }
+        )
+    return rows
+
+
+def extract_public(mirror: Path) -> str:
+    """``instances_public.csv`` as the public files at the cited commits give it."""
+    rows = [*_aws_public(mirror), *_azure_public(mirror), *_gcp_public(mirror)]
+    for row in rows:
+        family, category, arch = classify(row["provider"], row["instance_type"])
+        row |= {"family": family, "category": category, "arch": arch}
+        row["details_source"] = NAMING_SOURCE[row["provider"]]
+    rows.sort(key=lambda r: (r["provider"], r["region"], r["instance_type"]))
+    return render(PUBLIC_COLUMNS, rows)
+
+
+def detail_rows(instances: list[dict[str, str]], burstable: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Family, category, arch and (burstable types) CPU credit figures of every catalog row."""
+    burst = {(b["provider"], b["instance_type"]): b for b in burstable}
+    out = []
+    for row in instances:
+        family, category, arch = classify(row["provider"], row["instance_type"])
+        b = burst.get((row["provider"], row["instance_type"]), {})
+        if (category == "burstable") != bool(b):
+            raise ValueError(f"burstable figures and category disagree for {row['instance_type']}")
+        out.append(
+            {
+                "provider": row["provider"],
+                "region": row["region"],
+                "instance_type": row["instance_type"],
+                "family": family,
+                "category": category,
+                "arch": arch,
+                "details_source": NAMING_SOURCE[row["provider"]],
+                "baseline_cpu_share": b.get("baseline_cpu_share", ""),
+                "cpu_credits_per_hour": b.get("cpu_credits_per_hour", ""),
+                "cpu_credits_max": b.get("cpu_credits_max", ""),
+                "burst_source": b.get("source", ""),
+                "burst_as_of": b.get("as_of", ""),
+            }
+        )
+    return out
+
+
 def render(columns: list[str], rows: list[dict[str, str]]) -> str:
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
@@ -297,11 +666,24 @@ def render(columns: list[str], rows: list[dict[str, str]]) -> str:
     return buf.getvalue()
 
 
-def build(reference: Path) -> dict[str, str]:
-    """File name -> CSV text, as this script would write them."""
+def build(reference: Path, public: Path = PUBLIC_INSTANCES, burstable: Path = BURSTABLE) -> dict[str, str]:
+    """File name -> CSV text, as this script would write them.
+
+    The reference's rows come first in each (provider, region, type) order and are never altered; rows
+    of ``public`` for types the reference lacks are added in the same order.
+    """
     rows = _read_reference(reference)
+    instances = instance_rows(rows)
+    known = {(r["provider"], r["region"], r["instance_type"]) for r in instances}
+    added = [
+        {c: r[c] for c in INSTANCE_COLUMNS}
+        for r in _read_reference(public)
+        if (r["provider"], r["region"], r["instance_type"]) not in known
+    ]
+    instances = sorted([*instances, *added], key=lambda r: (r["provider"], r["region"], r["instance_type"]))
     return {
-        "instance_types.csv": render(INSTANCE_COLUMNS, instance_rows(rows)),
+        "instance_types.csv": render(INSTANCE_COLUMNS, instances),
+        "instance_details.csv": render(DETAIL_COLUMNS, detail_rows(instances, _read_reference(burstable))),
         "prices.csv": render(PRICE_COLUMNS, price_rows(rows)),
     }
 
@@ -310,7 +692,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
     parser.add_argument("--check", action="store_true", help="exit 1 if the committed CSVs are stale")
+    parser.add_argument(
+        "--extract", type=Path, metavar="MIRROR", help="rewrite sources/instances_public.csv from git mirrors"
+    )
     args = parser.parse_args(argv)
+    if args.extract:
+        PUBLIC_INSTANCES.write_text(extract_public(args.extract), encoding="utf-8")
     stale = []
     for name, text in build(args.reference).items():
         for target in (folder / name for folder in TARGETS):

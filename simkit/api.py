@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.allocation import cost_allocation
+from simkit.analysis.burstable import burstable_pools, credit_checks, credit_runs, credit_table
 from simkit.analysis.causes import explain
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
 from simkit.analysis.plans import plan_checks, plan_tables
@@ -197,6 +199,34 @@ def _table(
     return derived[spec.name]
 
 
+def _tables_for_usage(out: EngineOutput) -> tuple[pd.DataFrame, ...]:
+    """The services, queues, replicas and nodes tables the CPU-use estimates read."""
+    t = out.traffic
+    built = []
+    for name in ("services", "queues"):
+        table = _traffic_table(t, name) if name in t else TABLES[name].empty()
+        built.append(table.build() if isinstance(table, Deferred) else table)
+    built.append(TABLES["replicas"].deferred(out.replica_rows).build())
+    built.append(TABLES["nodes"].deferred(out.node_rows).build())
+    return tuple(built)
+
+
+def _credits_frame(scenario: Scenario, out: EngineOutput) -> pd.DataFrame:
+    return credit_table(credit_runs(scenario, *_tables_for_usage(out)))
+
+
+def _checks_with_credits(checks: Deferred, scenario: Scenario, out: EngineOutput) -> pd.DataFrame:
+    """The checks, and a missed one per burstable pool whose busiest node ran out of CPU credits."""
+    frame = checks.build()
+    missed = credit_checks(credit_runs(scenario, *_tables_for_usage(out)))
+    return pd.concat([frame, checks_frame(missed)], ignore_index=True) if missed else frame
+
+
+def _allocation_frame(scenario: Scenario, out: EngineOutput, cost: Deferred) -> pd.DataFrame:
+    services, queues, replicas, _ = _tables_for_usage(out)
+    return cost_allocation(scenario, services, queues, replicas, cost.build())
+
+
 def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> RunResult:
     """The summary and the checks from the engine's raw rows; its tables become DataFrames when read.
 
@@ -243,9 +273,15 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     checks = Deferred(checks_frame, (targets,))
     if scenario.dr is not None:  # adds the DR figures to the summary, after the checks above
         checks = Deferred(_checks_with_dr, (targets, _dr_checks(scenario, seed, summary)))
+    if burstable_pools(scenario):  # CPU credits: a table, and a missed check when a bank runs dry
+        checks = Deferred(_checks_with_credits, (checks, scenario, out))
+        derived["cpu_credits"] = Deferred(_credits_frame, (scenario, out))
+    cost_table = Deferred(cost_frame, (cost,))
     derived |= {
         "faults": Deferred(_fault_frame, (out.fault_rows, restore)),
-        "cost": Deferred(cost_frame, (cost,)),
+        "cost": cost_table,
+        "cpu_credits": derived.get("cpu_credits", TABLES["cpu_credits"].empty()),
+        "cost_allocation": Deferred(_allocation_frame, (scenario, out, cost_table)),
         "checks": checks,
         "plans": derived.get("plans", TABLES["plans"].empty()),
         "plan_steps": derived.get("plan_steps", TABLES["plan_steps"].empty()),

@@ -147,7 +147,8 @@ def test_unknown_instance_type_lists_known_ones(catalog: Catalog) -> None:
     with pytest.raises(CatalogKeyError) as err:
         catalog.instance("aws", "us-east-1", "t3.xxl")
     msg = str(err.value)
-    assert msg.startswith("unknown instance type 't3.xxl' for aws us-east-1; known: c5.xlarge, m5.2xlarge")
+    known = "known: c5.2xlarge, c5.large, c5.xlarge"
+    assert msg.startswith(f"unknown instance type 't3.xxl' for aws us-east-1; {known}")
     assert "t3.xlarge" in msg and "n2-standard-4" not in msg
     assert isinstance(err.value, KeyError) and isinstance(err.value, SimkitError)
 
@@ -224,3 +225,97 @@ def test_allocatable_rejects_bad_input() -> None:
         allocatable("ibm", 4, 16, 58)
     with pytest.raises(ValueError, match="must be positive"):
         allocatable("aws", 0, 16, 58)
+
+
+# -- the planner's families (data/sources/) -----------------------------------------------------
+@needs_reference
+def test_reference_rows_are_byte_identical_in_the_extended_catalog() -> None:
+    builder = _builder()
+    old = builder.render(builder.INSTANCE_COLUMNS, builder.instance_rows(builder._read_reference(REFERENCE)))
+    new = (data_dir() / "instance_types.csv").read_text(encoding="utf-8").splitlines()
+    assert new[0] == old.splitlines()[0]  # same header, same columns
+    missing = [line for line in old.splitlines() if line not in set(new)]
+    assert missing == []
+    assert len(new) > len(old.splitlines()) + 60
+
+
+@pytest.mark.parametrize(
+    ("provider", "wanted"),
+    [
+        (
+            "aws",
+            {
+                "general-purpose": {"m5.large", "m6i.large", "m7i.2xlarge"},
+                "compute": {"c5.large", "c6i.xlarge", "c7i.large"},
+                "memory": {"r5.large", "r6i.2xlarge"},
+                "burstable": {"t3.medium", "t3a.xlarge", "t4g.medium"},
+            },
+        ),
+        (
+            "azure",
+            {
+                "general-purpose": {"Standard_D2s_v5", "Standard_D4ps_v5"},
+                "compute": {"Standard_F4s_v2"},
+                "memory": {"Standard_E8s_v5"},
+                "burstable": {"Standard_B2s", "Standard_B2ms", "Standard_B4ms"},
+            },
+        ),
+        (
+            "gcp",
+            {
+                "general-purpose": {"n2-standard-8", "e2-standard-2", "t2a-standard-4"},
+                "compute": {"n2-highcpu-4", "c3-standard-4"},
+                "memory": {"n2-highmem-2"},
+                "burstable": {"e2-small", "e2-medium"},
+            },
+        ),
+    ],
+)
+def test_every_cloud_has_the_families_a_planner_picks_from(
+    catalog: Catalog, provider: str, wanted: dict[str, set[str]]
+) -> None:
+    types = catalog.instance_types(provider)
+    for category, names in wanted.items():
+        assert names <= {i.name for i in types if i.category == category}, category
+    assert any(i.arch == "arm64" for i in types), "no Arm type"
+
+
+def test_arch_and_burst_figures(catalog: Catalog) -> None:
+    assert catalog.instance("aws", "us-east-1", "m7g.large").arch == "arm64"
+    assert catalog.instance("aws", "us-east-1", "t4g.large").arch == "arm64"
+    assert catalog.instance("azure", "eastus", "Standard_D2ps_v5").arch == "arm64"
+    assert catalog.instance("gcp", "us-central1", "t2a-standard-2").arch == "arm64"
+    assert catalog.instance("aws", "us-east-1", "m5.large").arch == "amd64"
+    t3l = catalog.instance("aws", "us-east-1", "t3.large")
+    assert (t3l.baseline_cpu_share, t3l.cpu_credits_per_hour, t3l.cpu_credits_max) == (0.3, 36.0, 864.0)
+    b2s = catalog.instance("azure", "eastus", "Standard_B2s")
+    assert (b2s.baseline_cpu_share, b2s.cpu_credits_per_hour, b2s.cpu_credits_max) == (0.2, 24.0, 576.0)
+    assert not catalog.instance("aws", "us-east-1", "m5.large").burstable
+    for inst in catalog.instance_types():
+        assert inst.burstable == (inst.category == "burstable"), inst.name
+        if inst.burstable:  # earning at the baseline: credits/h = share x vCPU x 60 min
+            assert inst.cpu_credits_per_hour == pytest.approx(inst.baseline_cpu_share * inst.vcpu * 60)
+            assert len(inst.burst_source) > 40
+
+
+def test_detail_rows_have_sources_and_assumptions_are_labelled() -> None:
+    for row in _rows("instance_details.csv"):
+        assert len(row["details_source"]) > 40, row
+        if row["category"] == "burstable":
+            assert DATE.match(row["burst_as_of"]) and len(row["burst_source"]) > 40, row
+            if row["provider"] == "gcp":  # GCP publishes no credit rate or cap
+                assert "assumption:" in row["burst_source"]
+        else:
+            assert row["baseline_cpu_share"] == row["burst_source"] == "", row
+
+
+def test_new_rows_cite_the_public_files_and_dates() -> None:
+    for row in _rows("instance_types.csv"):
+        if row["provider"] == "aws":
+            assert "6fc13b5236fd04fd16ff3f9dc7490d0813994099" in row["source"]
+            assert "0faa479f" in row["spot_source"] and row["spot_as_of"] == "2024-02-28"
+            assert "amazon-eks-ami" in row["max_pods_source"]
+        if row["provider"] == "gcp":
+            assert "fd66b26ff84fee5cdd94f341ea89206e76c06b99" in row["source"]
+        if row["provider"] == "azure":
+            assert "352646f599290c3a6d2f9710fb535a7b288f88ed" in row["source"]

@@ -60,6 +60,19 @@ class InstanceType:
     spot_source: str
     spot_as_of: str
     max_pods_source: str
+    # from instance_details.csv: what a planner picks by, and the CPU credit figures of burstable types
+    family: str = ""
+    category: str = ""  # general-purpose | compute | memory | burstable
+    arch: str = "amd64"  # amd64 | arm64
+    baseline_cpu_share: float | None = None  # of each vCPU, sustained without credits
+    cpu_credits_per_hour: float | None = None  # one credit = one vCPU at 100 % for one minute
+    cpu_credits_max: float | None = None
+    burst_source: str = ""
+
+    @property
+    def burstable(self) -> bool:
+        """Whether the type runs above its baseline CPU only on credits (t3/t4g, B-series, e2 shared-core)."""
+        return self.baseline_cpu_share is not None
 
     def usd_hour(self, capacity_type: str) -> float:
         """Hourly price for ``"spot"`` or ``"on-demand"`` capacity."""
@@ -182,7 +195,23 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _instance_from_row(row: dict[str, str]) -> InstanceType:
+def _optional_float(text: str) -> float | None:
+    return float(text) if text else None
+
+
+def _details_from_row(row: dict[str, str]) -> dict[str, object]:
+    return {
+        "family": row["family"],
+        "category": row["category"],
+        "arch": row["arch"],
+        "baseline_cpu_share": _optional_float(row["baseline_cpu_share"]),
+        "cpu_credits_per_hour": _optional_float(row["cpu_credits_per_hour"]),
+        "cpu_credits_max": _optional_float(row["cpu_credits_max"]),
+        "burst_source": row["burst_source"],
+    }
+
+
+def _instance_from_row(row: dict[str, str], details: dict[str, object] | None = None) -> InstanceType:
     return InstanceType(
         provider=row["provider"],
         region=row["region"],
@@ -199,6 +228,7 @@ def _instance_from_row(row: dict[str, str]) -> InstanceType:
         spot_source=row["spot_source"],
         spot_as_of=row["spot_as_of"],
         max_pods_source=row["max_pods_source"],
+        **(details or {}),  # type: ignore[arg-type]
     )
 
 
@@ -217,7 +247,15 @@ def _price_from_row(row: dict[str, str]) -> PriceItem:
 
 @lru_cache(maxsize=4)
 def _load(directory: Path) -> Catalog:
-    instances = [_instance_from_row(r) for r in _read_csv(directory / "instance_types.csv")]
+    details_path = directory / "instance_details.csv"
+    details = {
+        (r["provider"], r["region"], r["instance_type"]): _details_from_row(r)
+        for r in (_read_csv(details_path) if details_path.exists() else [])
+    }
+    instances = [
+        _instance_from_row(r, details.get((r["provider"], r["region"], r["instance_type"])))
+        for r in _read_csv(directory / "instance_types.csv")
+    ]
     prices = [_price_from_row(r) for r in _read_csv(directory / "prices.csv")]
     return Catalog(instances, prices)
 

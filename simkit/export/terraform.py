@@ -82,7 +82,8 @@ def equivalent_instance(instance_type: str, source: str, target: str) -> tuple[s
         same = sorted(
             it.name
             for it in catalog.instance_types(target)
-            if it.vcpu == want.vcpu and it.memory_gib == want.memory_gib
+            if (it.vcpu, it.memory_gib, it.category, it.arch)
+            == (want.vcpu, want.memory_gib, want.category, want.arch)  # a D4s, not a burstable B4ms
         )
         if same:
             return same[0], f"{instance_type} on {source}, same vCPU and memory in the catalog"

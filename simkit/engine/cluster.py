@@ -20,6 +20,7 @@ import simpy
 from tqdm.auto import tqdm
 
 from simkit.catalog import allocatable_for, load_catalog
+from simkit.catalog.node_labels import pool_labels, zone_labels
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, FAILED_SCHEDULING, place_daemon_pods
 from simkit.control.replicaset import ReplicaPod
 from simkit.control.replicaset import reconcile as reconcile_replicas
@@ -218,7 +219,9 @@ class Engine:
                 self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type
             )
             cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+            cl = self.scenario.cluster
             labels = {
+                **pool_labels(cl.provider, cl.region, pool.name, pool.instance_type, pool.capacity_type),
                 **pool.labels,
                 "node.kubernetes.io/instance-type": pool.instance_type,
                 "simkit.io/pool": pool.name,
@@ -244,7 +247,7 @@ class Engine:
             capacity_type=pool.capacity_type,
             alloc_cpu_m=shape.cpu_m,
             alloc_mem_mib=shape.mem_mib,
-            labels=dict(shape.labels),
+            labels={**shape.labels, **zone_labels(zone)},
             taints=shape.taints,
             created_s=ready_at,
             max_pods=shape.max_pods,

@@ -145,3 +145,32 @@ def test_run_reminds_of_the_assumptions_of_an_imported_scenario(tmp_path: Path) 
     assert (
         import_reminder(Path(__file__).resolve().parent.parent / "scenarios/platform-baseline.yaml") is None
     )
+
+
+@needs_shared
+def test_hpa_with_a_misspelt_target_offers_the_close_name() -> None:
+    result = import_manifests(sorted((MANIFESTS / "sock-shop").glob("*.yaml")))
+    [line] = [x for x in result.ignored if "HorizontalPodAutoscaler/cart)" in x]
+    assert line.endswith("no imported workload Deployment/cart; did you mean carts?")
+
+
+def test_every_unmodelled_deployment_field_gets_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "d.yaml"
+    path.write_text(
+        textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: web, namespace: demo}
+        spec:
+          replicas: 2
+          strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+          revisionHistoryLimit: 3
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers: [{name: web, resources: {requests: {cpu: 100m, memory: 64Mi}}}]
+        """)
+    )
+    assumed = "\n".join(import_manifests([path]).assumed)
+    assert "spec.strategy: rollouts are not simulated, dropped" in assumed and "maxSurge" in assumed
+    assert "spec.revisionHistoryLimit: not modelled by simkit, dropped" in assumed

@@ -10,6 +10,7 @@ the provider, region and targets come from the seed platform, marked as assumpti
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,6 +140,11 @@ def _workloads(
     return out, daemonsets
 
 
+def _did_you_mean(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def _attach_hpas(
     hpas: list[Doc],
     workloads: list[tuple[Doc, dict]],
@@ -163,6 +169,9 @@ def _attach_hpas(
                 "a DaemonSet has no scale subresource, an HPA cannot scale it"
                 if ref.get("kind") == "DaemonSet"
                 else f"no imported workload {ref.get('kind')}/{ref.get('name')}"
+                + _did_you_mean(
+                    str(ref.get("name")), [d.name for d, _ in workloads if d.kind == ref.get("kind")]
+                )
             )
             ignored.append(f"{_label(doc)}: {why}")
             continue

@@ -260,3 +260,42 @@ def test_a_missing_trace_is_bad_input_at_load_time(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"traffic.load.trace.path: trace file not found"):
         load_scenario_file(child)
+
+
+def test_extends_merges_lists_of_named_things_by_name(tmp_path):
+    """A child that changes one node pool keeps the others; `$patch: delete` removes one (strategic merge)."""
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nname: child\ncluster:\n  node_pools:\n"
+        "    - {name: application-pool, max_nodes: 30}\n"
+        "    - {name: extra-pool, instance_type: m5.xlarge, min_nodes: 0, max_nodes: 3}\n"
+        "    - {name: infrastructure-pool, $patch: delete}\n"
+        "workloads:\n  - {name: bff-service, replicas: 5}\n"
+    )
+    base = load_scenario()
+    sc = load_scenario(child)
+    pools = {p.name: p for p in sc.cluster.node_pools}
+    assert list(pools) == ["application-pool", "data-pool", "extra-pool"]
+    assert pools["application-pool"].max_nodes == 30
+    assert pools["application-pool"].instance_type == base.cluster.node_pools[0].instance_type
+    assert sc.workload("bff-service").replicas == 5
+    assert sc.workload("bff-service").resources == base.workload("bff-service").resources
+    assert [w.name for w in sc.workloads] == [w.name for w in base.workloads]
+
+
+def test_extends_delete_of_an_unknown_name_names_the_child_line(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {DEFAULT_SCENARIO}\nworkloads:\n  - {{name: rediss, $patch: delete}}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert err.value.line == 3 and "rediss" in err.value.message
+
+
+def test_set_addresses_list_items_by_name():
+    sc = load_scenario(
+        overrides={"workloads.bff-service.replicas": 7, "cluster.node_pools.data-pool.max_nodes": 9}
+    )
+    assert sc.workload("bff-service").replicas == 7
+    assert next(p for p in sc.cluster.node_pools if p.name == "data-pool").max_nodes == 9
+    with pytest.raises(ScenarioError, match="no such place"):
+        load_scenario(overrides={"workloads.no-such-service.replicas": 7})

@@ -206,12 +206,12 @@ class _Merge:
                 raise self._error((*cloc, j, "name"), f"no item named {item['name']!r} in the base to delete")
         out: list[Any] = []
         for i, item in enumerate(base):
-            j = by_name.get(item["name"])
-            if j is None:
+            k = by_name.get(item["name"])
+            if k is None:
                 self._copy(self.base_lines, (*bloc, i), (*oloc, len(out)))
                 out.append(item)
-            elif child[j].get(PATCH) != "delete":
-                out.append(self.merge(item, child[j], (*bloc, i), (*cloc, j), (*oloc, len(out))))
+            elif child[k].get(PATCH) != "delete":
+                out.append(self.merge(item, child[k], (*bloc, i), (*cloc, k), (*oloc, len(out))))
         for j, item in enumerate(child):
             if item["name"] not in names:
                 self._copy(self.child_lines, (*cloc, j), (*oloc, len(out)))

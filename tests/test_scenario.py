@@ -1,5 +1,6 @@
 """The scenario schema: the default scenario validates; each bad input gives one exact line."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,8 @@ CORPUS = [
         "typo in a key",
         "      instance_type: t3.xlarge\n",
         "      instance_tpye: t3.xlarge\n",
-        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (+1 more error) (line {line})",
+        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'?\n"
+        "  also cluster.node_pools[0].instance_type: required key is missing (line 29) (line {line})",
     ),
     (
         "unknown key, nothing close",
@@ -299,3 +301,44 @@ def test_set_addresses_list_items_by_name():
     assert next(p for p in sc.cluster.node_pools if p.name == "data-pool").max_nodes == 9
     with pytest.raises(ScenarioError, match="no such place"):
         load_scenario(overrides={"workloads.no-such-service.replicas": 7})
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"workloads.bff-service.resources.limits": {"cpu": "100m"}}, "limits.cpu must be >= requests.cpu"),
+        ({"workloads.bff-service.pdb": {"maxUnavailable": -1}}, "must be >= 0"),
+        ({"workloads.bff-service.startupProbe": {"httpGet": {"port": 80, "replicaz": 1}}}, "replicaz"),
+        (
+            {
+                "workloads.bff-service.hpa": {
+                    "maxReplicas": 3,
+                    "metrics": [
+                        {
+                            "type": "External",
+                            "external": {
+                                "metric": {"name": "m", "selector": {"replicaz": 1}},
+                                "target": {"type": "Value", "value": 1},
+                            },
+                        }
+                    ],
+                }
+            },
+            "metric.selector.replicaz: unknown key",
+        ),
+    ],
+)
+def test_validation_kubernetes_would_not_pass(override, expected):
+    with pytest.raises(ScenarioError, match=re.escape(expected)):
+        load_scenario(overrides=override)
+
+
+def test_every_validation_error_is_shown(tmp_path):
+    child = tmp_path / "c.yaml"
+    child.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nworkloads:\n  - {{name: bff-service, replicas: -1, replicaz: 2}}\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert "replicaz" in str(err.value) and "replicas" in str(err.value).replace("replicaz", "")
+    assert "more error" not in str(err.value)

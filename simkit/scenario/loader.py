@@ -285,9 +285,15 @@ def _to_scenario_error(exc: ValidationError, data: Any, lines: Lines, source: st
     if isinstance(ctx_error, PathError):
         loc = loc + ctx_error.path
     message = _message(first, loc, data)
-    more = len(errors) - 1
-    if more:
-        message += f" (+{more} more error{'s' if more > 1 else ''})"
+    for other in errors[1:]:  # every error, one line each, not "+2 more"
+        oloc = _real_loc(other["loc"], data)
+        octx = (other.get("ctx") or {}).get("error")
+        if isinstance(octx, PathError):
+            oloc = oloc + octx.path
+        owhere = _line_for(oloc, lines)
+        message += f"\n  also {format_loc(oloc)}: {_message(other, oloc, data)}" + (
+            f" (line {owhere[1]})" if owhere else ""
+        )
     where = _line_for(loc, lines)
     return ScenarioError(
         message, path=format_loc(loc), line=where[1] if where else None, source=where[0] if where else source

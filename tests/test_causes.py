@@ -109,7 +109,9 @@ def _scenario_file(tmp_path: Path, change: Any) -> Path:
             "0/9 nodes are available: 3 node(s) didn't match Pod's node affinity/selector",
         ),
         (
-            lambda d: d["workloads"][4]["resources"].update(requests={"cpu": "64", "memory": "256Mi"}),
+            lambda d: d["workloads"][4]["resources"].update(
+                requests={"cpu": "64", "memory": "256Mi"}, limits={"cpu": "64", "memory": "256Mi"}
+            ),
             "warning: {p}: workloads[4] (bff-service): can never be scheduled on an empty node of any pool: "
             "0/9 nodes are available: 3 Insufficient cpu",
         ),

@@ -1,5 +1,6 @@
 """The scenario schema: the default scenario validates; each bad input gives one exact line."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ CORPUS = [
         "typo in a key",
         "      instance_type: t3.xlarge\n",
         "      instance_tpye: t3.xlarge\n",
-        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (+1 more error) (line {line})",
+        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (line {line})",
     ),
     (
         "unknown key, nothing close",
@@ -260,3 +261,101 @@ def test_a_missing_trace_is_bad_input_at_load_time(tmp_path):
     )
     with pytest.raises(ScenarioError, match=r"traffic.load.trace.path: trace file not found"):
         load_scenario_file(child)
+
+
+def test_extends_merges_lists_of_named_things_by_name(tmp_path):
+    """A child that changes one node pool keeps the others; `$patch: delete` removes one (strategic merge)."""
+    child = tmp_path / "child.yaml"
+    child.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nname: child\ncluster:\n  node_pools:\n"
+        "    - {name: application-pool, max_nodes: 30}\n"
+        "    - {name: extra-pool, instance_type: m5.xlarge, min_nodes: 0, max_nodes: 3}\n"
+        "    - {name: infrastructure-pool, $patch: delete}\n"
+        "workloads:\n  - {name: bff-service, replicas: 5}\n"
+    )
+    base = load_scenario()
+    sc = load_scenario(child)
+    pools = {p.name: p for p in sc.cluster.node_pools}
+    assert list(pools) == ["application-pool", "data-pool", "extra-pool"]
+    assert pools["application-pool"].max_nodes == 30
+    assert pools["application-pool"].instance_type == base.cluster.node_pools[0].instance_type
+    assert sc.workload("bff-service").replicas == 5
+    assert sc.workload("bff-service").resources == base.workload("bff-service").resources
+    assert [w.name for w in sc.workloads] == [w.name for w in base.workloads]
+
+
+def test_extends_delete_of_an_unknown_name_names_the_child_line(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {DEFAULT_SCENARIO}\nworkloads:\n  - {{name: rediss, $patch: delete}}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert err.value.line == 3 and "rediss" in err.value.message
+
+
+def test_set_addresses_list_items_by_name():
+    sc = load_scenario(
+        overrides={"workloads.bff-service.replicas": 7, "cluster.node_pools.data-pool.max_nodes": 9}
+    )
+    assert sc.workload("bff-service").replicas == 7
+    assert next(p for p in sc.cluster.node_pools if p.name == "data-pool").max_nodes == 9
+    with pytest.raises(ScenarioError, match="no such place"):
+        load_scenario(overrides={"workloads.no-such-service.replicas": 7})
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        ({"workloads.bff-service.resources.limits": {"cpu": "100m"}}, "limits.cpu must be >= requests.cpu"),
+        ({"workloads.bff-service.pdb": {"maxUnavailable": -1}}, "must be >= 0"),
+        ({"workloads.bff-service.startupProbe": {"httpGet": {"port": 80, "replicaz": 1}}}, "replicaz"),
+        (
+            {
+                "workloads.bff-service.hpa": {
+                    "maxReplicas": 3,
+                    "metrics": [
+                        {
+                            "type": "External",
+                            "external": {
+                                "metric": {"name": "m", "selector": {"replicaz": 1}},
+                                "target": {"type": "Value", "value": 1},
+                            },
+                        }
+                    ],
+                }
+            },
+            "metric.selector.replicaz: unknown key",
+        ),
+    ],
+)
+def test_validation_kubernetes_would_not_pass(override, expected):
+    with pytest.raises(ScenarioError, match=re.escape(expected)):
+        load_scenario(overrides=override)
+
+
+def test_every_validation_error_is_shown(tmp_path):
+    child = tmp_path / "c.yaml"
+    child.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nworkloads:\n  - {{name: bff-service, replicas: -1, replicaz: 2}}\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    lines = err.value.lines()  # one line per error, none hidden behind "+1 more error"
+    assert len(lines) == 2 and all("\n" not in line for line in lines)
+    text = "\n".join(lines)
+    assert "replicaz" in text and "replicas" in text.replace("replicaz", "")
+    assert "more error" not in text
+    assert all(line.startswith(str(child)) or line.startswith(child.name) for line in lines), lines
+
+
+def test_the_cli_prints_every_error_on_its_own_line(tmp_path, capsys):
+    from simkit.cli import main
+
+    bad = tmp_path / "s.yaml"
+    bad.write_text(BASE.replace("      instance_type: t3.xlarge\n", "      instance_tpye: t3.xlarge\n", 1))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].endswith(
+        "cluster.node_pools[0].instance_tpye: unknown key; did you mean 'instance_type'? (line 30)"
+    )
+    assert err[1].endswith("cluster.node_pools[0].instance_type: required key is missing (line 29)")
+    assert all(line.startswith(f"error: {bad}") or line.startswith("error: s.yaml") for line in err), err

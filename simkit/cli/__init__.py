@@ -24,7 +24,7 @@ from simkit.cli.export import add_export, add_import
 from simkit.cli.options import Parser
 from simkit.cli.run import add_check, add_run, add_validate
 from simkit.cli.sweep import add_sweep
-from simkit.errors import SimkitError
+from simkit.errors import ScenarioError, SimkitError
 
 COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_run,
@@ -52,8 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         code: int = args.handler(args)
         return code
-    except SimkitError as exc:  # includes ScenarioError: bad input, one line
-        print(f"error: {exc}", file=sys.stderr)
+    except SimkitError as exc:  # includes ScenarioError: bad input, one line per error
+        for line in exc.lines() if isinstance(exc, ScenarioError) else [str(exc)]:
+            print(f"error: {line}", file=sys.stderr)
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

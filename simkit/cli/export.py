@@ -64,6 +64,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = import_manifests(args.paths, name=args.name)
     for line in result.assumed:
         print(f"assumed: {line}")
+    for line in result.inferred:
+        print(f"inferred: {line}")
     for line in result.ignored:
         print(f"ignored: {line}")
     target = write_file(args.output, result.text, args.force, flag="-o")

@@ -22,6 +22,7 @@ from simkit.cli.options import (
     progress,
 )
 from simkit.cli.seeds import is_batch, run_batch
+from simkit.export.import_reminder import import_reminder
 from simkit.outputs import check_destination
 from simkit.results import RunResult
 from simkit.scenario import preflight
@@ -76,6 +77,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_destination(args.out, args.force)
     result = simulate(loaded, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
     print(result.summary_table())
+    reminder = import_reminder(args.scenario)  # an imported scenario: the guesses still in effect
+    if reminder:
+        print(reminder)
     block = plan_block(result)
     if block:
         print("\n".join(["", *block]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from simkit.catalog.node_labels import zone_labels
 from simkit.catalog.provisioning import provision_time_distribution
 from simkit.control.ca import (
     CAFlags,
@@ -24,7 +25,7 @@ from simkit.control.ca import (
 )
 from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
-from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
+from simkit.control.types import HOSTNAME_LABEL, NodeView
 from simkit.engine.cluster import WARM_START_S, Engine
 from simkit.engine.state import Pod, PodPhase
 from simkit.scenario.model import NodePool
@@ -180,7 +181,7 @@ def ca_group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGro
     """The pool as a node group; its template node carries the DaemonSet pods a new node would run."""
     shape = engine.pool_shape(pool)
     zone = engine.cloud.launch_zone(pool)
-    labels = {**shape.labels, ZONE_LABEL: zone, HOSTNAME_LABEL: f"template-{pool.name}"}
+    labels = {**shape.labels, **zone_labels(zone), HOSTNAME_LABEL: f"template-{pool.name}"}
     template = NodeView(
         name=f"template-{pool.name}",
         labels=labels,

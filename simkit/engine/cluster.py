@@ -20,6 +20,7 @@ import simpy
 from tqdm.auto import tqdm
 
 from simkit.catalog import allocatable_for, load_catalog
+from simkit.catalog.node_labels import pool_labels, zone_labels
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, FAILED_SCHEDULING, place_daemon_pods
 from simkit.control.replicaset import ReplicaPod
 from simkit.control.replicaset import reconcile as reconcile_replicas
@@ -286,7 +287,9 @@ class Engine:
                 self.scenario.cluster.provider, self.scenario.cluster.region, pool.instance_type
             )
             cpu_m, mem_mib = allocatable_for(itype, pool.max_pods)
+            cl = self.scenario.cluster
             labels = {
+                **pool_labels(cl.provider, cl.region, pool.name, pool.instance_type, pool.capacity_type),
                 **pool.labels,
                 "node.kubernetes.io/instance-type": pool.instance_type,
                 "simkit.io/pool": pool.name,
@@ -313,9 +316,9 @@ class Engine:
             alloc_cpu_m=shape.cpu_m,
             alloc_mem_mib=shape.mem_mib,
             labels=(
-                {**shape.labels, REVISION_LABEL: self.pool_revision[pool.name]}
+                {**shape.labels, **zone_labels(zone), REVISION_LABEL: self.pool_revision[pool.name]}
                 if pool.name in self.pool_revision
-                else dict(shape.labels)
+                else {**shape.labels, **zone_labels(zone)}
             ),
             taints=shape.taints,
             created_s=ready_at,

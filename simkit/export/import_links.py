@@ -41,12 +41,22 @@ def is_cluster_autoscaler(doc: Doc) -> bool:
     return False
 
 
-def autoscaler_flags(doc: Doc, pool_names: set[str], notes: list[str]) -> dict[str, Any]:
-    """`--name=value` words of the CA container -> the scenario's `cluster_autoscaler` mapping."""
+def _ca_words(doc: Doc) -> list[str]:
     pod = ((doc.obj.get("spec") or {}).get("template") or {}).get("spec") or {}
     words: list[str] = []
     for c in pod.get("containers") or []:
         words += [str(x) for x in (c.get("command") or []) + (c.get("args") or [])]
+    return words
+
+
+def autoscaler_pools(doc: Doc) -> list[str]:
+    """The node groups the CA container's `--nodes=min:max:name` flags name."""
+    return [w.split(":")[-1] for w in _ca_words(doc) if w.startswith("--nodes=")]
+
+
+def autoscaler_flags(doc: Doc, pool_names: set[str], notes: list[str]) -> dict[str, Any]:
+    """`--name=value` words of the CA container -> the scenario's `cluster_autoscaler` mapping."""
+    words = _ca_words(doc)
     flags: dict[str, Any] = {}
     for word in words:
         if not word.startswith("--"):

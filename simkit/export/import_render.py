@@ -21,6 +21,11 @@ def default_cluster() -> dict[str, Any]:
     return dict(data["cluster"])
 
 
+def traffic_section(routes: list[dict[str, Any]], rps: float | None) -> dict[str, Any]:
+    """The traffic section of inferred routes and, when the manifests carry none, the default load."""
+    return {"load": {"base_rps": DEFAULT_RPS if rps is None else rps}, "routes": routes}
+
+
 def default_traffic(workloads: list[dict[str, Any]]) -> dict[str, Any]:
     """Equal shares of a small load, one single-service route per workload (shares add up to 1)."""
     n = len(workloads)
@@ -46,37 +51,55 @@ def render_scenario(
     daemonsets: list[dict[str, Any]],
     assumed: list[str],
     ca_from_manifests: bool,
+    traffic: dict[str, Any] | None = None,
+    inferred: list[str] | None = None,
+    load_from_manifests: bool = False,
 ) -> str:
-    """Commented scenario YAML: header, assumptions, then the sections."""
+    """Commented scenario YAML: header, assumptions, inferences, then the sections."""
     lines = [
         f"# Scenario imported by simkit {simkit_version()} from: {', '.join(sources) or '(documents)'}",
         "# Review every ASSUMPTION below before trusting a simulation of this file.",
         f"# Import assumptions ({len(assumed)}):",
     ]
     lines += [f"#   - {a}" for a in assumed] or ["#   (none)"]
+    lines += [f"# Inferred ({len(inferred or [])}):"] + [f"#   - {a}" for a in inferred or []]
     out = "\n".join(lines) + "\n"
     out += _dump("name", name)
     out += _dump(
-        "description", "Imported from Kubernetes manifests; cluster, traffic and targets are defaults."
+        "description",
+        "Imported from Kubernetes manifests; cluster and routes inferred from them, targets are defaults.",
     )
+    pools = ", ".join(p["name"] for p in cluster["node_pools"])
     out += (
-        "# ASSUMPTION: manifests describe no nodes. This is the seed platform's cluster "
-        "(aws us-east-1, 3 zones,\n# application/data/infrastructure pools)"
+        "# ASSUMPTION: manifests describe no nodes. The seed platform's provider, region and zones "
+        f"(aws us-east-1, 3 zones);\n# node pools ({pools}) from the pods' nodeSelectors and tolerations"
         + (
             "; cluster_autoscaler flags come from the manifests.\n"
             if ca_from_manifests
-            else " with the seed's cluster-autoscaler flags.\n"
+            else ", with the seed's cluster-autoscaler flags.\n"
         )
     )
     out += _dump("cluster", cluster)
     out += _dump("workloads", workloads)
     if daemonsets:
         out += _dump("daemonsets", daemonsets)
-    out += (
-        f"# ASSUMPTION: manifests carry no traffic. {DEFAULT_RPS:g} requests/s in total, an equal share "
-        "sent straight to\n# each workload; no queues. Replace with real routes, rates and queues.\n"
-    )
-    out += _dump("traffic", default_traffic(workloads))
+    if traffic is None:
+        out += (
+            f"# ASSUMPTION: manifests carry no traffic. {DEFAULT_RPS:g} requests/s in total, an equal share "
+            "sent straight to\n# each workload; no queues. Replace with real routes, rates and queues.\n"
+        )
+        traffic = default_traffic(workloads)
+    else:
+        load = (
+            "the load from the manifests' load generator"
+            if load_from_manifests
+            else f"{DEFAULT_RPS:g} requests/s in total (no load generator in the manifests)"
+        )
+        out += (
+            "# ASSUMPTION: routes inferred from the call graph (see Inferred above), shares split equally "
+            f"among each\n# entry point's dependencies; {load}; no queues.\n"
+        )
+    out += _dump("traffic", traffic)
     out += "# ASSUMPTION: the seed's design goals (99.9% availability, 200 ms P95).\n"
     out += _dump("slos", DEFAULT_SLOS)
     out += "# ASSUMPTION: one simulated day, seed 0.\n"

@@ -205,6 +205,7 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
         out["labels"] = labels
     if not _map(doc, spec.get("selector"), "spec.selector"):
         notes.append("spec.selector absent: assumed the pod labels")
+    _unmodelled_spec(spec, name, notes)
     containers = _containers(doc, pod, out, notes, "no requests, no probes")
     _pod_fields(doc, pod, out, notes)
     index, main = _main_container(containers, name)
@@ -228,6 +229,19 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
         notes.append("serving not in the manifest: simkit defaults (concurrency 1, 20ms per request) assumed")
     validate_workload(doc, out)
     return out
+
+
+_SPEC_READ = ("replicas", "selector", "template")
+_ROLLOUT = ("strategy", "updateStrategy", "minReadySeconds", "progressDeadlineSeconds", "paused")
+
+
+def _unmodelled_spec(spec: Mapping, name: str, notes: list[str]) -> None:
+    """One line per workload spec field simkit does not model (a StatefulSet's own-name serviceName apart)."""
+    for key, value in spec.items():
+        if key in _SPEC_READ or (key == "serviceName" and value == name):
+            continue
+        why = "rollouts are not simulated" if key in _ROLLOUT else "not modelled by simkit"
+        notes.append(f"spec.{key}: {why}, dropped ({json.dumps(value, sort_keys=True, default=str)[:80]})")
 
 
 def _pod_fields(doc: Doc, pod: dict[str, Any], out: dict[str, Any], notes: list[str]) -> None:

@@ -3,25 +3,31 @@
 Workloads come from Deployments and StatefulSets, with their HPAs (autoscaling/v2, v1 converted) and
 PDBs attached; DaemonSets become `daemonsets:` entries (a pod on every node they match); the
 cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
-The cluster, traffic and targets come from defaults (the seed platform), marked as assumptions.
+Routes and the load are inferred from the call graph (simkit/export/import_graph.py) and the node
+pools from the pods' selectors and tolerations (import_cluster.py), one line per guess in `inferred`;
+the provider, region and targets come from the seed platform, marked as assumptions.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from simkit.errors import ScenarioError
+from simkit.export.import_cluster import size_cluster
+from simkit.export.import_graph import CLIENT_KINDS, infer_graph, routes
 from simkit.export.import_links import (
     autoscaler_flags,
+    autoscaler_pools,
     deep_merge,
     hpa_spec,
     is_cluster_autoscaler,
     pdb_spec,
 )
-from simkit.export.import_render import default_cluster, render_scenario
+from simkit.export.import_render import default_cluster, render_scenario, traffic_section
 from simkit.export.import_workload import daemonset_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
@@ -29,6 +35,7 @@ from simkit.scenario.model import Scenario
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 NOTED_KINDS = ("Service", "Namespace")
+ENTRY_KINDS = ("Ingress", "VirtualService")
 
 
 @dataclass
@@ -40,6 +47,7 @@ class ImportResult:
     assumed: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)  # understood, but simkit does not model them
+    inferred: list[str] = field(default_factory=list)  # guesses from the manifests, with their field
 
 
 @dataclass
@@ -48,6 +56,10 @@ class _Sorted:
     hpas: list[Doc] = field(default_factory=list)
     pdbs: list[Doc] = field(default_factory=list)
     autoscalers: list[Doc] = field(default_factory=list)
+    services: list[Doc] = field(default_factory=list)
+    others: list[Doc] = field(
+        default_factory=list
+    )  # clients (Jobs) and entry points (Ingress, VirtualService)
 
 
 def _label(doc: Doc) -> str:
@@ -71,7 +83,12 @@ def _sort(docs: Iterable[Doc], read: list[str], ignored: list[str]) -> _Sorted:
             out.hpas.append(doc)
         elif doc.kind == "PodDisruptionBudget":
             out.pdbs.append(doc)
+        elif doc.kind in CLIENT_KINDS + ENTRY_KINDS:
+            out.others.append(doc)
+            read.append(f"{_label(doc)}: read for the call graph, not simulated")
         elif doc.kind in NOTED_KINDS:
+            if doc.kind == "Service":
+                out.services.append(doc)
             read.append(f"{_label(doc)}: read, not modelled (export writes its own)")
         else:
             ignored.append(f"{_label(doc)}: kind not imported")
@@ -123,6 +140,11 @@ def _workloads(
     return out, daemonsets
 
 
+def _did_you_mean(name: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
 def _attach_hpas(
     hpas: list[Doc],
     workloads: list[tuple[Doc, dict]],
@@ -147,6 +169,9 @@ def _attach_hpas(
                 "a DaemonSet has no scale subresource, an HPA cannot scale it"
                 if ref.get("kind") == "DaemonSet"
                 else f"no imported workload {ref.get('kind')}/{ref.get('name')}"
+                + _did_you_mean(
+                    str(ref.get("name")), [d.name for d, _ in workloads if d.kind == ref.get("kind")]
+                )
             )
             ignored.append(f"{_label(doc)}: {why}")
             continue
@@ -190,15 +215,19 @@ def import_documents(
     assumed: list[str] = []
     ignored: list[str] = []
     read: list[str] = []
+    inferred: list[str] = []
     sorted_docs = _sort(docs, read, ignored)
-    cluster = default_cluster()
-    pools = cluster["node_pools"]
     workloads, daemonsets = _workloads(sorted_docs, assumed)
     if not workloads:
         what = " (DaemonSets alone serve no traffic)" if daemonsets else ""
         raise ScenarioError(f"no Deployment or StatefulSet to import{what}", source=", ".join(sources))
     _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
+    graph = infer_graph({w["name"]: d for d, w in workloads}, sorted_docs.services, sorted_docs.others)
+    inferred += graph.notes
+    named = {n for doc in sorted_docs.autoscalers for n in autoscaler_pools(doc)}
+    cluster = size_cluster(default_cluster(), [w for _, w in workloads], inferred, named)
+    pools = cluster["node_pools"]
     for doc in sorted_docs.autoscalers:
         notes: list[str] = []
         cluster["cluster_autoscaler"] = autoscaler_flags(doc, {p["name"] for p in pools}, notes)
@@ -211,8 +240,12 @@ def import_documents(
         daemonsets,
         assumed,
         ca_from_manifests=bool(sorted_docs.autoscalers),
+        traffic=traffic_section(routes(graph), graph.rps),
+        inferred=inferred,
+        load_from_manifests=graph.rps is not None,
     )
-    return ImportResult(text, parse_scenario(text, source=f"<import {name}>"), assumed, ignored, read)
+    scenario = parse_scenario(text, source=f"<import {name}>")
+    return ImportResult(text, scenario, assumed, ignored, read, inferred)
 
 
 def import_manifests(paths: Iterable[str | Path], name: str = "imported") -> ImportResult:

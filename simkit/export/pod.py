@@ -58,7 +58,7 @@ def service_port(w: Workload) -> int:
     """The port the workload serves on: the first numeric probe port, else 8080."""
     for probe in (w.readinessProbe, w.livenessProbe, w.startupProbe):
         for handler in (probe.httpGet, probe.tcpSocket) if probe else ():
-            port = (handler or {}).get("port")
+            port = handler.port if handler is not None else None
             if isinstance(port, int):
                 return port
     return DEFAULT_PORT
@@ -86,7 +86,7 @@ def _probe(w: Workload, name: str, port: int) -> dict[str, Any] | None:
     if probe is None:
         return None
     out: dict[str, Any] = probe.model_dump(mode="json", exclude_none=True)
-    if not any(k in out for k in ("httpGet", "tcpSocket", "exec")):
+    if not any(k in out for k in ("httpGet", "tcpSocket", "exec", "grpc")):
         out["tcpSocket"] = {"port": port}  # a probe needs a handler; the scenario gave timing only
     return out
 

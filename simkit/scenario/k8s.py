@@ -24,6 +24,16 @@ class Resources(StrictModel):
     requests: ResourceList = ResourceList()
     limits: ResourceList | None = None
 
+    @model_validator(mode="after")
+    def _limits_cover_requests(self) -> Resources:
+        """The API server refuses a request above its limit (core/v1 ValidateResourceRequirements)."""
+        if self.limits is not None:
+            for name in self.limits.model_fields_set & {"cpu", "memory"}:
+                limit, request = getattr(self.limits, name), getattr(self.requests, name)
+                if limit < request:
+                    raise ValueError(f"limits.{name} must be >= requests.{name} ({request}), got {limit}")
+        return self
+
 
 class TaintSpec(StrictModel):
     key: str
@@ -96,12 +106,44 @@ class TopologySpreadConstraintSpec(StrictModel):
     minDomains: int | None = Field(default=None, ge=1)
 
 
-class ProbeSpec(StrictModel):
-    """Probe timing (the handler itself — httpGet, exec — is accepted and ignored by the model)."""
+class HTTPHeader(StrictModel):
+    name: str
+    value: str
 
-    httpGet: dict[str, Any] | None = None
-    tcpSocket: dict[str, Any] | None = None
-    exec: dict[str, Any] | None = None
+
+class HTTPGetAction(StrictModel):
+    """core/v1 HTTPGetAction: every field Kubernetes has, no other."""
+
+    path: str | None = None
+    port: int | str
+    host: str | None = None
+    scheme: Literal["HTTP", "HTTPS"] | None = None
+    httpHeaders: list[HTTPHeader] | None = None
+
+
+class TCPSocketAction(StrictModel):
+    port: int | str
+    host: str | None = None
+
+
+class ExecAction(StrictModel):
+    command: list[str] | None = None
+
+
+class GRPCAction(StrictModel):
+    port: int
+    service: str | None = None
+
+
+class ProbeSpec(StrictModel):
+    """Probe timing; the handler (httpGet, tcpSocket, exec, grpc) is checked field by field as core/v1
+    defines it, then ignored by the model (simkit does not send probes)."""
+
+    httpGet: HTTPGetAction | None = None
+    tcpSocket: TCPSocketAction | None = None
+    exec: ExecAction | None = None
+    grpc: GRPCAction | None = None
+    terminationGracePeriodSeconds: int | None = Field(default=None, ge=1)
     initialDelaySeconds: int = Field(default=0, ge=0)
     periodSeconds: int = Field(default=10, ge=1)  # Kubernetes default (core/v1 Probe)
     timeoutSeconds: int = Field(default=1, ge=1)
@@ -157,6 +199,8 @@ class PDBSpec(StrictModel):
         if (self.minAvailable is None) == (self.maxUnavailable is None):
             raise ValueError("give exactly one of minAvailable or maxUnavailable")
         for value in (self.minAvailable, self.maxUnavailable):
+            if isinstance(value, int) and value < 0:
+                raise ValueError(f"must be >= 0 (policy/v1 validation), got {value}")
             if isinstance(value, str) and not (value.endswith("%") and value[:-1].isdigit()):
                 raise ValueError(f"expected an integer or a percentage such as '50%', got {value!r}")
         return self
@@ -200,6 +244,20 @@ class HPAMetricSpec(StrictModel):
     pods: dict[str, Any] | None = None
     object: dict[str, Any] | None = None
     external: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _selectors(self) -> HPAMetricSpec:
+        """A metric's label selector has meta/v1 LabelSelector's fields only (`replicaz` is refused)."""
+        for source in (self.pods, self.object, self.external):
+            metric = (source or {}).get("metric")
+            selector = metric.get("selector") if isinstance(metric, dict) else None
+            if isinstance(selector, dict):
+                unknown = sorted(set(selector) - {"matchLabels", "matchExpressions"})
+                if unknown:
+                    raise ValueError(
+                        f"metric.selector.{unknown[0]}: unknown key (expected matchLabels, matchExpressions)"
+                    )
+        return self
 
 
 class HPAScalingPolicy(StrictModel):

@@ -90,8 +90,9 @@ def parse_scenario(
     """Validate scenario YAML text; `overrides` maps dotted paths ("simulation.seed") to new values.
 
     A scenario may start from another with `extends: other.yaml` (relative to its own directory):
-    mappings are merged key by key, anything else (lists included) is replaced whole. The base must
-    lie under `base_dir` (default: the working directory) or one of `allow_dirs`.
+    mappings are merged key by key, lists of named things by `name` (`$patch: delete` removes one),
+    anything else is replaced whole (see `_Merge`). The base must lie under `base_dir` (default: the
+    working directory) or one of `allow_dirs`.
     """
     if not isinstance(text, str):
         raise ScenarioError(f"expected scenario YAML text, got {type(text).__name__}", source=source)
@@ -144,37 +145,92 @@ def _extend(
         raise ScenarioError(f"extends itself through {path.name}", path="extends", source=chain[-1])
     base, base_lines = _read_doc(yamlread.read_text(path), yamlread.shown(path), quote=False)
     base, base_lines = _extend(base, base_lines, path.parent, (*chain, str(path)), roots)
-    return _merge(base, data, ()), {**_prune(base_lines, data), **lines}
+    merger = _Merge(base_lines, lines, chain[-1])
+    merged = merger.merge(base, data, (), (), ())
+    return merged, merger.lines
 
 
 _SCENARIO_KEYS = {f.alias or name for name, f in Scenario.model_fields.items()} | {"extends"}
 
 
-def _merge(base: Any, child: Any, loc: Loc) -> Any:
-    if isinstance(base, dict) and isinstance(child, dict):
-        out = dict(base)
-        for key, value in child.items():
-            out[key] = _merge(base.get(key), value, (*loc, key))
+PATCH = "$patch"  # strategic merge patch's directive: `{name: x, $patch: delete}` removes item x
+
+
+def _named_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and "name" in v for v in value)
+
+
+class _Merge:
+    """A child scenario over its base, with the YAML line of every value in the result.
+
+    Mappings merge key by key; lists of named things (node pools, workloads, routes, queues, faults,
+    DaemonSets: every item has a `name`) merge item by item on `name`, as kustomize's strategic merge
+    does with `patchMergeKey: name`: an item of the child updates the base's item of that name, a new
+    name is appended, and `{name: x, $patch: delete}` removes x. Anything else is replaced whole.
+    """
+
+    def __init__(self, base_lines: Lines, child_lines: Lines, source: str) -> None:
+        self.base_lines, self.child_lines, self.source = base_lines, child_lines, source
+        self.lines: Lines = {}
+
+    def _copy(self, lines: Lines, src: Loc, dst: Loc) -> None:
+        n = len(src)
+        for loc, where in lines.items():
+            if loc[:n] == src:
+                self.lines[dst + loc[n:]] = where
+
+    def merge(self, base: Any, child: Any, bloc: Loc, cloc: Loc, oloc: Loc) -> Any:
+        own = self.child_lines.get(cloc) or self.base_lines.get(bloc)
+        if own is not None:
+            self.lines[oloc] = own
+        if isinstance(base, dict) and isinstance(child, dict):
+            out = {}
+            for key, value in base.items():
+                if key in child:
+                    out[key] = self.merge(value, child[key], (*bloc, key), (*cloc, key), (*oloc, key))
+                else:
+                    out[key] = value
+                    self._copy(self.base_lines, (*bloc, key), (*oloc, key))
+            for key, value in child.items():
+                if key not in base:
+                    out[key] = value
+                    self._copy(self.child_lines, (*cloc, key), (*oloc, key))
+            return out
+        if _named_list(base) and _named_list(child):
+            return self._merge_named(base, child, bloc, cloc, oloc)
+        self._copy(self.child_lines, cloc, oloc)
+        return child
+
+    def _merge_named(self, base: list[Any], child: list[Any], bloc: Loc, cloc: Loc, oloc: Loc) -> list[Any]:
+        by_name = {item["name"]: j for j, item in enumerate(child)}
+        names = {item["name"] for item in base}
+        for j, item in enumerate(child):
+            if item.get(PATCH) not in (None, "delete"):
+                raise self._error((*cloc, j, PATCH), f"expected 'delete', got {item[PATCH]!r}")
+            if item.get(PATCH) == "delete" and item["name"] not in names:
+                raise self._error((*cloc, j, "name"), f"no item named {item['name']!r} in the base to delete")
+        out: list[Any] = []
+        for i, item in enumerate(base):
+            k = by_name.get(item["name"])
+            if k is None:
+                self._copy(self.base_lines, (*bloc, i), (*oloc, len(out)))
+                out.append(item)
+            elif child[k].get(PATCH) != "delete":
+                out.append(self.merge(item, child[k], (*bloc, i), (*cloc, k), (*oloc, len(out))))
+        for j, item in enumerate(child):
+            if item["name"] not in names:
+                self._copy(self.child_lines, (*cloc, j), (*oloc, len(out)))
+                out.append(item)
         return out
-    return child
 
-
-def _prune(base_lines: Lines, child: dict[str, Any]) -> Lines:
-    """Drop the base file's line numbers for whatever the child replaced (not merged)."""
-
-    def replaced(loc: Loc) -> bool:
-        node: Any = child
-        for part in loc:
-            if not isinstance(node, dict):
-                return True
-            if part not in node:
-                return False
-            node = node[part]
-        return not isinstance(node, dict)
-
-    return {
-        loc: v for loc, v in base_lines.items() if not any(replaced(loc[:i]) for i in range(1, len(loc) + 1))
-    }
+    def _error(self, loc: Loc, message: str) -> ScenarioError:
+        where = self.child_lines.get(loc) or self.child_lines.get(loc[:-1])
+        return ScenarioError(
+            message,
+            path=".".join(str(p) for p in loc),
+            line=where[1] if where else None,
+            source=where[0] if where else self.source,
+        )
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -183,14 +239,24 @@ def scenario_hash(scenario: Scenario) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def _index(items: list[Any], part: str) -> int:
+    """A list position: a number, or the `name` of an item (`workloads.bff-service.replicas`)."""
+    if part.lstrip("-").isdigit():
+        return int(part)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == part:
+            return i
+    raise ValueError(part)
+
+
 def _set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
     node: Any = data
     parts = dotted.split(".")
     try:
         for part in parts[:-1]:
-            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+            node = node[_index(node, part)] if isinstance(node, list) else node.setdefault(part, {})
         if isinstance(node, list):
-            node[int(parts[-1])] = value
+            node[_index(node, parts[-1])] = value
         elif isinstance(node, dict):
             node[parts[-1]] = value
         else:
@@ -224,12 +290,22 @@ def _to_scenario_error(exc: ValidationError, data: Any, lines: Lines, source: st
     if isinstance(ctx_error, PathError):
         loc = loc + ctx_error.path
     message = _message(first, loc, data)
-    more = len(errors) - 1
-    if more:
-        message += f" (+{more} more error{'s' if more > 1 else ''})"
+    also = []
+    for other in errors[1:]:  # every error, one line each, not "+2 more"
+        oloc = _real_loc(other["loc"], data)
+        octx = (other.get("ctx") or {}).get("error")
+        if isinstance(octx, PathError):
+            oloc = oloc + octx.path
+        owhere = _line_for(oloc, lines)
+        line = f" (line {owhere[1]})" if owhere else ""
+        also.append(f"{format_loc(oloc)}: {_message(other, oloc, data)}{line}")
     where = _line_for(loc, lines)
     return ScenarioError(
-        message, path=format_loc(loc), line=where[1] if where else None, source=where[0] if where else source
+        message,
+        path=format_loc(loc),
+        line=where[1] if where else None,
+        source=where[0] if where else source,
+        also=tuple(also),
     )
 
 

@@ -36,3 +36,11 @@ class StrictModel(BaseModel):
     """A scenario section: unknown keys are errors (typos must not pass silently), values are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class PathError(ValueError):
+    """A cross-field error that knows which nested field it is about (relative to the validated model)."""
+
+    def __init__(self, path: tuple[str | int, ...], message: str) -> None:
+        self.path = path
+        super().__init__(message)

@@ -1,0 +1,161 @@
+"""Latency and availability over windows: true window quantiles, failures in the distribution, budgets.
+
+The P95 of a window is the 0.95-quantile of the latency of *all* the requests offered in it: the
+request-weighted mixture of its ticks' latency distributions (served requests), plus the failed
+requests at their timeout (a request that timed out or was turned away waited at least that long),
+plus the served requests of ticks whose latency cannot be computed (no server) at +inf. So more
+load can only move mass to the right: the window and whole-run P95 never decrease with overload.
+
+Everything is vectorised over windows: the ticks' CDFs (one row per distinct tick, see
+`engine.traffic._unique_ticks`) are pooled into every window at once by a sparse (windows x rows)
+matrix of request weights, block by block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Per window: the requests' latency, as the pieces of the mixture that `mixture` puts together."""
+
+    cdf_sum: np.ndarray  # (windows, grid): sum over ticks of served_t * F_t(grid)
+    served: np.ndarray  # (windows,) served requests of ticks with a latency distribution
+    failed: np.ndarray  # (windows,) requests that failed: at the timeout
+    lost: np.ndarray  # (windows,) served requests of ticks without a distribution (no server): at +inf
+
+    @property
+    def requests(self) -> np.ndarray:
+        """All the requests of each window."""
+        return self.served + self.failed + self.lost
+
+    def cdf(self, grid: np.ndarray, fail_at_s: float) -> np.ndarray:
+        """The CDF of all the requests of each window on `grid` (rows of windows without requests: 0)."""
+        num = self.cdf_sum + self.failed[:, None] * (grid >= fail_at_s)[None, :]
+        total = self.requests
+        out = num / np.where(total > 0, total, 1.0)[:, None]
+        return np.maximum.accumulate(np.clip(out, 0.0, 1.0), axis=1)
+
+
+def window_bins(t_s: np.ndarray, window_s: float) -> tuple[np.ndarray, int]:
+    """The window of each tick (fixed windows from t = 0) and how many windows there are."""
+    bins = np.floor(np.asarray(t_s, dtype=float) / window_s + 1e-9).astype(np.int64)
+    return bins, int(bins.max()) + 1 if bins.size else 0
+
+
+def pool(
+    row_cdf: Callable[[int, int], np.ndarray],
+    n_rows: int,
+    inverse: np.ndarray,
+    served: np.ndarray,
+    failed: np.ndarray,
+    sets: Sequence[tuple[np.ndarray, int]],
+    grid_size: int,
+    chunk: int,
+) -> list[Pooled]:
+    """Pool the ticks into each set of windows (`sets`: the window of each tick, how many windows).
+
+    `row_cdf(a, b)` gives the CDFs of the distinct rows a..b-1 on the grid (a NaN row: no
+    distribution); `inverse` maps each tick to its row; `served`, `failed`: requests per tick.
+    """
+    served = np.clip(np.asarray(served, dtype=float), 0.0, None)
+    failed = np.clip(np.asarray(failed, dtype=float), 0.0, None)
+    mats = [sparse.csc_matrix((served, (bins, inverse)), shape=(n, n_rows)) for bins, n in sets]
+    acc = [np.zeros((n, grid_size)) for _, n in sets]
+    lost = [np.zeros(n) for _, n in sets]
+    for a in range(0, n_rows, chunk):
+        b = min(n_rows, a + chunk)
+        cdf = row_cdf(a, b)
+        bad = ~np.isfinite(cdf).all(axis=1)
+        if bad.any():
+            cdf = np.where(bad[:, None], 0.0, cdf)
+        for k, m in enumerate(mats):
+            part = m[:, a:b]
+            acc[k] += part @ cdf
+            if bad.any():
+                lost[k] += part @ bad.astype(float)
+    out = []
+    for k, (bins, n) in enumerate(sets):
+        s = np.bincount(bins, weights=served, minlength=n)[:n]
+        f = np.bincount(bins, weights=failed, minlength=n)[:n]
+        out.append(Pooled(acc[k], np.clip(s - lost[k], 0.0, None), f, lost[k]))
+    return out
+
+
+def quantile_rows(grid: np.ndarray, cdf: np.ndarray, q: float) -> np.ndarray:
+    """Per row, the x where the (non-decreasing) CDF first reaches q, linear between grid points.
+
+    inf where the row never reaches q on the grid. At a grid point x_j, result <= x_j exactly
+    when cdf[j] >= q, so a verdict read from the CDF at a target on the grid agrees with it.
+    """
+    reach = cdf >= q
+    k = np.argmax(reach, axis=1)
+    found = reach[np.arange(cdf.shape[0]), k] if cdf.shape[0] else np.zeros(0, dtype=bool)
+    lo = np.maximum(k - 1, 0)
+    rows = np.arange(cdf.shape[0])
+    f_hi = cdf[rows, k]
+    f_lo = np.where(k > 0, cdf[rows, lo], 0.0)
+    x_lo = np.where(k > 0, grid[lo], 0.0)
+    span = f_hi - f_lo
+    frac = np.where(span > 0, (q - f_lo) / np.where(span > 0, span, 1.0), 1.0)
+    x = x_lo + np.clip(frac, 0.0, 1.0) * (grid[k] - x_lo)
+    return np.where(found, x, np.inf)
+
+
+def time_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The smallest v with at least a share q of the weight at values <= v (NaN values left out)."""
+    ok = ~np.isnan(values) & (weights > 0)
+    if not ok.any():
+        return float("nan")
+    order = np.argsort(values[ok], kind="stable")
+    v, w = values[ok][order], weights[ok][order]
+    share = np.cumsum(w) / w.sum()
+    return float(v[min(int(np.searchsorted(share, q - 1e-12, side="left")), v.size - 1)])
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Availability over its window: the worst window's, its error budget and the share used."""
+
+    availability: float  # of the worst window (of the run, prorated, if the run is shorter)
+    error_budget: float  # errors the window allows: (1 - target) x its requests
+    used: float  # errors / budget in that window (> 1: missed)
+    window_start_s: float  # where that window starts
+
+
+def availability_budget(
+    t_s: np.ndarray,
+    tick_s: np.ndarray,
+    requests: np.ndarray,
+    errors: np.ndarray,
+    target: float,
+    window_s: float,
+) -> Budget:
+    """The error budget over a rolling window of `window_s` (ticks whole; the worst window wins).
+
+    A run no longer than the window is held to the window's budget prorated to its length: it may
+    fail (1 - target) of its own requests, and the budget shown is the window's, extrapolated from
+    the run's request rate (requests x window / run).
+    """
+    allowed = 1.0 - target
+    duration = float(tick_s.sum())
+    if duration <= window_s * (1 + 1e-9) or t_s.size == 0:
+        req, err = float(requests.sum()), float(errors.sum())
+        avail = 1.0 - err / req if req > 0 else 1.0
+        used = err / (allowed * req) if req > 0 and allowed > 0 else 0.0
+        return Budget(avail, allowed * req * window_s / duration if duration > 0 else 0.0, used, 0.0)
+    k = max(1, int(round(window_s / float(np.median(tick_s)))))
+    creq = np.concatenate([[0.0], np.cumsum(requests)])
+    cerr = np.concatenate([[0.0], np.cumsum(errors)])
+    req_w, err_w = creq[k:] - creq[:-k], cerr[k:] - cerr[:-k]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bad = np.where(req_w > 0, err_w / req_w, 0.0)
+    i = int(np.argmax(bad))
+    budget = allowed * float(req_w[i])
+    used = float(err_w[i]) / budget if budget > 0 else 0.0
+    return Budget(1.0 - float(bad[i]), budget, used, float(t_s[i]))

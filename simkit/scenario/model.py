@@ -34,7 +34,7 @@ from simkit.scenario.k8s import (
     TopologySpreadConstraintSpec,
 )
 from simkit.scenario.load import LoadProfile
-from simkit.scenario.slos import SLOs, RouteObjective
+from simkit.scenario.slos import RouteObjective, SLOs
 
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 

@@ -78,7 +78,7 @@ def _expand(data: Any, key: str, model: type[StrictModel], fields: dict[str, str
             message += f", got {err['input']!r}"
         raise PathError((key, *where), message) from None
     out = {k: v for k, v in data.items() if k != key}
-    out[key] = getattr(parsed, "target")
+    out[key] = parsed.__dict__["target"]
     for name in parsed.model_fields_set - {"target"}:  # what the mapping leaves out keeps its default
         field = fields[name]
         if field in out:

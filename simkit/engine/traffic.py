@@ -819,9 +819,10 @@ def _slice(comps: list[Component], sl: slice) -> list[Component]:
 
 
 def _fail_at(route: Route, services: dict[str, _Stream]) -> float:
-    """Where a failed request of the route enters the latency distribution: the shortest timeout on
-    its path (a request that timed out or was turned away waited at least that long)."""
-    return min(services[step.service].timeout_s for step in route.path)
+    """The route's timeout as its client sees it: its first service's (the entry point, e.g. the
+    ingress gateway, answers 504 when it runs out). Failed requests enter the latency distribution
+    there, and no request takes longer (see `simkit.traffic.windows.Pooled.cdf`)."""
+    return services[route.path[0].service].timeout_s
 
 
 def _slo_window_table(parts: list[tuple[str, RouteWindows]]) -> pd.DataFrame:

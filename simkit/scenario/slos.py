@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, NamedTuple
 
-from pydantic import BeforeValidator, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from simkit.scenario.base import Duration, PathError, StrictModel
 
@@ -42,8 +42,8 @@ def _percent(v: Any) -> Any:
     return v
 
 
-Fraction = Annotated[float, BeforeValidator(_percent), Field(gt=0, le=1)]
-"""A share in (0, 1]; accepts 0.999 or '99.9%'."""
+Fraction = Annotated[float, Field(gt=0, le=1)]
+"""A share in (0, 1]; the models below accept 0.999 or '99.9%' (`_percent`, before the bounds)."""
 
 
 class LatencyObjective(StrictModel):
@@ -53,12 +53,16 @@ class LatencyObjective(StrictModel):
     window: Duration = Field(default=DEFAULT_LATENCY_WINDOW_S, gt=0)
     compliance: Fraction = DEFAULT_COMPLIANCE
 
+    _fractions = field_validator("compliance", mode="before")(_percent)
+
 
 class AvailabilityObjective(StrictModel):
     """`{target, window}`: at most (1 - target) of the requests in any `window` fail."""
 
     target: Fraction
     window: Duration = Field(default=DEFAULT_AVAILABILITY_WINDOW_S, gt=0)
+
+    _fractions = field_validator("target", mode="before")(_percent)
 
 
 def _expand(data: Any, key: str, model: type[StrictModel], fields: dict[str, str]) -> Any:
@@ -97,6 +101,8 @@ class SLOs(StrictModel):
     p95_compliance: Fraction = DEFAULT_COMPLIANCE
     max_task_age: Duration | None = None
 
+    _fractions = field_validator("availability", "p95_compliance", mode="before")(_percent)
+
     @model_validator(mode="before")
     @classmethod
     def _objectives(cls, data: Any) -> Any:
@@ -118,6 +124,8 @@ class RouteObjective(StrictModel):
     p95_target: Duration | None = None
     p95_window: Duration | None = Field(default=None, gt=0)
     p95_compliance: Fraction | None = None
+
+    _fractions = field_validator("p95_compliance", mode="before")(_percent)
 
     @model_validator(mode="before")
     @classmethod

@@ -2,9 +2,11 @@
 
 The P95 of a window is the 0.95-quantile of the latency of *all* the requests offered in it: the
 request-weighted mixture of its ticks' latency distributions (served requests), plus the failed
-requests at their timeout (a request that timed out or was turned away waited at least that long),
-plus the served requests of ticks whose latency cannot be computed (no server) at +inf. So more
-load can only move mass to the right: the window and whole-run P95 never decrease with overload.
+requests at the route's timeout (a request that timed out or was turned away waited at least that
+long), plus the served requests of ticks whose latency cannot be computed (no server) at +inf. The
+client-facing timeout also caps the served requests' latency (one not answered by then is a timeout
+to its client), so a failure is never faster than a success and more overload only moves mass to
+the right: the window and whole-run P95 do not decrease with load at the same capacity.
 
 Everything is vectorised over windows: the ticks' CDFs (one row per distinct tick, see
 `engine.traffic._unique_ticks`) are pooled into every window at once by a sparse (windows x rows)
@@ -35,8 +37,14 @@ class Pooled:
         return self.served + self.failed + self.lost
 
     def cdf(self, grid: np.ndarray, fail_at_s: float) -> np.ndarray:
-        """The CDF of all the requests of each window on `grid` (rows of windows without requests: 0)."""
-        num = self.cdf_sum + self.failed[:, None] * (grid >= fail_at_s)[None, :]
+        """The CDF of all the requests of each window on `grid` (rows of windows without requests: 0).
+
+        Latency is capped at `fail_at_s`, the route's timeout: a request that has not been answered
+        by then is a timed-out request to its client, at that time. So a failed request is never
+        faster than a served one, and moving requests from served to failed moves mass right.
+        """
+        done = (grid >= fail_at_s)[None, :]
+        num = np.where(done, (self.served + self.failed)[:, None], self.cdf_sum)
         total = self.requests
         out = num / np.where(total > 0, total, 1.0)[:, None]
         return np.maximum.accumulate(np.clip(out, 0.0, 1.0), axis=1)

@@ -30,10 +30,8 @@ from simkit.traffic.load import rate_series
 from simkit.traffic.queueing import Component, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
 from simkit.traffic.windows import (
-    Pooled,
     availability_budget,
     pool,
-    quantile_rows,
     time_quantile,
     window_bins,
 )
@@ -758,16 +756,16 @@ def route_windows(
         sets.append(window_bins(ticks.t_s, WORST_WINDOW_S))
     pooled = pool(row_cdf, n_rows, inverse, served, errors, sets, grid.size, POOL_CHUNK)
     win, whole = pooled[0], pooled[1]
-    p95 = _window_p95(grid, win, fail_at_s)
+    p95 = win.quantile(grid, fail_at_s, 0.95)
     duration = np.bincount(bins, weights=ticks.tick_s, minlength=n)[:n]
+    five = p95 if len(pooled) == 2 else pooled[2].quantile(grid, fail_at_s, 0.95)
     stats = {
-        "p95_ms": 1000 * float(_window_p95(grid, whole, fail_at_s)[0]),
-        "p95_worst_5m_ms": 1000 * _nanmax(_window_p95(grid, pooled[-1], fail_at_s)),
+        "p95_ms": 1000 * float(whole.quantile(grid, fail_at_s, 0.95)[0]),
+        "p95_worst_5m_ms": 1000 * _nanmax(five),
     }
     met = None
     if target is not None and objective is not None:
-        j = int(np.searchsorted(grid, target))
-        met = win.cdf(grid, fail_at_s)[:, j] >= 0.95
+        met = p95 <= target  # exact: the target is a grid point (see `Pooled.quantile`)
         has = win.requests > 0
         time = float(duration[has].sum())
         stats["p95_window_ms"] = 1000 * time_quantile(p95, duration, objective.compliance)
@@ -776,12 +774,6 @@ def route_windows(
         stats["p95_over_s"] = float(duration[has & ~met].sum())
     start = np.arange(n) * ticks.window_s
     return q_rows[inverse], RouteWindows(start, duration, win.requests, win.failed, p95, met), stats
-
-
-def _window_p95(grid: np.ndarray, pooled: Pooled, fail_at_s: float) -> np.ndarray:
-    """The P95 of all the requests of each window (NaN for a window without requests)."""
-    p95 = quantile_rows(grid, pooled.cdf(grid, fail_at_s), 0.95)
-    return np.where(pooled.requests > 0, p95, np.nan)
 
 
 def _nanmax(x: np.ndarray) -> float:

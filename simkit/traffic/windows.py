@@ -36,18 +36,35 @@ class Pooled:
         """All the requests of each window."""
         return self.served + self.failed + self.lost
 
-    def cdf(self, grid: np.ndarray, fail_at_s: float) -> np.ndarray:
-        """The CDF of all the requests of each window on `grid` (rows of windows without requests: 0).
+    def quantile(self, grid: np.ndarray, fail_at_s: float, q: float) -> np.ndarray:
+        """Each window's q-quantile of the latency of all its requests (NaN: no request; inf: beyond).
 
-        Latency is capped at `fail_at_s`, the route's timeout: a request that has not been answered
-        by then is a timed-out request to its client, at that time. So a failed request is never
-        faster than a served one, and moving requests from served to failed moves mass right.
+        Latency is capped at `fail_at_s`, the route's timeout (a point of `grid`): a request not
+        answered by then is a timed-out request to its client, at that time. So a failed request is
+        never faster than a served one, and moving requests from served to failed moves mass right.
+        The quantile is the first grid point where the pooled CDF reaches q, linear between grid
+        points; it is <= a grid point x_j exactly when the CDF at x_j reaches q (the same order of
+        comparisons), so a verdict read at a target on the grid is exact.
         """
-        done = (grid >= fail_at_s)[None, :]
-        num = np.where(done, (self.served + self.failed)[:, None], self.cdf_sum)
         total = self.requests
-        out = num / np.where(total > 0, total, 1.0)[:, None]
-        return np.maximum.accumulate(np.clip(out, 0.0, 1.0), axis=1)
+        need = q * total
+        cut = int(np.searchsorted(grid, fail_at_s, side="left"))  # grid[cut:] >= the timeout
+        head = self.cdf_sum[:, :cut]
+        reach = head >= need[:, None]
+        k = np.argmax(reach, axis=1) if cut else np.zeros(total.size, dtype=np.intp)
+        inside = reach[np.arange(total.size), k] if cut else np.zeros(total.size, dtype=bool)
+        at_cap = ~inside & (self.served + self.failed >= need) & (cut < grid.size)
+        k = np.where(at_cap, cut, k)
+        rows = np.arange(total.size)
+        f_hi = np.where(at_cap, self.served + self.failed, head[rows, np.minimum(k, cut - 1)] if cut else 0.0)
+        lo = np.maximum(k - 1, 0)
+        f_lo = np.where(k > 0, head[rows, np.minimum(lo, cut - 1)] if cut else 0.0, 0.0)
+        x_lo = np.where(k > 0, grid[lo], 0.0)
+        span = f_hi - f_lo
+        frac = np.where(span > 0, (need - f_lo) / np.where(span > 0, span, 1.0), 1.0)
+        x = x_lo + np.clip(frac, 0.0, 1.0) * (grid[np.minimum(k, grid.size - 1)] - x_lo)
+        x = np.where(inside | at_cap, x, np.inf)
+        return np.where(total > 0, x, np.nan)
 
 
 def window_bins(t_s: np.ndarray, window_s: float) -> tuple[np.ndarray, int]:
@@ -93,26 +110,6 @@ def pool(
         f = np.bincount(bins, weights=failed, minlength=n)[:n]
         out.append(Pooled(acc[k], np.clip(s - lost[k], 0.0, None), f, lost[k]))
     return out
-
-
-def quantile_rows(grid: np.ndarray, cdf: np.ndarray, q: float) -> np.ndarray:
-    """Per row, the x where the (non-decreasing) CDF first reaches q, linear between grid points.
-
-    inf where the row never reaches q on the grid. At a grid point x_j, result <= x_j exactly
-    when cdf[j] >= q, so a verdict read from the CDF at a target on the grid agrees with it.
-    """
-    reach = cdf >= q
-    k = np.argmax(reach, axis=1)
-    found = reach[np.arange(cdf.shape[0]), k] if cdf.shape[0] else np.zeros(0, dtype=bool)
-    lo = np.maximum(k - 1, 0)
-    rows = np.arange(cdf.shape[0])
-    f_hi = cdf[rows, k]
-    f_lo = np.where(k > 0, cdf[rows, lo], 0.0)
-    x_lo = np.where(k > 0, grid[lo], 0.0)
-    span = f_hi - f_lo
-    frac = np.where(span > 0, (q - f_lo) / np.where(span > 0, span, 1.0), 1.0)
-    x = x_lo + np.clip(frac, 0.0, 1.0) * (grid[k] - x_lo)
-    return np.where(found, x, np.inf)
 
 
 def time_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

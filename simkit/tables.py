@@ -197,6 +197,7 @@ TABLES: dict[str, Table] = {
                 Column("met", "bool", "the P95 meets the route's target; empty: no target"),
             ),
             TrafficFrame(),
+            optional=True,  # results made before it (or by hand) have it empty
         ),
         Table(
             "nodes",

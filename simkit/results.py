@@ -142,13 +142,23 @@ class RunResult:
             *self._packing_line(),
             *self._fault_lines(),
             "",
-            f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict",
+            f"{'target':<28}{'threshold':>14}{'value':>14}{'margin':>14}  verdict"
+            f"{'whole run':>14}{'worst window':>14}{'time over':>11}",
         ]
         rows = []
         for r in self.checks.to_dict("records"):
             cells = [format_value(r[k], r["unit"]) for k in ("threshold", "value", "margin")]
             verdict = "PASS" if r["passed"] else "FAIL"
-            rows.append(f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {verdict}")
+            windowed = [
+                "" if pd.isna(r.get(k, float("nan"))) else format_value(r[k], r["unit"])
+                for k in ("whole_run", "worst_window")
+            ]
+            over = r.get("time_over_s", float("nan"))
+            windowed.append("" if pd.isna(over) else format_duration(round(over)))
+            rows.append(
+                f"{r['target']:<28}{cells[0]:>14}{cells[1]:>14}{cells[2]:>14}  {verdict}   "
+                f"{windowed[0]:>14}{windowed[1]:>14}{windowed[2]:>11}".rstrip()
+            )
         return "\n".join(head + rows)
 
     def _packing_line(self) -> list[str]:

@@ -185,6 +185,21 @@ TABLES: dict[str, Table] = {
             TrafficFrame(),
         ),
         Table(
+            "slo_windows",
+            "Per route and latency window: requests, errors, the P95 of all its requests, target met.",
+            (
+                Column("t_s", "s", "start of the window"),
+                Column("route"),
+                Column("window_s", "s", "length of the window (the last may be shorter)"),
+                Column("requests", "requests", "offered in the window"),
+                Column("errors", "requests", "failed in the window (counted at their timeout)"),
+                Column("p95_ms", "ms", "P95 of all the window's requests; inf: past every timeout"),
+                Column("met", "bool", "the P95 meets the route's target; empty: no target"),
+            ),
+            TrafficFrame(),
+            optional=True,  # results made before it (or by hand) have it empty
+        ),
+        Table(
             "nodes",
             "Node count per pool and zone, a row each time it changes.",
             (
@@ -279,9 +294,19 @@ TABLES: dict[str, Table] = {
                 Column("margin", "see unit", "room left (> 0) or by how much it was missed (< 0)"),
                 Column("reason", "", "why it was missed; empty when passed"),
                 Column("cause", "", "what made it miss, one line (analysis/causes.py); empty when passed"),
+                Column("whole_run", "see unit", "the value over the whole run (windowed targets)"),
+                Column("worst_window", "see unit", "the value in the worst window"),
+                Column("window_s", "s", "the target's window"),
+                Column("compliance", "%", "share of the windows (by time) that met a latency target"),
+                Column("compliance_target", "%", "the share required"),
+                Column("time_over_s", "s", "time in windows that missed a latency target"),
+                Column("error_budget", "requests", "errors the availability window allows"),
+                Column("budget_used", "%", "share of that error budget used (worst window)"),
             ),
             Derived("simkit.analysis.slo from the summary, and simkit.dr when the scenario has a dr section"),
-            report=Report("Checks", 1, omits=("reason", "cause")),  # the reasons follow as a list
+            report=Report(
+                "Checks", 1, omits=("reason", "cause", "compliance_target", "error_budget")
+            ),  # the reasons follow as a list
         ),
         Table(
             "allocation",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from simkit.analysis.windows import Windowed, availability_verdict, latency_verdict
 from simkit.scenario.model import Scenario
+
+_NAN = float("nan")
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,15 @@ class Check:
     margin: float  # positive = room left, negative = by how much it was missed
     reason: str
     cause: str = ""  # what made it miss, one line (`simkit.analysis.causes.explain`)
+    # windowed targets (simkit.analysis.windows); NaN for the others
+    whole_run: float = _NAN  # the value over the whole run
+    worst_window: float = _NAN
+    window_s: float = _NAN
+    compliance: float = _NAN  # % of the windows (by time) that met the target
+    compliance_target: float = _NAN  # %
+    time_over_s: float = _NAN  # in windows that missed the target
+    error_budget: float = _NAN  # errors the availability window allows
+    budget_used: float = _NAN  # % of it used
 
 
 def _check(
@@ -33,6 +45,12 @@ def _check(
     got, limit = format_value(value, unit), format_value(threshold, unit)
     reason = "" if passed else f"{what} {got} misses the target {word} {limit}"
     return Check(target, threshold, value, unit, passed, margin, reason)
+
+
+def _windowed(target: str, w: Windowed, unit: str, higher_is_better: bool) -> Check:
+    """A check over windows: `_check` of its value, with its reason and windowed columns."""
+    check = _check(target, w.value, w.threshold, unit, higher_is_better, target)
+    return replace(check, reason=check.reason and w.reason, **w.extras)
 
 
 def format_value(value: float, unit: str) -> str:
@@ -58,24 +76,13 @@ def check_list(scenario: Scenario, summary: Mapping[str, float]) -> list[Check]:
     """The checks of `evaluate_checks`, before they become a DataFrame."""
     checks: list[Check] = []
     slos = scenario.slos
-    if "availability" in summary:
-        checks.append(
-            _check(
-                "availability",
-                100 * summary["availability"],
-                100 * slos.availability,
-                "%",
-                True,
-                "availability",
-            )
-        )
+    availability = availability_verdict(slos, summary)
+    if availability is not None:
+        checks.append(_windowed("availability", availability, "%", True))
     for route in scenario.traffic.routes:
-        target = route.p95_target if route.p95_target is not None else slos.p95_latency
-        key = f"p95_ms.{route.name}"
-        if target is not None and key in summary:
-            checks.append(
-                _check(f"p95 {route.name}", summary[key], 1000 * target, " ms", False, f"P95 of {route.name}")
-            )
+        latency = latency_verdict(slos, route, summary)
+        if latency is not None:
+            checks.append(_windowed(f"p95 {route.name}", latency, " ms", False))
     for queue in scenario.traffic.queues:
         target = queue.max_age_target if queue.max_age_target is not None else slos.max_task_age
         key = f"max_task_age_s.{queue.name}"

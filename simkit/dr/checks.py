@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.slo import Check
 from simkit.scenario.dr import DREvent, DRSpec
 from simkit.units import format_number, format_time
 
 __all__ = ["dr_checks", "dr_summary", "statistic", "CHECK_COLUMNS"]
 
-CHECK_COLUMNS = ["target", "threshold", "value", "unit", "passed", "margin", "reason", "cause"]
+CHECK_COLUMNS = list(Check.__dataclass_fields__)  # the windowed columns stay empty (NaN) for RTO/RPO
 _STAT_LABEL = {"mean": "mean", "p50": "P50", "p90": "P90", "p95": "P95", "p99": "P99", "max": "max"}
 
 

@@ -17,21 +17,29 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from simkit.results import Deferred
-from simkit.scenario.model import RouteStep, Scenario, TaskQueue, Workload
+from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
+from simkit.scenario.slos import Objective, latency_objective
 from simkit.traffic.critical_band import wait_shape
 from simkit.traffic.load import rate_series
-from simkit.traffic.queueing import Component, pooled_quantile, service_ticks, sojourn_cdf
+from simkit.traffic.queueing import Component, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
+from simkit.traffic.windows import (
+    availability_budget,
+    pool,
+    time_quantile,
+    window_bins,
+)
 
 QUANTILES = (0.5, 0.95, 0.99)
 POOL_CHUNK = 4096  # ticks per sojourn-CDF block when pooling a whole run (bounds memory)
 POOL_GRID = 1024
+WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without a latency target
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
 _Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -120,6 +128,7 @@ class TrafficModel:
                 self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
         self._tick_columns: dict[str, _Columns] = {}  # per service, during `finish`
+        self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
         lam: dict[str, np.ndarray] = {}
@@ -310,7 +319,10 @@ class TrafficModel:
         services = self._service_frame(latency)
         queues, queue_summary = self._queues()
         summary = {**route_summary, **queue_summary}
-        return TrafficTables(services=services, routes=routes, queues=queues, summary=summary)
+        windows = Deferred(_slo_window_table, (self._window_parts,))
+        return TrafficTables(
+            services=services, routes=routes, queues=queues, slo_windows=windows, summary=summary
+        )
 
     def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
         """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
@@ -318,7 +330,7 @@ class TrafficModel:
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
-                q, _ = route_latency([self._component(st, 1)], None, 0.0, [self._columns(st)])
+                q = route_latency([self._component(st, 1)], 0.0, [self._columns(st)])
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
@@ -343,8 +355,9 @@ class TrafficModel:
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:
         """Each route's table and summary; `latency` collects the per-tick quantiles by path."""
-        parts, summary = [], {}
+        parts, summary, window_parts = [], {}, []
         total_req = total_err = 0.0
+        req_t, err_t = np.zeros(self.n_ticks), np.zeros(self.n_ticks)
         for route in self.scenario.traffic.routes:
             offered = route.share * self.load_rps * self.tick_s
             ok = np.ones_like(offered)
@@ -359,22 +372,46 @@ class TrafficModel:
                 columns.append(self._columns(st))
             self._split_ok(route.path, ok)
             errors = offered * (1.0 - ok)
-            q, p95 = route_latency(comps, offered - errors, route.network_overhead, columns)
+            objective = latency_objective(self.scenario.slos, route)
+            q, windows, stats = route_windows(
+                comps,
+                columns,
+                route.network_overhead,
+                self._window_ticks(objective),
+                objective,
+                offered,
+                errors,
+                _fail_at(route, self.services),
+            )
             path = tuple((step.service, step.calls) for step in route.path)
             latency[path, float(route.network_overhead)] = q
             parts.append((route.name, route.share, offered, errors, q))
+            window_parts.append((route.name, windows))
             req, err = float(offered.sum()), float(errors.sum())
             total_req, total_err = total_req + req, total_err + err
-            summary[f"p95_ms.{route.name}"] = 1000 * p95
-            summary[f"p95_worst_5m_ms.{route.name}"] = 1000 * _worst_window(q[:, 1], offered, self.t_s, 300.0)
-            target = route.p95_target if route.p95_target is not None else self.scenario.slos.p95_latency
-            if target is not None:
-                summary[f"p95_breach_s.{route.name}"] = float(self.tick_s[~(q[:, 1] <= target)].sum())
+            req_t, err_t = req_t + offered, err_t + errors
+            summary.update({f"{k}.{route.name}": v for k, v in stats.items()})
+            if objective is not None:
+                summary[f"p95_breach_s.{route.name}"] = float(
+                    self.tick_s[~(q[:, 1] <= objective.target_s)].sum()
+                )
             summary[f"availability.{route.name}"] = 1.0 - err / req if req else 1.0
         summary["requests"] = total_req
         summary["errors"] = total_err
         summary["availability"] = 1.0 - total_err / total_req if total_req else 1.0
+        slos = self.scenario.slos
+        budget = availability_budget(
+            self.t_s, self.tick_s, req_t, err_t, slos.availability, slos.availability_window
+        )
+        summary["availability_window"] = budget.availability
+        summary["error_budget"] = budget.error_budget
+        summary["error_budget_used"] = budget.used
+        self._window_parts = window_parts
         return Deferred(_route_table, (self.t_s, self.load_rps, parts)), summary
+
+    def _window_ticks(self, objective: Objective | None) -> _WindowTicks:
+        """The ticks' times and lengths, and the window of each (the objective's, else 5 minutes)."""
+        return _WindowTicks(self.t_s, self.tick_s, objective.window_s if objective else WORST_WINDOW_S)
 
     def _split_ok(self, path: list[RouteStep], ok: np.ndarray) -> None:
         """Share of a route's requests that succeed, redone for ticks where a service changed servers.
@@ -582,20 +619,6 @@ def _merge_waits(col: dict[str, np.ndarray], weights: np.ndarray) -> tuple[float
     return float(pm[0]), float(rm[0]), float(shift[0]), mean
 
 
-def _worst_window(values: np.ndarray, weights: np.ndarray, t_s: np.ndarray, window_s: float) -> float:
-    """The largest request-weighted mean of `values` over fixed windows (e.g. the worst 5-minute P95)."""
-    bins = (t_s // window_s).astype(np.int64)
-    ok = np.isfinite(values)
-    w = np.where(ok, weights, 0.0)
-    num = np.bincount(bins, weights=np.where(ok, values, 0.0) * w)
-    den = np.bincount(bins, weights=w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means = num / den
-    if (~ok).any():  # a window in which some ticks could not be served at all counts as unbounded
-        means[np.unique(bins[~ok])] = np.inf
-    return float(np.nanmax(means)) if means.size else float("nan")
-
-
 def _wait_quantile(a: dict[str, np.ndarray], q: float) -> np.ndarray:
     """Quantile of a queue's wait: the fluid delay plus a zero-inflated exponential (closed form)."""
     p, rate = a["p_wait"], a["wait_rate_per_s"]
@@ -667,60 +690,153 @@ def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[first], inverse
 
 
-def route_latency(
-    comps: list[Component], served: np.ndarray | None, hop_s: float, columns: list[_Columns] | None = None
-) -> tuple[np.ndarray, float]:
-    """Per-tick P50/P95/P99 (seconds, shape ticks x 3) and, if `served` is given, the whole-run P95.
+def route_latency(comps: list[Component], hop_s: float, columns: list[_Columns] | None = None) -> np.ndarray:
+    """Per-tick P50/P95/P99 of the served requests (seconds, shape ticks x 3).
 
     `columns`: the components' `tick_columns`, if already computed.
     """
     reduced, inverse = _unique_ticks(comps, columns)
-    model = RouteLatency(reduced, hop_overhead_s=hop_s, keep_ticks=0 if served is None else POOL_CHUNK)
-    q = model.quantiles(QUANTILES)
-    if served is None:
-        return q[inverse], float("nan")
-    weights = np.bincount(inverse, weights=served, minlength=q.shape[0])
-    return q[inverse], _pooled(reduced, weights, 0.95, hop_s, q[:, 2], model)
+    return np.asarray(RouteLatency(reduced, hop_overhead_s=hop_s, keep_ticks=0).quantiles(QUANTILES))[inverse]
 
 
-def _pooled(
+class _WindowTicks(NamedTuple):
+    """The ticks' start times and lengths, and the window length they are grouped by."""
+
+    t_s: np.ndarray
+    tick_s: np.ndarray
+    window_s: float
+
+
+@dataclass(frozen=True)
+class RouteWindows:
+    """One route per window: start, length, requests, errors, P95 of all requests (s), target met."""
+
+    start_s: np.ndarray
+    duration_s: np.ndarray
+    requests: np.ndarray
+    errors: np.ndarray
+    p95_s: np.ndarray  # NaN: no request in the window; inf: beyond every timeout
+    met: np.ndarray | None  # None: the route has no latency target
+
+
+def route_windows(
     comps: list[Component],
-    weights: np.ndarray,
-    q: float,
+    columns: list[_Columns],
     hop_s: float,
-    p99: np.ndarray,
-    model: RouteLatency | None = None,
-) -> float:
-    """The q-quantile over the whole run of the latency of served requests (a mixture over ticks).
+    ticks: _WindowTicks,
+    objective: Objective | None,
+    offered: np.ndarray,
+    errors: np.ndarray,
+    fail_at_s: float,
+) -> tuple[np.ndarray, RouteWindows, dict[str, float]]:
+    """A route's per-tick quantiles, its windows, and its summary figures (ms and s).
 
-    `model`, the route's latency over the same ticks, is reused when they fit in one block.
+    Every window's P95 (and the whole run's) is the 0.95-quantile of the mixture of its ticks'
+    latency distributions weighted by the requests served in each, with the failed requests at
+    `fail_at_s` (see `simkit.traffic.windows`). Whether a window meets the target is read from
+    that mixture's CDF at the target itself, which is a point of the grid: exact, not interpolated.
     """
+    reduced, inverse = _unique_ticks(comps, columns)
+    model = RouteLatency(reduced, hop_overhead_s=hop_s, keep_ticks=POOL_CHUNK)
+    q_rows = np.asarray(model.quantiles(QUANTILES))
+    served = np.clip(offered - errors, 0.0, None)
+    weights = np.bincount(inverse, weights=served, minlength=q_rows.shape[0])
+    target = objective.target_s if objective is not None else None
+    grid = _pool_grid(q_rows[:, 2], weights, target, fail_at_s)
+    n_rows = q_rows.shape[0]
+
+    def row_cdf(a: int, b: int) -> np.ndarray:
+        if n_rows <= POOL_CHUNK:
+            return np.asarray(model.cdf(grid))
+        return np.asarray(sojourn_cdf(_slice(reduced, slice(a, b)), grid, hop_overhead_s=hop_s))
+
+    bins, n = window_bins(ticks.t_s, ticks.window_s)
+    sets = [(bins, n), (np.zeros_like(bins), 1)]
+    if ticks.window_s != WORST_WINDOW_S:
+        sets.append(window_bins(ticks.t_s, WORST_WINDOW_S))
+    pooled = pool(row_cdf, n_rows, inverse, served, errors, sets, grid.size, POOL_CHUNK)
+    win, whole = pooled[0], pooled[1]
+    p95 = win.quantile(grid, fail_at_s, 0.95)
+    duration = np.bincount(bins, weights=ticks.tick_s, minlength=n)[:n]
+    five = p95 if len(pooled) == 2 else pooled[2].quantile(grid, fail_at_s, 0.95)
+    stats = {
+        "p95_ms": 1000 * float(whole.quantile(grid, fail_at_s, 0.95)[0]),
+        "p95_worst_5m_ms": 1000 * _nanmax(five),
+    }
+    met = None
+    if target is not None and objective is not None:
+        met = p95 <= target  # exact: the target is a grid point (see `Pooled.quantile`)
+        has = win.requests > 0
+        time = float(duration[has].sum())
+        stats["p95_window_ms"] = 1000 * time_quantile(p95, duration, objective.compliance)
+        stats["p95_worst_window_ms"] = 1000 * _nanmax(p95)
+        stats["p95_compliance"] = float(duration[has & met].sum()) / time if time > 0 else 1.0
+        stats["p95_over_s"] = float(duration[has & ~met].sum())
+    start = np.arange(n) * ticks.window_s
+    return q_rows[inverse], RouteWindows(start, duration, win.requests, win.failed, p95, met), stats
+
+
+def _nanmax(x: np.ndarray) -> float:
+    ok = ~np.isnan(x)
+    return float(x[ok].max()) if ok.any() else float("nan")
+
+
+def _pool_grid(p99: np.ndarray, weights: np.ndarray, target: float | None, fail_at_s: float) -> np.ndarray:
+    """Where the pooled CDFs are evaluated: [0, 1.5 x the largest tick P99] in POOL_GRID steps, the
+    target (so a window's verdict is read exactly), and up to the failed requests' latency."""
     finite = p99[np.isfinite(p99) & (weights > 0)]
-    if finite.size == 0:
-        return float("nan")
-    grid = np.linspace(0.0, 1.5 * float(finite.max()), POOL_GRID)
-    acc, total = np.zeros(POOL_GRID), 0.0
-    for start in range(0, weights.size, POOL_CHUNK):
-        sl = slice(start, start + POOL_CHUNK)
-        if model is not None and weights.size <= POOL_CHUNK:
-            cdf = model.cdf(grid)
-        else:
-            part = [
-                Component(
-                    p_wait=np.asarray(c.p_wait)[sl],
-                    wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
-                    mean_service_s=c.mean_service_s,
-                    fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
-                    service_cv=c.service_cv,
-                    calls=c.calls,
-                )
-                for c in comps
-            ]
-            cdf = sojourn_cdf(part, grid, hop_overhead_s=hop_s)
-        w = weights[sl]
-        ok = np.isfinite(cdf).all(axis=1) & (w > 0)
-        acc += w[ok] @ cdf[ok]
-        total += float(w[ok].sum())
-    if total <= 0:
-        return float("nan")
-    return float(pooled_quantile(grid, acc[None, :] / total, np.array([1.0]), q)[0])
+    top = 1.5 * float(finite.max()) if finite.size else (target or 1.0)
+    points = [np.linspace(0.0, top, POOL_GRID)]
+    if target is not None:
+        points.append(np.array([target]))
+    if math.isfinite(fail_at_s):
+        points.append(np.array([fail_at_s * (1 - 1e-9), fail_at_s]))
+        if fail_at_s > top:
+            points.append(np.geomspace(top, fail_at_s, 64))
+    return np.unique(np.concatenate(points))
+
+
+def _slice(comps: list[Component], sl: slice) -> list[Component]:
+    return [
+        Component(
+            p_wait=np.asarray(c.p_wait)[sl],
+            wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
+            mean_service_s=c.mean_service_s,
+            fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
+            service_cv=c.service_cv,
+            calls=c.calls,
+        )
+        for c in comps
+    ]
+
+
+def _fail_at(route: Route, services: dict[str, _Stream]) -> float:
+    """The route's timeout as its client sees it: its first service's (the entry point, e.g. the
+    ingress gateway, answers 504 when it runs out). Failed requests enter the latency distribution
+    there, and no request takes longer (see `simkit.traffic.windows.Pooled.cdf`)."""
+    return services[route.path[0].service].timeout_s
+
+
+def _slo_window_table(parts: list[tuple[str, RouteWindows]]) -> pd.DataFrame:
+    """The slo_windows table: one row per route and window (the route's latency window)."""
+    frames = []
+    for name, w in parts:
+        met = (
+            pd.array([pd.NA] * w.start_s.size, dtype="boolean")
+            if w.met is None
+            else pd.array(w.met, dtype="boolean")
+        )
+        frames.append(
+            pd.DataFrame(
+                {
+                    "t_s": w.start_s,
+                    "route": name,
+                    "window_s": w.duration_s,
+                    "requests": w.requests,
+                    "errors": w.errors,
+                    "p95_ms": 1000 * w.p95_s,
+                    "met": met,
+                }
+            )
+        )
+    return _concat(frames)

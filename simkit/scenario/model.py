@@ -34,6 +34,7 @@ from simkit.scenario.k8s import (
 )
 from simkit.scenario.load import LoadProfile
 from simkit.scenario.plans import Plan, check_plan_references
+from simkit.scenario.slos import RouteObjective, SLOs
 
 _DNS1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -255,14 +256,13 @@ class RouteStep(StrictModel):
     calls: int = Field(default=1, ge=1)  # sequential visits per request
 
 
-class Route(StrictModel):
-    """A synchronous request path: the services a request crosses, in order."""
+class Route(RouteObjective):
+    """A synchronous request path: the services a request crosses, in order (its P95 target: `slos`)."""
 
     name: str
     share: float = Field(gt=0, le=1)
     path: list[RouteStep] = Field(min_length=1)
     network_overhead: Duration = 0.001
-    p95_target: Duration | None = None
 
     @field_validator("path", mode="before")
     @classmethod
@@ -287,19 +287,6 @@ class Traffic(StrictModel):
     load: LoadProfile
     routes: list[Route] = []
     queues: list[TaskQueue] = []
-
-
-class SLOs(StrictModel):
-    availability: float = Field(default=0.999, gt=0, le=1)
-    p95_latency: Duration | None = 0.2
-    max_task_age: Duration | None = None
-
-    @field_validator("availability", mode="before")
-    @classmethod
-    def _percent(cls, v: Any) -> Any:
-        if isinstance(v, str) and v.strip().endswith("%"):
-            return float(v.strip()[:-1]) / 100
-        return v
 
 
 class Simulation(StrictModel):

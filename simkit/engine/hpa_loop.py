@@ -23,7 +23,7 @@ from simkit.control.hpa import (
 )
 from simkit.control.hpa.steady import record_quiet_syncs, stabilization_reach_s
 from simkit.engine.cluster import Engine
-from simkit.engine.hpa_quiet import QuietSyncs, delay_to
+from simkit.engine.hpa_quiet import QuietSyncs, delay_to, same_inputs
 from simkit.engine.metrics import METRIC_RESOLUTION_S, ObserveCache, external_values, observe
 from simkit.engine.state import PodPhase
 from simkit.scenario.model import Workload
@@ -84,25 +84,32 @@ def _hpa_loop(
         if plan is None or delay is None:
             yield engine.env.timeout(config.sync_period_s)
         else:
-            state = yield from _sleep_through(engine, plan, delay, state, metrics.replicas or 0, reach)
+            state = yield from _sleep_through(engine, quiet, plan, delay, state, metrics.replicas or 0, reach)
 
 
 def _sleep_through(
     engine: Engine,
+    quiet: QuietSyncs,
     plan: tuple[list[float], float],
     delay: float,
     state: HPAState,
     proposal: int,
     reach_s: float,
 ) -> Any:
-    """Sleep past the quiet syncs of `plan` until the first sync that may differ or the first change.
+    """Sleep past the quiet syncs of `plan` until the first sync that may differ or the first change
+    to what the HPA reads (a change elsewhere leaves the plan valid: sleep on, on the same timer).
 
     Returns the HPA state with the skipped syncs' recommendations recorded; the loop resumes at
     exactly the next sync time the 15 s timer would have reached (hpa_quiet).
     """
     skipped, loud = plan
-    yield engine.env.timeout(delay) | engine.changed()  # delay lands exactly on `loud`
-    woke = engine.env.now
+    before = quiet.inputs()
+    timer = engine.env.timeout(delay)  # lands exactly on `loud`
+    while True:
+        yield timer | engine.changed()
+        woke = engine.env.now
+        if woke >= loud or not same_inputs(before, quiet.inputs()):
+            break
     done = [t for t in skipped if t < woke]
     state = record_quiet_syncs(state, proposal, done, reach_s)
     upcoming = [*skipped[len(done) :], loud][0]

@@ -7,7 +7,9 @@ coming syncs whose metrics propose the same count again: their metric inputs are
 while nothing in the cluster changes (per-pod CPU from the precomputed load, the queue depth from
 the traffic model's look-ahead), and `hpa_steady.steady_replicas` turns them into proposals.
 The loop then sleeps until the first sync that may differ, or until the engine reports a change
-(`Engine.changed`), whichever comes first, and records the skipped syncs' recommendations.
+(`Engine.changed`) to something this HPA reads (`QuietSyncs.inputs`: a change to another
+workload leaves every forecast sync as it was, so the loop sleeps on), whichever comes first, and
+records the skipped syncs' recommendations.
 
 Sync times are generated exactly as the 15 s timer would (repeated float addition), and the loop
 wakes at exactly the next one, so every decision, its time and every table of the run are
@@ -96,6 +98,21 @@ class QuietSyncs:
                 return quiet[:-1], last  # the last one syncs in full and plans again
             start, block = last, min(4 * block, LONG_BLOCK)
 
+    def inputs(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """What the forecast of `plan` read of the cluster: (values, objects compared by identity).
+
+        The values: the replica count, the ready count, and each pod's name, phase and bind and
+        ready times. The objects: the serving history (`segments`) of each queue an External
+        metric reads, which the traffic model replaces at every change of the queue's consumers or
+        broker. The rest of the forecast's inputs (arrivals, load) are fixed for the run. Equal
+        inputs after a change mean every sync of the plan would propose the same count.
+        """
+        engine, name = self.engine, self.workload
+        pods = tuple((p.name, p.phase, p.bound_s, p.ready_s) for p in engine.state.pods_of(name))
+        queues = engine.traffic.queues
+        segments = tuple(queues[q].segments for _, q in self.cache.externals if q in queues)
+        return (engine.desired[name], engine.ready_count[name], pods), segments
+
     def _times(self, start: float, count: int) -> np.ndarray:
         """`start` and the next `count` sync times, by the timer's own repeated float addition."""
         steps = np.full(count + 1, self.config.sync_period_s)
@@ -151,6 +168,13 @@ def _per_run(keys: np.ndarray, value: Callable[[float], int], at: np.ndarray | N
     first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     values = [value(float(where[i])) for i in first]
     return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[first, keys.size]))
+
+
+def same_inputs(
+    a: tuple[tuple[object, ...], tuple[object, ...]], b: tuple[tuple[object, ...], tuple[object, ...]]
+) -> bool:
+    """Whether two `QuietSyncs.inputs` are the same (values equal, objects identical)."""
+    return a[0] == b[0] and len(a[1]) == len(b[1]) and all(x is y for x, y in zip(a[1], b[1], strict=True))
 
 
 def delay_to(now: float, target: float) -> float | None:

@@ -81,7 +81,7 @@ def _hpa_loop(
             engine.scale_workload(workload.name, decision.desired_replicas)
         plan = quiet.plan(now, state, decision, metrics, current) if quiet and key is not None else None
         delay = None if plan is None else delay_to(now, plan[1])
-        if plan is None or delay is None:
+        if quiet is None or plan is None or delay is None:
             yield engine.env.timeout(config.sync_period_s)
         else:
             state = yield from _sleep_through(engine, quiet, plan, delay, state, metrics.replicas or 0, reach)

@@ -126,15 +126,37 @@ def _steady_key(
 ) -> Any:
     """A key that fixes what the metrics pipeline reports, or None when time alone could change it.
 
-    When every pod of the workload is Ready and past the CPU initialization period, the metrics'
-    result depends only on the pods (the state version), the load tick the sample falls in, the
-    External values and the replica count: no timestamp is compared any more (hpa_pods
-    `_cpu_unready`). Within those bounds a sync may reuse the previous sync's computation.
+    When every pod of the workload is Ready, has a sample and is counted as ready for CPU, the
+    metrics' result depends only on the pods (the state version), the load tick the sample falls
+    in, the External values and the replica count: no timestamp is compared any more (hpa_pods
+    `_cpu_unready`). A pod is counted past the CPU initialization period, and inside it once its
+    sample covers a full window since it became Ready; both only ever become true as time goes
+    on, so they hold at every later sync until the pods change. Within those bounds a sync may
+    reuse the previous sync's computation, and the quiet-sync forecast applies.
     """
-    old = now - config.cpu_initialization_period_s - w.startup.image_pull
+    sample_t = now - math.fmod(now, METRIC_RESOLUTION_S)
+    pull, init = w.startup.image_pull, config.cpu_initialization_period_s
+    old = now - init - pull
     for pod in engine.state.pods_of(w.name):
-        if pod.phase is not PodPhase.READY or pod.bound_s is None or pod.bound_s >= old:
+        if pod.phase is not PodPhase.READY or pod.bound_s is None:
             return None
-    sample_tick = int((now - math.fmod(now, METRIC_RESOLUTION_S)) // engine.traffic.dt)
+        if pod.bound_s >= old and not _counted_in_init(pod.bound_s + pull, pod.ready_s, now, sample_t, init):
+            return None
+    sample_tick = int(sample_t // engine.traffic.dt)
     externals = tuple(sorted(external_values(engine, w, now, cache.externals).items()))
     return (engine.state.version, sample_tick, externals, engine.desired[w.name])  # Pods/Object: per tick
+
+
+def _counted_in_init(started: float, ready_s: float | None, now: float, sample_t: float, init: float) -> bool:
+    """Whether a Ready pod inside (or at the edge of) the CPU initialization period counts as ready.
+
+    As `observe` and hpa_pods `_cpu_unready` decide it: it reports usage (running, and the sample
+    is not older than its start) and, inside the period, its sample does not start before a full
+    window after its readiness changed; after the period a Ready pod always counts.
+    """
+    if now < started or sample_t < started:
+        return False  # no usage sample yet: missing, not steady
+    if started + init > now:
+        transition = started if ready_s is None else ready_s
+        return not sample_t < transition + METRIC_RESOLUTION_S
+    return True

@@ -60,6 +60,26 @@ class QuietSyncs:
         self.base_cpu = w.serving.base_cpu
         self.cpu_per_request = w.serving.cpu_per_request
         self.requests = dict(cache.requests)
+        queues = [traffic.queues[q] for _, q in cache.externals if q in traffic.queues]
+        self.reads = {workload, *(st.workload for st in queues), *(st.gate for st in queues if st.gate)}
+        self._plan_starts: list[float] | None = None
+
+    def next_plan_start(self, now: float) -> float:
+        """When the next deployment plan that may touch what this HPA reads starts (inf: none).
+
+        A rollout of the HPA's workload (or of its queues' consumers) changes its pods from its
+        start on, so a forecast past it is wasted work; a plan on anything but a workload (a node
+        pool) may move any pod. Stopping the forecast there changes no sync: the loop syncs in
+        full at the last forecast sync and forecasts again.
+        """
+        if self._plan_starts is None:
+            workloads = self.engine.workloads
+            self._plan_starts = sorted(
+                r.start_s
+                for r in self.engine.out.plan_rows
+                if r.plan.target in self.reads or r.plan.target not in workloads
+            )
+        return next((t for t in self._plan_starts if t > now), math.inf)
 
     def plan(
         self, now: float, state: HPAState, decision: HPADecision, metrics: MetricsResult, current: int
@@ -82,6 +102,7 @@ class QuietSyncs:
             return None
         quiet: list[float] = []
         start, block = now, FIRST_BLOCK
+        cut = self.next_plan_start(now)
         while True:
             times = self._times(start, block)
             proposals = self._proposals(times, current)
@@ -94,9 +115,9 @@ class QuietSyncs:
                 return quiet, float(times[j])
             quiet.extend(times[1:].tolist())
             last = float(times[-1])
-            if last >= self.engine.duration_s or block == LONG_BLOCK:
+            if last >= self.engine.duration_s or last >= cut or block == LONG_BLOCK:
                 return quiet[:-1], last  # the last one syncs in full and plans again
-            start, block = last, min(4 * block, LONG_BLOCK)
+            start, block = last, min(4 * block, LONG_BLOCK, _syncs_to(cut - last, self.config.sync_period_s))
 
     def inputs(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
         """What the forecast of `plan` read of the cluster: (values, objects compared by identity).
@@ -152,6 +173,11 @@ class QuietSyncs:
         traffic = self.engine.traffic
         ticks = np.clip(np.ceil(times / traffic.dt - 1e-9), 0, traffic.t_s.size)  # tick_index, vectorised
         return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
+
+
+def _syncs_to(span_s: float, period_s: float) -> int:
+    """Syncs that reach `span_s` ahead (at least one; a generous count, the loop checks the times)."""
+    return max(1, math.ceil(span_s / period_s) + 1) if math.isfinite(span_s) else LONG_BLOCK
 
 
 def _milli_at(rate: ObjectRate, engine: Engine, t: float) -> int:

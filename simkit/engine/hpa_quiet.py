@@ -2,7 +2,8 @@
 
 The HPA syncs every 15 s, and in a month of a steady platform nearly every sync keeps the count
 (345,600 syncs for two HPAs; a few dozen change anything). After a sync that kept the count and
-left the controller *settled* (`hpa_steady.settled`), the loop asks `QuietSyncs.plan` for the
+left the controller *settled* (`hpa_steady.settled`, or `repeats`: with a `behavior`, any sync whose
+metrics propose the current count keeps it), the loop asks `QuietSyncs.plan` for the
 coming syncs whose metrics propose the same count again: their metric inputs are known in advance
 while nothing in the cluster changes (per-pod CPU from the precomputed load, the queue depth from
 the traffic model's look-ahead), and `hpa_steady.steady_replicas` turns them into proposals.
@@ -27,7 +28,7 @@ import numpy as np
 
 from simkit.control.hpa import HPAControllerConfig, HPADecision, HPASpec, HPAState, MetricsResult
 from simkit.control.hpa.compute import tolerances_for
-from simkit.control.hpa.steady import settled, steady_replicas, steady_supported
+from simkit.control.hpa.steady import repeats, steady_replicas, steady_supported
 from simkit.engine.cluster import Engine
 from simkit.engine.metrics import ObjectRate, ObserveCache
 
@@ -97,7 +98,7 @@ class QuietSyncs:
             or decision.desired_replicas != current
             or not 1 <= spec.min_replicas <= current <= spec.max_replicas
             or any(p.replicas is None for p in metrics.proposals)
-            or not settled(spec, decision.state, proposal, now, self.config)
+            or not repeats(spec, decision.state, proposal, current, now, self.config)
         ):
             return None
         quiet: list[float] = []

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import simkit
 import simkit.engine.hpa_loop as autoscaling
+from bench.plans import rollout_month
 from simkit.control.hpa import (
     ContainerSample,
     HPABehavior,
@@ -297,21 +298,40 @@ TABLES = (
     "faults",
     "events",
     "cost",
+    "plans",
+    "plan_steps",
 )
 
 
-@pytest.mark.parametrize(
-    "scenario", [None, "traffic-spike", "az-outage", "spot-storm", "growth-10x"], ids=str
-)
-def test_skipping_quiet_syncs_changes_no_table(scenario: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = None if scenario is None else SCENARIOS / f"{scenario}.yaml"
+def _both_ways(scenario: simkit.Scenario | Path | None, monkeypatch: pytest.MonkeyPatch, days: float) -> None:
     runs = {}
     for skip in (False, True):
         monkeypatch.setattr(autoscaling, "SKIP_QUIET_SYNCS", skip)
-        runs[skip] = simkit.simulate(path, seed=11, duration=86400.0, progress=False)
+        runs[skip] = simkit.simulate(scenario, seed=11, duration=days * 86400.0, progress=False)
     assert runs[True].summary == runs[False].summary
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(runs[True], name), getattr(runs[False], name), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [None, "traffic-spike", "az-outage", "spot-storm", "growth-10x", "rollout-at-peak", "statefulset-update"],
+    ids=str,
+)
+def test_skipping_quiet_syncs_changes_no_table(scenario: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _both_ways(None if scenario is None else SCENARIOS / f"{scenario}.yaml", monkeypatch, 1.0)
+
+
+def test_skipping_quiet_syncs_through_daily_rollouts_changes_no_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12's speed case, 3 days: a rollout a day wakes the HPAs, the forecast stops at each."""
+    scenario = rollout_month(3)
+    assert len(scenario.plans) == 3
+    _both_ways(scenario, monkeypatch, 3.0)
+    result = simkit.simulate(scenario, seed=11, duration=3 * 86400.0, progress=False)
+    assert list(result.plans["outcome"]) == ["Complete"] * 3
+    assert (result.decisions["object"] == "llm-agent-service").sum() > 3  # its HPA reacted to the rollouts
 
 
 @given(

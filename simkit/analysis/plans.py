@@ -42,12 +42,26 @@ def _pool_levels(node_rows: Sequence[tuple[float, str, str, int, int]]) -> list[
     return out
 
 
-def node_window(
-    node_rows: Sequence[tuple[float, str, str, int, int]], start: float, end: float, prices: dict[str, float]
-) -> tuple[int, float, float]:
-    """(peak nodes, extra node-hours, extra cost USD) in [start, end] (see the module docstring)."""
+def pool_levels(
+    node_rows: Sequence[tuple[float, str, str, int, int]],
+) -> tuple[list[tuple[float, dict[str, int]]], np.ndarray]:
+    """`_pool_levels` and their times as an array, read once for several `node_window`s."""
     levels = _pool_levels(node_rows)
-    times = [t for t, _ in levels]
+    return levels, np.asarray([t for t, _ in levels], dtype=float)
+
+
+def node_window(
+    node_rows: Sequence[tuple[float, str, str, int, int]],
+    start: float,
+    end: float,
+    prices: dict[str, float],
+    levels_times: tuple[list[tuple[float, dict[str, int]]], np.ndarray] | None = None,
+) -> tuple[int, float, float]:
+    """(peak nodes, extra node-hours, extra cost USD) in [start, end] (see the module docstring).
+
+    `levels_times`: `pool_levels(node_rows)`, when the caller reads several windows of the same rows.
+    """
+    levels, times = pool_levels(node_rows) if levels_times is None else levels_times
     i = int(np.searchsorted(times, start, side="right")) - 1
     at_start = dict(levels[i][1]) if i >= 0 else {}
     cur = dict(at_start)
@@ -126,10 +140,11 @@ def plan_tables(
     plans, steps = [], []
     dt = scenario.simulation.resolution
     ticks = RouteTicks(routes if routes is not None else pd.DataFrame())
+    levels = pool_levels(node_rows)
     for rec in records:
         plan = rec.plan
         end = rec.end_s if rec.end_s is not None else duration_s
-        peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices)
+        peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
         requests, errors, p95 = ticks.window(
             _routes_of(scenario, plan.target),
             rec.start_s,

@@ -281,15 +281,21 @@ def _replica_sets(
     out = []
     for rs in rss:
         mine = [p for p in pods if p.revision == rs.template_hash]
-        out.append(
-            replace(
-                rs,
-                status_replicas=len(mine),
-                ready_replicas=sum(1 for p in mine if p.phase is PodPhase.READY),
-                available_replicas=sum(1 for p in mine if _available(p, now, min_ready_s)),
-                observed_generation=rs.generation,
-            )
+        status = (
+            len(mine),
+            sum(1 for p in mine if p.phase is PodPhase.READY),
+            sum(1 for p in mine if _available(p, now, min_ready_s)),
+            rs.generation,
         )
+        if status != (rs.status_replicas, rs.ready_replicas, rs.available_replicas, rs.observed_generation):
+            rs = replace(
+                rs,
+                status_replicas=status[0],
+                ready_replicas=status[1],
+                available_replicas=status[2],
+                observed_generation=status[3],
+            )
+        out.append(rs)  # unchanged: the same (immutable) ReplicaSet
     return out
 
 

@@ -3,6 +3,8 @@
 `python -m bench.identical record OUT.pkl` runs the scenarios in scenarios/ with seeds 1 and 2 for
 two simulated days and pickles every table of each `RunResult` plus its `summary`;
 `python -m bench.identical compare OUT.pkl` runs them again and reports any difference (exit 1).
+Besides the files, the bench's generated scenarios (`EXTRA`) run for their own duration: the default
+month with a rollout a day (bench/plans.py).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from typing import Any
 import pandas as pd
 
 import simkit
+from bench.plans import rollout_month
 from simkit.results import RunResult
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SEEDS = (1, 2)
 DURATION_S = 2 * 86400.0
+EXTRA = {"daily-rollouts-30d": (rollout_month, 30 * 86400.0)}  # name: (scenario, duration)
 TABLES = tuple(f.name for f in fields(RunResult) if f.name not in ("scenario", "meta", "_"))
 
 
@@ -34,6 +38,11 @@ def snapshot() -> dict[tuple[str, int], dict[str, Any]]:
             result = simkit.simulate(simkit.load_scenario(path), duration=DURATION_S, seed=seed)
             out[(path.name, seed)] = {name: getattr(result, name) for name in TABLES}
             print(f"{path.name} seed {seed}: done", file=sys.stderr)
+    for name, (make, duration_s) in EXTRA.items():
+        for seed in SEEDS:
+            result = simkit.simulate(make(), duration=duration_s, seed=seed, progress=False)
+            out[(name, seed)] = {table: getattr(result, table) for table in TABLES}
+            print(f"{name} seed {seed}: done", file=sys.stderr)
     return out
 
 

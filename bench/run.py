@@ -1,7 +1,7 @@
 """`make bench`: accuracy and speed of the fast mode, printed and written to BENCHMARKS.md.
 
 1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds);
-3. speed of 30 simulated days;
+3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target);
 4. speed-up over request level on one hour at 1,000 req/s; then a cProfile of the fast path.
 """
 
@@ -31,6 +31,7 @@ from bench import cases  # noqa: E402
 
 Column = tuple[str, str, Callable[[Any], str]]
 PROFILE_DAYS = 3.0
+PLANS_REPEAT = 5  # best of, for the month with and without daily rollouts
 
 
 def _f(fmt: str) -> Callable[[Any], str]:
@@ -182,6 +183,44 @@ def section_speed() -> tuple[str, dict[str, Any]]:
     return text, r
 
 
+def section_plans_speed() -> tuple[str, dict[str, Any]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.plans", str(PLANS_REPEAT)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    rows = [
+        {
+            "what": "the month without plans",
+            "wall": f"{r['plain_s']:.2f} s",
+            "cpu": f"{r['plain_cpu_s']:.2f} s",
+        },
+        {
+            "what": "the month with 30 daily rollouts",
+            "wall": f"{r['rollouts_s']:.2f} s",
+            "cpu": f"{r['rollouts_cpu_s']:.2f} s",
+        },
+        {
+            "what": f"ratio (target ≤ {r['target_ratio']:g}x)",
+            "wall": f"{r['ratio']:.2f}x  {_ok(r['ratio'] <= r['target_ratio'])}",
+            "cpu": f"{r['cpu_ratio']:.2f}x  {_ok(r['cpu_ratio'] <= r['target_ratio'])}",
+        },
+    ]
+    cols: list[Column] = [("what", "measure", str), ("wall", "wall (best)", str), ("cpu", "CPU (best)", str)]
+    outcomes = ", ".join(f"{n} {k}" for k, n in r["outcomes"].items())
+    text = (
+        "## 3b. Speed: the same month with a rollout a day (issue 12: within 1.5x)\n\n"
+        "`bench/plans.py`: in one process, `simkit.simulate(duration=30*86400)` of the default scenario "
+        "and of the same with 30 `rollout` plans of llm-agent-service, one a day at 10:00 (25 %/25 %, "
+        f"minReadySeconds 10); the two alternate, best of {r['repeat']} each; wall time and the "
+        f"process's CPU time (the steadier on a shared machine). Plans: {outcomes}.\n\n" + table(rows, cols)
+    )
+    return text, r
+
+
 def section_speedup() -> tuple[str, dict[str, Any]]:
     r = cases.speedup()
     rows = [
@@ -246,7 +285,15 @@ def main() -> None:
         *machine(),
         "",
     ]
-    for fn in (section_closed_form, section_accuracy, section_near_critical, section_speed, section_speedup):
+    sections = (
+        section_closed_form,
+        section_accuracy,
+        section_near_critical,
+        section_speed,
+        section_plans_speed,
+        section_speedup,
+    )
+    for fn in sections:
         text, _ = fn()  # type: ignore[operator]
         print(text + "\n", flush=True)
         parts += [text, ""]

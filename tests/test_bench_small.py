@@ -98,3 +98,13 @@ def test_near_critical_row_compares_against_the_mean_of_replays():
     assert abs(cases.rel_err(over["errors_fast"], over["errors_rl_mean"])) < 20
     critical = cases.near_critical(1.0, seeds=(1, 2), scale=0.5)
     assert abs(cases.rel_err(critical["p95_fast_ms"], critical["p95_rl_mean_ms"])) < 30
+
+
+def test_plans_speed_measure_runs_both_months():
+    """bench/plans.py (table 3b) on 2 days: both runs, a rollout a day, each complete."""
+    from bench import plans
+
+    assert [p["start"] for p in plans.daily_rollouts(2)] == [36000.0, 122400.0]
+    r = plans.measure(days=2, repeat=1)
+    assert r["outcomes"] == {"Complete": 2}
+    assert r["plain_s"] > 0 and r["rollouts_s"] > 0 and r["ratio"] == r["rollouts_s"] / r["plain_s"]

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import simkit
 import simkit.engine.hpa_loop as autoscaling
+from bench.plans import rollout_month
 from simkit.control.hpa import (
     ContainerSample,
     HPABehavior,
@@ -41,7 +42,13 @@ from simkit.control.hpa import (
     decide,
     tolerances_for,
 )
-from simkit.control.hpa.steady import record_quiet_syncs, settled, stabilization_reach_s, steady_replicas
+from simkit.control.hpa.steady import (
+    record_quiet_syncs,
+    repeats,
+    settled,
+    stabilization_reach_s,
+    steady_replicas,
+)
 from simkit.engine.hpa_quiet import delay_to
 from simkit.traffic.queueing import service_ticks
 
@@ -225,6 +232,61 @@ def test_recorded_quiet_stretch_continues_like_every_sync(
         full, short, current, t = a.state, b.state, a.desired_replicas, t + 15.0
 
 
+@settings(max_examples=80, deadline=None)
+@given(
+    before=st.lists(st.integers(1, 60), min_size=1, max_size=40),
+    quiet_len=st.integers(1, 200),
+    after=st.lists(st.integers(1, 60), min_size=1, max_size=60),
+)
+def test_proposal_at_the_current_count_repeats_whatever_the_windows_hold(
+    before: list[int], quiet_len: int, after: list[int]
+) -> None:
+    """With a behavior, a sync proposing the current count keeps it, however unsettled the windows.
+
+    Right after scaling (recommendations of other counts in the windows, events inside the policy
+    periods) syncs at the target utilization are skipped as soon as `repeats` holds; each skipped
+    sync, run in full, returns the same decision, and the decisions after the stretch match.
+    """
+    spec = HPASpec(min_replicas=1, max_replicas=20, metrics=CPU70, behavior=SEED_BEHAVIOR)
+    reach = stabilization_reach_s(spec, CONFIG)
+    full = HPAState()
+    current, t = 4, 1000.0
+    for util in before:
+        d = decide(spec, _cpu_obs(current, util * 2), full, t, CONFIG)
+        full, current, t = d.state, d.desired_replicas, t + 15.0
+    d = decide(spec, _cpu_obs(current, 70), full, t, CONFIG)  # exactly on target: proposes current
+    proposal = d.metric_proposals[0].replicas
+    assert proposal == current == d.desired_replicas
+    assert repeats(spec, d.state, proposal, current, t, CONFIG)
+    full = short = d.state
+    first = (d.desired_replicas, d.reason, d.message)
+    t += 15.0
+    skipped = []
+    for _ in range(quiet_len):
+        d = decide(spec, _cpu_obs(current, 70), full, t, CONFIG)
+        assert (d.desired_replicas, d.reason, d.message) == first
+        full = d.state
+        skipped.append(t)
+        t += 15.0
+    short = record_quiet_syncs(short, proposal, skipped, reach)
+    for util in after:
+        a = decide(spec, _cpu_obs(current, util * 2), full, t, CONFIG)
+        b = decide(spec, _cpu_obs(current, util * 2), short, t, CONFIG)
+        assert (a.desired_replicas, a.reason, a.message) == (b.desired_replicas, b.reason, b.message)
+        full, short, current, t = a.state, b.state, a.desired_replicas, t + 15.0
+
+
+def test_repeats_needs_a_behavior_or_a_settled_log() -> None:
+    """The legacy path takes the highest recent recommendation even above the count: not covered."""
+    legacy = HPASpec(min_replicas=1, max_replicas=20, metrics=CPU70)
+    state = HPAState((Recommendation(5, 990.0), Recommendation(2, 1000.0)), initialized=True)
+    assert not repeats(legacy, state, 2, 2, 1000.0, CONFIG)
+    with_behavior = HPASpec(min_replicas=1, max_replicas=20, metrics=CPU70, behavior=SEED_BEHAVIOR)
+    assert repeats(with_behavior, state, 2, 2, 1000.0, CONFIG)
+    assert not repeats(with_behavior, state, 3, 2, 1000.0, CONFIG)  # proposes a change
+    assert not repeats(with_behavior, HPAState(state.recommendations), 2, 2, 1000.0, CONFIG)
+
+
 TABLES = (
     "decisions",
     "replicas",
@@ -236,21 +298,40 @@ TABLES = (
     "faults",
     "events",
     "cost",
+    "plans",
+    "plan_steps",
 )
 
 
-@pytest.mark.parametrize(
-    "scenario", [None, "traffic-spike", "az-outage", "spot-storm", "growth-10x"], ids=str
-)
-def test_skipping_quiet_syncs_changes_no_table(scenario: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = None if scenario is None else SCENARIOS / f"{scenario}.yaml"
+def _both_ways(scenario: simkit.Scenario | Path | None, monkeypatch: pytest.MonkeyPatch, days: float) -> None:
     runs = {}
     for skip in (False, True):
         monkeypatch.setattr(autoscaling, "SKIP_QUIET_SYNCS", skip)
-        runs[skip] = simkit.simulate(path, seed=11, duration=86400.0, progress=False)
+        runs[skip] = simkit.simulate(scenario, seed=11, duration=days * 86400.0, progress=False)
     assert runs[True].summary == runs[False].summary
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(runs[True], name), getattr(runs[False], name), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [None, "traffic-spike", "az-outage", "spot-storm", "growth-10x", "rollout-at-peak", "statefulset-update"],
+    ids=str,
+)
+def test_skipping_quiet_syncs_changes_no_table(scenario: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    _both_ways(None if scenario is None else SCENARIOS / f"{scenario}.yaml", monkeypatch, 1.0)
+
+
+def test_skipping_quiet_syncs_through_daily_rollouts_changes_no_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 12's speed case, 3 days: a rollout a day wakes the HPAs, the forecast stops at each."""
+    scenario = rollout_month(3)
+    assert len(scenario.plans) == 3
+    _both_ways(scenario, monkeypatch, 3.0)
+    result = simkit.simulate(scenario, seed=11, duration=3 * 86400.0, progress=False)
+    assert list(result.plans["outcome"]) == ["Complete"] * 3
+    assert (result.decisions["object"] == "llm-agent-service").sum() > 3  # its HPA reacted to the rollouts
 
 
 @given(

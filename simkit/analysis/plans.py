@@ -64,12 +64,26 @@ def _pool_levels(node_rows: Sequence[tuple[float, str, str, int, int]]) -> list[
     return out
 
 
-def node_window(
-    node_rows: Sequence[tuple[float, str, str, int, int]], start: float, end: float, prices: dict[str, float]
-) -> tuple[int, float, float]:
-    """(peak nodes, extra node-hours, extra cost USD) in [start, end] (see the module docstring)."""
+def pool_levels(
+    node_rows: Sequence[tuple[float, str, str, int, int]],
+) -> tuple[list[tuple[float, dict[str, int]]], np.ndarray]:
+    """`_pool_levels` and their times as an array, read once for several `node_window`s."""
     levels = _pool_levels(node_rows)
-    times = [t for t, _ in levels]
+    return levels, np.asarray([t for t, _ in levels], dtype=float)
+
+
+def node_window(
+    node_rows: Sequence[tuple[float, str, str, int, int]],
+    start: float,
+    end: float,
+    prices: dict[str, float],
+    levels_times: tuple[list[tuple[float, dict[str, int]]], np.ndarray] | None = None,
+) -> tuple[int, float, float]:
+    """(peak nodes, extra node-hours, extra cost USD) in [start, end] (see the module docstring).
+
+    `levels_times`: `pool_levels(node_rows)`, when the caller reads several windows of the same rows.
+    """
+    levels, times = pool_levels(node_rows) if levels_times is None else levels_times
     i = int(np.searchsorted(times, start, side="right")) - 1
     at_start = dict(levels[i][1]) if i >= 0 else {}
     cur = dict(at_start)
@@ -94,31 +108,47 @@ def _routes_of(scenario: Scenario, target: str) -> list[str]:
     return crossing or [r.name for r in scenario.traffic.routes]
 
 
-def traffic_window(
-    routes: pd.DataFrame,
-    names: list[str],
-    start: float,
-    end: float,
-    dt: float,
-    error_rate: float,
-    new_share: Sequence[tuple[float, float]],
-) -> tuple[float, float, float]:
-    """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
-    if routes.empty:
-        return 0.0, 0.0, float("nan")
-    t = routes["t_s"].to_numpy()
-    sel = routes[routes["route"].isin(names) & (t + dt > start) & (t < max(end, start + 1e-9))]
-    if sel.empty:
-        return 0.0, 0.0, float("nan")
-    requests = float(sel["requests"].sum())
-    errors = float(sel["errors"].sum())
-    if error_rate > 0 and new_share:
-        ts = np.array([s[0] for s in new_share])
-        shares = np.array([s[1] for s in new_share])
-        idx = np.searchsorted(ts, sel["t_s"].to_numpy(), side="right") - 1
-        share = np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)
-        errors += float((sel["requests"].to_numpy() * share).sum() * error_rate)
-    return requests, min(errors, requests), float(sel["p95_ms"].max())
+class RouteTicks:
+    """The routes table's columns as arrays, read once for every plan's window (`window`)."""
+
+    def __init__(self, routes: pd.DataFrame) -> None:
+        self.empty = routes.empty
+        self.route = routes["route"] if not self.empty else pd.Series(dtype=object)
+        cols = ("t_s", "requests", "errors", "p95_ms")
+        self.t, self.requests, self.errors, self.p95 = (
+            routes[c].to_numpy() if not self.empty else np.empty(0) for c in cols
+        )
+        self._masks: dict[tuple[str, ...], np.ndarray] = {}
+
+    def window(
+        self,
+        names: list[str],
+        start: float,
+        end: float,
+        dt: float,
+        error_rate: float,
+        new_share: Sequence[tuple[float, float]],
+    ) -> tuple[float, float, float]:
+        """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
+        if self.empty:
+            return 0.0, 0.0, float("nan")
+        key = tuple(names)
+        if key not in self._masks:
+            self._masks[key] = self.route.isin(names).to_numpy()
+        t = self.t
+        sel = self._masks[key] & (t + dt > start) & (t < max(end, start + 1e-9))
+        if not sel.any():
+            return 0.0, 0.0, float("nan")
+        offered = self.requests[sel]
+        requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
+        errors = float(pd.Series(self.errors[sel]).sum())
+        if error_rate > 0 and new_share:
+            ts = np.array([s[0] for s in new_share])
+            shares = np.array([s[1] for s in new_share])
+            idx = np.searchsorted(ts, t[sel], side="right") - 1
+            share = np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)
+            errors += float((offered * share).sum() * error_rate)
+        return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
 
 
 def plan_tables(
@@ -132,12 +162,13 @@ def plan_tables(
     plans: list[PlanRow] = []
     steps: list[tuple[Any, ...]] = []
     dt = scenario.simulation.resolution
+    ticks = RouteTicks(routes if routes is not None else pd.DataFrame())
+    levels = pool_levels(node_rows)
     for rec in records:
         plan = rec.plan
         end = rec.end_s if rec.end_s is not None else duration_s
-        peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices)
-        requests, errors, p95 = traffic_window(
-            routes if routes is not None else pd.DataFrame(),
+        peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
+        requests, errors, p95 = ticks.window(
             _routes_of(scenario, plan.target),
             rec.start_s,
             end,

@@ -23,7 +23,7 @@ from simkit.control.hpa import (
 )
 from simkit.control.hpa.steady import record_quiet_syncs, stabilization_reach_s
 from simkit.engine.cluster import Engine
-from simkit.engine.hpa_quiet import QuietSyncs, delay_to
+from simkit.engine.hpa_quiet import QuietSyncs, delay_to, same_inputs
 from simkit.engine.metrics import METRIC_RESOLUTION_S, ObserveCache, external_values, observe
 from simkit.engine.state import PodPhase
 from simkit.scenario.model import Workload
@@ -81,28 +81,35 @@ def _hpa_loop(
             engine.scale_workload(workload.name, decision.desired_replicas)
         plan = quiet.plan(now, state, decision, metrics, current) if quiet and key is not None else None
         delay = None if plan is None else delay_to(now, plan[1])
-        if plan is None or delay is None:
+        if quiet is None or plan is None or delay is None:
             yield engine.env.timeout(config.sync_period_s)
         else:
-            state = yield from _sleep_through(engine, plan, delay, state, metrics.replicas or 0, reach)
+            state = yield from _sleep_through(engine, quiet, plan, delay, state, metrics.replicas or 0, reach)
 
 
 def _sleep_through(
     engine: Engine,
+    quiet: QuietSyncs,
     plan: tuple[list[float], float],
     delay: float,
     state: HPAState,
     proposal: int,
     reach_s: float,
 ) -> Any:
-    """Sleep past the quiet syncs of `plan` until the first sync that may differ or the first change.
+    """Sleep past the quiet syncs of `plan` until the first sync that may differ or the first change
+    to what the HPA reads (a change elsewhere leaves the plan valid: sleep on, on the same timer).
 
     Returns the HPA state with the skipped syncs' recommendations recorded; the loop resumes at
     exactly the next sync time the 15 s timer would have reached (hpa_quiet).
     """
     skipped, loud = plan
-    yield engine.env.timeout(delay) | engine.changed()  # delay lands exactly on `loud`
-    woke = engine.env.now
+    before = quiet.inputs()
+    timer = engine.env.timeout(delay)  # lands exactly on `loud`
+    while True:
+        yield timer | engine.changed()
+        woke = engine.env.now
+        if woke >= loud or not same_inputs(before, quiet.inputs()):
+            break
     done = [t for t in skipped if t < woke]
     state = record_quiet_syncs(state, proposal, done, reach_s)
     upcoming = [*skipped[len(done) :], loud][0]
@@ -119,15 +126,37 @@ def _steady_key(
 ) -> Any:
     """A key that fixes what the metrics pipeline reports, or None when time alone could change it.
 
-    When every pod of the workload is Ready and past the CPU initialization period, the metrics'
-    result depends only on the pods (the state version), the load tick the sample falls in, the
-    External values and the replica count: no timestamp is compared any more (hpa_pods
-    `_cpu_unready`). Within those bounds a sync may reuse the previous sync's computation.
+    When every pod of the workload is Ready, has a sample and is counted as ready for CPU, the
+    metrics' result depends only on the pods (the state version), the load tick the sample falls
+    in, the External values and the replica count: no timestamp is compared any more (hpa_pods
+    `_cpu_unready`). A pod is counted past the CPU initialization period, and inside it once its
+    sample covers a full window since it became Ready; both only ever become true as time goes
+    on, so they hold at every later sync until the pods change. Within those bounds a sync may
+    reuse the previous sync's computation, and the quiet-sync forecast applies.
     """
-    old = now - config.cpu_initialization_period_s - w.startup.image_pull
+    sample_t = now - math.fmod(now, METRIC_RESOLUTION_S)
+    pull, init = w.startup.image_pull, config.cpu_initialization_period_s
+    old = now - init - pull
     for pod in engine.state.pods_of(w.name):
-        if pod.phase is not PodPhase.READY or pod.bound_s is None or pod.bound_s >= old:
+        if pod.phase is not PodPhase.READY or pod.bound_s is None:
             return None
-    sample_tick = int((now - math.fmod(now, METRIC_RESOLUTION_S)) // engine.traffic.dt)
+        if pod.bound_s >= old and not _counted_in_init(pod.bound_s + pull, pod.ready_s, now, sample_t, init):
+            return None
+    sample_tick = int(sample_t // engine.traffic.dt)
     externals = tuple(sorted(external_values(engine, w, now, cache.externals).items()))
     return (engine.state.version, sample_tick, externals, engine.desired[w.name])  # Pods/Object: per tick
+
+
+def _counted_in_init(started: float, ready_s: float | None, now: float, sample_t: float, init: float) -> bool:
+    """Whether a Ready pod inside (or at the edge of) the CPU initialization period counts as ready.
+
+    As `observe` and hpa_pods `_cpu_unready` decide it: it reports usage (running, and the sample
+    is not older than its start) and, inside the period, its sample does not start before a full
+    window after its readiness changed; after the period a Ready pod always counts.
+    """
+    if now < started or sample_t < started:
+        return False  # no usage sample yet: missing, not steady
+    if started + init > now:
+        transition = started if ready_s is None else ready_s
+        return not sample_t < transition + METRIC_RESOLUTION_S
+    return True

@@ -2,12 +2,15 @@
 
 The HPA syncs every 15 s, and in a month of a steady platform nearly every sync keeps the count
 (345,600 syncs for two HPAs; a few dozen change anything). After a sync that kept the count and
-left the controller *settled* (`hpa_steady.settled`), the loop asks `QuietSyncs.plan` for the
+left the controller *settled* (`hpa_steady.settled`, or `repeats`: with a `behavior`, any sync whose
+metrics propose the current count keeps it), the loop asks `QuietSyncs.plan` for the
 coming syncs whose metrics propose the same count again: their metric inputs are known in advance
 while nothing in the cluster changes (per-pod CPU from the precomputed load, the queue depth from
 the traffic model's look-ahead), and `hpa_steady.steady_replicas` turns them into proposals.
 The loop then sleeps until the first sync that may differ, or until the engine reports a change
-(`Engine.changed`), whichever comes first, and records the skipped syncs' recommendations.
+(`Engine.changed`) to something this HPA reads (`QuietSyncs.inputs`: a change to another
+workload leaves every forecast sync as it was, so the loop sleeps on), whichever comes first, and
+records the skipped syncs' recommendations.
 
 Sync times are generated exactly as the 15 s timer would (repeated float addition), and the loop
 wakes at exactly the next one, so every decision, its time and every table of the run are
@@ -25,7 +28,7 @@ import numpy as np
 
 from simkit.control.hpa import HPAControllerConfig, HPADecision, HPASpec, HPAState, MetricsResult
 from simkit.control.hpa.compute import tolerances_for
-from simkit.control.hpa.steady import settled, steady_replicas, steady_supported
+from simkit.control.hpa.steady import repeats, steady_replicas, steady_supported
 from simkit.engine.cluster import Engine
 from simkit.engine.metrics import ObjectRate, ObserveCache
 
@@ -58,6 +61,26 @@ class QuietSyncs:
         self.base_cpu = w.serving.base_cpu
         self.cpu_per_request = w.serving.cpu_per_request
         self.requests = dict(cache.requests)
+        queues = [traffic.queues[q] for _, q in cache.externals if q in traffic.queues]
+        self.reads = {workload, *(st.workload for st in queues), *(st.gate for st in queues if st.gate)}
+        self._plan_starts: list[float] | None = None
+
+    def next_plan_start(self, now: float) -> float:
+        """When the next deployment plan that may touch what this HPA reads starts (inf: none).
+
+        A rollout of the HPA's workload (or of its queues' consumers) changes its pods from its
+        start on, so a forecast past it is wasted work; a plan on anything but a workload (a node
+        pool) may move any pod. Stopping the forecast there changes no sync: the loop syncs in
+        full at the last forecast sync and forecasts again.
+        """
+        if self._plan_starts is None:
+            workloads = self.engine.workloads
+            self._plan_starts = sorted(
+                r.start_s
+                for r in self.engine.out.plan_rows
+                if r.plan.target in self.reads or r.plan.target not in workloads
+            )
+        return next((t for t in self._plan_starts if t > now), math.inf)
 
     def plan(
         self, now: float, state: HPAState, decision: HPADecision, metrics: MetricsResult, current: int
@@ -75,11 +98,12 @@ class QuietSyncs:
             or decision.desired_replicas != current
             or not 1 <= spec.min_replicas <= current <= spec.max_replicas
             or any(p.replicas is None for p in metrics.proposals)
-            or not settled(spec, decision.state, proposal, now, self.config)
+            or not repeats(spec, decision.state, proposal, current, now, self.config)
         ):
             return None
         quiet: list[float] = []
         start, block = now, FIRST_BLOCK
+        cut = self.next_plan_start(now)
         while True:
             times = self._times(start, block)
             proposals = self._proposals(times, current)
@@ -92,9 +116,24 @@ class QuietSyncs:
                 return quiet, float(times[j])
             quiet.extend(times[1:].tolist())
             last = float(times[-1])
-            if last >= self.engine.duration_s or block == LONG_BLOCK:
+            if last >= self.engine.duration_s or last >= cut or block == LONG_BLOCK:
                 return quiet[:-1], last  # the last one syncs in full and plans again
-            start, block = last, min(4 * block, LONG_BLOCK)
+            start, block = last, min(4 * block, LONG_BLOCK, _syncs_to(cut - last, self.config.sync_period_s))
+
+    def inputs(self) -> tuple[tuple[object, ...], tuple[object, ...]]:
+        """What the forecast of `plan` read of the cluster: (values, objects compared by identity).
+
+        The values: the replica count, the ready count, and each pod's name, phase and bind and
+        ready times. The objects: the serving history (`segments`) of each queue an External
+        metric reads, which the traffic model replaces at every change of the queue's consumers or
+        broker. The rest of the forecast's inputs (arrivals, load) are fixed for the run. Equal
+        inputs after a change mean every sync of the plan would propose the same count.
+        """
+        engine, name = self.engine, self.workload
+        pods = tuple((p.name, p.phase, p.bound_s, p.ready_s) for p in engine.state.pods_of(name))
+        queues = engine.traffic.queues
+        segments = tuple(queues[q].segments for _, q in self.cache.externals if q in queues)
+        return (engine.desired[name], engine.ready_count[name], pods), segments
 
     def _times(self, start: float, count: int) -> np.ndarray:
         """`start` and the next `count` sync times, by the timer's own repeated float addition."""
@@ -137,6 +176,11 @@ class QuietSyncs:
         return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
 
 
+def _syncs_to(span_s: float, period_s: float) -> int:
+    """Syncs that reach `span_s` ahead (at least one; a generous count, the loop checks the times)."""
+    return max(1, math.ceil(span_s / period_s) + 1) if math.isfinite(span_s) else LONG_BLOCK
+
+
 def _milli_at(rate: ObjectRate, engine: Engine, t: float) -> int:
     """An Object metric's value at time t in milli-units, as `observe` reports it."""
     return round(rate(engine, t) * 1000)
@@ -151,6 +195,13 @@ def _per_run(keys: np.ndarray, value: Callable[[float], int], at: np.ndarray | N
     first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     values = [value(float(where[i])) for i in first]
     return np.repeat(np.asarray(values, dtype=np.int64), np.diff(np.r_[first, keys.size]))
+
+
+def same_inputs(
+    a: tuple[tuple[object, ...], tuple[object, ...]], b: tuple[tuple[object, ...], tuple[object, ...]]
+) -> bool:
+    """Whether two `QuietSyncs.inputs` are the same (values equal, objects identical)."""
+    return a[0] == b[0] and len(a[1]) == len(b[1]) and all(x is y for x, y in zip(a[1], b[1], strict=True))
 
 
 def delay_to(now: float, target: float) -> float | None:

@@ -143,6 +143,8 @@ def new_version(workload: Workload, plan: Plan) -> Workload:
     """The workload as the plan's new version runs it (its `serving`, `startup`, `readinessProbe`)."""
     serving = plan.serving.model_dump(exclude={"error_rate"}, exclude_none=True)
     startup = plan.startup.model_dump(exclude_none=True)
+    if not serving and not startup and plan.readinessProbe is None:
+        return workload  # the same template under a new revision (a copy would equal it)
     update: dict[str, Any] = {
         "serving": Serving(**{**workload.serving.model_dump(), **serving}),
         "startup": Startup(**{**workload.startup.model_dump(), **startup}),
@@ -185,10 +187,18 @@ def _available(pod: Pod, now: float, min_ready_s: float) -> bool:
 
 def _observe(engine: Engine, record: PlanRecord, new_rev: str, min_ready_s: float) -> list[Pod]:
     """The workload's active pods; updates the plan's peak pods, min available and new-version share."""
+    return _observe_available(engine, record, new_rev, min_ready_s)[0]
+
+
+def _observe_available(
+    engine: Engine, record: PlanRecord, new_rev: str, min_ready_s: float
+) -> tuple[list[Pod], int]:
+    """`_observe`, and how many of the pods are available."""
     now = engine.env.now
     pods = _active(engine.state.pods_of(record.plan.target))
     record.peak_pods = max(record.peak_pods, len(pods))
-    record.min_available = min(record.min_available, sum(1 for p in pods if _available(p, now, min_ready_s)))
+    available = sum(1 for p in pods if _available(p, now, min_ready_s))
+    record.min_available = min(record.min_available, available)
     ready = [p for p in pods if p.phase is PodPhase.READY]
     weights = engine.capacity_weight.get(record.plan.target, {})
     total = sum(weights.get(p.revision, 1.0) for p in ready)
@@ -196,7 +206,7 @@ def _observe(engine: Engine, record: PlanRecord, new_rev: str, min_ready_s: floa
     share = new / total if total else 0.0
     if not record.new_share or record.new_share[-1][1] != share:
         record.new_share.append((now, share))
-    return pods
+    return pods, available
 
 
 def _blocker(engine: Engine, pods: list[Pod], new_rev: str, need: int, now: float, min_ready_s: float) -> str:
@@ -280,11 +290,18 @@ def _deployment(engine: Engine, plan: Plan, new_rev: str) -> Deployment:
 
 
 def _replica_sets(
-    engine: Engine, d: Deployment, current: str, rss: list[ReplicaSet], min_ready_s: float
+    engine: Engine,
+    d: Deployment,
+    current: str,
+    rss: list[ReplicaSet],
+    min_ready_s: float,
+    pods: list[Pod] | None = None,
 ) -> list[ReplicaSet]:
-    """The ReplicaSets with the status the ReplicaSet controller reports from the pods now."""
+    """The ReplicaSets with the status the ReplicaSet controller reports from the pods now
+    (`pods`: the workload's active pods now, if the caller has them)."""
     now = engine.env.now
-    pods = _active(engine.state.pods_of(d.name))
+    if pods is None:
+        pods = _active(engine.state.pods_of(d.name))
     if not rss:  # the current revision's RS, complete
         n = engine.desired[d.name]
         rss = [
@@ -304,15 +321,21 @@ def _replica_sets(
     out = []
     for rs in rss:
         mine = [p for p in pods if p.revision == rs.template_hash]
-        out.append(
-            replace(
-                rs,
-                status_replicas=len(mine),
-                ready_replicas=sum(1 for p in mine if p.phase is PodPhase.READY),
-                available_replicas=sum(1 for p in mine if _available(p, now, min_ready_s)),
-                observed_generation=rs.generation,
-            )
+        status = (
+            len(mine),
+            sum(1 for p in mine if p.phase is PodPhase.READY),
+            sum(1 for p in mine if _available(p, now, min_ready_s)),
+            rs.generation,
         )
+        if status != (rs.status_replicas, rs.ready_replicas, rs.available_replicas, rs.observed_generation):
+            rs = replace(
+                rs,
+                status_replicas=status[0],
+                ready_replicas=status[1],
+                available_replicas=status[2],
+                observed_generation=status[3],
+            )
+        out.append(rs)  # unchanged: the same (immutable) ReplicaSet
     return out
 
 
@@ -330,16 +353,16 @@ def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any
     steps = _Steps(record)
     while True:
         result: SyncResult | None = None
+        pods, _ = _observe_available(engine, record, rev, min_ready)  # as woken
         for _ in range(50):  # the informer requeues a Deployment its own sync changed
-            d = replace(d, replicas=engine.desired[target])
-            rss = _replica_sets(engine, d, current, rss, min_ready)
-            pods = _observe(engine, record, rev, min_ready)
+            if d.replicas != engine.desired[target]:
+                d = replace(d, replicas=engine.desired[target])
+            rss = _replica_sets(engine, d, current, rss, min_ready, pods)
             result = sync(d, rss, engine.env.now)
             d, rss = result.deployment, list(result.replica_sets)
             engine.rs_replicas[target] = {rs.template_hash: rs.replicas for rs in rss}
             engine.reconcile(target)
-            pods = _observe(engine, record, rev, min_ready)
-            available = sum(1 for p in pods if _available(p, engine.env.now, min_ready))
+            pods, available = _observe_available(engine, record, rev, min_ready)  # also the next pass's view
             if result.created is not None:
                 made = next(rs for rs in rss if rs.name == result.created)
                 steps.open(

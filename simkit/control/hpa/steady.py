@@ -7,7 +7,8 @@ only trace the sync leaves is the recommendation (P, now) in the state (hpa_spec
 * stabilization: every in-window recommendation and the proposal are P, so it yields P;
 * rate limits: the event sums over the periods are constant (no event is inside a period);
 * min/max and the message depend on current and P only.
-So the engine may skip those syncs if it can tell, without running them, which future syncs
+With a `behavior`, a proposal equal to the current count repeats the decision whatever the windows
+hold (`repeats`). So the engine may skip those syncs if it can tell, without running them, which future syncs
 propose P. In the *steady* case (every pod Ready, counted and past the CPU initialization period,
 all with the same usage) the replica calculator reduces to a few integer and float operations per
 metric, done here for a whole series of syncs with numpy, in the same IEEE operations and order as
@@ -36,7 +37,14 @@ from simkit.control.hpa.types import (
     Tolerances,
 )
 
-__all__ = ["stabilization_reach_s", "settled", "steady_supported", "steady_replicas", "record_quiet_syncs"]
+__all__ = [
+    "stabilization_reach_s",
+    "settled",
+    "repeats",
+    "steady_supported",
+    "steady_replicas",
+    "record_quiet_syncs",
+]
 
 
 def stabilization_reach_s(spec: HPASpec, config: HPAControllerConfig) -> float:
@@ -67,6 +75,28 @@ def settled(spec: HPASpec, state: HPAState, proposal: int, now: float, config: H
     longest = max(r.longest_period_s for r in rules)
     events = (*state.scale_up_events, *state.scale_down_events)
     return all(e.time <= now - longest for e in events)
+
+
+def repeats(
+    spec: HPASpec, state: HPAState, proposal: int, current: int, now: float, config: HPAControllerConfig
+) -> bool:
+    """True when later syncs proposing `proposal` must repeat the keep-the-count decision taken at `now`.
+
+    Either the HPA is `settled`, or it has a `behavior` and the proposal is the current count
+    (within min/max): then whatever the windows hold, stabilization yields the current count (the
+    up floor is at most it, the down ceiling at least it: HZ stabilizeRecommendationWithBehaviors),
+    no rate limit applies to no change (convertDesiredReplicasWithBehaviorRate: DesiredWithinRange),
+    and the message names the current count only. The legacy path is not covered this way: its
+    stabilization takes the highest recent recommendation even above the current count.
+    """
+    if (
+        spec.behavior is not None
+        and state.initialized
+        and proposal == current
+        and spec.min_replicas <= current <= spec.max_replicas
+    ):
+        return True
+    return settled(spec, state, proposal, now, config)
 
 
 def steady_supported(spec: HPASpec) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import (
+    add_ci_outputs,
     add_duration,
     add_no_progress,
     add_out,
@@ -16,10 +17,13 @@ from simkit.cli.options import (
     add_scenarios,
     add_seed,
     add_set,
+    ci_outputs,
+    finish,
     parse_set,
     progress,
 )
 from simkit.cli.seeds import is_batch, run_batch
+from simkit.report.ci import from_result
 from simkit.results import RunResult
 from simkit.scenario.loader import load_scenario_file
 from simkit.units import format_duration
@@ -45,6 +49,7 @@ def add_run(sub: Any) -> None:
     add_scenario(run)
     _simulation_options(run)
     add_out(run, "write the tables (CSV) and summary.md into this directory")
+    add_ci_outputs(run)
     run.set_defaults(handler=cmd_run)
 
 
@@ -52,6 +57,7 @@ def add_check(sub: Any) -> None:
     check = sub.add_parser("check", help="simulate several scenarios; exit 1 if any misses a target")
     add_scenarios(check)
     _simulation_options(check)
+    add_ci_outputs(check)
     check.set_defaults(handler=cmd_check)
 
 
@@ -64,6 +70,7 @@ def add_validate(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, overrides=parse_set(args.set))
+    ci_outputs(args)  # their destinations are checked before anything is simulated
     if is_batch(args, [loaded]):  # --seeds N or zone: each
         return run_batch(args, [(args.scenario or "", loaded)])
     result = simulate(loaded, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
@@ -76,7 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:
         path = result.write(args.out)
         print(f"wrote {path}")
-    return ExitCode.OK if result.passed else ExitCode.MISSED
+    return finish(args, [from_result(args.scenario or "", result)])
 
 
 def plan_block(result: RunResult) -> list[str]:
@@ -107,9 +114,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate every scenario first, then simulate each: one PASS/FAIL line each; 1 if any missed."""
     overrides = parse_set(args.set)
     loaded = [load_scenario_file(p, overrides=overrides) for p in args.scenarios]  # all valid before any run
+    ci_outputs(args)
     if is_batch(args, loaded):  # --seeds N or zone: each
-        return run_batch(args, list(zip(args.scenarios, loaded, strict=True)))
-    worst = ExitCode.OK
+        return run_batch(args, list(zip(args.scenarios, loaded, strict=True)), count=True)
+    verdicts = []
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(sc, seed=args.seed, duration=args.duration, progress=progress(args), mode=args.mode)
         verdict = "PASS" if result.passed else "FAIL"
@@ -119,9 +127,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         )
         for line in result.failures:
             print(f"  MISSED: {line}")
-        if not result.passed:
-            worst = ExitCode.MISSED
-    return worst
+        verdicts.append(from_result(path, result))
+    return finish(args, verdicts, count=True)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

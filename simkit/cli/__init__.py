@@ -1,4 +1,4 @@
-"""The `simkit` command: run, check, sweep, validate, export and import scenarios.
+"""The `simkit` command: run, check, sweep, diff, validate, export and import scenarios.
 
 Exit codes (`ExitCode`): 0 every target met, 1 a target missed, 2 bad input (one line on stderr, no
 traceback), 70 an internal error (one line on stderr naming the file the traceback was written to),
@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from simkit.cli.diff import add_diff
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.export import add_export, add_import
 from simkit.cli.options import Parser
@@ -30,6 +31,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_run,
     add_check,
     add_sweep,
+    add_diff,
     add_validate,
     add_export,
     add_import,

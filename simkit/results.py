@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib
 import os
 import shutil
 import tempfile
@@ -218,6 +219,12 @@ class RunResult:
         lines += ["", "## Summary", "", _md_table(self.summary_frame())]
         return "\n".join(lines) + "\n"
 
+    def to_html(self, path: str | Path) -> Path:
+        """Write one self-contained, offline HTML report of this run (needs `simkit[report]`)."""
+        html = html_report_module()
+        written: Path = html.write(html.from_result(self), path)
+        return written
+
     def write(self, out_dir: str | Path) -> Path:
         """Write every table as CSV and `summary.md` into `out_dir`, all or nothing."""
         target = Path(out_dir).resolve()
@@ -248,6 +255,14 @@ class RunResult:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         return target
+
+
+def html_report_module() -> Any:
+    """`simkit.report.html`, imported on first use: plotly and jinja2 are the optional extra `report`."""
+    try:
+        return importlib.import_module("simkit.report.html")
+    except ImportError as exc:
+        raise SimkitError(f"the HTML report needs {exc.name}: pip install 'simkit[report]'") from None
 
 
 def _md_table(df: pd.DataFrame) -> str:

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LAB_STAMP := $(VENV)/.lab-installed
 
 .PHONY: setup run test lab bench notebooks lint sync-data clean
 
@@ -20,7 +21,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
-lab: $(STAMP)
+# JupyterLab is the optional extra simkit[lab]: only `make lab` installs it (CI and `make test` do not)
+$(LAB_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,lab]'
+	touch $(LAB_STAMP)
+
+lab: $(LAB_STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 bench: $(STAMP)

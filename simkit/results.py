@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 import pandas as pd
 
 from simkit.analysis.slo import format_value
+from simkit.errors import SimkitError
 from simkit.outputs import replace_dir
 from simkit.scenario.model import Scenario
 from simkit.tables import TABLES, Deferred, Table, reported, rows_frame
@@ -231,6 +233,12 @@ class RunResult:
         lines += ["", "## Summary", "", _md_table(self.summary_frame())]
         return "\n".join(lines) + "\n"
 
+    def to_html(self, path: str | Path) -> Path:
+        """Write one self-contained, offline HTML report of this run (needs `simkit[report]`)."""
+        html = html_report_module()
+        written: Path = html.write(html.from_result(self), path)
+        return written
+
     def write(self, out_dir: str | Path, force: bool = False) -> Path:
         """Write every table as CSV and `summary.md` into `out_dir`, all or nothing, crash-safe; a
         directory simkit did not write is refused unless `force` (`simkit.outputs`)."""
@@ -239,6 +247,14 @@ class RunResult:
         files["summary.md"] = self.to_markdown()
         files[MARKER] = f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n"
         return replace_dir(out_dir, files, force)
+
+
+def html_report_module() -> Any:
+    """`simkit.report.html`, imported on first use: plotly and jinja2 are the optional extra `report`."""
+    try:
+        return importlib.import_module("simkit.report.html")
+    except ImportError as exc:
+        raise SimkitError(f"the HTML report needs {exc.name}: pip install 'simkit[report]'") from None
 
 
 def _md_table(df: pd.DataFrame) -> str:

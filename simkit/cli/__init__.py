@@ -1,4 +1,4 @@
-"""The `simkit` command: run, check, sweep, validate, export and import scenarios.
+"""The `simkit` command: run, check, sweep, diff, report, validate, export and import scenarios.
 
 Exit codes (`ExitCode`): 0 every target met, 1 a target missed, 2 bad input (one line on stderr, no
 traceback), 70 an internal error (one line on stderr naming the file the traceback was written to),
@@ -19,9 +19,11 @@ import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from simkit.cli.diff import add_diff
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.export import add_export, add_import
 from simkit.cli.options import Parser
+from simkit.cli.report import add_report
 from simkit.cli.run import add_check, add_run, add_validate
 from simkit.cli.sweep import add_sweep
 from simkit.errors import ScenarioError, SimkitError
@@ -30,6 +32,8 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_run,
     add_check,
     add_sweep,
+    add_diff,
+    add_report,
     add_validate,
     add_export,
     add_import,

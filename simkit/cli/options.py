@@ -6,7 +6,9 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from simkit.cli.exitcodes import ExitCode
 from simkit.errors import SimkitError
+from simkit.report.ci import Outputs, ScenarioVerdict, failed_line
 from simkit.scenario import preflight, yamlread
 from simkit.units import parse_duration
 
@@ -190,3 +192,36 @@ def add_replications(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs", type=jobs, default=-1, help="with --seeds: parallel workers (default: all cores)"
     )
+
+
+def add_ci_outputs(p: argparse.ArgumentParser) -> None:
+    """`--junit FILE`, `--summary FILE`, `--annotations` and `--json FILE` (simkit.report.ci)."""
+    g = p.add_argument_group("CI outputs")
+    g.add_argument(
+        "--junit", metavar="FILE", help="write JUnit XML: a testsuite per scenario, a testcase per target"
+    )
+    g.add_argument(
+        "--summary", metavar="FILE", help="write a Markdown job summary, e.g. $GITHUB_STEP_SUMMARY"
+    )
+    g.add_argument(
+        "--annotations",
+        action="store_true",
+        help="print GitHub workflow commands: ::error per missed target, ::warning per thin margin",
+    )
+    g.add_argument("--json", metavar="FILE", help="write the same verdicts as JSON")
+
+
+def ci_outputs(args: argparse.Namespace) -> Outputs:
+    """The CI outputs asked for, their destinations checked (call it before simulating)."""
+    outputs = Outputs(junit=args.junit, summary=args.summary, json=args.json, annotations=args.annotations)
+    outputs.check()
+    return outputs
+
+
+def finish(args: argparse.Namespace, verdicts: list[ScenarioVerdict], count: bool = False) -> int:
+    """Write the CI outputs of these verdicts (and with `count` the `N of M scenarios failed` line);
+    the exit code: 1 if any scenario missed a target."""
+    if count:
+        print(failed_line(verdicts))
+    ci_outputs(args).write(verdicts)
+    return ExitCode.OK if all(v.passed for v in verdicts) else ExitCode.MISSED

@@ -9,6 +9,7 @@ from simkit.analysis.schedulable import validation_warnings
 from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import (
+    add_ci_outputs,
     add_duration,
     add_no_limits,
     add_no_progress,
@@ -18,12 +19,15 @@ from simkit.cli.options import (
     add_scenarios,
     add_seed,
     add_set,
+    ci_outputs,
+    finish,
     parse_set,
     progress,
 )
 from simkit.cli.seeds import is_batch, run_batch
 from simkit.export.import_reminder import import_reminder
 from simkit.outputs import check_destination
+from simkit.report.ci import from_result
 from simkit.results import RunResult
 from simkit.scenario import preflight
 from simkit.scenario.loader import load_scenario_file
@@ -51,6 +55,7 @@ def add_run(sub: Any) -> None:
     add_scenario(run)
     _simulation_options(run)
     add_out(run, "write the tables (CSV) and summary.md into this directory")
+    add_ci_outputs(run)
     run.set_defaults(handler=cmd_run)
 
 
@@ -58,6 +63,7 @@ def add_check(sub: Any) -> None:
     check = sub.add_parser("check", help="simulate several scenarios; exit 1 if any misses a target")
     add_scenarios(check)
     _simulation_options(check)
+    add_ci_outputs(check)
     check.set_defaults(handler=cmd_check)
 
 
@@ -71,6 +77,7 @@ def add_validate(sub: Any) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
+    ci_outputs(args)  # their destinations are checked before anything is simulated
     if is_batch(args, [loaded]):  # --seeds N or zone: each
         return run_batch(args, [(args.scenario or "", loaded)])
     if args.out:  # before the simulation: a bad --out costs nothing
@@ -90,7 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.out:
         path = result.write(args.out, args.force)
         print(f"wrote {path}")
-    return ExitCode.OK if result.passed else ExitCode.MISSED
+    return finish(args, [from_result(args.scenario or "", result)])
 
 
 def plan_block(result: RunResult) -> list[str]:
@@ -123,9 +130,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate every scenario first, then simulate each: one PASS/FAIL line each; 1 if any missed."""
     overrides = parse_set(args.set)
     loaded = [load_scenario_file(p, overrides, args.allow_dir) for p in args.scenarios]  # all valid first
+    ci_outputs(args)
     if is_batch(args, loaded):  # --seeds N or zone: each
-        return run_batch(args, list(zip(args.scenarios, loaded, strict=True)))
-    worst = ExitCode.OK
+        return run_batch(args, list(zip(args.scenarios, loaded, strict=True)), count=True)
+    verdicts = []
     for path, sc in zip(args.scenarios, loaded, strict=True):
         result = simulate(sc, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
         verdict = "PASS" if result.passed else "FAIL"
@@ -137,9 +145,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  MISSED: {line}")
             if cause:
                 print(f"    cause: {cause}")
-        if not result.passed:
-            worst = ExitCode.MISSED
-    return worst
+        verdicts.append(from_result(path, result))
+    return finish(args, verdicts, count=True)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

@@ -16,12 +16,19 @@ from typing import Any
 
 import pandas as pd
 
-from simkit.analysis.montecarlo import ALL_TARGETS, seeds_needed, summarize_runs, targets, wilson_interval
+from simkit.analysis.montecarlo import (
+    ALL_TARGETS,
+    seeds_needed,
+    summarize_runs,
+    targets,
+    wilson_interval,
+    worst_per_seed,
+)
 from simkit.analysis.slo import format_value
-from simkit.cli.exitcodes import ExitCode
-from simkit.cli.options import progress
+from simkit.cli.options import finish, progress
 from simkit.errors import SimkitError
 from simkit.replicate import replicate, zone_variants
+from simkit.report.ci import ScenarioVerdict, from_summary
 from simkit.scenario.loader import LoadedScenario
 from simkit.units import format_duration
 
@@ -31,21 +38,20 @@ def is_batch(args: argparse.Namespace, scenarios: list[LoadedScenario]) -> bool:
     return args.seeds is not None or any(len(zone_variants(sc)) > 1 for sc in scenarios)
 
 
-def run_batch(args: argparse.Namespace, scenarios: list[tuple[str, LoadedScenario]]) -> int:
-    """Replicate each scenario, print its verdict per target; 1 if any target of any scenario fails."""
+def run_batch(
+    args: argparse.Namespace, scenarios: list[tuple[str, LoadedScenario]], count: bool = False
+) -> int:
+    """Replicate each scenario, print its verdict per target, write the CI outputs (`count`: the
+    `N of M scenarios failed` line); 1 if any target of any scenario fails."""
     if args.mode != "fast":
         raise SimkitError("--mode request replays one run: use it without --seeds and without zone: each")
     if getattr(args, "out", None):
         raise SimkitError("--out writes one run's tables: use it without --seeds and without zone: each")
-    worst = ExitCode.OK
-    for path, loaded in scenarios:
-        if not report(path, loaded, args):
-            worst = ExitCode.MISSED
-    return worst
+    return finish(args, [report(path, loaded, args) for path, loaded in scenarios], count=count)
 
 
-def report(path: str, loaded: LoadedScenario, args: argparse.Namespace) -> bool:
-    """Run one scenario's batch and print its table, its rule and its misses; whether it passed."""
+def report(path: str, loaded: LoadedScenario, args: argparse.Namespace) -> ScenarioVerdict:
+    """Run one scenario's batch and print its table, its rule and its misses; its verdict."""
     sc = loaded.scenario
     first = sc.simulation.seed if args.seed is None else args.seed
     count = 1 if args.seeds is None else args.seeds
@@ -74,10 +80,23 @@ def report(path: str, loaded: LoadedScenario, args: argparse.Namespace) -> bool:
         )
     for line in zone_misses(runs):
         print(line)
-    for row in table[~table["passed"]].to_dict("records"):
-        if row["target"] != ALL_TARGETS or table["passed"].iloc[1:].all():
-            print(f"MISSED: {missed(row, require)}")
-    return passed
+    reasons = {str(r["target"]): missed(r, require) for r in table[~table["passed"]].to_dict("records")}
+    for target, reason in reasons.items():
+        if target != ALL_TARGETS or table["passed"].iloc[1:].all():
+            print(f"MISSED: {reason}")
+    per_seed = worst_per_seed(runs)
+    margins = {t: float(per_seed[f"margin.{t}"].mean()) for t in targets(runs) if f"margin.{t}" in per_seed}
+    return from_summary(
+        path,
+        sc.name,
+        table,
+        margins,
+        reasons,
+        seeds=seeds,
+        duration_s=float(sc.simulation.duration if args.duration is None else args.duration),
+        scenario_hash=loaded.sha256,
+        rule=rule(require, count, bool(zones)),
+    )
 
 
 def rule(require: float | None, count: int, zones: bool) -> str:

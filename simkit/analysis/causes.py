@@ -159,7 +159,42 @@ def latency_cause(result: RunResult, route: str, target_ms: float) -> str:
     routes = result.routes
     over = routes[(routes["route"] == route) & ~(routes["p95_ms"] <= target_ms)]["t_s"]
     ticks = set(over.to_numpy(dtype=float)) if len(over) else None
-    return _bottleneck(result, services, ticks)
+    return _path_cause(result, route, target_ms, services, ticks) or _bottleneck(result, services, ticks)
+
+
+QUEUEING_UTILIZATION = 0.7
+"""Below this utilization, with no timeouts, waiting adds little: a miss comes from the path itself."""
+
+
+def _path_cause(
+    result: RunResult, route: str, target_ms: float, services: list[str], ticks: set[float] | None
+) -> str:
+    """When no service queues (utilization < 0.7, no timeouts) the route is slow by construction: its
+    visits' service times and network hops. Say so, with the biggest contributors, instead of naming a
+    'bottleneck' that is idle."""
+    sv = result.services
+    sv = sv[sv["service"].isin(services)]
+    if ticks:
+        sv = sv[sv["t_s"].isin(ticks)]
+    if sv.empty or float(sv["timeouts"].sum()) > 0 or float(sv["utilization"].max()) >= QUEUEING_UTILIZATION:
+        return ""
+    r = next(r for r in result.scenario.traffic.routes if r.name == route)
+    parts = [
+        (s.service, s.calls, 1000 * result.scenario.workload(s.service).serving.service_time) for s in r.path
+    ]
+    base_ms = sum(calls * ms for _, calls, ms in parts) + 1000 * r.network_overhead * sum(
+        c for _, c, _ in parts
+    )
+    top = sorted(parts, key=lambda p: -p[1] * p[2])[:3]
+    named = ", ".join(
+        f"{name} {calls} x {ms:,.0f} ms" if calls > 1 else f"{name} {ms:,.0f} ms" for name, calls, ms in top
+    )
+    busiest, visits = float(sv["utilization"].max()), sum(c for _, c, _ in parts)
+    return (
+        f"no service queues (utilization at most {busiest:.2f}, no timeouts): the route's {visits} visits "
+        f"take {base_ms:,.0f} ms of mean service and network time before any wait, and their spread puts "
+        f"the P95 over {target_ms:,.0f} ms; largest: {named}"
+    )
 
 
 def _bottleneck(result: RunResult, services: list[str], ticks: set[float] | None) -> str:

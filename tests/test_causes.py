@@ -44,7 +44,7 @@ def test_the_fault_behind_the_errors_names_the_zone_and_the_failover() -> None:
 
 
 def test_a_route_slow_by_construction_names_its_path_not_an_idle_bottleneck() -> None:
-    """A 20 ms target under login's 30 ms keycloak visit: nothing queues, so no service is the 'bottleneck'."""
+    """A 20 ms target under login's 30 ms keycloak visit: nothing queues, no service is a bottleneck."""
     r = _run({"slos.p95_latency": "20ms"})
     cause = _cause(r, "p95 login")
     assert cause.startswith("no service queues (utilization at most ")

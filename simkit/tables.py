@@ -343,6 +343,8 @@ TABLES: dict[str, Table] = {
                 Column("exhausted_at_s", "s", "when the bank first ran dry; NaN: never"),
                 Column("minutes_capped", "min", "above the baseline with no credits: capped at it"),
                 Column("surplus_vcpu_hours", "vCPU-h", "what AWS unlimited mode bills instead"),
+                Column("mode", "", "unlimited (AWS T3/T3a/T4g default: bills, never throttles) or standard"),
+                Column("surplus_usd_total", "USD", "that surplus at its price over the run (unlimited mode)"),
             ),
             Derived("simkit.analysis.burstable from the services, queues, replicas and nodes tables"),
             optional=True,

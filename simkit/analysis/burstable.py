@@ -4,7 +4,8 @@ A burstable type sustains `baseline_cpu_share` of each vCPU; above it, it spends
 credit = one vCPU at 100 % for one minute) earned at `cpu_credits_per_hour` and banked up to
 `cpu_credits_max` (the catalog's `instance_details.csv`, with sources). A plan that needs more than the
 baseline for longer than the bank lasts is capped at the baseline (AWS standard mode, Azure B-series,
-GCP) or pays surplus credits (AWS unlimited mode, the default for T3/T4g).
+GCP: a missed check) or pays surplus credits (AWS unlimited mode, the default for T3/T3a/T4g: no
+check, the surplus and its price in the `cpu_credits` table).
 
 The engine records no per-node CPU use, so this is an estimate made after the run:
 
@@ -36,6 +37,20 @@ from simkit.catalog import InstanceType, load_catalog
 from simkit.control.scheduler import schedule
 from simkit.engine.convert import pod_spec
 from simkit.scenario.model import Scenario, Workload
+
+UNLIMITED_BY_DEFAULT_USD = {"t3": 0.05, "t3a": 0.05, "t4g": 0.04}
+"""AWS families that launch in unlimited mode unless told otherwise, and their surplus-credit price per
+vCPU-hour (Linux). Default mode: AWS EC2 API, RunInstances `CreditSpecification`: "Default: standard (T2
+instances) or unlimited (T3/T3a/T4g instances)"; prices: EC2 on-demand pricing, "T2/T3/T4g Unlimited Mode
+Pricing" ($0.05 for T3/T3a, $0.04 for T4g, as quoted in gitlab-org/ci-cd/docker-machine!118, read 2026-12-06).
+Such a node is never throttled at its baseline: it bills the surplus instead. Azure B-series and GCP e2
+shared-core have no such mode: they are held at their baseline."""
+
+
+def credit_mode(itype: InstanceType) -> str:
+    """'unlimited' (bills surplus, never throttled) or 'standard' (capped at the baseline)."""
+    return "unlimited" if itype.provider == "aws" and itype.family in UNLIMITED_BY_DEFAULT_USD else "standard"
+
 
 __all__ = [
     "CreditRun",
@@ -155,6 +170,15 @@ class CreditRun:
         assert self.itype.baseline_cpu_share is not None
         return self.itype.baseline_cpu_share * self.itype.vcpu
 
+    @property
+    def mode(self) -> str:
+        return credit_mode(self.itype)
+
+    @property
+    def surplus_usd(self) -> float:
+        """What unlimited mode bills for the surplus over the run (0 in standard mode: it throttles)."""
+        return self.surplus_vcpu_hours * UNLIMITED_BY_DEFAULT_USD.get(self.itype.family, 0.0)
+
 
 def simulate_credits(pool: str, itype: InstanceType, use: np.ndarray, ticks: np.ndarray) -> CreditRun:
     """Earn at the baseline, spend the use, bank up to the maximum; start full (see the docstring)."""
@@ -212,6 +236,8 @@ def credit_rows(runs: list[CreditRun]) -> list[tuple[object, ...]]:
             r.exhausted_at_s,
             r.minutes_capped,
             r.surplus_vcpu_hours,
+            r.mode,
+            r.surplus_usd,
         )
         for r in runs
     ]
@@ -225,13 +251,13 @@ def credit_checks(runs: list[CreditRun]) -> list[Check]:
     """A missed check per burstable pool whose hottest node ran out of CPU credits (none otherwise)."""
     out = []
     for r in runs:
-        if r.minutes_capped <= 0:
+        if r.minutes_capped <= 0 or r.mode == "unlimited":  # unlimited mode bills, it does not throttle
             continue
         line = (
             f"{r.pool} ({r.itype.name}): its busiest node needs up to {r.peak_vcpu:.2f} vCPU against a "
             f"baseline of {r.baseline_vcpu:.2f}; its {r.itype.cpu_credits_max:.0f} CPU credits run out after "
-            f"{_hours(r.exhausted_at_s)} and it stays capped at the baseline for {r.minutes_capped:.0f} min "
-            f"({r.surplus_vcpu_hours:.1f} surplus vCPU-h in AWS unlimited mode); use a non-burstable type"
+            f"{_hours(r.exhausted_at_s)} and it stays capped at the baseline for {r.minutes_capped:.0f} min; "
+            "use a non-burstable type"
         )
         out.append(
             Check(
@@ -260,6 +286,8 @@ CREDIT_COLUMNS = (
     "exhausted_at_s",
     "minutes_capped",
     "surplus_vcpu_hours",
+    "mode",
+    "surplus_usd_total",
 )
 
 

@@ -144,3 +144,18 @@ def test_validate_warns_without_failing(
 def test_the_shipped_scenarios_validate_without_warnings(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))]) == 0
     assert "warning" not in capsys.readouterr().out
+
+
+def test_a_window_missed_by_failed_requests_names_the_fault_not_an_idle_service() -> None:
+    """Failed requests count at the timeout in a window's P95 (issue 11 item 2): the outage is the cause."""
+    r = _run({}, SCENARIOS / "az-outage.yaml", duration=86400)
+    cause = _cause(r, "p95 api-read")
+    assert cause.startswith("failed requests (counted at the timeout) from az-outage of us-east-1a at t=14h")
+    assert "postgresql failover after 35s" in cause
+
+
+def test_a_window_missed_during_a_plan_names_the_plan() -> None:
+    r = _run({}, SCENARIOS / "statefulset-update.yaml", duration=86400)
+    cause = _cause(r, "p95 api-read")
+    assert cause.startswith("failed requests (counted at the timeout) from plan postgresql-minor ")
+    assert "(statefulset-update of postgresql, t=3h to " in cause and "postgresql failover" in cause

@@ -113,6 +113,34 @@ def _errors_by_tick(result: RunResult) -> pd.Series:
     return routes.groupby("t_s")["errors"].sum()
 
 
+def _plan_behind(result: RunResult, errors: pd.Series) -> str:
+    """The deployment plan whose window holds most of these errors (a plan's own disruption)."""
+    plans = result.plans
+    total = float(errors.sum())
+    if plans.empty or total <= 0:
+        return ""
+    t = errors.index.to_numpy(dtype=float)
+    tick = float(t[1] - t[0]) if t.size > 1 else 0.0
+    best, caught = None, 0.0
+    for row in plans.to_dict("records"):
+        inside = (t + tick > float(row["start_s"])) & (t < float(row["end_s"]))
+        n = float(errors.to_numpy()[inside].sum())
+        if n > caught:
+            best, caught = row, n
+    if best is None or caught < FAULT_SHARE * total:
+        return ""
+    start, end = float(best["start_s"]), float(best["end_s"])
+    faults = result.faults
+    related = faults[(faults["t_s"] >= start) & (faults["t_s"] <= end + 60) & (faults["kind"] == "failover")]
+    line = (
+        f"plan {best['plan']} ({best['kind']} of {best['target']}, t={format_time(start)} to "
+        f"{format_time(end)}): {caught:,.0f} of {total:,.0f} failed requests"
+    )
+    for r in related.to_dict("records"):
+        line += f"; {r['target']} failover ({r['detail']})"
+    return line
+
+
 def _fault_behind(result: RunResult, errors: pd.Series, total: float) -> str:
     """The fault whose window (its start until every workload was back) holds most errors."""
     faults = result.faults
@@ -157,8 +185,14 @@ def latency_cause(result: RunResult, route: str, target_ms: float) -> str:
     if down:
         return "; ".join(down)
     routes = result.routes
-    over = routes[(routes["route"] == route) & ~(routes["p95_ms"] <= target_ms)]["t_s"]
+    mine = routes[routes["route"] == route]
+    over = mine[~(mine["p95_ms"] <= target_ms)]["t_s"]
     ticks = set(over.to_numpy(dtype=float)) if len(over) else None
+    # failed requests count at the timeout in a window's P95: a fault that failed them is the cause
+    errors = mine.groupby("t_s")["errors"].sum()
+    fault = _fault_behind(result, errors, float(errors.sum())) or _plan_behind(result, errors)
+    if fault:
+        return f"failed requests (counted at the timeout) from {fault}"
     return _path_cause(result, route, target_ms, services, ticks) or _bottleneck(result, services, ticks)
 
 
@@ -215,7 +249,7 @@ def _bottleneck(result: RunResult, services: list[str], ticks: set[float] | None
     servers = (
         f"on {float(busy['ready_replicas']):,.2f} server-pods (fewest {fewest:,.2f})"
         if float(busy["ready_replicas"]) > 0
-        else "with no servers (ready pods x concurrency per pod rounds to 0)"
+        else "with no ready server (no ready pod, or a data service without its primary)"
     )
     latency = f"P95 up to {p95:,.1f} ms, " if np.isfinite(p95) else ""
     return (

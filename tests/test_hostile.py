@@ -169,6 +169,39 @@ def test_trace_paths_stay_inside_and_must_be_regular_files(tmp_path: Path) -> No
     assert refused(child) == f"{sub / 't.csv'}: cannot read trace file: not a regular file"
 
 
+@pytest.mark.parametrize(
+    ("rows", "fmt", "expected"),
+    [
+        # two rows 30 years apart at the 1 s interval the events format bins on: ~946 million bins
+        (
+            "t\n0\n946080000\n",
+            "events",
+            "946,080,001 intervals of 1 s, over the limit of 10,000,000; "
+            "set trace.interval to at least 95 s or trim the trace",
+        ),
+        # a tiny declared interval over a day
+        (
+            "t,r\n0,5\n86400,5\n",
+            "series",
+            "8,640,000,001 intervals of 1e-05 s, over the limit of "
+            "10,000,000; set trace.interval to at least 1 s or trim the trace",
+        ),
+    ],
+)
+def test_a_trace_spanning_too_many_intervals_is_refused_before_allocating(
+    tmp_path: Path, rows: str, fmt: str, expected: str
+) -> None:
+    """A trace whose timestamps span years, or a tiny interval, used to ask for terabytes (issue 14)."""
+    (tmp_path / "t.csv").write_text(rows)
+    head = f"extends: {DEFAULT_SCENARIO}\ntraffic:\n  load:\n"
+    head += "    base_rps: null\n    daily: null\n    weekly: null\n"
+    extra = "format: events" if fmt == "events" else "rate_unit: per_interval, interval: 0.00001"
+    (tmp_path / "s.yaml").write_text(head + f"    trace: {{path: t.csv, {extra}}}\n")
+    message = refused(tmp_path / "s.yaml")
+    assert message.startswith(f"{tmp_path / 't.csv'}: traffic.load.trace.interval: its times span ")
+    assert message.endswith(expected)
+
+
 def test_import_unwraps_kind_list_and_reads_bounded(tmp_path: Path) -> None:
     manifest = tmp_path / "list.yaml"
     manifest.write_text(

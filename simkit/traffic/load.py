@@ -162,8 +162,24 @@ def _infer_interval(t: np.ndarray, file: Path) -> float:
     return float(values[np.argmax(counts)])
 
 
-def _bins(t: np.ndarray, interval: float) -> np.ndarray:
-    """Grid index of each time (tolerant to float noise just below a grid line)."""
+MAX_TRACE_BINS = 10_000_000
+"""Most intervals a trace's span may cover (80 MB of counts): a few years at 10 s, a quarter at 1 s.
+Checked before any array is allocated, so a trace whose timestamps span decades, or a tiny interval,
+is one line of bad input instead of terabytes (issue 14)."""
+
+
+def _bins(t: np.ndarray, interval: float, file: Path) -> np.ndarray:
+    """Grid index of each time (tolerant to float noise just below a grid line); refuses a grid over
+    `MAX_TRACE_BINS` intervals before allocating it."""
+    span = float(t.max() - t.min()) if t.size else 0.0
+    if span / interval + 1 > MAX_TRACE_BINS:
+        fits = math.ceil(span / (MAX_TRACE_BINS - 1))
+        raise _fail(
+            file,
+            f"its times span {span:,.0f} s: {span / interval + 1:,.0f} intervals of {interval:g} s, over the "
+            f"limit of {MAX_TRACE_BINS:,}; set trace.interval to at least {fits:,} s or trim the trace",
+            "interval",
+        )
     return np.floor(t / interval + 1e-9).astype(np.int64)
 
 
@@ -174,7 +190,7 @@ def _series_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.nd
     interval = spec.interval or _infer_interval(t, file)
     counts = values * interval if spec.rate_unit == "per_second" else values
     keep = ~_excluded(df, file, spec)
-    idx = _bins(t - t.min(), interval)
+    idx = _bins(t - t.min(), interval, file)
     n = int(idx.max()) + 1
     binned = np.bincount(idx[keep], weights=counts[keep], minlength=n)
     if spec.gaps == "skip":
@@ -190,7 +206,7 @@ def _event_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.nda
         raise _fail(file, "no requests left after exclude_column", "exclude_column")
     interval = spec.interval or 1.0
     origin = math.floor(t.min() / interval) * interval  # wall-clock aligned bins (whole seconds)
-    idx = _bins(t - origin, interval)
+    idx = _bins(t - origin, interval, file)
     return np.bincount(idx, minlength=int(idx.max()) + 1).astype(float), interval
 
 

@@ -187,3 +187,27 @@ def test_the_error_names_the_line(tmp_path: Path) -> None:
         load_scenario_file(scenario)
     assert "hpa.metrics[0].pods.metric.name: no source for Pods metric 'latency_ms'" in str(err.value)
     assert f"(line {at + 1})" in str(err.value)
+
+
+def test_an_external_metric_on_a_queue_that_does_not_exist_is_an_input_error() -> None:
+    """Issue 14: it used to be accepted, and the HPA then had no source (FailedGetExternalMetric)."""
+    from simkit import load_scenario
+    from simkit.errors import ScenarioError
+
+    sc = load_scenario()
+    wi, mi = next(
+        (i, j)
+        for i, w in enumerate(sc.workloads)
+        for j, m in enumerate(w.hpa.metrics if w.hpa else [])
+        if m.type == "External"
+    )
+    at = f"workloads.{wi}.hpa.metrics.{mi}.external.metric.selector.matchLabels.queue"
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(overrides={at: "no-such-queue"})
+    text = str(err.value)
+    assert f"workloads[{wi}].hpa.metrics[{mi}].external.metric.selector.matchLabels.queue: no source" in text
+    assert (
+        "queue 'no-such-queue' is not in traffic.queues (llm-agent-tasks, notifications, audit-events)"
+        in text
+    )
+    assert text.endswith(")") and "(line " in text

@@ -37,7 +37,12 @@ def test_import_of_export_gives_back_the_same_workloads(tmp_path: Path) -> None:
     original = load_scenario()
     export_scenario(load_scenario_file(), tmp_path, "k8s")
     result = import_manifests([tmp_path / "k8s"])
-    assert result.assumed == [] and result.ignored == []
+    # manifests name the queue llm-agent's HPA reads, not its load: the one assumption of the round trip
+    assert result.assumed == [
+        "queue llm-agent-tasks (read by llm-agent-service's HPA): 0.1 tasks per request of 1s each"
+    ]
+    assert result.ignored == []
+    assert [q.name for q in result.scenario.traffic.queues] == ["llm-agent-tasks"]
     assert sorted(w.name for w in result.scenario.workloads) == sorted(w.name for w in original.workloads)
     for w in original.workloads:
         assert result.scenario.workload(w.name) == w, w.name

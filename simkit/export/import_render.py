@@ -39,6 +39,26 @@ def default_traffic(workloads: list[dict[str, Any]]) -> dict[str, Any]:
     return {"load": {"base_rps": DEFAULT_RPS}, "routes": routes}
 
 
+ASSUMED_TASK = {"tasks_per_request": 0.1, "task_time": "1s"}
+"""What an imported queue is assumed to carry: manifests name the queue an HPA reads, not its load."""
+
+
+def external_queues(workloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A task queue for each queue an HPA's External metric reads (its `queue` label, else the metric's
+    name), consumed by that workload: without it the HPA would have no source (an input error)."""
+    queues: dict[str, dict[str, Any]] = {}
+    for w in workloads:
+        for metric in (w.get("hpa") or {}).get("metrics", []):
+            ident = (
+                (metric.get("external") or {}).get("metric") or {} if metric.get("type") == "External" else {}
+            )
+            labels = (ident.get("selector") or {}).get("matchLabels") or {}
+            name = labels.get("queue") or ident.get("name")
+            if isinstance(name, str) and name not in queues:
+                queues[name] = {"name": name, "consumer": w["name"], **ASSUMED_TASK}
+    return list(queues.values())
+
+
 def _dump(key: str, value: Any) -> str:
     return yaml.safe_dump({key: value}, sort_keys=False, default_flow_style=False, width=110)
 
@@ -99,6 +119,14 @@ def render_scenario(
             "# ASSUMPTION: routes inferred from the call graph (see Inferred above), shares split equally "
             f"among each\n# entry point's dependencies; {load}; no queues.\n"
         )
+    queues = external_queues(workloads)
+    if queues:
+        names = ", ".join(q["name"] for q in queues)
+        out += (
+            f"# ASSUMPTION: queue(s) {names}, read by an HPA's External metric, carry "
+            f"{ASSUMED_TASK['tasks_per_request']:g} tasks per request of {ASSUMED_TASK['task_time']} each.\n"
+        )
+        traffic = {**traffic, "queues": queues}
     out += _dump("traffic", traffic)
     out += "# ASSUMPTION: the seed's design goals (99.9% availability, 200 ms P95).\n"
     out += _dump("slos", DEFAULT_SLOS)

@@ -27,7 +27,7 @@ from simkit.export.import_links import (
     is_cluster_autoscaler,
     pdb_spec,
 )
-from simkit.export.import_render import default_cluster, render_scenario, traffic_section
+from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
 from simkit.export.import_workload import daemonset_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
@@ -232,6 +232,11 @@ def import_documents(
         notes: list[str] = []
         cluster["cluster_autoscaler"] = autoscaler_flags(doc, {p["name"] for p in pools}, notes)
         assumed.extend(f"{_label(doc)}: {n}" for n in notes + ["flags read into cluster.cluster_autoscaler"])
+    assumed.extend(
+        f"queue {q['name']} (read by {q['consumer']}'s HPA): {q['tasks_per_request']:g} tasks per request of "
+        f"{q['task_time']} each"
+        for q in external_queues([w for _, w in workloads])
+    )
     text = render_scenario(
         name,
         list(sources),

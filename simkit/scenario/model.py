@@ -393,6 +393,8 @@ class Scenario(StrictModel):
                     if metric.type == "Object"
                     else None
                 )
+                if metric.type == "External" and isinstance(metric.external, dict):
+                    self._external_queue(metric.external, ("workloads", wi, "hpa", "metrics", mi, "external"))
                 if not isinstance(source, dict):
                     continue  # missing source objects are reported by the HPA spec parser
                 at: tuple[str | int, ...] = ("workloads", wi, "hpa", "metrics", mi, metric.type.lower())
@@ -406,6 +408,24 @@ class Scenario(StrictModel):
                     )
                 if metric.type == "Object":
                     self._described_object(source.get("describedObject"), at, workloads, routes)
+
+    def _external_queue(self, external: dict[str, Any], at: tuple[str | int, ...]) -> None:
+        """An External metric reads RabbitMQ's `messages` of the queue its `queue` label names (else the
+        metric's name): that queue must be one of `traffic.queues`, or the HPA would have no source."""
+        ident = external.get("metric") or {}
+        if not isinstance(ident, dict):
+            return  # the HPA spec parser reports the shape
+        labels = (ident.get("selector") or {}).get("matchLabels") or {}
+        queue = labels.get("queue") if isinstance(labels, dict) else None
+        field = ("metric", "selector", "matchLabels", "queue") if queue is not None else ("metric", "name")
+        queue = queue if queue is not None else ident.get("name")
+        queues = [q.name for q in self.traffic.queues]
+        if isinstance(queue, str) and queue not in queues:
+            raise _PathError(
+                (*at, *field),
+                f"no source for External metric {ident.get('name')!r}: queue {queue!r} is not in "
+                f"traffic.queues ({', '.join(queues) or 'none'})",
+            )
 
     @staticmethod
     def _described_object(obj: Any, at: tuple[str | int, ...], workloads: set[str], routes: set[str]) -> None:

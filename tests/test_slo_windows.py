@@ -176,3 +176,12 @@ def test_check_gates_on_the_windowed_verdict(capsys: pytest.CaptureFixture[str])
     out = capsys.readouterr().out
     assert code == 1, out
     assert "MISSED: P95 of api-write over 200.0 ms for" in out
+
+
+def test_a_route_without_requests_has_no_latency_verdict_to_miss() -> None:
+    """Issue 14: with zero load every route used to be 'missed' with a NaN P95 (and 100 % of windows met)."""
+    result = simkit.simulate(
+        simkit.load_scenario(overrides={"traffic.load.base_rps": 0}), duration=3600, progress=False
+    )
+    assert not result.checks["target"].str.startswith("p95 ").any()
+    assert result.passed

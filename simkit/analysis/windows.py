@@ -12,6 +12,7 @@ without them (the request-level mode) gives the whole-run value, as before.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -67,6 +68,8 @@ def latency_verdict(slos: SLOs, route: Route, summary: Mapping[str, float]) -> W
         )
     value = summary[f"p95_window_ms.{route.name}"]
     worst = summary[f"p95_worst_window_ms.{route.name}"]
+    if math.isnan(value) and math.isnan(worst) and math.isnan(run):
+        return None  # the route served no request in the whole run: there is no latency to judge
     share = 100 * summary[f"p95_compliance.{route.name}"]
     over = summary[f"p95_over_s.{route.name}"]
     window = format_duration(objective.window_s)

@@ -88,15 +88,21 @@ class ResultStore:
             raise OutputError(f"{flag} {shown(self.path)}: {exc}") from None
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
+        try:
+            self._start(batch, force)
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _start(self, batch: str, force: bool) -> None:
         with self._transaction():
             for ddl in _DDL:
                 self.db.execute(ddl)
             meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
             if meta and meta.get("batch") != batch:
                 if not force:
-                    self.db.close()
                     raise OutputError(
-                        f"{flag} {shown(self.path)}: holds the results of another batch (another "
+                        f"{self.flag} {shown(self.path)}: holds the results of another batch (another "
                         "scenario or duration); use --force to start over"
                     )
                 self.db.execute("DELETE FROM runs")

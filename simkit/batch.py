@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from tqdm.auto import tqdm
 
@@ -62,6 +63,29 @@ class Outcome:
     rows: dict[tuple[str, int], dict[str, Any]]
     failures: list[Failure]
     resumed: int
+
+
+class BatchError(RuntimeError):
+    """Runs of a batch raised; the others finished (and are in the store, if any). `failures` names
+    each failed run's plan and seed, `table` holds the rest."""
+
+    def __init__(self, failures: Sequence[Failure], table: pd.DataFrame) -> None:
+        shown = "; ".join(map(str, failures[:3])) + ("; ..." if len(failures) > 3 else "")
+        super().__init__(f"{len(failures)} runs failed ({shown}); the other {len(table)} finished")
+        self.failures = list(failures)
+        self.table = table
+
+
+def finish(table: pd.DataFrame, outcome: Outcome, errors: str) -> pd.DataFrame:
+    """The batch's table with its failures and resumed count in `attrs`; with `errors="raise"`, a
+    `BatchError` if a run failed (`"report"`: return the rest)."""
+    table.attrs["failures"] = outcome.failures
+    table.attrs["resumed"] = outcome.resumed
+    if errors not in ("raise", "report"):
+        raise SimkitError(f"errors: expected 'raise' or 'report', got {errors!r}")
+    if outcome.failures and errors == "raise":
+        raise BatchError(outcome.failures, table)
+    return table
 
 
 def _attempt(

@@ -19,7 +19,7 @@ import pandas as pd
 
 from simkit.analysis.montecarlo import worst_per_seed
 from simkit.api import as_loaded, simulate
-from simkit.batch import Job, check_backend, run_batch
+from simkit.batch import Job, check_backend, finish, run_batch
 from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.store import ResultStore, batch_id, plan_key
@@ -61,6 +61,7 @@ def replicate(
     store: str | Path | ResultStore | None = None,
     backend: str | None = None,
     scheduler: Any = None,
+    errors: str = "raise",
 ) -> pd.DataFrame:
     """One row per seed: the run summary, each check's verdict, and `passed` (all targets met);
     per target also its `value.`, `margin.`, `threshold.` and `unit.` (for `summarize_runs`).
@@ -71,8 +72,10 @@ def replicate(
     `SeedSequence(s).spawn(...)`), so the rows do not depend on the number of workers or their order.
 
     `store` (an SQLite file) keeps each finished run: called again with the same store, only the
-    missing runs are done. A run that raises is left out and listed in `table.attrs["failures"]`
-    (its seed and zone); the rest go on. `backend`/`scheduler`: where the runs go (`simkit.batch`).
+    missing runs are done. A run that raises does not stop the others; at the end `errors="raise"`
+    raises `simkit.batch.BatchError` (each failed seed and zone, and the table of the rest),
+    `"report"` returns the rest with the failures in `table.attrs["failures"]`.
+    `backend`/`scheduler`: where the runs go (`simkit.batch`).
     """
     loaded = as_loaded(scenario)
     seeds = list(seeds)
@@ -91,9 +94,7 @@ def replicate(
     # in seed order, each seed's zones in the scenario's order: not in the order runs finished
     out = [outcome.rows[job.key, job.seed] for job in jobs if (job.key, job.seed) in outcome.rows]
     table = pd.DataFrame(out)
-    table.attrs["failures"] = outcome.failures
-    table.attrs["resumed"] = outcome.resumed
-    return table
+    return finish(table, outcome, errors)
 
 
 def probability_met(runs: pd.DataFrame) -> pd.Series:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from simkit.api import simulate
-from simkit.batch import Job, check_backend, run_batch
+from simkit.batch import Job, check_backend, finish, run_batch
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, parse_scenario
 from simkit.scenario.model import Scenario
 from simkit.store import ResultStore, batch_id, plan_key
@@ -58,14 +58,16 @@ def sweep(
     store: str | Path | ResultStore | None = None,
     backend: str | None = None,
     scheduler: Any = None,
+    errors: str = "raise",
     force: bool = False,
 ) -> pd.DataFrame:
     """One row per (plan, seed): the plan's overrides, whether all targets held, cost, availability.
 
     `store` (an SQLite file, `simkit.store`) keeps every finished run as it completes: a sweep killed
-    midway and called again with the same store runs only what is missing. A run that raises is
-    left out of the table and listed in `table.attrs["failures"]` (plan and seed, `simkit.batch`);
-    the others go on. `backend`/`scheduler` choose where the runs go (`simkit.batch`); the rows
+    midway and called again with the same store runs only what is missing. A run that raises does
+    not stop the others; at the end `errors="raise"` raises `simkit.batch.BatchError` (each failed
+    plan and seed, and the table of the rest), `"report"` returns the rest with the failures in
+    `table.attrs["failures"]`. `backend`/`scheduler` choose where the runs go (`simkit.batch`); the rows
     are the same for every backend and number of workers. `force` replaces a `store` file that is
     not a simkit results store, or holds another scenario's (or duration's) runs.
     """
@@ -95,9 +97,7 @@ def sweep(
         if (key, s) in outcome.rows
     ]
     table = pd.DataFrame(rows, columns=None if rows else ["plan", *grid, *RUN_COLUMNS])
-    table.attrs["failures"] = outcome.failures
-    table.attrs["resumed"] = outcome.resumed
-    return table
+    return finish(table, outcome, errors)
 
 
 def _cell(value: Any) -> Any:

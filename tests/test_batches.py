@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from simkit.batch import BatchError
 from simkit.cli import main
 from simkit.errors import SimkitError
 from simkit.replicate import replicate
@@ -139,9 +140,11 @@ def test_a_failed_run_names_its_plan_and_seed_and_the_rest_go_on(
 
     monkeypatch.setattr(sweep_module, "_run", flaky)
     db = tmp_path / "runs.sqlite"
-    runs = sweep(
-        scenario, {"workloads.0.replicas": [1, 2]}, seeds=range(2), n_jobs=1, progress=False, store=db
-    )
+    grid = {"workloads.0.replicas": [1, 2]}
+    message = r"1 runs failed \(plan .*, seed 1: RuntimeError: disk on fire\); the other 3 finished"
+    with pytest.raises(BatchError, match=message):  # the default: never a table that lacks a run silently
+        sweep(scenario, grid, seeds=range(2), n_jobs=1, progress=False)
+    runs = sweep(scenario, grid, seeds=range(2), n_jobs=1, progress=False, store=db, errors="report")
     assert len(runs) == 3
     [failure] = runs.attrs["failures"]
     assert str(failure) == "plan {'workloads.0.replicas': 2}, seed 1: RuntimeError: disk on fire"
@@ -171,7 +174,7 @@ def test_a_failed_replication_is_reported_and_the_cli_says_so(
 
     monkeypatch.setattr(replicate_module, "simulate", flaky)
     sc = load_scenario(str(scenario))
-    runs = replicate(sc, seeds=range(3), n_jobs=1, progress=False)
+    runs = replicate(sc, seeds=range(3), n_jobs=1, progress=False, errors="report")
     assert list(runs["seed"]) == [0, 1] and [f.seed for f in runs.attrs["failures"]] == [2]
 
     monkeypatch.setattr(sweep_module, "_run", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))

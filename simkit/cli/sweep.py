@@ -84,6 +84,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         store=None if out is None else store_path(out),
         backend=args.backend,
         scheduler=args.scheduler,
+        errors="report",
         force=args.force or (out is not None and store_path(out) != out),  # the hidden one is ours
     )
     if runs.attrs["resumed"]:

@@ -2,25 +2,27 @@
 
 Each replication is an independent `simulate(scenario, seed=s)`; results do not depend on how many
 workers ran them (seed s gives the same row in one process or many). Workers are processes (joblib's
-loky backend), so a laptop's cores are used; the same call pattern scales out on a joblib backend for
-a cluster (e.g. dask or ray) with `joblib.parallel_config(backend=...)`.
+loky backend), so a laptop's cores are used; `backend="dask", scheduler=ADDRESS` runs the same batch
+on a Dask cluster (`simkit.batch`), and `store=` keeps each finished run in an SQLite file so that a
+killed batch resumes (`simkit.store`).
 `summarize_runs` (analysis/montecarlo.py) turns the rows into a verdict per target with intervals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from simkit.analysis.montecarlo import worst_per_seed
 from simkit.api import as_loaded, simulate
+from simkit.batch import Job, check_backend, finish, run_batch
 from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
+from simkit.store import ResultStore, batch_id, plan_key
 
 
 def _one(loaded: LoadedScenario, seed: int, duration: float | None, zone: str) -> dict[str, Any]:
@@ -56,6 +58,10 @@ def replicate(
     duration: float | None = None,
     n_jobs: int = -1,
     progress: bool | None = None,
+    store: str | Path | ResultStore | None = None,
+    backend: str | None = None,
+    scheduler: Any = None,
+    errors: str = "raise",
 ) -> pd.DataFrame:
     """One row per seed: the run summary, each check's verdict, and `passed` (all targets met);
     per target also its `value.`, `margin.`, `threshold.` and `unit.` (for `summarize_runs`).
@@ -64,25 +70,31 @@ def replicate(
     zone), with a `zone` column; `summarize_runs` and `probability_met` count each seed at its worst
     zone. Seed s runs exactly as `simulate(scenario, seed=s)` (its streams are
     `SeedSequence(s).spawn(...)`), so the rows do not depend on the number of workers or their order.
+
+    `store` (an SQLite file) keeps each finished run: called again with the same store, only the
+    missing runs are done. A run that raises does not stop the others; at the end `errors="raise"`
+    raises `simkit.batch.BatchError` (each failed seed and zone, and the table of the rest),
+    `"report"` returns the rest with the failures in `table.attrs["failures"]`.
+    `backend`/`scheduler`: where the runs go (`simkit.batch`).
     """
     loaded = as_loaded(scenario)
     seeds = list(seeds)
+    check_backend(backend, scheduler)
     variants = zone_variants(loaded)
-    order = {label: i for i, (label, _) in enumerate(variants)}
-    jobs = (delayed(_one)(variant, s, duration, label) for s in seeds for label, variant in variants)
-    rows = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    out: list[dict[str, Any]] = list(
-        tqdm(
-            rows,
-            total=len(seeds) * len(variants),
-            disable=None if progress is None else not progress,
-            unit="run",
-            delay=2.0,
-        )
-    )
-    # column order must not depend on which run came first
-    out.sort(key=lambda row: (int(row["seed"]), order[row.get("zone", "")]))
-    return pd.DataFrame(out)
+    keys = {label: plan_key({"zone": label} if label else {}) for label, _ in variants}
+    jobs = [
+        Job(keys[label], s, {"zone": label} if label else {}, (variant, s, duration, label))
+        for s in sorted(set(seeds))
+        for label, variant in variants
+    ]
+    with ExitStack() as stack:
+        if store is not None and not isinstance(store, ResultStore):
+            store = stack.enter_context(ResultStore(store, batch_id(loaded.sha256, duration), flag="store"))
+        outcome = run_batch(_one, jobs, n_jobs, backend, scheduler, store, progress)
+    # in seed order, each seed's zones in the scenario's order: not in the order runs finished
+    out = [outcome.rows[job.key, job.seed] for job in jobs if (job.key, job.seed) in outcome.rows]
+    table = pd.DataFrame(out)
+    return finish(table, outcome, errors)
 
 
 def probability_met(runs: pd.DataFrame) -> pd.Series:

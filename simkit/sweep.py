@@ -8,18 +8,19 @@ a plan holds when every target was met in at least `confidence` of its replicati
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from joblib import Parallel, delayed
-from tqdm.auto import tqdm
 
 from simkit.api import simulate
+from simkit.batch import Job, check_backend, finish, run_batch
 from simkit.scenario.loader import LoadedScenario, load_scenario_file, parse_scenario
 from simkit.scenario.model import Scenario
+from simkit.store import ResultStore, batch_id, plan_key
 
 
 def plans(grid: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -54,30 +55,49 @@ def sweep(
     duration: float | None = None,
     n_jobs: int = -1,
     progress: bool | None = None,
+    store: str | Path | ResultStore | None = None,
+    backend: str | None = None,
+    scheduler: Any = None,
+    errors: str = "raise",
+    force: bool = False,
 ) -> pd.DataFrame:
-    """One row per (plan, seed): the plan's overrides, whether all targets held, cost, availability."""
+    """One row per (plan, seed): the plan's overrides, whether all targets held, cost, availability.
+
+    `store` (an SQLite file, `simkit.store`) keeps every finished run as it completes: a sweep killed
+    midway and called again with the same store runs only what is missing. A run that raises does
+    not stop the others; at the end `errors="raise"` raises `simkit.batch.BatchError` (each failed
+    plan and seed, and the table of the rest), `"report"` returns the rest with the failures in
+    `table.attrs["failures"]`. `backend`/`scheduler` choose where the runs go (`simkit.batch`); the rows
+    are the same for every backend and number of workers. `force` replaces a `store` file that is
+    not a simkit results store, or holds another scenario's (or duration's) runs.
+    """
     path = Path(scenario) if scenario is not None else None
     loaded: LoadedScenario = load_scenario_file(path)
     source = (path or loaded.source or Path()).read_text(encoding="utf-8")
     base_dir = loaded.base_dir
-    seeds = list(seeds)
+    seeds = list(dict.fromkeys(seeds))  # each seed once
     grid_plans = plans(grid)
     for plan in grid_plans:  # every plan must be a valid scenario before anything runs
         parse_scenario(source, source=str(path or loaded.source), overrides=plan, base_dir=base_dir)
-    jobs = [(i, plan, s) for i, plan in enumerate(grid_plans) for s in seeds]
-    runner = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_run)(source, base_dir, plan, s, duration) for _, plan, s in jobs
-    )
-    rows = []
-    for (i, plan, _), row in zip(
-        jobs,
-        tqdm(
-            runner, total=len(jobs), disable=None if progress is None else not progress, unit="run", delay=2.0
-        ),
-        strict=True,
-    ):
-        rows.append({"plan": i, **{k: _cell(v) for k, v in plan.items()}, **row})
-    return pd.DataFrame(rows)
+    check_backend(backend, scheduler)
+    keys = [plan_key(plan) for plan in grid_plans]
+    jobs = [
+        Job(key, s, plan, (source, base_dir, plan, s, duration))
+        for key, plan in zip(keys, grid_plans, strict=True)
+        for s in seeds
+    ]
+    with contextlib.ExitStack() as stack:
+        if store is not None and not isinstance(store, ResultStore):
+            store = stack.enter_context(ResultStore(store, batch_id(source, base_dir, duration), force))
+        outcome = run_batch(_run, jobs, n_jobs, backend, scheduler, store, progress)
+    rows = [
+        {"plan": i, **{k: _cell(v) for k, v in plan.items()}, **outcome.rows[key, s]}
+        for i, (key, plan) in enumerate(zip(keys, grid_plans, strict=True))
+        for s in seeds
+        if (key, s) in outcome.rows
+    ]
+    table = pd.DataFrame(rows, columns=None if rows else ["plan", *grid, *RUN_COLUMNS])
+    return finish(table, outcome, errors)
 
 
 def _cell(value: Any) -> Any:

@@ -6,6 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
+from simkit.batch import BACKENDS
 from simkit.cli.exitcodes import ExitCode
 from simkit.errors import SimkitError
 from simkit.report.ci import Outputs, ScenarioVerdict, failed_line
@@ -170,6 +171,22 @@ def add_no_limits(p: argparse.ArgumentParser) -> None:
 
 def add_no_progress(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """`--backend` and `--scheduler`: where a batch's runs go (`simkit.batch`)."""
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        default=None,
+        help="joblib backend for the runs: loky (processes, default), threading, or dask (a Dask cluster)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="the Dask scheduler, e.g. tcp://10.0.0.5:8786 (with --backend dask; none: a local cluster)",
+    )
 
 
 def add_replications(p: argparse.ArgumentParser) -> None:

@@ -456,3 +456,13 @@ def test_secrets_are_exported_as_references_and_survive_import(tmp_path):
 
     again = load_scenario(back).workload("llm-agent-service")
     assert [e.model_dump(exclude_none=True) for e in again.env] == env
+
+
+def test_volume_claims_and_chosen_images_round_trip_through_import(tmp_path: Path) -> None:
+    """The claims come back as cost.block_storage; an image chosen from the name is not pinned on import."""
+    from simkit.export.importer import import_manifests
+
+    export_scenario(load_scenario_file(), tmp_path, "k8s")
+    back = import_manifests([tmp_path / "k8s"]).scenario
+    assert back.cost.block_storage == load_scenario().cost.block_storage
+    assert back.workload("postgresql").image == "" and back.workload("postgresql").env == []

@@ -95,8 +95,24 @@ def test_every_pod_meets_the_restricted_pod_security_standard(exported: Path) ->
             sc = c["securityContext"]
             assert sc["allowPrivilegeEscalation"] is False
             assert sc["capabilities"] == {"drop": ["ALL"]}
-            assert sc["readOnlyRootFilesystem"] is True
-            assert sc["runAsUser"] >= 10000
+            assert sc["runAsNonRoot"] is True and sc["runAsUser"] > 0
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+            stock = STOCK_IMAGES.get(c["image"])
+            if stock is None:  # the application images: a high UID and a read-only root
+                assert sc["readOnlyRootFilesystem"] is True
+                assert sc["runAsUser"] >= 10000
+            else:  # a stock image runs as its own user; where / cannot stay read-only, a note says so
+                assert sc["runAsUser"] == spec["securityContext"]["runAsUser"] == stock[0]
+                assert sc["readOnlyRootFilesystem"] is stock[1]
+
+
+# image -> (UID, read-only root) of the images the default scenario's data and identity services get
+STOCK_IMAGES = {
+    "postgres:17": (999, True),
+    "redis:7": (999, True),
+    "rabbitmq:3.13": (999, True),
+    "quay.io/keycloak/keycloak:26.0": (1000, False),
+}
 
 
 def test_namespaces_enforce_restricted(exported: Path) -> None:
@@ -138,6 +154,135 @@ def test_llm_agent_manifests_carry_the_scenario_fields(exported: Path) -> None:
     pdb = by_kind["PodDisruptionBudget"]
     assert pdb["apiVersion"] == "policy/v1"
     assert pdb["spec"] == {"minAvailable": 2, "selector": {"matchLabels": {"app": "llm-agent-service"}}}
+
+
+def _docs(path: Path) -> dict[str, dict]:
+    return {d["kind"]: d for d in yaml.safe_load_all(path.read_text()) if d}
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "ports", "uid", "data", "writable", "size"),
+    [
+        (
+            "postgresql",
+            "postgres:17",
+            {"postgres": 5432},
+            999,
+            "/var/lib/postgresql/data",
+            {"/var/run/postgresql", "/tmp"},
+            "100Gi",
+        ),
+        (
+            "rabbitmq",
+            "rabbitmq:3.13",
+            {"amqp": 5672, "prometheus": 15692},
+            999,
+            "/var/lib/rabbitmq",
+            {"/var/log/rabbitmq", "/tmp"},
+            "20Gi",
+        ),
+        ("redis", "redis:7", {"redis": 6379}, 999, "/data", {"/tmp"}, "10Gi"),
+    ],
+)
+def test_data_services_run_under_their_stock_images(
+    exported: Path, name: str, image: str, ports: dict, uid: int, data: str, writable: set, size: str
+) -> None:
+    """Issue 13: the data services' real ports, UID, writable paths and a claim per replica."""
+    path = exported / f"k8s/data/{name}.yaml"
+    docs = _docs(path)
+    sts, svc = docs["StatefulSet"], docs["Service"]
+    pod = sts["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["image"] == image
+    assert {p["name"]: p["containerPort"] for p in c["ports"]} == ports
+    assert {p["name"]: p["port"] for p in svc["spec"]["ports"]} == ports
+    assert all(p["targetPort"] in ports for p in svc["spec"]["ports"])
+    assert pod["securityContext"]["runAsUser"] == c["securityContext"]["runAsUser"] == uid
+    assert pod["securityContext"]["fsGroup"] == uid  # the claim's files are writable by the image's user
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert mounts[data] == "data" and "data" not in volumes  # the claim, not an emptyDir
+    for p in writable:
+        assert volumes[mounts[p]] == {"name": mounts[p], "emptyDir": {}}
+    (claim,) = sts["spec"]["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "data"
+    assert claim["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "storageClassName": "gp3",
+        "resources": {"requests": {"storage": size}},
+    }
+    text = path.read_text()
+    assert f"# note: StatefulSet data/{name}: image {image} chosen from the workload name" in text
+    assert f"runs as the image's UID {uid}" in text
+
+
+def test_postgres_data_goes_one_level_below_the_mount(exported: Path) -> None:
+    c = _docs(exported / "k8s/data/postgresql.yaml")["StatefulSet"]["spec"]["template"]["spec"]["containers"][
+        0
+    ]
+    assert {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"} in c["env"]
+
+
+def test_keycloak_says_where_the_restricted_settings_cannot_hold(exported: Path) -> None:
+    path = exported / "k8s/infrastructure/keycloak.yaml"
+    c = _docs(path)["StatefulSet"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "quay.io/keycloak/keycloak:26.0" and c["ports"][0]["containerPort"] == 8080
+    assert c["securityContext"]["readOnlyRootFilesystem"] is False
+    assert "# note: StatefulSet infrastructure/keycloak: readOnlyRootFilesystem is false" in path.read_text()
+
+
+def test_unknown_images_keep_the_placeholder_and_say_so_once(exported: Path) -> None:
+    path = exported / "k8s/application/bff-service.yaml"
+    c = _docs(path)["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "registry.invalid/application/bff-service:unset"
+    notes = [line for line in path.read_text().splitlines() if line.startswith("# note:")]
+    assert notes == [
+        "# note: Deployment application/bff-service: no image known; exported as "
+        "registry.invalid/application/bff-service:unset (set workloads[].image to the real one)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("image", "port", "uid"),
+    [
+        ("docker.io/library/postgres:16.4", 5432, 999),
+        ("redis@sha256:" + "0" * 64, 6379, 999),
+        ("postgres:16-alpine", 8080, 10001),  # Alpine's postgres user is another UID: not guessed
+        ("bitnami/postgresql:16", 8080, 10001),  # another vendor's image: not the official one's facts
+    ],
+)
+def test_images_are_recognised_by_repository_only(image: str, port: int, uid: int) -> None:
+    sc = load_scenario(overrides={"workloads.bff-service.image": image})
+    files = build_files(sc, "k8s")
+    docs = _docs_text(files["k8s/application/bff-service.yaml"])
+    c = docs["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == image
+    assert c["ports"][0]["containerPort"] == port and c["securityContext"]["runAsUser"] == uid
+
+
+def _docs_text(text: str) -> dict[str, dict]:
+    return {d["kind"]: d for d in yaml.safe_load_all(text) if d}
+
+
+def test_a_deployment_with_a_declared_volume_says_it_gets_no_claim() -> None:
+    sc = load_scenario(overrides={"cost.block_storage.0.name": "bff-service"})
+    text = build_files(sc, "k8s")["k8s/application/bff-service.yaml"]
+    assert "volumeClaimTemplates" not in text
+    assert "cost.block_storage 'bff-service' not exported (claims: StatefulSets only)" in text
+    post = build_files(sc, "k8s")["k8s/data/postgresql.yaml"]
+    assert "no volume declared in cost.block_storage; /var/lib/postgresql/data is an emptyDir" in post
+    pod = _docs_text(post)["StatefulSet"]["spec"]["template"]["spec"]
+    assert {"name": "data", "emptyDir": {}} in pod["volumes"]
+
+
+def test_export_prints_one_note_per_guess(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from simkit.cli import main
+
+    assert main(["export", "--out", str(tmp_path / "o"), "--format", "k8s"]) == 0
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note: ")]
+    unset = [line for line in notes if "no image known" in line]
+    assert len(unset) == len({line.split(":")[1] for line in unset}) == 10  # one per placeholder workload
+    assert any("data/postgresql: image postgres:17" in line for line in notes)
 
 
 def test_statefulset_tolerations_and_headless_service(exported: Path) -> None:
@@ -311,3 +456,13 @@ def test_secrets_are_exported_as_references_and_survive_import(tmp_path):
 
     again = load_scenario(back).workload("llm-agent-service")
     assert [e.model_dump(exclude_none=True) for e in again.env] == env
+
+
+def test_volume_claims_and_chosen_images_round_trip_through_import(tmp_path: Path) -> None:
+    """The claims come back as cost.block_storage; an image chosen from the name is not pinned on import."""
+    from simkit.export.importer import import_manifests
+
+    export_scenario(load_scenario_file(), tmp_path, "k8s")
+    back = import_manifests([tmp_path / "k8s"]).scenario
+    assert back.cost.block_storage == load_scenario().cost.block_storage
+    assert back.workload("postgresql").image == "" and back.workload("postgresql").env == []

@@ -10,6 +10,7 @@ from simkit.cli.exitcodes import ExitCode
 from simkit.cli.options import add_force, add_out, add_scenario, add_seed, add_set, parse_set
 from simkit.export.exporter import build_files
 from simkit.export.importer import import_manifests
+from simkit.export.k8s import export_notes
 from simkit.export.writer import resolve_inside
 from simkit.outputs import check_destination, replace_dir, write_file
 from simkit.scenario.loader import load_scenario_file
@@ -55,6 +56,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     )
     for rel in files:
         print(f"wrote {Path(args.out) / rel}")
+    for line in export_notes(loaded.scenario):
+        print(f"note: {line}")
     print(f"{len(files)} files for scenario {loaded.scenario.name!r} (hash {loaded.sha256})")
     return ExitCode.OK
 

@@ -11,9 +11,9 @@ import yaml
 
 from simkit.export.k8s import pdb_object
 from simkit.export.pod import (
-    CONTAINER_SECURITY_CONTEXT,
-    POD_SECURITY_CONTEXT,
+    container_security_context,
     image_of,
+    pod_security_context,
     pod_spec,
     resources_of,
     service_port,
@@ -75,8 +75,8 @@ def helm_values(w: Workload) -> dict[str, Any]:
         "service": {"type": "ClusterIP", "port": service_port(w)},
         "ingress": {"enabled": False},
         "env": [e.model_dump(mode="json", exclude_none=True) for e in w.env],  # secrets: references only
-        "podSecurityContext": dict(POD_SECURITY_CONTEXT),
-        "securityContext": dict(CONTAINER_SECURITY_CONTEXT),
+        "podSecurityContext": pod_security_context(w),
+        "securityContext": container_security_context(w),
         "nodeSelector": pod.get("nodeSelector", {}),
         "tolerations": pod.get("tolerations", []),
         "affinity": pod.get("affinity", {}),

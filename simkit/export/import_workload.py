@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from simkit.export.images import KNOWN_IMAGES
 from simkit.export.manifests import Doc, fit_model
 from simkit.export.pod import ANNOTATION_SERVING, ANNOTATION_STARTUP, PLACEHOLDER_REGISTRY, memory_quantity
 from simkit.scenario.k8s import AffinitySpec, ProbeSpec, TolerationSpec, TopologySpreadConstraintSpec
@@ -210,14 +211,17 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
     _pod_fields(doc, pod, out, notes)
     index, main = _main_container(containers, name)
     _probes(doc, main, f"{POD}.containers[{index}]", out, notes)
+    image = str(main.get("image") or "")
+    by_name = next((r for r in KNOWN_IMAGES if name in r.names and r.image == image), None)
     env = main.get("env")
+    if isinstance(env, list) and by_name is not None:  # what the export adds for the image, it adds again
+        env = [e for e in env if not (isinstance(e, dict) and (e.get("name"), e.get("value")) in by_name.env)]
     if isinstance(env, list) and env:
         out["env"] = env
     if main.get("envFrom"):
         notes.append(f"{POD}.containers[{index}].envFrom: not modelled by simkit, dropped")
-    image = str(main.get("image") or "")
-    if image and not image.startswith(PLACEHOLDER_REGISTRY + "/"):
-        out["image"] = image
+    if image and not image.startswith(PLACEHOLDER_REGISTRY + "/") and by_name is None:
+        out["image"] = image  # an image the export would choose from the name is not pinned
     for key, field_name, model in (
         (ANNOTATION_SERVING, "serving", Serving),
         (ANNOTATION_STARTUP, "startup", Startup),
@@ -231,7 +235,7 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
     return out
 
 
-_SPEC_READ = ("replicas", "selector", "template")
+_SPEC_READ = ("replicas", "selector", "template", "volumeClaimTemplates")
 _ROLLOUT = ("strategy", "updateStrategy", "minReadySeconds", "progressDeadlineSeconds", "paused")
 
 
@@ -285,3 +289,25 @@ def _validate(doc: Doc, data: dict[str, Any], model: type[Model]) -> Model:
         rest = ".".join(loc[1:])
         msg = str(err["msg"]).removeprefix("Value error, ")
         raise doc.error(f"{source}.{rest}" if rest else source, f"{msg}, got {err.get('input')!r}") from None
+
+
+def volume_from(doc: Doc, notes: list[str]) -> dict[str, Any] | None:
+    """A StatefulSet's first volumeClaimTemplate as a `cost.block_storage` entry (one volume per replica)."""
+    spec = doc.obj.get("spec") if isinstance(doc.obj, dict) else None
+    claims = spec.get("volumeClaimTemplates") if isinstance(spec, dict) else None
+    if doc.kind != "StatefulSet" or not isinstance(claims, list) or not claims:
+        return None
+    if len(claims) > 1:
+        notes.append("spec.volumeClaimTemplates[1:]: only the first claim is priced, the rest dropped")
+    claim = _map(doc, claims[0], "spec.volumeClaimTemplates[0]")
+    cspec = _map(doc, claim.get("spec"), "spec.volumeClaimTemplates[0].spec")
+    size = ((cspec.get("resources") or {}).get("requests") or {}).get("storage")
+    if size is None:
+        notes.append("spec.volumeClaimTemplates[0]: no storage request, not priced")
+        return None
+    storage_class = cspec.get("storageClassName")
+    if not storage_class:
+        storage_class = "gp3"
+        notes.append("spec.volumeClaimTemplates[0].spec.storageClassName absent: assumed gp3")
+    replicas = spec.get("replicas", 1) if isinstance(spec, dict) else 1
+    return {"name": doc.name, "storage_class": str(storage_class), "size": str(size), "count": replicas}

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from simkit.errors import ScenarioError
 from simkit.export.import_cluster import size_cluster
 from simkit.export.import_graph import CLIENT_KINDS, infer_graph, routes
@@ -28,7 +30,7 @@ from simkit.export.import_links import (
     pdb_spec,
 )
 from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
-from simkit.export.import_workload import daemonset_from, workload_from
+from simkit.export.import_workload import daemonset_from, volume_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
 from simkit.scenario.model import Scenario
@@ -249,8 +251,24 @@ def import_documents(
         inferred=inferred,
         load_from_manifests=graph.rps is not None,
     )
+    text += _block_storage([docs[-1] for docs in sorted_docs.workloads.values()], assumed)
     scenario = parse_scenario(text, source=f"<import {name}>")
     return ImportResult(text, scenario, assumed, ignored, read, inferred)
+
+
+def _block_storage(docs: Iterable[Doc], assumed: list[str]) -> str:
+    """The StatefulSets' volume claims as a `cost.block_storage` section (empty text when there are none)."""
+    volumes = []
+    for doc in docs:
+        notes: list[str] = []
+        volume = volume_from(doc, notes)
+        assumed.extend(f"{_label(doc)}: {n}" for n in notes)
+        if volume is not None:
+            volumes.append(volume)
+    if not volumes:
+        return ""
+    body = yaml.safe_dump({"cost": {"block_storage": volumes}}, sort_keys=False, default_flow_style=None)
+    return "# volumes: the StatefulSets' volumeClaimTemplates, one per replica\n" + body
 
 
 def import_manifests(paths: Iterable[str | Path], name: str = "imported") -> ImportResult:

@@ -9,9 +9,17 @@ from typing import Any
 
 import yaml
 
-from simkit.export.pod import pod_spec, service_port, simkit_annotations
+from simkit.export.pod import (
+    container_ports,
+    pod_spec,
+    service_port,
+    simkit_annotations,
+    volume_claim_template,
+    workload_notes,
+)
 from simkit.export.provenance import Provenance
 from simkit.export.writer import check_dns_label
+from simkit.scenario.cost import BlockVolume
 from simkit.scenario.model import Scenario, Workload
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "simkit"}
@@ -31,25 +39,39 @@ def selector_labels(w: Workload) -> dict[str, str]:
     return {"app": w.pod_labels["app"]}
 
 
-def workload_object(w: Workload) -> dict[str, Any]:
-    """The Deployment or StatefulSet."""
+def declared_volume(sc: Scenario, w: Workload) -> BlockVolume | None:
+    """The `cost.block_storage` entry named after the workload: its per-replica persistent volume."""
+    return next((v for v in sc.cost.block_storage if v.name == w.name), None)
+
+
+def export_notes(sc: Scenario) -> list[str]:
+    """Every workload's export notes (guessed images, UIDs, volumes), one line each."""
+    return [line for w in sc.workloads for line in workload_notes(w, declared_volume(sc, w))]
+
+
+def workload_object(w: Workload, volume: BlockVolume | None = None) -> dict[str, Any]:
+    """The Deployment or StatefulSet (with a claim per replica for its declared volume)."""
     meta = _meta(w.name, w.namespace, w.pod_labels)
     meta["annotations"] = simkit_annotations(w)
     spec: dict[str, Any] = {"replicas": w.replicas, "selector": {"matchLabels": selector_labels(w)}}
     if w.kind == "StatefulSet":
         spec["serviceName"] = w.name
-    spec["template"] = {"metadata": {"labels": dict(w.pod_labels)}, "spec": pod_spec(w)}
+    spec["template"] = {"metadata": {"labels": dict(w.pod_labels)}, "spec": pod_spec(w, volume)}
+    if w.kind == "StatefulSet" and volume is not None:
+        spec["volumeClaimTemplates"] = [volume_claim_template(w, volume)]
     return {"apiVersion": "apps/v1", "kind": w.kind, "metadata": meta, "spec": spec}
 
 
 def service_object(w: Workload) -> dict[str, Any]:
     """A ClusterIP Service (headless for a StatefulSet, which needs a governing Service)."""
-    port = service_port(w)
+    ports = container_ports(w)
+    if service_port(w) != ports[0][1]:  # a probe names another port: serve that one first
+        ports = [("http", service_port(w))]
     spec: dict[str, Any] = {"type": "ClusterIP"}
     if w.kind == "StatefulSet":
         spec["clusterIP"] = "None"
     spec["selector"] = selector_labels(w)
-    spec["ports"] = [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}]
+    spec["ports"] = [{"name": n, "port": p, "targetPort": n, "protocol": "TCP"} for n, p in ports]
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name, w.namespace), "spec": spec}
 
 
@@ -92,16 +114,17 @@ def namespace_object(name: str, kubernetes_version: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, None, labels)}
 
 
-def workload_objects(w: Workload) -> list[dict[str, Any]]:
+def workload_objects(w: Workload, volume: BlockVolume | None = None) -> list[dict[str, Any]]:
     """Every object of one workload, in apply order."""
-    objs = [workload_object(w), service_object(w), hpa_object(w), pdb_object(w)]
+    objs = [workload_object(w, volume), service_object(w), hpa_object(w), pdb_object(w)]
     return [o for o in objs if o is not None]
 
 
-def dump_documents(objs: list[dict[str, Any]], prov: Provenance) -> str:
-    """Multi-document YAML with the provenance header."""
+def dump_documents(objs: list[dict[str, Any]], prov: Provenance, notes: list[str] | None = None) -> str:
+    """Multi-document YAML with the provenance header and the export notes as comments."""
     body = "---\n".join(yaml.safe_dump(o, sort_keys=False, default_flow_style=False) for o in objs)
-    return prov.comment() + "---\n" + body
+    comments = "".join(f"# note: {line}\n" for line in notes or [])
+    return prov.comment() + comments + "---\n" + body
 
 
 def k8s_files(sc: Scenario, prov: Provenance) -> dict[str, str]:
@@ -114,5 +137,8 @@ def k8s_files(sc: Scenario, prov: Provenance) -> dict[str, str]:
         files["k8s/namespaces.yaml"] = dump_documents([namespace_object(n, version) for n in own], prov)
     for w in sc.workloads:
         check_dns_label(w.name, "workload name")
-        files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(workload_objects(w), prov)
+        volume = declared_volume(sc, w)
+        files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(
+            workload_objects(w, volume), prov, workload_notes(w, volume)
+        )
     return files

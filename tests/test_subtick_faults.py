@@ -21,7 +21,6 @@ def _one_service(resolution: str):
             "simulation.resolution": resolution,
             "traffic.load": {"base_rps": 100.0},
             "traffic.routes": [{"name": "r", "share": 1.0, "path": [{"service": "kong", "calls": 3}]}],
-            "traffic.queues": [],
             "faults": {},
         }
     )

@@ -113,9 +113,9 @@ class KarpenterNodePool(StrictModel):
     expireAfter: Duration | Literal["Never"] = 720 * 3600.0
     terminationGracePeriod: Duration | None = None
 
-    def allows(self, labels: dict[str, str]) -> bool:
-        """Whether an offering with these labels satisfies every requirement."""
-        return all(_allows(r, labels.get(r.key)) for r in self.requirements)
+    def allows(self, key: str, value: str) -> bool:
+        """Whether the requirements on `key` (if any) allow `value`."""
+        return all(_allows(r, value) for r in self.requirements if r.key == key)
 
     def to_control(self, instance_types: tuple[str, ...]) -> KNodePool:
         """The pure controller's NodePool (control/karpenter/types.py)."""

@@ -45,3 +45,20 @@ def test_bad_nodepool_is_one_line_exit_2(tmp_path: Path, edit: tuple[str, str], 
     assert run.returncode == 2
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "cluster.nodepools[0]" in lines[0] and expected in lines[0], run.stderr
+
+
+def test_karpenter_provisions_and_consolidates_with_reasons() -> None:
+    result = simkit.simulate(simkit.load_scenario(BASE), duration=6 * 3600.0, seed=1, progress=False)
+    d = result.decisions[result.decisions.controller == "karpenter"]
+    assert (d.reason == "Launched").any()
+    assert d.message[d.reason == "Launched"].str.contains("spot").all()  # spot is the cheaper offering
+    assert set(d.reason) <= {
+        "Launched",
+        "Unconsolidatable",
+        "Disrupting/Empty",
+        "Disrupting/Underutilized",
+        "ValidationFailed",
+        "FailedScheduling",
+        "InsufficientCapacityError",
+    }
+    assert result.summary["availability"] > 0.99

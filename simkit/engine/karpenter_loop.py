@@ -11,6 +11,7 @@ Every decision and non-decision goes to `result.decisions` with Karpenter's reas
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from simkit.catalog.node_labels import karpenter_labels, pool_labels
 from simkit.catalog.provisioning import provision_time_distribution
 from simkit.control import karpenter as k
 from simkit.control.karpenter.provisioning import Offer, batch_ready, provision
+from simkit.control.scheduler import filter_node
 from simkit.engine.ca_loop import _pdbs, start_cluster_autoscaler
 from simkit.engine.cluster import Engine
 from simkit.engine.faults import _spot_rate_per_s, interrupt
@@ -340,8 +342,50 @@ class Karpenter:
                     f"{cmd.method} command for {', '.join(cmd.candidate_names)} no longer valid after 15s",
                 )
                 continue
+            blocked = self._unplaceable(again)
+            if blocked:
+                engine.record_decision(
+                    "karpenter",
+                    "cluster",
+                    0,
+                    0,
+                    "Unconsolidatable",
+                    f"{again.method} {again.decision} of {', '.join(again.candidate_names)}: pod {blocked} "
+                    "would not schedule elsewhere (scheduler filters: spread, affinity, taints)",
+                )
+                quiet = engine.state.version
+                continue
             yield from self._execute(again)
             quiet = -1
+
+    def _unplaceable(self, cmd: k.Command) -> str:
+        """A pod of a delete command's candidates that the full scheduler could not place on the
+        remaining nodes ("" if all fit): Karpenter's simulation uses the scheduler's filters."""
+        if cmd.replacements:
+            return ""
+        engine, gone = self.engine, set(cmd.candidate_names)
+        views = {v.name: v for v in engine.state.node_views() if v.name not in gone}
+        for name in gone:
+            node = engine.state.nodes.get(name)
+            for pod_name in sorted(node.pods) if node is not None else ():
+                pod = engine.state.pods.get(pod_name)
+                if pod is None:
+                    continue
+                nodes = list(views.values())
+                home = next(
+                    (v for v in nodes if not v.unschedulable and filter_node(pod.spec, v, nodes) is None),
+                    None,
+                )
+                if home is None:
+                    return pod_name
+                views[home.name] = replace(
+                    home,
+                    requested_cpu_m=home.requested_cpu_m + pod.spec.cpu_m,
+                    requested_mem_mib=home.requested_mem_mib + pod.spec.mem_mib,
+                    pod_labels=(*home.pod_labels, pod.spec.labels),
+                    spread_pod_labels=None,
+                )
+        return ""
 
     def _execute(self, cmd: k.Command) -> Any:
         engine = self.engine
@@ -384,6 +428,6 @@ class Karpenter:
         while True:
             yield engine.env.timeout(step)
             for n in list(engine.state.alive_nodes()):
-                if n.pool in self.owner and n.capacity_type == "spot" and n.ready and not n.interrupted:
-                    if rng.random() < _spot_rate_per_s(engine, n.instance_type) * step:
-                        interrupt(engine, n, "SpotInterruption")
+                mine = n.pool in self.owner and n.capacity_type == "spot" and n.ready and not n.interrupted
+                if mine and rng.random() < _spot_rate_per_s(engine, n.instance_type) * step:
+                    interrupt(engine, n, "SpotInterruption")

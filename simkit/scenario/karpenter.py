@@ -56,7 +56,7 @@ class KarpenterRequirement(StrictModel):
 
 
 class KarpenterBudget(StrictModel):
-    """`spec.disruption.budgets[]`: nodes (count or percent), optional cron `schedule` + `duration`, reasons."""
+    """`spec.disruption.budgets[]`: nodes (count or percent), cron `schedule` + `duration`, reasons."""
 
     nodes: str = "10%"
     schedule: str | None = None

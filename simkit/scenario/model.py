@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_serializer, model_validator
 
 from simkit.catalog.catalog import load_catalog
 from simkit.control.ca.flags import CAFlags
@@ -140,6 +140,15 @@ class Cluster(StrictModel):
     nodepools: list[KarpenterNodePool] = []  # Karpenter v1 NodePools (scenario/karpenter.py)
 
     _flags: _ParsedFlags | None = PrivateAttr(default=None)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        """Without Karpenter the dump (and so the scenario hash) is what it was before these fields."""
+        out = handler(self)
+        if isinstance(out, dict) and self.node_provisioner == "cluster-autoscaler" and not self.nodepools:
+            out.pop("node_provisioner", None)
+            out.pop("nodepools", None)
+        return out
 
     @model_validator(mode="after")
     def _parse_flags(self) -> Cluster:

@@ -16,6 +16,7 @@ from simkit.control.daemonset import place_daemon_pods
 from simkit.control.scheduler import schedule
 from simkit.control.types import HOSTNAME_LABEL, ZONE_LABEL, NodeView
 from simkit.engine.convert import daemon_pod_spec, pod_spec, taints
+from simkit.scenario.karpenter import instance_labels, matching_types
 from simkit.scenario.model import NodePool, Scenario
 
 __all__ = ["ca_range_warnings", "pool_templates", "unschedulable_warnings", "validation_warnings"]
@@ -55,9 +56,26 @@ def pool_templates(scenario: Scenario, pool: NodePool) -> list[NodeView]:
     return out
 
 
+def karpenter_pools(scenario: Scenario) -> list[NodePool]:
+    """Each Karpenter NodePool as a node group of its largest instance type (its labels and taints)."""
+    cluster = scenario.cluster
+    catalog = load_catalog().instance_types(cluster.provider, cluster.region)
+    out = []
+    for np in cluster.nodepools:
+        it = max(matching_types(np, catalog), key=lambda t: (t.vcpu, t.memory_gib, t.name))
+        labels = {**instance_labels(it), "karpenter.sh/nodepool": np.name, **np.labels}
+        out.append(
+            NodePool(
+                name=np.name, instance_type=it.name, min_nodes=0, max_nodes=0, labels=labels, taints=np.taints
+            )
+        )
+    return out
+
+
 def unschedulable_warnings(scenario: Scenario) -> list[str]:
     """'workloads[i] (<name>): ...' for each workload whose pods fit no pool's empty node."""
-    templates = [t for pool in scenario.cluster.node_pools for t in pool_templates(scenario, pool)]
+    pools = [*scenario.cluster.node_pools, *karpenter_pools(scenario)]
+    templates = [t for pool in pools for t in pool_templates(scenario, pool)]
     out = []
     for i, workload in enumerate(scenario.workloads):
         placement = schedule(pod_spec(workload, f"{workload.name}-0"), templates)

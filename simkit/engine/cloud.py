@@ -55,6 +55,7 @@ class Cloud:
         self.launch_failures: list[str] = []  # pools whose launches failed, for the cluster autoscaler
         self._ticket_zones: dict[str, list[str]] = {}
         self.ticket_zone: dict[str, str] = {}  # launch ticket -> its zone, until it joins or fails
+        self.self_replacing: set[str] = set()  # pools a provisioner (Karpenter) refills itself, not `replace`
 
     def launch(self, pool: NodePool, zone: str, delay_s: float, keep_trying: bool = False) -> str:
         """Order a node; it joins Ready after `delay_s` unless the cloud refuses it then.
@@ -64,7 +65,7 @@ class Cloud:
         launch's ticket (listed in `provisioning` until it joins).
         """
         ticket = self.state.next_name(f"upcoming-{pool.name}")
-        self.provisioning[pool.name].append(ticket)
+        self.provisioning.setdefault(pool.name, []).append(ticket)
         self._ticket_zones.setdefault(pool.name, []).append(zone)
         self.ticket_zone[ticket] = zone
         self.state.touch()
@@ -96,7 +97,7 @@ class Cloud:
         now = self.env.now
         for short in self.scenario.faults.spot.shortages:
             if (
-                short.pool == pool.name
+                short.pool in (pool.name, pool.labels.get("karpenter.sh/nodepool"))
                 and (short.zone is None or short.zone == zone)
                 and short.at <= now < short.at + short.duration
             ):
@@ -129,6 +130,8 @@ class Cloud:
 
     def replace(self, node: Node) -> None:
         """The node's group launches a replacement (its desired size is unchanged), retrying."""
+        if node.pool in self.self_replacing:
+            return  # its pods go Pending and the provisioner launches what they need
         pool = self.scenario.pool(node.pool)
         delay = provision_time_distribution("node-group").sample(self._rng)
         self.launch(pool, self.launch_zone(pool), delay, keep_trying=True)

@@ -12,10 +12,10 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from simkit.engine.ca_loop import start_cluster_autoscaler
 from simkit.engine.cluster import STREAMS, WARM_START_S, Engine, EngineOutput, PoolShape
 from simkit.engine.faults import DataAvailability, start_faults
 from simkit.engine.hpa_loop import start_hpa_loops
+from simkit.engine.karpenter_loop import start_node_provisioner
 from simkit.engine.plans import start_plans
 from simkit.engine.warm import WARM
 from simkit.scenario.model import Scenario
@@ -25,7 +25,7 @@ __all__ = ["LOOPS", "STREAMS", "WARM_START_S", "Engine", "EngineOutput", "PoolSh
 LOOPS: tuple[Callable[[Engine], None], ...] = (
     # (the scheduler loop and the data layer's primary election start first, inside Engine.run)
     start_hpa_loops,  # one HPA per workload with an `hpa`; draws each timer phase from "controllers"
-    start_cluster_autoscaler,  # the CA loop, if `cluster.cluster_autoscaler` is set
+    start_node_provisioner,  # the CA loop (if `cluster.cluster_autoscaler` is set), or Karpenter
     start_faults,  # spot interruptions and reclaims, node crashes, AZ outages (engine/faults.py FAULTS)
     start_plans,  # deployment plans (engine/plans.py RUNNERS); nothing without `plans:`
 )

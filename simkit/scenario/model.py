@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_serializer, model_validator
 
+from simkit.catalog.catalog import load_catalog
 from simkit.control.ca.flags import CAFlags
 from simkit.control.hpa.config import hpa_controller_config
 from simkit.control.hpa.spec import hpa_spec_from_k8s
@@ -32,6 +33,7 @@ from simkit.scenario.k8s import (
     TolerationSpec,
     TopologySpreadConstraintSpec,
 )
+from simkit.scenario.karpenter import KarpenterNodePool, check_nodepools
 from simkit.scenario.load import LoadProfile
 from simkit.scenario.plans import Plan, check_plan_references
 from simkit.scenario.slos import RouteObjective, SLOs
@@ -134,8 +136,19 @@ class Cluster(StrictModel):
     cluster_autoscaler: dict[str, Any] | None = None  # real flag names, e.g. scale-down-unneeded-time: 5m
     controller_manager: dict[str, Any] = {}  # kube-controller-manager HPA flags, e.g. horizontal-pod-...
     metrics_adapter: dict[str, MetricSignal] = Field(default_factory=lambda: dict(DEFAULT_METRICS_ADAPTER))
+    node_provisioner: Literal["cluster-autoscaler", "karpenter"] = "cluster-autoscaler"
+    nodepools: list[KarpenterNodePool] = []  # Karpenter v1 NodePools (scenario/karpenter.py)
 
     _flags: _ParsedFlags | None = PrivateAttr(default=None)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        """Without Karpenter the dump (and so the scenario hash) is what it was before these fields."""
+        out = handler(self)
+        if isinstance(out, dict) and self.node_provisioner == "cluster-autoscaler" and not self.nodepools:
+            out.pop("node_provisioner", None)
+            out.pop("nodepools", None)
+        return out
 
     @model_validator(mode="after")
     def _parse_flags(self) -> Cluster:
@@ -172,6 +185,12 @@ class Cluster(StrictModel):
                     raise _PathError(
                         ("node_pools", i, "zones"), f"zone {zone!r} is not one of the cluster's {self.zones}"
                     )
+        if self.node_provisioner == "karpenter" and not self.nodepools:
+            raise _PathError(("nodepools",), "node_provisioner: karpenter needs at least one NodePool")
+        if self.nodepools:
+            check_nodepools(
+                self.nodepools, load_catalog().instance_types(self.provider, self.region), self.zones
+            )
         return self
 
 

@@ -1,0 +1,433 @@
+"""Karpenter as the node provisioner: a SimPy process around the pure control/karpenter functions.
+
+Provisioning (control/karpenter/provisioning.py) batches the unschedulable pods and launches the
+cheapest fitting offerings through `engine.cloud` ("karpenter" provisioning-time preset); nodes
+carry Karpenter's labels. Disruption (control/karpenter/controller.py `reconcile`) runs every 10 s:
+the command is validated again after 15 s, replacements are launched and Ready before the
+candidates are drained through `Engine.remove_node`. Spot interruptions of Karpenter's spot nodes
+go through faults.interrupt (notice, drain); their pods go Pending and the provisioner refills.
+Every decision and non-decision goes to `result.decisions` with Karpenter's reason text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from simkit.catalog.allocatable import allocatable_for
+from simkit.catalog.catalog import InstanceType as CatalogType
+from simkit.catalog.node_labels import karpenter_labels, pool_labels
+from simkit.catalog.provisioning import provision_time_distribution
+from simkit.control import karpenter as k
+from simkit.control.karpenter.provisioning import Offer, batch_ready, provision
+from simkit.control.scheduler import filter_node
+from simkit.engine.ca_loop import _pdbs, start_cluster_autoscaler
+from simkit.engine.cluster import Engine
+from simkit.engine.faults import _spot_rate_per_s, interrupt
+from simkit.engine.state import Node, Pod
+from simkit.scenario.karpenter import KarpenterNodePool, instance_labels, matching_types
+from simkit.scenario.model import NodePool
+
+__all__ = ["DISRUPTION_INTERVAL_S", "UNAVAILABLE_OFFERING_TTL_S", "VALIDATION_S", "start_node_provisioner"]
+
+DISRUPTION_INTERVAL_S = 10.0  # disruption controller's polling period (controller.go pollingPeriod)
+VALIDATION_S = 15.0  # consolidation validation delay (validation.go)
+UNAVAILABLE_OFFERING_TTL_S = 180.0  # unavailable-offerings cache TTL (aws provider, 3 min)
+_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+_MIB = 1048576 * 1000  # MiB in Karpenter's milli-bytes
+
+
+def start_node_provisioner(engine: Engine) -> None:
+    """Karpenter when `cluster.node_provisioner` is karpenter, else the cluster autoscaler."""
+    if engine.scenario.cluster.node_provisioner != "karpenter":
+        start_cluster_autoscaler(engine)
+        return
+    kp = Karpenter(engine)
+    engine.env.process(kp.provisioner())
+    engine.env.process(kp.disruption())
+    if engine.scenario.faults.spot.enabled:
+        engine.env.process(kp.spot_interruptions())
+
+
+def _t(s: float) -> datetime:
+    return _EPOCH + timedelta(seconds=s)
+
+
+class Karpenter:
+    """Karpenter's state in one run: NodePools, offerings, in-flight NodeClaims, refused offerings."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        cl = engine.scenario.cluster
+        self.pools = {p.name: p for p in cl.nodepools}
+        self.types: dict[str, list[CatalogType]] = {
+            p.name: matching_types(p, engine.catalog.instance_types(cl.provider, cl.region))
+            for p in cl.nodepools
+        }
+        self.node_pools: dict[str, NodePool] = {}  # engine pool name -> its synthetic node group
+        self.owner: dict[str, str] = {}  # engine pool name -> Karpenter NodePool
+        self.inflight: dict[str, tuple[str, tuple[str, ...]]] = {}  # ticket -> (engine pool, pods)
+        self.refused: dict[tuple[str, str, str], float] = {}  # (type, zone, ct) -> until
+        self.provision_time = provision_time_distribution("karpenter")
+        self.last_command = ""
+
+    # ------------------------------------------------------------------------ offerings
+    def _engine_pool(self, np: KarpenterNodePool, it: CatalogType, ct: str) -> NodePool:
+        name = f"{np.name}-{it.name.replace('.', '-')}-{'spot' if ct == 'spot' else 'od'}"
+        pool = self.node_pools.get(name)
+        if pool is None:
+            labels = {**instance_labels(it), **karpenter_labels(np.name, ct), **np.labels}
+            pool = NodePool(
+                name=name,
+                instance_type=it.name,
+                capacity_type=ct,  # type: ignore[arg-type]
+                min_nodes=0,
+                max_nodes=10000,
+                autoscaling=False,
+                labels=labels,
+                taints=np.taints,
+            )
+            self.node_pools[name], self.owner[name] = pool, np.name
+            self.engine.cloud.self_replacing.add(name)
+        return pool
+
+    def _capacity_types(self, np: KarpenterNodePool) -> list[str]:
+        return [ct for ct in ("spot", "on-demand") if np.allows("karpenter.sh/capacity-type", ct)]
+
+    def _zones(self, np: KarpenterNodePool) -> list[str]:
+        return [z for z in self.engine.scenario.cluster.zones if np.allows("topology.kubernetes.io/zone", z)]
+
+    def offers(self, now: float) -> list[Offer]:
+        """Every available offering of every NodePool (refused ones dropped until their TTL)."""
+        cl = self.engine.scenario.cluster
+        out = []
+        for np in self.pools.values():
+            for it in self.types[np.name]:
+                cpu_m, mem_mib = allocatable_for(it)
+                for ct in self._capacity_types(np):
+                    pool = self._engine_pool(np, it, ct)
+                    shape = self.engine.pool_shape(pool)
+                    for zone in self._zones(np):
+                        if (
+                            self.refused.get((it.name, zone, ct), -1.0) > now
+                            or zone in self.engine.cloud.zones_down
+                        ):
+                            continue
+                        out.append(
+                            Offer(
+                                np.name,
+                                it.name,
+                                zone,
+                                ct,
+                                it.usd_hour(ct),
+                                cpu_m,
+                                mem_mib,
+                                shape.max_pods,
+                                it.vcpu * 1000,
+                                it.memory_gib * 1024,
+                                {
+                                    **pool_labels(cl.provider, cl.region, pool.name, it.name, ct),
+                                    **shape.labels,
+                                },
+                                shape.taints,
+                            )
+                        )
+        return out
+
+    def _limits_left(self) -> dict[str, tuple[float, float]]:
+        used: dict[str, list[float]] = {p: [0.0, 0.0] for p in self.pools}
+        launched = [n.pool for n in self.engine.state.alive_nodes()] + [p for p, _ in self.inflight.values()]
+        for pool_name in launched:
+            if pool_name in self.owner:
+                it = self.engine.catalog.instance(
+                    self.engine.scenario.cluster.provider,
+                    self.engine.scenario.cluster.region,
+                    self.node_pools[pool_name].instance_type,
+                )
+                u = used[self.owner[pool_name]]
+                u[0] += it.vcpu * 1000
+                u[1] += it.memory_gib * 1024
+        out = {}
+        for name, np in self.pools.items():
+            cpu = float("inf") if np.limits.cpu is None else np.limits.cpu - used[name][0]
+            mem = float("inf") if np.limits.memory is None else np.limits.memory - used[name][1]
+            out[name] = (cpu, mem)
+        return out
+
+    def launch(self, offer: Offer, pods: tuple[str, ...]) -> str:
+        np = self.pools[offer.nodepool]
+        it = next(t for t in self.types[np.name] if t.name == offer.instance_type)
+        pool = self._engine_pool(np, it, offer.capacity_type)
+        delay = self.provision_time.sample(self.engine.rng["provisioning"])
+        ticket = self.engine.cloud.launch(pool, offer.zone, delay)
+        self.inflight[ticket] = (pool.name, pods)
+        return ticket
+
+    def _settle(self, now: float) -> None:
+        """Forget claims that joined or failed; a refused offering is unavailable for a while."""
+        for failed in self.engine.cloud.launch_failures:
+            pool = self.node_pools.get(failed)
+            if pool is not None:
+                for zone in self.engine.scenario.cluster.zones:
+                    self.refused[(pool.instance_type, zone, pool.capacity_type)] = (
+                        now + UNAVAILABLE_OFFERING_TTL_S
+                    )
+                self.engine.record_decision(
+                    "karpenter",
+                    self.owner[failed],
+                    0,
+                    0,
+                    "InsufficientCapacityError",
+                    f"{pool.instance_type} {pool.capacity_type}: launch refused; offering marked unavailable",
+                )
+        self.engine.cloud.launch_failures[:] = [
+            f for f in self.engine.cloud.launch_failures if f not in self.owner
+        ]
+        live = {t for tickets in self.engine.cloud.provisioning.values() for t in tickets}
+        self.inflight = {t: v for t, v in self.inflight.items() if t in live}
+
+    # ----------------------------------------------------------------------- provisioner
+    def provisioner(self) -> Any:
+        engine = self.engine
+        while True:
+            self._settle(engine.env.now)
+            waiting = self._unclaimed()
+            if not waiting:
+                yield engine.changed()
+                continue
+            first = last = engine.env.now
+            seen = {p.name for p in waiting}
+            while not batch_ready(first, last, engine.env.now):  # batcher.go
+                yield engine.env.timeout(1.0)
+                now_waiting = {p.name for p in self._unclaimed()}
+                if now_waiting - seen:
+                    last = engine.env.now
+                seen |= now_waiting
+            self._settle(engine.env.now)
+            self._provision(self._unclaimed())
+            yield engine.env.timeout(1.0)
+
+    def _unclaimed(self) -> list[Pod]:
+        claimed = {p for _, pods in self.inflight.values() for p in pods}
+        return [p for p in self.engine.pending_pods() if p.name not in claimed]
+
+    def _provision(self, pending: list[Pod]) -> None:
+        if not pending:
+            return
+        engine, now = self.engine, self.engine.env.now
+        result = provision(
+            [(p.name, p.spec) for p in pending],
+            engine.state.node_views(),
+            self.offers(now),
+            {n: p.weight for n, p in self.pools.items()},
+            self._limits_left(),
+            engine.daemon_specs,
+        )
+        for launch in result.launches:
+            o = launch.offer
+            self.launch(o, launch.pods)
+            engine.record_decision(
+                "karpenter",
+                o.nodepool,
+                0,
+                1,
+                "Launched",
+                f"created nodeclaim {o.instance_type} {o.capacity_type} in {o.zone} "
+                f"(${o.price:.4f}/h) for {len(launch.pods)} pod(s)",
+            )
+        if result.unschedulable:
+            pod, why = next(iter(result.unschedulable.items()))
+            engine.record_decision(
+                "karpenter",
+                "cluster",
+                0,
+                0,
+                "FailedScheduling",
+                f"{len(result.unschedulable)} pod(s) could not be scheduled, e.g. {pod}: {why}",
+            )
+
+    # ------------------------------------------------------------------------ disruption
+    def cluster(self) -> k.Cluster:
+        """The cluster as the disruption controller reads it."""
+        engine, now = self.engine, self.engine.env.now
+        its = []
+        for name, np in self.pools.items():
+            zones = self._zones(np)
+            for it in self.types[name]:
+                cpu_m, mem_mib = allocatable_for(it)
+                offerings = tuple(
+                    k.Offering(ct, z, it.usd_hour(ct), self.refused.get((it.name, z, ct), -1.0) <= now)
+                    for ct in self._capacity_types(np)
+                    for z in zones
+                )
+                cap = {"cpu": it.vcpu * 1000, "memory": int(it.memory_gib * 1024 * _MIB), "pods": 110_000}
+                over = {"cpu": cap["cpu"] - cpu_m, "memory": cap["memory"] - int(mem_mib * _MIB)}
+                its.append(k.InstanceType(it.name, cap, it.arch, offerings=offerings, overhead=over))
+        unique = {it.name: it for it in its}
+        pools = tuple(np.to_control(tuple(t.name for t in self.types[n])) for n, np in self.pools.items())
+        nodes = []
+        for n in engine.state.alive_nodes():
+            owner = self.owner.get(n.pool)
+            nodes.append(
+                k.Node(
+                    name=n.name,
+                    nodepool=owner,
+                    instance_type=n.instance_type,
+                    capacity_type=n.capacity_type,
+                    zone=n.zone,
+                    labels={kk: v for kk, v in n.labels.items() if kk != "karpenter.sh/nodepool"},
+                    allocatable={
+                        "cpu": n.alloc_cpu_m,
+                        "memory": int(n.alloc_mem_mib * _MIB),
+                        "pods": 110_000,
+                    },
+                    managed=owner is not None,
+                    initialized_at=_t(n.created_s),
+                    created_at=_t(n.created_s),
+                    ready=n.ready,
+                    marked_for_deletion=n.cordoned,
+                    consolidatable=True,
+                    expire_after=None,
+                )
+            )
+        pods = []
+        for p in engine.state.pods.values():
+            if p.node is None:
+                continue
+            w = engine.workloads[p.workload]
+            pods.append(
+                k.Pod(
+                    name=p.name,
+                    namespace=w.namespace,
+                    node=p.node,
+                    requests={"cpu": p.spec.cpu_m, "memory": int(p.spec.mem_mib * _MIB)},
+                    owner="StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet",
+                    labels=dict(p.spec.labels),
+                    node_selector=dict(getattr(p.spec, "node_selector", {}) or {}),
+                    start_time=_t(p.created_s),
+                )
+            )
+        pdbs = tuple(
+            k.PDB(b.name, b.namespace, dict(b.match_labels), disruptions_allowed=b.disruptions_allowed)
+            for b in _pdbs(engine)
+        )
+        return k.Cluster(_t(now), tuple(unique.values()), pools, tuple(nodes), tuple(pods), pdbs)
+
+    def disruption(self) -> Any:
+        engine = self.engine
+        quiet = -1
+        while True:
+            yield engine.env.timeout(DISRUPTION_INTERVAL_S)
+            if engine.state.version == quiet or self.inflight:
+                continue
+            result = k.reconcile(self.cluster())
+            cmd = result.command
+            if cmd is None:
+                text = "; ".join(result.events[:3]) or "no disruption candidates"
+                if text != self.last_command:
+                    engine.record_decision("karpenter", "cluster", 0, 0, "Unconsolidatable", text)
+                    self.last_command = text
+                quiet = engine.state.version
+                continue
+            yield engine.env.timeout(VALIDATION_S)  # validation.go: the command must still hold
+            again = k.reconcile(self.cluster()).command
+            if again is None or set(again.candidate_names) != set(cmd.candidate_names):
+                engine.record_decision(
+                    "karpenter",
+                    "cluster",
+                    0,
+                    0,
+                    "ValidationFailed",
+                    f"{cmd.method} command for {', '.join(cmd.candidate_names)} no longer valid after 15s",
+                )
+                continue
+            blocked = self._unplaceable(again)
+            if blocked:
+                engine.record_decision(
+                    "karpenter",
+                    "cluster",
+                    0,
+                    0,
+                    "Unconsolidatable",
+                    f"{again.method} {again.decision} of {', '.join(again.candidate_names)}: pod {blocked} "
+                    "would not schedule elsewhere (scheduler filters: spread, affinity, taints)",
+                )
+                quiet = engine.state.version
+                continue
+            yield from self._execute(again)
+            quiet = -1
+
+    def _unplaceable(self, cmd: k.Command) -> str:
+        """A pod of a delete command's candidates that the full scheduler could not place on the
+        remaining nodes ("" if all fit): Karpenter's simulation uses the scheduler's filters."""
+        if cmd.replacements:
+            return ""
+        engine, gone = self.engine, set(cmd.candidate_names)
+        views = {v.name: v for v in engine.state.node_views() if v.name not in gone}
+        for name in gone:
+            node = engine.state.nodes.get(name)
+            for pod_name in sorted(node.pods) if node is not None else ():
+                pod = engine.state.pods.get(pod_name)
+                if pod is None:
+                    continue
+                nodes = list(views.values())
+                home = next(
+                    (v for v in nodes if not v.unschedulable and filter_node(pod.spec, v, nodes) is None),
+                    None,
+                )
+                if home is None:
+                    return pod_name
+                views[home.name] = replace(
+                    home,
+                    requested_cpu_m=home.requested_cpu_m + pod.spec.cpu_m,
+                    requested_mem_mib=home.requested_mem_mib + pod.spec.mem_mib,
+                    pod_labels=(*home.pod_labels, pod.spec.labels),
+                    spread_pod_labels=None,
+                )
+        return ""
+
+    def _execute(self, cmd: k.Command) -> Any:
+        engine = self.engine
+        tickets = []
+        for rep in cmd.replacements:
+            offers = [
+                o
+                for o in self.offers(engine.env.now)
+                if o.nodepool == rep.nodepool
+                and o.instance_type in rep.instance_types
+                and (rep.capacity_type is None or o.capacity_type == rep.capacity_type)
+            ]
+            if offers:
+                cheapest = min(offers, key=lambda o: (o.price, o.instance_type, o.zone))
+                tickets.append(self.launch(cheapest, ()))
+        names = ", ".join(cmd.candidate_names)
+        engine.record_decision(
+            "karpenter",
+            cmd.candidates[0].pool.name if cmd.candidates else "cluster",
+            len(cmd.candidates),
+            len(tickets),
+            f"Disrupting/{cmd.reason}",
+            f"{cmd.method} {cmd.decision}: {names}"
+            + (f" with {len(tickets)} replacement(s)" if tickets else ""),
+        )
+        while any(t in self.inflight for t in tickets):  # replacements Ready before the drain
+            yield engine.env.timeout(1.0)
+            self._settle(engine.env.now)
+        for name in cmd.candidate_names:
+            node: Node | None = engine.state.nodes.get(name)
+            if node is not None and node.removed_s is None and not node.cordoned:
+                engine.remove_node(node, f"Disrupted{cmd.reason}")
+
+    # --------------------------------------------------------------------- interruptions
+    def spot_interruptions(self) -> Any:
+        """Spot interruptions of Karpenter's spot nodes, per node at the catalog's monthly rate."""
+        engine = self.engine
+        rng = engine.rng["spot"]
+        step = 600.0
+        while True:
+            yield engine.env.timeout(step)
+            for n in list(engine.state.alive_nodes()):
+                mine = n.pool in self.owner and n.capacity_type == "spot" and n.ready and not n.interrupted
+                if mine and rng.random() < _spot_rate_per_s(engine, n.instance_type) * step:
+                    interrupt(engine, n, "SpotInterruption")

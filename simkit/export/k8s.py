@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
+from simkit.export.plan_settings import progressive_objects, workload_plan, workload_spec
 from simkit.export.pod import pod_spec, service_port, simkit_annotations
 from simkit.export.provenance import Provenance
 from simkit.export.writer import check_dns_label
 from simkit.scenario.model import Scenario, Workload
+from simkit.scenario.plans import Plan
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "simkit"}
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -31,13 +33,14 @@ def selector_labels(w: Workload) -> dict[str, str]:
     return {"app": w.pod_labels["app"]}
 
 
-def workload_object(w: Workload) -> dict[str, Any]:
-    """The Deployment or StatefulSet."""
+def workload_object(w: Workload, plan: Plan | None = None) -> dict[str, Any]:
+    """The Deployment or StatefulSet, with the update settings of the `plan` that targets it."""
     meta = _meta(w.name, w.namespace, w.pod_labels)
     meta["annotations"] = simkit_annotations(w)
     spec: dict[str, Any] = {"replicas": w.replicas, "selector": {"matchLabels": selector_labels(w)}}
     if w.kind == "StatefulSet":
         spec["serviceName"] = w.name
+    spec.update(workload_spec(plan))
     spec["template"] = {"metadata": {"labels": dict(w.pod_labels)}, "spec": pod_spec(w)}
     return {"apiVersion": "apps/v1", "kind": w.kind, "metadata": meta, "spec": spec}
 
@@ -92,10 +95,12 @@ def namespace_object(name: str, kubernetes_version: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, None, labels)}
 
 
-def workload_objects(w: Workload) -> list[dict[str, Any]]:
-    """Every object of one workload, in apply order."""
-    objs = [workload_object(w), service_object(w), hpa_object(w), pdb_object(w)]
-    return [o for o in objs if o is not None]
+def workload_objects(w: Workload, sc: Scenario | None = None) -> list[dict[str, Any]]:
+    """Every object of one workload, in apply order (with its plan's settings, given the scenario)."""
+    workload = workload_object(w, workload_plan(sc, w) if sc is not None else None)
+    objs = [workload, service_object(w), hpa_object(w), pdb_object(w)]
+    extra = progressive_objects(sc, w, workload) if sc is not None else []
+    return [o for o in [*objs, *extra] if o is not None]
 
 
 def dump_documents(objs: list[dict[str, Any]], prov: Provenance) -> str:
@@ -114,5 +119,5 @@ def k8s_files(sc: Scenario, prov: Provenance) -> dict[str, str]:
         files["k8s/namespaces.yaml"] = dump_documents([namespace_object(n, version) for n in own], prov)
     for w in sc.workloads:
         check_dns_label(w.name, "workload name")
-        files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(workload_objects(w), prov)
+        files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(workload_objects(w, sc), prov)
     return files

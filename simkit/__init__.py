@@ -7,7 +7,7 @@
 >>> simkit.simulate(sc, duration=86400).summary
 """
 
-from simkit.analysis.montecarlo import summarize_runs
+from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError
 from simkit.replicate import probability_met, replicate
@@ -24,6 +24,7 @@ __all__ = [
     "__version__",
     "load_scenario",
     "parse_scenario",
+    "plan_stats",
     "probability_met",
     "replicate",
     "simulate",

@@ -186,6 +186,7 @@ def test_public_api_is_pinned() -> None:
         "__version__",
         "load_scenario",
         "parse_scenario",
+        "plan_stats",
         "probability_met",
         "replicate",
         "simulate",

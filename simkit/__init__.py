@@ -10,6 +10,7 @@
 from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError
+from simkit.plan_search import recommend_plan
 from simkit.replicate import probability_met, replicate
 from simkit.results import RunResult
 from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario, parse_scenario
@@ -26,6 +27,7 @@ __all__ = [
     "parse_scenario",
     "plan_stats",
     "probability_met",
+    "recommend_plan",
     "replicate",
     "simulate",
     "summarize_runs",

@@ -188,6 +188,7 @@ def test_public_api_is_pinned() -> None:
         "parse_scenario",
         "plan_stats",
         "probability_met",
+        "recommend_plan",
         "replicate",
         "simulate",
         "summarize_runs",

@@ -248,6 +248,86 @@ DR_CELLS = [
     ),
 ]
 
+PLANS = [
+    new_markdown_cell(
+        "# Deployment plans\n\n"
+        "Simulate a rollout and a node-pool upgrade before running them: how long they take, what "
+        "they add in pods and nodes, and whether P95 holds while they run. Each run here is one day "
+        "(a fraction of a second each); `simkit run --seeds N` gives the same over many seeds."
+    ),
+    new_code_cell(
+        "import matplotlib.pyplot as plt\n"
+        "import pandas as pd\n"
+        "import simkit\n\n"
+        "COLS = ['plan', 'start_s', 'duration_s', 'outcome', 'peak_pods', 'min_available', 'peak_nodes',\n"
+        "        'extra_cost_usd_total', 'availability', 'p95_ms']\n\n\n"
+        "def timeline(result, plan, pad=600):\n"
+        "    \"\"\"Pods per ReplicaSet (or node group), nodes, and P95 around one plan's window.\"\"\"\n"
+        "    row = result.plans.set_index('plan').loc[plan]\n"
+        "    lo, hi = row.start_s - pad, row.end_s + pad\n"
+        "    steps = result.plan_steps[result.plan_steps.plan == plan]\n"
+        "    fig, ax = plt.subplots(3, 1, figsize=(10, 6.5), sharex=True)\n"
+        "    for name, g in steps.groupby('replica_set', sort=False):\n"
+        "        ax[0].step((g.end_s - row.start_s) / 60, g.to_replicas, where='post', label=name)\n"
+        "    ax[0].set_ylabel('replicas'); ax[0].legend(fontsize=8)\n"
+        "    nodes = result.nodes[(result.nodes.t_s >= lo) & (result.nodes.t_s <= hi)]\n"
+        "    per_t = nodes.groupby(['t_s', 'pool']).nodes.sum().unstack().ffill()\n"
+        "    for pool in per_t:\n"
+        "        ax[1].step((per_t.index - row.start_s) / 60, per_t[pool], where='post', label=pool)\n"
+        "    ax[1].set_ylabel('nodes'); ax[1].legend(fontsize=8)\n"
+        "    routes = result.routes[(result.routes.t_s >= lo) & (result.routes.t_s <= hi)]\n"
+        "    for route, g in routes.groupby('route'):\n"
+        "        ax[2].plot((g.t_s - row.start_s) / 60, g.p95_ms, label=route)\n"
+        "    ax[2].set_ylabel('P95 (ms)'); ax[2].set_xlabel(f'minutes from the start of {plan}')\n"
+        "    for a in ax:\n"
+        "        a.axvspan(0, row.duration_s / 60, color='orange', alpha=0.15)\n"
+        "    return fig"
+    ),
+    new_markdown_cell(
+        "## When is it safe to roll out?\n\n"
+        "`scenarios/rollout-at-peak.yaml` rolls `llm-agent-service` (25 % surge / 25 % unavailable) at "
+        "the day's peak with the HPA acting. The same plan at 04:00 is one `--set` away: compare the "
+        "plan rows."
+    ),
+    new_code_cell(
+        "peak = simkit.simulate('../scenarios/rollout-at-peak.yaml', duration=86400, progress=False)\n"
+        "off = simkit.simulate(simkit.load_scenario('../scenarios/rollout-at-peak.yaml',\n"
+        "                                           overrides={'plans.0.start': '4h'}),\n"
+        "                      duration=86400, progress=False)\n"
+        "pd.concat([peak.plans[COLS].assign(when='peak'), off.plans[COLS].assign(when='04:00')])"
+    ),
+    new_code_cell("timeline(peak, 'llm-agent-v2');"),
+    new_markdown_cell(
+        "## How long does the node upgrade take?\n\n"
+        "`scenarios/node-upgrade-eks.yaml` updates the application pool's managed node group "
+        "(maxUnavailable 1): EKS adds max(2 x 3 AZs, 1) = 6 surge nodes, drains the old ones through "
+        "the PDBs and removes them. `plan_steps` says what each step waited for."
+    ),
+    new_code_cell(
+        "upgrade = simkit.simulate('../scenarios/node-upgrade-eks.yaml', duration=86400, progress=False)\n"
+        "upgrade.plans[COLS]"
+    ),
+    new_code_cell("upgrade.plan_steps[['start_s', 'end_s', 'replica_set', 'reason', 'waited']].head(10)"),
+    new_code_cell("timeline(upgrade, 'application-pool-1-32');"),
+    new_markdown_cell(
+        "## Why the deadlock fails\n\n"
+        "`scenarios/upgrade-deadlock.yaml` has a PDB with `minAvailable` equal to replicas: every "
+        "eviction on a node running one of those pods gets a 429, and after 15 minutes EKS fails the "
+        "update with `PodEvictionFailure`. The plan row's `message` names the PDB and the node."
+    ),
+    new_code_cell(
+        "deadlock = simkit.simulate('../scenarios/upgrade-deadlock.yaml', progress=False)\n"
+        "print(deadlock.plans.loc[0, 'message'])\n"
+        "deadlock.plans[COLS]"
+    ),
+    new_code_cell("timeline(deadlock, 'app-pool-1-32');"),
+    new_markdown_cell(
+        "The fix is a PDB that allows one disruption (`maxUnavailable: 1`) or `force: true` on the "
+        "update. To pick surge settings over many seeds, `simkit recommend SCENARIO --plan NAME "
+        "--seeds N` tries a grid and picks the fastest that keeps every target."
+    ),
+]
+
 
 def write(name: str, cells: list) -> None:
     for i, cell in enumerate(cells):
@@ -261,3 +341,4 @@ if __name__ == "__main__":
     write("01-quickstart.ipynb", QUICKSTART)
     write("02-autoscaling.ipynb", AUTOSCALING)
     write("03-failures-and-dr.ipynb", FAILURES + DR_CELLS)
+    write("05-deployment-plans.ipynb", PLANS)

@@ -7,9 +7,10 @@
 >>> simkit.simulate(sc, duration=86400).summary
 """
 
-from simkit.analysis.montecarlo import summarize_runs
+from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError
+from simkit.plan_search import recommend_plan
 from simkit.replicate import probability_met, replicate
 from simkit.results import RunResult
 from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario, parse_scenario
@@ -24,7 +25,9 @@ __all__ = [
     "__version__",
     "load_scenario",
     "parse_scenario",
+    "plan_stats",
     "probability_met",
+    "recommend_plan",
     "replicate",
     "simulate",
     "summarize_runs",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from simkit.analysis.montecarlo import worst_per_seed
+from simkit.analysis.montecarlo import PLAN_FIELDS, PLAN_PREFIX, worst_per_seed
 from simkit.api import as_loaded, simulate
 from simkit.batch import Job, check_backend, finish, run_batch
 from simkit.scenario.loader import LoadedScenario, scenario_hash
@@ -35,7 +35,18 @@ def _one(loaded: LoadedScenario, seed: int, duration: float | None, zone: str) -
     for key in ("value", "margin", "threshold", "unit"):  # what `summarize_runs` reads
         for check in checks:
             row[f"{key}.{check['target']}"] = check[key]
+    row.update(plan_columns(result.plans))
     return row
+
+
+def plan_columns(plans: pd.DataFrame) -> dict[str, Any]:
+    """Per deployment plan of a run (`result.plans`): `plan.<name>.<field>` for `PLAN_FIELDS`,
+    what `plan_stats` reads (its duration, outcome, extra cost, P95 during it)."""
+    out: dict[str, Any] = {}
+    for p in plans.to_dict("records"):
+        for field in PLAN_FIELDS:
+            out[f"{PLAN_PREFIX}{p['plan']}.{field}"] = p[field]
+    return out
 
 
 def zone_variants(loaded: LoadedScenario) -> list[tuple[str, LoadedScenario]]:
@@ -64,7 +75,9 @@ def replicate(
     errors: str = "raise",
 ) -> pd.DataFrame:
     """One row per seed: the run summary, each check's verdict, and `passed` (all targets met);
-    per target also its `value.`, `margin.`, `threshold.` and `unit.` (for `summarize_runs`).
+    per target also its `value.`, `margin.`, `threshold.` and `unit.` (for `summarize_runs`); per
+    deployment plan `plan.<name>.duration_s`, `.outcome`, `.extra_cost_usd_total`, `.p95_ms` (for
+    `plan_stats`).
 
     A scenario with `az_outages[].zone: each` runs once per zone for every seed: one row per (seed,
     zone), with a `zone` column; `summarize_runs` and `probability_met` count each seed at its worst

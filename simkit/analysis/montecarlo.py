@@ -18,6 +18,19 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri, stdtrit  # already loaded by the traffic model; scipy.stats is not
 
+PLAN_PREFIX = "plan."
+"""Per deployment plan of a run row: `plan.<name>.<field>`, one per `PLAN_FIELDS`."""
+PLAN_FIELDS = ("outcome", "duration_s", "extra_cost_usd_total", "p95_ms")
+OUTCOME_ORDER = (
+    "Complete",
+    "ProgressDeadlineExceeded",
+    "PodEvictionFailure",
+    "DrainTimeout",
+    "Aborted",
+    "Unfinished",
+    "NotStarted",
+)
+
 PREFIXES = ("passed.", "value.", "margin.", "threshold.", "unit.")
 """The per-target columns of a run row: `passed.<target>`, `value.<target>`, ..."""
 
@@ -152,6 +165,62 @@ def summarize_runs(
     return pd.DataFrame(rows, columns=list(SUMMARY_COLUMNS))
 
 
+def plan_names(runs: pd.DataFrame) -> list[str]:
+    """The deployment plans these runs carry (`plan.<name>.outcome` columns), in column order."""
+    suffix = ".outcome"
+    return [
+        c[len(PLAN_PREFIX) : -len(suffix)]
+        for c in runs.columns
+        if c.startswith(PLAN_PREFIX) and c.endswith(suffix)
+    ]
+
+
+def plan_stats(runs: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Per deployment plan over the runs (`simkit.replicate` rows; every run of a zone batch counts):
+    its duration's P50/P95/max, the P95 of its extra cost and of its worst-minute P95 latency, and
+    per outcome the share of runs that ended so (`p.<outcome>`) with the Wilson interval of
+    `Complete`. A plan that did not end (`Unfinished`) counts its duration up to the run's end.
+    """
+    rows = []
+    for name in plan_names(runs):
+        col = f"{PLAN_PREFIX}{name}."
+        outcomes = runs[col + "outcome"].astype(str)
+        n = int(outcomes.size)
+        duration, cost, p95 = (
+            _numbers(runs, col + f) for f in ("duration_s", "extra_cost_usd_total", "p95_ms")
+        )
+        complete = int((outcomes == "Complete").sum())
+        low, high = wilson_interval(complete, n, confidence)
+        row: dict[str, object] = {
+            "plan": name,
+            "n": n,
+            "duration_p50_s": _percentile(duration, 50),
+            "duration_p95_s": _percentile(duration, 95),
+            "duration_max_s": _percentile(duration, 100),
+            "extra_cost_p95_usd": _percentile(cost, 95),
+            "p95_latency_p95_ms": _percentile(p95, 95),
+            "complete_ci_low": low,
+            "complete_ci_high": high,
+        }
+        seen = set(outcomes)
+        for outcome in [*OUTCOME_ORDER, *sorted(seen - set(OUTCOME_ORDER))]:
+            if outcome == "Complete" or outcome in seen:
+                row[f"p.{outcome}"] = float((outcomes == outcome).mean()) if n else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _numbers(runs: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in runs:
+        return np.full(len(runs), math.nan)
+    return pd.to_numeric(runs[column], errors="coerce").to_numpy(dtype=float)
+
+
+def _percentile(values: np.ndarray, q: float) -> float:
+    finite = values[~np.isnan(values)]
+    return float(np.percentile(finite, q)) if finite.size else math.nan
+
+
 def _first(frame: pd.DataFrame, column: str, default: object) -> object:
     if column not in frame or frame[column].dropna().empty:
         return default
@@ -161,7 +230,12 @@ def _first(frame: pd.DataFrame, column: str, default: object) -> object:
 __all__ = [
     "ALL_TARGETS",
     "SUMMARY_COLUMNS",
+    "OUTCOME_ORDER",
+    "PLAN_FIELDS",
+    "PLAN_PREFIX",
     "mean_interval",
+    "plan_names",
+    "plan_stats",
     "seeds_needed",
     "summarize_runs",
     "targets",

@@ -23,6 +23,7 @@ from simkit.cli.diff import add_diff
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.export import add_export, add_import
 from simkit.cli.options import Parser
+from simkit.cli.recommend import add_recommend
 from simkit.cli.report import add_report
 from simkit.cli.run import add_check, add_run, add_validate
 from simkit.cli.sweep import add_sweep
@@ -32,6 +33,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_run,
     add_check,
     add_sweep,
+    add_recommend,
     add_diff,
     add_report,
     add_validate,

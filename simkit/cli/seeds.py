@@ -18,6 +18,7 @@ import pandas as pd
 
 from simkit.analysis.montecarlo import (
     ALL_TARGETS,
+    plan_stats,
     seeds_needed,
     summarize_runs,
     targets,
@@ -80,6 +81,8 @@ def report(path: str, loaded: LoadedScenario, args: argparse.Namespace) -> Scena
         )
     for line in zone_misses(runs):
         print(line)
+    for line in format_plan_stats(plan_stats(runs)):
+        print(line)
     reasons = {str(r["target"]): missed(r, require) for r in table[~table["passed"]].to_dict("records")}
     for target, reason in reasons.items():
         if target != ALL_TARGETS or table["passed"].iloc[1:].all():
@@ -139,6 +142,29 @@ def zone_misses(runs: pd.DataFrame) -> list[str]:
             counts = ", ".join(f"{zone} {int(k)}/{seeds}" for zone, k in misses.items())
             lines.append(f"  {target} missed, by zone lost: {counts}")
     return lines
+
+
+def format_plan_stats(stats: pd.DataFrame) -> list[str]:
+    """Per deployment plan over the runs: duration P50/P95/max and how often each outcome happened."""
+    lines = []
+    for r in stats.to_dict("records"):
+        n = int(r["n"])
+        outcomes = ", ".join(
+            f"{str(k).removeprefix('p.')} {round(v * n)}/{n}"
+            for k, v in r.items()
+            if str(k).startswith("p.") and v
+        )
+        lines.append(
+            f"plan {r['plan']} over {n} runs: duration P50 {_dur(r['duration_p50_s'])}, "
+            f"P95 {_dur(r['duration_p95_s'])}, max {_dur(r['duration_max_s'])}; "
+            f"{outcomes or 'no outcome'} (P(Complete) 95% CI {r['complete_ci_low']:.3f}-"
+            f"{r['complete_ci_high']:.3f})"
+        )
+    return lines
+
+
+def _dur(seconds: float) -> str:
+    return "-" if math.isnan(seconds) else format_duration(round(seconds))
 
 
 def format_table(table: pd.DataFrame) -> str:

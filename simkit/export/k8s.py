@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from simkit.export.plan_settings import progressive_objects, workload_plan, workload_spec
 from simkit.export.pod import (
     container_ports,
     pod_spec,
@@ -21,6 +22,7 @@ from simkit.export.provenance import Provenance
 from simkit.export.writer import check_dns_label
 from simkit.scenario.cost import BlockVolume
 from simkit.scenario.model import Scenario, Workload
+from simkit.scenario.plans import Plan
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "simkit"}
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
@@ -49,13 +51,17 @@ def export_notes(sc: Scenario) -> list[str]:
     return [line for w in sc.workloads for line in workload_notes(w, declared_volume(sc, w))]
 
 
-def workload_object(w: Workload, volume: BlockVolume | None = None) -> dict[str, Any]:
-    """The Deployment or StatefulSet (with a claim per replica for its declared volume)."""
+def workload_object(
+    w: Workload, volume: BlockVolume | None = None, plan: Plan | None = None
+) -> dict[str, Any]:
+    """The Deployment or StatefulSet (a claim per replica for its declared volume), with the update
+    settings of the `plan` that targets it."""
     meta = _meta(w.name, w.namespace, w.pod_labels)
     meta["annotations"] = simkit_annotations(w)
     spec: dict[str, Any] = {"replicas": w.replicas, "selector": {"matchLabels": selector_labels(w)}}
     if w.kind == "StatefulSet":
         spec["serviceName"] = w.name
+    spec.update(workload_spec(plan))
     spec["template"] = {"metadata": {"labels": dict(w.pod_labels)}, "spec": pod_spec(w, volume)}
     if w.kind == "StatefulSet" and volume is not None:
         spec["volumeClaimTemplates"] = [volume_claim_template(w, volume)]
@@ -114,10 +120,14 @@ def namespace_object(name: str, kubernetes_version: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(name, None, labels)}
 
 
-def workload_objects(w: Workload, volume: BlockVolume | None = None) -> list[dict[str, Any]]:
-    """Every object of one workload, in apply order."""
-    objs = [workload_object(w, volume), service_object(w), hpa_object(w), pdb_object(w)]
-    return [o for o in objs if o is not None]
+def workload_objects(
+    w: Workload, sc: Scenario | None = None, volume: BlockVolume | None = None
+) -> list[dict[str, Any]]:
+    """Every object of one workload, in apply order (with its plan's settings, given the scenario)."""
+    workload = workload_object(w, volume, workload_plan(sc, w) if sc is not None else None)
+    objs = [workload, service_object(w), hpa_object(w), pdb_object(w)]
+    extra = progressive_objects(sc, w, workload) if sc is not None else []
+    return [o for o in [*objs, *extra] if o is not None]
 
 
 def dump_documents(objs: list[dict[str, Any]], prov: Provenance, notes: list[str] | None = None) -> str:
@@ -139,6 +149,6 @@ def k8s_files(sc: Scenario, prov: Provenance) -> dict[str, str]:
         check_dns_label(w.name, "workload name")
         volume = declared_volume(sc, w)
         files[f"k8s/{w.namespace}/{w.name}.yaml"] = dump_documents(
-            workload_objects(w, volume), prov, workload_notes(w, volume)
+            workload_objects(w, sc, volume), prov, workload_notes(w, volume)
         )
     return files

@@ -14,6 +14,7 @@ from typing import Any
 from simkit.catalog import load_catalog
 from simkit.errors import ExportError
 from simkit.export.hcl import attributes, variable_block
+from simkit.export.plan_settings import UPGRADE_BLOCK, UPGRADE_TYPES, pool_plan, upgrade_values
 from simkit.export.provenance import Provenance
 from simkit.scenario.model import NodePool, Scenario
 
@@ -171,8 +172,8 @@ def _realign(lines: list[str]) -> str:
             run.append((key.strip(), value))
             continue
         flush()
-        if sep and value.endswith("({"):
-            out.append(f"  {key.strip()} = {value}")
+        if sep and value.endswith("({"):  # keep a nested block's own indentation
+            out.append(line[: len(line) - len(line.lstrip())] + f"{key.strip()} = {value}")
         else:
             out.append(line)
     flush()
@@ -188,6 +189,12 @@ def terraform_files(sc: Scenario, provider: str, prov: Provenance) -> dict[str, 
         instance, how = equivalent_instance(pool.instance_type, source, provider)
         pools[pool.name] = pool_values(pool, provider, instance)
         notes[pool.name] = f"{instance}: {how}"
+        plan = pool_plan(sc, pool)
+        if plan is not None:  # a node-pool-upgrade plan's settings (export/plan_settings.py)
+            upgrade, why = upgrade_values(plan, provider, source)
+            if upgrade is not None:
+                pools[pool.name][UPGRADE_BLOCK[provider]] = upgrade
+            notes[pool.name] += f"; {why}"
     if provider == "azure":
         names = [p["name"] for p in pools.values()]
         if len(set(names)) != len(names) or not all(names):
@@ -212,7 +219,7 @@ def terraform_files(sc: Scenario, provider: str, prov: Provenance) -> dict[str, 
         variable_block(
             "node_pools",
             f"Node pools ({_POOL_KIND[provider]}) keyed by pool name",
-            _object_type(POOL_TYPES[provider]),
+            _object_type({**POOL_TYPES[provider], UPGRADE_BLOCK[provider]: UPGRADE_TYPES[provider]}),
         ),
     ]
     return {

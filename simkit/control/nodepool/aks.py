@@ -42,11 +42,13 @@ from simkit.control.nodepool.types import (
     PoolObservation,
     StepResult,
     UpgradeState,
+    begin,
     blocked_message,
     count_of,
     drain_progress,
     fewest_pods,
     finish,
+    old_nodes,
     spread,
 )
 
@@ -81,23 +83,13 @@ def aks_step(state: UpgradeState, obs: PoolObservation, now: float) -> StepResul
     if state.phase in (DONE, FAILED):
         return (), state, state.reason
     if state.phase == SETUP:
-        old = sorted((n for n in obs.nodes if not n.upgraded), key=lambda n: n.name)
+        old = old_nodes(obs)
         surge = aks_surge(s, len(old))
         unavailable = count_of(s.max_unavailable, len(old), True)
         if surge + unavailable <= 0:
             raise ValueError("maxSurge and maxUnavailable cannot both be 0")
-        zones = tuple(sorted({n.zone for n in old}))
-        state = replace(
-            state,
-            started_at=now,
-            original=tuple(n.name for n in old),
-            zones=zones,
-            size=len(old),
-            surge=surge,
-            parallel=surge + unavailable,
-            phase=SCALE_UP,
-            phase_since=now,
-        )
+        state = begin(state, old, now, surge=surge, parallel=surge + unavailable, phase=SCALE_UP)
+        zones = state.zones
         acts = tuple(
             NodeAction(
                 LAUNCH, zone=z, reason="SurgeNode", message=f"maxSurge {s.max_surge} of {len(old)} = {surge}"

@@ -39,10 +39,12 @@ from simkit.control.nodepool.types import (
     PoolObservation,
     StepResult,
     UpgradeState,
+    begin,
     blocked_message,
     drain_progress,
     fewest_pods,
     finish,
+    old_nodes,
     spread,
 )
 
@@ -93,21 +95,11 @@ def eks_step(state: UpgradeState, obs: PoolObservation, now: float) -> StepResul
     if state.phase in (DONE, FAILED):
         return (), state, state.reason
     if state.phase == SETUP:
-        old = sorted((n for n in obs.nodes if not n.upgraded), key=lambda n: n.name)
+        old = old_nodes(obs)
         zones = tuple(sorted({n.zone for n in old}))
         mu = eks_max_unavailable(s, len(old))
         surge = eks_surge(len(zones), mu) if s.update_strategy == DEFAULT else 0
-        state = replace(
-            state,
-            started_at=now,
-            original=tuple(n.name for n in old),
-            zones=zones,
-            size=len(old),
-            surge=surge,
-            parallel=mu,
-            phase=SCALE_UP if surge else UPGRADE,
-            phase_since=now,
-        )
+        state = begin(state, old, now, surge=surge, parallel=mu, phase=SCALE_UP if surge else UPGRADE)
         if surge:
             msg = f"desired size +max({d.EKS_SURGE_PER_AZ} x {len(zones)} AZs, maxUnavailable {mu}) = {surge}"
             acts = tuple(

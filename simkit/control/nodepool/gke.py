@@ -35,8 +35,10 @@ from simkit.control.nodepool.types import (
     PoolObservation,
     StepResult,
     UpgradeState,
+    begin,
     drain_progress,
     finish,
+    old_nodes,
 )
 
 SURGE, BLUE_GREEN = "SURGE", "BLUE_GREEN"
@@ -85,18 +87,15 @@ def gke_step(state: UpgradeState, obs: PoolObservation, now: float) -> StepResul
     if state.phase in (DONE, FAILED):
         return (), state, state.reason
     if state.phase == SETUP:
-        old = sorted((n for n in obs.nodes if not n.upgraded), key=lambda n: n.name)
-        parallel = s.max_surge + s.max_unavailable if s.strategy == SURGE else gke_batch_size(s, len(old))
-        state = replace(
+        old = old_nodes(obs)
+        surge_strategy = s.strategy == SURGE
+        state = begin(
             state,
-            started_at=now,
-            original=tuple(n.name for n in old),
-            zones=tuple(sorted({n.zone for n in old})),
-            size=len(old),
-            surge=s.max_surge if s.strategy == SURGE else len(old),
-            parallel=parallel,
-            phase=UPGRADE if s.strategy == SURGE else SCALE_UP,
-            phase_since=now,
+            old,
+            now,
+            surge=s.max_surge if surge_strategy else len(old),
+            parallel=s.max_surge + s.max_unavailable if surge_strategy else gke_batch_size(s, len(old)),
+            phase=UPGRADE if surge_strategy else SCALE_UP,
         )
         if s.strategy == BLUE_GREEN:
             acts = tuple(

@@ -111,6 +111,28 @@ def finish(
     return tuple(actions), new, reason
 
 
+def old_nodes(obs: PoolObservation) -> list[PoolNode]:
+    """The pool's nodes still on the old version, by name (the order every machine walks them)."""
+    return sorted((n for n in obs.nodes if not n.upgraded), key=lambda n: n.name)
+
+
+def begin(
+    state: UpgradeState, old: Sequence[PoolNode], now: float, *, surge: int, parallel: int, phase: str
+) -> UpgradeState:
+    """Leave Setup: remember the old nodes, their zones and size, and the surge/parallelism chosen."""
+    return replace(
+        state,
+        started_at=now,
+        original=tuple(n.name for n in old),
+        zones=tuple(sorted({n.zone for n in old})),
+        size=len(old),
+        surge=surge,
+        parallel=parallel,
+        phase=phase,
+        phase_since=now,
+    )
+
+
 def count_of(value: IntOrStr, total: int, round_up: bool) -> int:
     """An int or "N%" of `total` nodes (kubernetes' IntOrString rules)."""
     return scaled_value(value, total, round_up)

@@ -43,6 +43,17 @@ def test_seeds_needed_is_the_first_n_whose_clean_lower_bound_clears():
     assert seeds_needed(0.5) == 4 and wilson_interval(4, 4)[0] >= 0.5 > wilson_interval(3, 3)[0]
 
 
+def test_mean_interval_of_a_non_negative_quantity_stays_non_negative():
+    """Bimodal P95s (two seeds with a failover at 9 s, eight at 0.15 s): the t bound would be < 0."""
+    x = np.array([9.0, 9.0] + [0.15] * 8)
+    mean, low, high = mean_interval(x)
+    assert mean - (high - mean) < 0  # the plain t interval crosses zero here
+    assert low == 0.0 and high > mean
+    signed = x - 1.0  # a quantity that can be negative (a margin) keeps the plain t interval
+    m2, low2, high2 = mean_interval(signed)
+    assert low2 == pytest.approx(m2 - (high2 - m2)) and low2 < 0
+
+
 def test_mean_interval_is_student_t():
     x = np.array([99.90, 99.95, 99.80, 100.0, 99.97])
     mean, low, high = mean_interval(x)

@@ -84,7 +84,12 @@ def seeds_needed(require: float, confidence: float = 0.95) -> int:
 
 
 def mean_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
-    """The mean and its Student-t interval (NaN bounds with fewer than two values)."""
+    """The mean and its Student-t interval (NaN bounds with fewer than two values).
+
+    For a quantity that cannot be negative (every value >= 0: latency, errors, cost) the interval is
+    intersected with [0, inf): a skewed or bimodal sample (a few seeds with a failover, most
+    without) otherwise gives a negative lower bound for a mean that cannot be below zero.
+    """
     values = values[~np.isnan(values)]
     n = len(values)
     if n == 0:
@@ -93,7 +98,10 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, 
     if n < 2:
         return (mean, math.nan, math.nan)
     half = float(stdtrit(n - 1, 0.5 + confidence / 2)) * float(values.std(ddof=1)) / math.sqrt(n)
-    return (mean, mean - half, mean + half)
+    low = mean - half
+    if values.min() >= 0:
+        low = max(low, 0.0)
+    return (mean, low, mean + half)
 
 
 def targets(runs: pd.DataFrame) -> list[str]:

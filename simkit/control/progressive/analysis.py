@@ -1,0 +1,78 @@
+"""Canary analysis: thresholds on the canary version's success rate and P95, measured every interval.
+
+Argo Rollouts v1.9.1 AnalysisRun semantics (`analysis/analysis.go`, `utils/analysis/helpers.go`):
+a metric measured `count` times every `interval`; the run fails when failed measurements exceed
+`failureLimit` (default 0: the first failure fails the run), succeeds when all `count` are taken.
+Flagger v1.44.0 (`pkg/controller/scheduler.go` advanceCanary): a failed metric check increments
+`failedChecks`; the canary is rolled back when it reaches `threshold` (default 1,
+`canary.go` GetAnalysisThreshold). The metric provider here is the simulation itself: the canary
+version's own success rate and P95 (`canary_p95_s`), as a Prometheus query on the canary's
+pods would report them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from simkit.traffic.queueing import mmc_metrics
+from simkit.traffic.queueing_latency import Component, latency_quantiles
+
+RUNNING = "Running"
+SUCCESSFUL = "Successful"
+FAILED = "Failed"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A measurement passes when success rate >= `min_success_rate` and P95 <= `max_p95_s`."""
+
+    min_success_rate: float | None = None
+    max_p95_s: float | None = None
+
+    def passes(self, success_rate: float, p95_s: float) -> bool:
+        if self.min_success_rate is not None and not success_rate >= self.min_success_rate:
+            return False
+        return self.max_p95_s is None or p95_s <= self.max_p95_s
+
+
+@dataclass(frozen=True)
+class AnalysisRun:
+    """An Argo AnalysisRun in progress: measurements taken, failures, its phase."""
+
+    started_s: float
+    taken: int = 0
+    failed: int = 0
+    phase: str = RUNNING
+    last_s: float | None = None
+
+
+def measure(
+    run: AnalysisRun, thresholds: Thresholds, count: int | None, failure_limit: int, ok: bool, now: float
+) -> AnalysisRun:
+    """One measurement: Failed once failures exceed `failure_limit`; Successful after `count`
+    measurements (None: runs until the rollout ends, as a background analysis without count)."""
+    if run.phase != RUNNING:
+        return run
+    taken, failed = run.taken + 1, run.failed + (0 if ok else 1)
+    phase = RUNNING
+    if failed > failure_limit:
+        phase = FAILED
+    elif count is not None and taken >= count:
+        phase = SUCCESSFUL
+    return replace(run, taken=taken, failed=failed, phase=phase, last_s=now)
+
+
+def canary_p95_s(lam_rps: float, servers: float, service_s: float, cv: float) -> float:
+    """P95 of one version's sojourn time: pointwise-stationary M/G/c (simkit.traffic.queueing) with
+    the share of the arrivals routed to it. inf when it has no servers or is overloaded."""
+    if lam_rps <= 0:  # no requests: no queue, the service time alone
+        comp = Component(np.zeros(1), np.ones(1), service_s, service_cv=cv)
+        return float(latency_quantiles([comp], [0.95])[0, 0])
+    if servers <= 0 or lam_rps >= servers / service_s:
+        return math.inf
+    m = mmc_metrics(np.array([lam_rps]), np.array([float(servers)]), service_s, cv)
+    comp = Component(m.p_wait, m.wait_rate_per_s, service_s, service_cv=cv)
+    return float(latency_quantiles([comp], [0.95])[0, 0])

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from simkit.traffic.queueing import mmc_metrics
-from simkit.traffic.queueing_latency import Component, latency_quantiles
+from simkit.traffic.queueing_latency import Component, latency_quantiles, pooled_quantile, sojourn_cdf
 
 RUNNING = "Running"
 SUCCESSFUL = "Successful"
@@ -76,3 +76,45 @@ def canary_p95_s(lam_rps: float, servers: float, service_s: float, cv: float) ->
     m = mmc_metrics(np.array([lam_rps]), np.array([float(servers)]), service_s, cv)
     comp = Component(m.p_wait, m.wait_rate_per_s, service_s, service_cv=cv)
     return float(latency_quantiles([comp], [0.95])[0, 0])
+
+
+def _version_cdf(
+    lam: float, servers: float, service_s: float, cv: float, grid: np.ndarray
+) -> np.ndarray | None:
+    """One version's sojourn CDF on `grid` (None: it cannot keep up: no servers or overloaded)."""
+    if lam <= 0:
+        comp = Component(np.zeros(1), np.ones(1), service_s, service_cv=cv)
+    else:
+        if servers <= 0 or lam >= servers / service_s:
+            return None
+        m = mmc_metrics(np.array([lam]), np.array([float(servers)]), service_s, cv)
+        comp = Component(m.p_wait, m.wait_rate_per_s, service_s, service_cv=cv)
+    return np.asarray(sojourn_cdf([comp], grid))[0]
+
+
+def split_p95_s(
+    lam_rps: float,
+    weight: float,
+    stable: tuple[float, float, float],
+    canary: tuple[float, float, float],
+    q: float = 0.95,
+) -> float:
+    """P95 of a service whose arrivals are split: `weight` to the canary, the rest to the stable.
+
+    `stable` / `canary`: (servers, mean service s, service cv) of each version. Each version is its
+    own pointwise-stationary M/G/c queue (simkit.traffic.queueing) fed its share of the arrivals; the
+    service's latency is the mixture of the two sojourn distributions weighted by the split. inf when
+    a version that gets traffic cannot keep up."""
+    w = min(max(weight, 0.0), 1.0)
+    top = 40.0 * max(stable[1], canary[1])
+    grid = np.linspace(0.0, top, 4001)
+    cdfs, weights = [], []
+    for share, (servers, service_s, cv) in ((1.0 - w, stable), (w, canary)):
+        if share <= 0:
+            continue
+        cdf = _version_cdf(lam_rps * share, servers, service_s, cv, grid)
+        if cdf is None:
+            return math.inf
+        cdfs.append(cdf)
+        weights.append(share)
+    return float(pooled_quantile(grid, np.vstack(cdfs), np.array(weights), [q])[0])

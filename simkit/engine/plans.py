@@ -1253,7 +1253,7 @@ def run_canary(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
         if start_step is not None and metrics.background is None and st.step >= start_step:
             metrics.background = AnalysisRun(now)
         metrics.step(weight, ready_new)
-        promoted, promote_in = _promote_time(plan, st.pause_start_s, now)
+        promoted, _ = _promote_time(plan, st.pause_start_s, now)
         obs = Observation(engine.desired[target], canary_side, stable_side, metrics.phase(), promoted)
         d = canary_sync(spec, st, obs, now)
         st = d.state
@@ -1303,6 +1303,7 @@ def run_canary(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
             steps.wait("paused: waiting for promote")
         elif d.reason == ARGO_SCALING:
             steps.wait(_blocker(engine, pods, rev, st.canary_replicas, now, 0.0))
+        _, promote_in = _promote_time(plan, st.pause_start_s, engine.env.now)
         wakes = [x for x in (d.requeue_after_s, promote_in) if x is not None]
         due = metrics.next_due()
         if due is not None:
@@ -1334,7 +1335,7 @@ def run_blue_green(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> 
         now = engine.env.now
         pods, _ = _observe_available(engine, record, rev, 0.0)
         canary_side, stable_side, ready_new, ready_old = _sides(pods, rev, now)
-        promoted, promote_in = _promote_time(plan, st.pause_start_s, now)
+        promoted, _ = _promote_time(plan, st.pause_start_s, now)
         d = blue_green_sync(
             spec, st, Observation(engine.desired[target], canary_side, stable_side, "", promoted), now
         )
@@ -1370,6 +1371,7 @@ def run_blue_green(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> 
             steps.wait("paused: waiting for promote")
         elif d.reason in (BG_PREVIEW, "Promoting"):
             steps.wait(_blocker(engine, pods, rev, st.new_replicas, now, 0.0))
+        _, promote_in = _promote_time(plan, st.pause_start_s, engine.env.now)
         wakes = [x for x in (d.requeue_after_s, promote_in) if x is not None]
         yield from _wait(engine, target, plan.controller_latency, min(wakes, default=None))
 

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.analysis.slo import Check, _check
-from simkit.control.progressive.analysis import split_p95_s
+from simkit.control.progressive.analysis import split_p95_s, split_p95_series
 from simkit.scenario.model import Scenario
 
 COMPLETE = "Complete"
@@ -168,23 +168,25 @@ class RouteTicks:
         return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
 
 
-def split_p95s(rec: Any, t: float, dt: float) -> tuple[float, float] | None:
-    """(split P95, pooled P95) of the target in the tick starting at `t`, seconds: the split model
-    (`split_p95_s`) and the same pods pooled at the current version's speed; None before the
-    plan's first split or when the pooled model is overloaded (the traffic model carries that)."""
+def split_p95s(rec: Any, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(split P95, pooled P95) of the target in the ticks starting at `t`, seconds: the split model
+    (`split_p95_series`) and the same pods pooled at the current version's speed; NaN before the
+    plan's first split or where the pooled model is overloaded (the traffic model carries that)."""
     model, split = rec.split_model, rec.split
-    times = [row[0] for row in split]
-    i = int(np.searchsorted(times, t + dt / 2, side="right")) - 1
-    if i < 0 or model is None:
-        return None
-    _, weight, old, new = split[i]
-    k = min(len(model.lam_rps) - 1, int(t // model.dt_s))
-    lam = float(model.lam_rps[k])
+    times = np.array([row[0] for row in split])
+    i = np.searchsorted(times, t + dt / 2, side="right") - 1
+    have = i >= 0
+    rows = np.array([row[1:] for row in split]) if split else np.zeros((1, 3))
+    weight, old, new = (rows[np.clip(i, 0, None), c] for c in range(3))
+    k = np.minimum(len(model.lam_rps) - 1, (t // model.dt_s).astype(int))
+    lam = np.asarray(model.lam_rps, dtype=float)[k]
     (p_old, s_old, cv_old), (p_new, s_new, cv_new) = model.stable, model.canary
-    mix = split_p95_s(lam, weight, (old * p_old, s_old, cv_old), (new * p_new, s_new, cv_new))
+    mix = split_p95_series(lam, weight, (old * p_old, s_old, cv_old), (new * p_new, s_new, cv_new))
     pooled_servers = old * p_old + new * p_new * s_old / s_new
-    pooled = split_p95_s(lam, 0.0, (pooled_servers, s_old, cv_old), (0.0, s_new, cv_new))
-    return None if pooled == float("inf") else (mix, pooled)
+    zero = np.zeros_like(lam)
+    pooled = split_p95_series(lam, zero, (pooled_servers, s_old, cv_old), (zero, s_new, cv_new))
+    drop = ~have | ~np.isfinite(pooled)
+    return np.where(drop, np.nan, mix), np.where(drop, np.nan, pooled)
 
 
 def _split_p95_ms(rec: Any, t: np.ndarray, p95_ms: np.ndarray, dt: float, queue: bool = False) -> float:
@@ -197,20 +199,15 @@ def _split_p95_ms(rec: Any, t: np.ndarray, p95_ms: np.ndarray, dt: float, queue:
         return float("nan")
     model = rec.split_model
     service = split_p95_s(0.0, 0.0, (1.0, *model.stable[1:]), (0.0, *model.canary[1:]))
-    out = np.empty(t.size)
-    cache: dict[float, tuple[float, float] | None] = {}
-    for j, tt in enumerate(t):
-        key = float(tt)
-        if key not in cache:
-            cache[key] = split_p95s(rec, key, dt)
-        pair = cache[key]
-        base = float(p95_ms[j])
-        if pair is None:
-            out[j] = base + (1000 * service if queue else 0.0)
-        elif queue:
-            out[j] = 1000 * (pair[0] + max(0.0, base / 1000 - (pair[1] - service)))
-        else:
-            out[j] = base + 1000 * (pair[0] - pair[1])
+    ticks, back = np.unique(t, return_inverse=True)
+    mix, pooled = (a[back] for a in split_p95s(rec, ticks, dt))
+    base = np.asarray(p95_ms, dtype=float)
+    known = ~np.isnan(pooled)
+    if queue:
+        extra = np.maximum(0.0, base / 1000 - (pooled - service))
+        out = np.where(known, 1000 * (mix + np.where(known, extra, 0.0)), base + 1000 * service)
+    else:
+        out = np.where(known, base + 1000 * (mix - pooled), base)
     return float(pd.Series(out).max())
 
 

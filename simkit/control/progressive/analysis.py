@@ -118,3 +118,49 @@ def split_p95_s(
         cdfs.append(cdf)
         weights.append(share)
     return float(pooled_quantile(grid, np.vstack(cdfs), np.array(weights), [q])[0])
+
+
+def _cdfs(lam: np.ndarray, servers: np.ndarray, service_s: float, cv: float, grid: np.ndarray) -> np.ndarray:
+    """Per-tick sojourn CDFs of one version on `grid` (rows of NaN where it cannot keep up)."""
+    out = np.full((lam.size, grid.size), np.nan)
+    idle = lam <= 0
+    ok = ~idle & (servers > 0) & (lam < servers / service_s)
+    if idle.any():
+        comp = Component(np.zeros(1), np.ones(1), service_s, service_cv=cv)
+        out[idle] = np.asarray(sojourn_cdf([comp], grid))[0]
+    if ok.any():
+        m = mmc_metrics(lam[ok], servers[ok], service_s, cv)
+        comp = Component(m.p_wait, m.wait_rate_per_s, service_s, service_cv=cv)
+        out[ok] = np.asarray(sojourn_cdf([comp], grid))
+    return out
+
+
+def split_p95_series(
+    lam_rps: np.ndarray,
+    weight: np.ndarray,
+    stable: tuple[np.ndarray, float, float],
+    canary: tuple[np.ndarray, float, float],
+    q: float = 0.95,
+) -> np.ndarray:
+    """`split_p95_s` for many ticks at once (arrays of arrivals, weights and servers per version):
+    one M/G/c CDF evaluation per version for all ticks, then each tick's mixture quantile."""
+    lam = np.asarray(lam_rps, dtype=float)
+    w = np.clip(np.asarray(weight, dtype=float), 0.0, 1.0)
+    top = 40.0 * max(stable[1], canary[1])
+    grid = np.linspace(0.0, top, 4001)
+    f_s = _cdfs(lam * (1 - w), np.asarray(stable[0], dtype=float), stable[1], stable[2], grid)
+    f_c = _cdfs(lam * w, np.asarray(canary[0], dtype=float), canary[1], canary[2], grid)
+    bad = ((1 - w) > 0) & np.isnan(f_s[:, 0]) | (w > 0) & np.isnan(f_c[:, 0])
+    mix = (1 - w)[:, None] * np.nan_to_num(f_s) + w[:, None] * np.nan_to_num(f_c)
+    mix = np.maximum.accumulate(mix, axis=1)
+    k = np.argmax(mix >= q, axis=1)
+    reached = mix[np.arange(lam.size), k] >= q
+    lo = np.maximum(k - 1, 0)
+    f_lo = np.where(k > 0, mix[np.arange(lam.size), lo], 0.0)
+    f_hi = mix[np.arange(lam.size), k]
+    x_lo = np.where(k > 0, grid[lo], 0.0)
+    frac = np.where(f_hi > f_lo, (q - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 1.0)
+    out = x_lo + frac * (grid[k] - x_lo)
+    out[~reached] = np.inf
+    out[bad] = np.inf
+    return out

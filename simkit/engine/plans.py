@@ -1454,7 +1454,8 @@ def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> An
         if now >= last_tick + spec.interval - 1e-9:
             last_tick = now
             ready_new = sum(1 for p in canary_pods if p.phase is PodPhase.READY)
-            check = st.phase != "Progressing" or _flagger_check(plan, metrics, st.weight / 100, ready_new)
+            share = _pod_share(ready_new, old_primary, model) if model.queue_consumer else st.weight / 100
+            check = st.phase != "Progressing" or _flagger_check(plan, metrics, share, ready_new)
             obs = FlaggerObservation(
                 canary_avail >= n, new_primary == n and prim_avail >= n and old_primary == 0, check
             )
@@ -1486,9 +1487,12 @@ def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> An
         ready_prim = sum(1 for p in pods if p.revision == prim and p.phase is PodPhase.READY)
         ready_old = sum(1 for p in pods if p.revision == current and p.phase is PodPhase.READY)
         # traffic: `weight` to the canary; the primary's share split over its old and new pods
-        prim_share = _pod_share(ready_prim, ready_old, model)
-        canary_w = st.weight / 100
-        new_w = canary_w + (1 - canary_w) * prim_share
+        if model.queue_consumer:  # competing consumers: the split is by capacity, not by routes
+            new_w = _pod_share(ready_new + ready_prim, ready_old, model)
+        else:
+            prim_share = _pod_share(ready_prim, ready_old, model)
+            canary_w = st.weight / 100
+            new_w = canary_w + (1 - canary_w) * prim_share
         _record_split(record, now, new_w, ready_new + ready_prim, ready_old)
         if st.phase in (FLAGGER_SUCCEEDED, FLAGGER_FAILED):
             if st.phase == FLAGGER_FAILED or (not [p for p in pods if p.revision in (rev, current)]):
@@ -1499,8 +1503,11 @@ def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> An
                 engine.reconcile(target)
                 record.finish(now, COMPLETE if st.phase == FLAGGER_SUCCEEDED else ABORTED)
                 return
-        elif st.phase != "Progressing" or not obs.canary_ready:
-            steps.wait(_blocker(engine, pods, prim if st.primary_new else rev, n, now, 0.0))
+        else:
+            waiting_rev = prim if st.primary_new else rev
+            have = sum(1 for p in pods if p.revision == waiting_rev and _available(p, now, 0.0))
+            if have < (n if st.canary_up or st.primary_new else 0):
+                steps.wait(_blocker(engine, pods, waiting_rev, n, now, 0.0))
         nxt = last_tick + spec.interval - now
         yield from _wait(engine, target, plan.controller_latency, max(nxt, 0.0))
 

@@ -472,11 +472,12 @@ class Plan(StrictModel):
     def _progressive_settings(self) -> None:
         """canary: exactly one of `canary` (Argo) and `analysis` (Flagger); blue-green: `blueGreen`
         (optional); neither on other kinds, nor a Deployment `strategy` on a progressive plan."""
-        own = {"canary": ("canary", "analysis", "metrics"), "blue-green": ("blueGreen",)}.get(self.kind, ())
+        own = {
+            "canary": ("canary", "analysis", "metrics", "promote_after"),
+            "blue-green": ("blueGreen", "promote_after"),
+        }.get(self.kind, ())
         for key in ("canary", "analysis", "blueGreen", "metrics", "promote_after"):
-            if key in self.model_fields_set and key not in own and key != "promote_after":
-                raise PathError((key,), f"is not a setting of a {self.kind} plan")
-            if key == "promote_after" and key in self.model_fields_set and self.kind not in PROGRESSIVE_KINDS:
+            if key in self.model_fields_set and key not in own:
                 raise PathError((key,), f"is not a setting of a {self.kind} plan")
         if self.kind in PROGRESSIVE_KINDS and self.strategy is not None:
             key = "canary" if self.kind == "canary" else "blueGreen"

@@ -121,3 +121,19 @@ def test_blue_green_auto_promotion_seconds_and_manual() -> None:
     assert d.reason == PAUSED_INDEFINITELY and not d.state.active_new
     promoted = Observation(N, Side(N, N), Side(N, N), promoted=True)
     assert blue_green_sync(manual, d.state, promoted, 10).state.active_new
+
+
+def test_each_analysis_step_starts_its_own_run() -> None:
+    """A later analysis step does not pass on the previous run's Successful: entering it asks for a
+    new AnalysisRun (rollout/canary.go creates one AnalysisRun per analysis step)."""
+    steps = (CanaryStep(analysis=True), CanaryStep(set_weight=50), CanaryStep(analysis=True))
+    spec = CanarySpec(steps, traffic_routing=True)
+    st = CanaryState(stable_replicas=N)
+    obs = Observation(N, Side(0, 0), Side(N, N), SUCCESSFUL)
+    d = canary_sync(spec, st, obs, 0.0)
+    assert d.start_analysis and d.state.step == 0
+    d = canary_sync(spec, d.state, obs, 1.0)  # the new run reports Successful: on to setWeight 50
+    assert d.state.step == 1
+    obs = Observation(N, Side(5, 5), Side(N, N), SUCCESSFUL)
+    d = canary_sync(spec, d.state, obs, 2.0)
+    assert d.state.step == 2 and d.start_analysis and d.reason == ANALYSIS_RUNNING

@@ -49,7 +49,7 @@ from simkit.scenario.plans import Plan
 
 WORKLOAD_PLAN_KINDS = {"Deployment": "rollout", "StatefulSet": "statefulset-update"}
 
-ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any]], list[dict[str, Any]]]
+ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
 CRDS = Path(__file__).parent / "crds"
 SCHEMAS = {
     ("argoproj.io/v1alpha1", "Rollout"): CRDS / "argo" / "rollout.schema.json",
@@ -86,7 +86,9 @@ def _selector(workload: dict[str, Any]) -> dict[str, Any]:
     return dict(workload["spec"].get("selector") or {"matchLabels": {"app": workload["metadata"]["name"]}})
 
 
-def argo_rollout(plan: Plan, w: Workload, workload: dict[str, Any]) -> list[dict[str, Any]]:
+def argo_rollout(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
     """An Argo `Rollout` with `workloadRef` to the Deployment and the plan's strategy (v1.9.1 CRD),
     and the Service the strategy names beside the workload's (canary or preview)."""
     name = w.name
@@ -128,20 +130,20 @@ def argo_rollout(plan: Plan, w: Workload, workload: dict[str, Any]) -> list[dict
     validate_custom(rollout)
     out = [rollout]
     if extra is not None and extra != name:
-        out.append(_service_copy(w, workload, extra))
+        out.append(_service_copy(service, workload, extra))
     return out
 
 
-def _service_copy(w: Workload, workload: dict[str, Any], name: str) -> dict[str, Any]:
-    """A Service like the workload's under another name (Argo points it at one ReplicaSet's pods)."""
-    from simkit.export.k8s import service_object  # k8s.py imports this module
-
-    svc = json.loads(json.dumps(service_object(w)))
+def _service_copy(service: dict[str, Any], workload: dict[str, Any], name: str) -> dict[str, Any]:
+    """The workload's Service under another name (Argo points it at one ReplicaSet's pods)."""
+    svc = json.loads(json.dumps(service))
     svc["metadata"] = {**svc.get("metadata", {}), **_meta(workload, name)}
     return svc
 
 
-def flagger_canary(plan: Plan, w: Workload, workload: dict[str, Any]) -> list[dict[str, Any]]:
+def flagger_canary(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
     """A Flagger `Canary` (v1.44.0 CRD) targeting the Deployment (and its HPA), the plan's analysis."""
     a = plan.analysis
     assert a is not None
@@ -170,8 +172,11 @@ def flagger_canary(plan: Plan, w: Workload, workload: dict[str, Any]) -> list[di
     return [canary]
 
 
-def _progressive(plan: Plan, w: Workload, workload: dict[str, Any]) -> list[dict[str, Any]]:
-    return flagger_canary(plan, w, workload) if plan.flagger else argo_rollout(plan, w, workload)
+def _progressive(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
+    build = flagger_canary if plan.flagger else argo_rollout
+    return build(plan, w, workload, service)
 
 
 PROGRESSIVE_EXPORTERS: dict[str, ProgressiveBuilder] = {"canary": _progressive, "blue-green": _progressive}
@@ -250,13 +255,15 @@ def workload_spec(plan: Plan | None) -> dict[str, Any]:
     return {}
 
 
-def progressive_objects(sc: Scenario, w: Workload, workload: dict[str, Any]) -> list[dict[str, Any]]:
+def progressive_objects(
+    sc: Scenario, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Objects a progressive-delivery plan adds for `w` (an Argo Rollout, a Flagger Canary; see
     `PROGRESSIVE_EXPORTERS`): the last canary / blue-green plan of `w` wins, as for the others."""
     plans = [p for p in sc.plans if p.kind in PROGRESSIVE_EXPORTERS and p.target == w.name]
     if not plans:
         return []
-    return PROGRESSIVE_EXPORTERS[plans[-1].kind](plans[-1], w, workload)
+    return PROGRESSIVE_EXPORTERS[plans[-1].kind](plans[-1], w, workload, service)
 
 
 def pool_plan(sc: Scenario, pool: NodePool) -> Plan | None:

@@ -201,7 +201,6 @@ def canary_sync(spec: CanarySpec, st: CanaryState, obs: Observation, now: float)
         st = replace(st, abort_s=now, pause_start_s=None)
     if st.abort_s is not None:
         return _abort(spec, st, obs, now)
-    start_analysis = False
     for _ in range(len(steps) + 1):  # a sync may complete several steps (Argo requeues at once)
         if st.step >= len(steps):
             return _promote(spec, st, obs, now)
@@ -224,10 +223,11 @@ def canary_sync(spec: CanarySpec, st: CanaryState, obs: Observation, now: float)
             elif now < st.pause_start_s + step.pause_s:  # type: ignore[operator]
                 return Decision(st, PAUSED, st.pause_start_s + step.pause_s - now)  # type: ignore[operator]
         elif step.analysis:
-            if st.pause_start_s is None:  # reuses the field as "step entered"
-                st, start_analysis = replace(st, pause_start_s=now, last_progress_s=now), True
+            if st.pause_start_s is None:  # entered: a new AnalysisRun (the field marks "step entered")
+                st = replace(st, pause_start_s=now, last_progress_s=now)
+                return Decision(st, ANALYSIS_RUNNING, None, True)
             if obs.analysis != SUCCESSFUL:
-                return Decision(st, ANALYSIS_RUNNING, None, start_analysis)
+                return Decision(st, ANALYSIS_RUNNING)
         elif not at:
             return _waiting(spec, st, now, SCALING)
         st = replace(st, step=st.step + 1, pause_start_s=None, last_progress_s=now)

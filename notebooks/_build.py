@@ -286,17 +286,51 @@ PLANS = [
     new_markdown_cell(
         "## When is it safe to roll out?\n\n"
         "`scenarios/rollout-at-peak.yaml` rolls `llm-agent-service` (25 % surge / 25 % unavailable) at "
-        "the day's peak with the HPA acting. The same plan at 04:00 is one `--set` away: compare the "
-        "plan rows."
+        "the day's peak with the HPA acting. At today's load the cluster has room for the surge at any "
+        "hour, so peak and 04:00 come out alike; at the 10x load of `growth-10x.yaml` the HPA runs "
+        "many more replicas at peak, the surge pods need new nodes, and the rollout takes longer and "
+        "costs more than the same plan at 04:00. Compare the plan rows."
     ),
     new_code_cell(
-        "peak = simkit.simulate('../scenarios/rollout-at-peak.yaml', duration=86400, progress=False)\n"
+        "TEN_X = {'traffic.load.growth': 10}\n"
+        "peak = simkit.simulate(simkit.load_scenario('../scenarios/rollout-at-peak.yaml', overrides=TEN_X),\n"
+        "                       duration=86400, progress=False)\n"
         "off = simkit.simulate(simkit.load_scenario('../scenarios/rollout-at-peak.yaml',\n"
-        "                                           overrides={'plans.0.start': '4h'}),\n"
+        "                                           overrides={**TEN_X, 'plans.0.start': '4h'}),\n"
         "                      duration=86400, progress=False)\n"
-        "pd.concat([peak.plans[COLS].assign(when='peak'), off.plans[COLS].assign(when='04:00')])"
+        "COLS_X = COLS[:7] + ['extra_node_hours'] + COLS[7:]\n"
+        "pd.concat([peak.plans[COLS_X].assign(when='peak, 10x'), off.plans[COLS_X].assign(when='04:00, 10x')])"
     ),
     new_code_cell("timeline(peak, 'llm-agent-v2');"),
+    new_markdown_cell(
+        "## What does a canary cost?\n\n"
+        "`scenarios/canary-llm-agent.yaml` is an Argo Rollouts canary of `llm-agent-service` at peak: "
+        "steps 10 / 25 / 50 / 100 % with 10-minute pauses, the new version 30 % slower per task. The "
+        "basic canary's replica arithmetic (argo-rollouts `utils/replicaset/canary.go`) decides how "
+        "many canary pods each weight gets; `plan_steps` shows each step and what it waited for. The "
+        "plan's P95 weighs each version's latency by its share of the work, so the slower version "
+        "shows: compare it with the same plan where the new version is as fast as the old one."
+    ),
+    new_code_cell(
+        "canary = simkit.simulate('../scenarios/canary-llm-agent.yaml', duration=86400, progress=False)\n"
+        "same_speed = simkit.simulate(simkit.load_scenario('../scenarios/canary-llm-agent.yaml',\n"
+        "                                                  overrides={'plans.0.serving.service_time': '8s'}),\n"
+        "                             duration=86400, progress=False)\n"
+        "pd.concat([canary.plans[COLS].assign(new_version='30 % slower'),\n"
+        "           same_speed.plans[COLS].assign(new_version='as fast')])"
+    ),
+    new_code_cell("canary.plan_steps[['start_s', 'end_s', 'from_replicas', 'to_replicas', 'reason', 'waited']]"),
+    new_markdown_cell(
+        "A blue-green update (`scenarios/blue-green-orchestrator.yaml`, Argo `blueGreen` with a 5-minute "
+        "preview soak at the 10x peak) runs both stacks at full scale until the switch: its extra "
+        "node-hours and cost are the price of an instant rollback. A Flagger canary (`analysis:` with "
+        "`interval`, `stepWeight`, `maxWeight`) keeps its primary copy running throughout, so it pays "
+        "for a full second copy for the whole analysis (at least maxWeight / stepWeight intervals)."
+    ),
+    new_code_cell(
+        "bg = simkit.simulate('../scenarios/blue-green-orchestrator.yaml', duration=86400, progress=False)\n"
+        "bg.plans[COLS_X]"
+    ),
     new_markdown_cell(
         "## How long does the node upgrade take?\n\n"
         "`scenarios/node-upgrade-eks.yaml` updates the application pool's managed node group "

@@ -263,7 +263,11 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     if out.plan_rows:  # deployment plans: their rows, summary figures and checks
         routes = _traffic_table(t, "routes")
         routes = routes.build() if isinstance(routes, Deferred) else routes
-        plans, steps = plan_tables(scenario, out.plan_rows, out.node_rows, routes, out.duration_s)
+        queues: pd.DataFrame | None = None
+        if any(getattr(getattr(r, "split_model", None), "queue_consumer", False) for r in out.plan_rows):
+            table = _traffic_table(t, "queues")  # a progressive plan of a queue consumer reads its queue
+            queues = table.build() if isinstance(table, Deferred) else table
+        plans, steps = plan_tables(scenario, out.plan_rows, out.node_rows, routes, out.duration_s, queues)
         derived["plans"] = TABLES["plans"].deferred(plans)
         derived["plan_steps"] = TABLES["plan_steps"].deferred(steps)
         for row in plans:

@@ -193,5 +193,5 @@ def test_terraform_fmt_and_tfvars_match_the_declared_types(tmp_path: Path, which
     assert plan(bad).returncode != 0
 
 
-def test_progressive_delivery_hook_is_empty_until_canary_kinds_exist() -> None:
-    assert PROGRESSIVE_EXPORTERS == {}
+def test_progressive_delivery_hook_covers_the_canary_kinds() -> None:
+    assert set(PROGRESSIVE_EXPORTERS) == {"canary", "blue-green"}  # tests/test_canary_export.py

@@ -56,8 +56,8 @@ def _line(text: str, needle: str) -> int:
         ),
         (
             "  - {name: r, kind: canary, target: bff-service, start: 1h}",
-            "plans[0].kind: 'canary' plans are not implemented yet "
-            "(implemented: rollout, statefulset-update, node-pool-upgrade, drain)",
+            "plans[0].canary: a canary plan takes `canary` (Argo Rollouts) or `analysis` (Flagger), "
+            "one of them",
         ),
     ],
 )

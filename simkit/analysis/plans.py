@@ -10,6 +10,14 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
   capacity (engine/plans.py) to the traffic model's errors and timeouts.
 - `p95_ms`: the highest per-tick P95 of those routes in the window (the worst minute of the plan).
+
+Progressive plans (canary, blue-green) split the target's traffic by weight (Argo/Flagger with
+trafficRouting, blue-green's active Service) or by ready capacity (a basic canary's Service, a
+queue's competing consumers); the engine's traffic model pools the target's pods, so each tick's
+P95 gets the split's effect added: `split_p95_s` (each version its own M/G/c queue fed its share,
+the latency the weighted mixture) minus the same model with every pod pooled at the current
+version's speed. A queue consumer's figures are its queue's: tasks, lost tasks plus the canary's
+share of errors, and the P95 of a task's time in the system (wait and processing) under the split.
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simkit.analysis.slo import Check, _check
+from simkit.control.progressive.analysis import split_p95_s, split_p95_series
 from simkit.scenario.model import Scenario
 
 COMPLETE = "Complete"
@@ -120,6 +129,14 @@ class RouteTicks:
         )
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
 
+    def rows(self, names: list[str], start: float, end: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """(t, p95 ms) of the rows of `names` in the ticks overlapping [start, end]."""
+        key = tuple(names)
+        if key not in self._masks:
+            self._masks[key] = self.route.isin(names).to_numpy()
+        sel = self._masks[key] & (self.t + dt > start) & (self.t < max(end, start + 1e-9))
+        return self.t[sel], self.p95[sel]
+
     def window(
         self,
         names: list[str],
@@ -151,12 +168,79 @@ class RouteTicks:
         return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
 
 
+def split_p95s(rec: Any, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(split P95, pooled P95) of the target in the ticks starting at `t`, seconds: the split model
+    (`split_p95_series`) and the same pods pooled at the current version's speed; NaN before the
+    plan's first split or where the pooled model is overloaded (the traffic model carries that)."""
+    model, split = rec.split_model, rec.split
+    times = np.array([row[0] for row in split])
+    i = np.searchsorted(times, t + dt / 2, side="right") - 1
+    have = i >= 0
+    rows = np.array([row[1:] for row in split]) if split else np.zeros((1, 3))
+    weight, old, new = (rows[np.clip(i, 0, None), c] for c in range(3))
+    k = np.minimum(len(model.lam_rps) - 1, (t // model.dt_s).astype(int))
+    lam = np.asarray(model.lam_rps, dtype=float)[k]
+    (p_old, s_old, cv_old), (p_new, s_new, cv_new) = model.stable, model.canary
+    mix = split_p95_series(lam, weight, (old * p_old, s_old, cv_old), (new * p_new, s_new, cv_new))
+    pooled_servers = old * p_old + new * p_new * s_old / s_new
+    zero = np.zeros_like(lam)
+    pooled = split_p95_series(lam, zero, (pooled_servers, s_old, cv_old), (zero, s_new, cv_new))
+    drop = ~have | ~np.isfinite(pooled)
+    return np.where(drop, np.nan, mix), np.where(drop, np.nan, pooled)
+
+
+def _split_p95_ms(rec: Any, t: np.ndarray, p95_ms: np.ndarray, dt: float, queue: bool = False) -> float:
+    """The worst per-tick P95 (ms) of rows (t, p95) with the split's effect of each tick added.
+
+    Routes: p95 + (split − pooled). A queue's rows hold the task wait P95; the task's time in the
+    system is the split P95 plus whatever wait the traffic model has beyond the pooled model's
+    (a backlog): split + max(0, wait − (pooled − service-only P95))."""
+    if t.size == 0:
+        return float("nan")
+    model = rec.split_model
+    service = split_p95_s(0.0, 0.0, (1.0, *model.stable[1:]), (0.0, *model.canary[1:]))
+    ticks, back = np.unique(t, return_inverse=True)
+    mix, pooled = (a[back] for a in split_p95s(rec, ticks, dt))
+    base = np.asarray(p95_ms, dtype=float)
+    known = ~np.isnan(pooled)
+    if queue:
+        extra = np.maximum(0.0, base / 1000 - (pooled - service))
+        out = np.where(known, 1000 * (mix + np.where(known, extra, 0.0)), base + 1000 * service)
+    else:
+        out = np.where(known, base + 1000 * (mix - pooled), base)
+    return float(pd.Series(out).max())
+
+
+def _queue_window(
+    rec: Any, queues: pd.DataFrame, consumer: str, scenario: Scenario, start: float, end: float, dt: float
+) -> tuple[float, float, float]:
+    """(tasks, errors, worst task-wait P95 ms with the split's effect) of the consumer's queues."""
+    names = [q.name for q in scenario.traffic.queues if q.consumer == consumer]
+    q = queues[queues["queue"].isin(names)]
+    t = q["t_s"].to_numpy()
+    sel = (t + dt > start) & (t < max(end, start + 1e-9))
+    if not sel.any():
+        return 0.0, 0.0, float("nan")
+    arrivals = q["arrivals"].to_numpy()[sel]
+    errors = float(q["lost"].to_numpy()[sel].sum())
+    rate = rec.plan.serving.error_rate
+    if rate > 0 and rec.new_share:
+        ts = np.array([x[0] for x in rec.new_share])
+        shares = np.array([x[1] for x in rec.new_share])
+        idx = np.searchsorted(ts, t[sel], side="right") - 1
+        errors += float((arrivals * np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)).sum() * rate)
+    tasks = float(arrivals.sum())
+    p95 = _split_p95_ms(rec, t[sel], 1000 * q["wait_p95_s"].to_numpy()[sel], dt, queue=True)
+    return tasks, min(errors, tasks), p95
+
+
 def plan_tables(
     scenario: Scenario,
     records: Sequence[Any],
     node_rows: Sequence[tuple[float, str, str, int, int]],
     routes: pd.DataFrame | None,
     duration_s: float,
+    queues: pd.DataFrame | None = None,
 ) -> tuple[list[PlanRow], list[tuple[Any, ...]]]:
     """The rows of `result.plans` and `result.plan_steps` from the engine's `PlanRecord`s."""
     plans: list[PlanRow] = []
@@ -168,14 +252,17 @@ def plan_tables(
         plan = rec.plan
         end = rec.end_s if rec.end_s is not None else duration_s
         peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
-        requests, errors, p95 = ticks.window(
-            _routes_of(scenario, plan.target),
-            rec.start_s,
-            end,
-            dt,
-            plan.serving.error_rate,
-            rec.new_share,
-        )
+        model = getattr(rec, "split_model", None)
+        if model is not None and model.queue_consumer and queues is not None:
+            requests, errors, p95 = _queue_window(rec, queues, plan.target, scenario, rec.start_s, end, dt)
+        else:
+            names = _routes_of(scenario, plan.target)
+            requests, errors, p95 = ticks.window(
+                names, rec.start_s, end, dt, plan.serving.error_rate, rec.new_share
+            )
+            if model is not None and not ticks.empty:
+                t, p95s = ticks.rows(names, rec.start_s, end, dt)
+                p95 = _split_p95_ms(rec, t, p95s, dt)
         min_avail = rec.min_available if rec.min_available < 10**9 else 0
         waits = [step[-1] for step in rec.steps if step[-1]]
         plans.append(

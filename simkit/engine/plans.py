@@ -30,6 +30,8 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import numpy as np
+
 from simkit.catalog.provisioning import provision_time_distribution
 from simkit.control.deployment import Deployment, ReplicaSet, SyncResult, max_surge, sync
 from simkit.control.deployment.sync import COMPLETE, DEADLINE_EXCEEDED
@@ -77,6 +79,41 @@ from simkit.control.nodepool_upgrade import (
     gke_start,
     gke_step,
 )
+from simkit.control.progressive.analysis import FAILED as ANALYSIS_FAILED
+from simkit.control.progressive.analysis import (
+    RUNNING,
+    AnalysisRun,
+    Thresholds,
+    canary_p95_s,
+    measure,
+    split_p95_s,
+)
+from simkit.control.progressive.argo import COMPLETE as ARGO_COMPLETE
+from simkit.control.progressive.argo import DEADLINE_EXCEEDED as ARGO_DEADLINE
+from simkit.control.progressive.argo import PAUSED_INDEFINITELY as ARGO_PAUSED_INDEFINITELY
+from simkit.control.progressive.argo import PREVIEW as BG_PREVIEW
+from simkit.control.progressive.argo import SCALING as ARGO_SCALING
+from simkit.control.progressive.argo import (
+    BlueGreenSpec,
+    BlueGreenState,
+    CanarySpec,
+    CanaryState,
+    CanaryStep,
+    Observation,
+    Side,
+    blue_green_sync,
+    canary_sync,
+)
+from simkit.control.progressive.argo_counts import SetCanaryScale
+from simkit.control.progressive.flagger import FAILED as FLAGGER_FAILED
+from simkit.control.progressive.flagger import SUCCEEDED as FLAGGER_SUCCEEDED
+from simkit.control.progressive.flagger import (
+    FlaggerObservation,
+    FlaggerSpec,
+    FlaggerState,
+    flagger_tick,
+    primary_rolling_counts,
+)
 from simkit.control.statefulset import StatefulPod, StatefulSetSpec, update_step
 from simkit.engine.cluster import REVISION_LABEL, WARM_START_S, Engine
 from simkit.engine.state import Node, Pod, PodPhase
@@ -105,6 +142,9 @@ class PlanRecord:
     steps: list[list[Any]] = field(default_factory=list)  # see `_Steps` (`_NodeSteps` for node plans)
     min_nodes_available: int = 10**9  # node plans: fewest Ready schedulable nodes of the target
     message: str = ""  # how it ended, when the controller says (a node upgrade's failure)
+    split: list[tuple[float, float, float, float]] = field(default_factory=list)  # progressive plans:
+    # (t, canary's traffic share, stable ready pods, canary ready pods), see `_record_split`
+    split_model: Any = None  # progressive plans: a `SplitModel`
 
     def finish(self, now: float, outcome: str) -> None:
         if self.end_s is None:
@@ -1003,9 +1043,480 @@ def _reimaged(engine: Engine, node: Node, delay: float) -> Any:
         engine.wake_scheduler()
 
 
+# ------------------------------------------------------------------------- progressive delivery
+@dataclass
+class SplitModel:
+    """What the plan analysis needs to weigh the route latency by the traffic split: the target's
+    arrival rate per tick and each version's serving (servers per pod, mean service s, cv)."""
+
+    lam_rps: Any  # numpy array, one value per tick of the run
+    dt_s: float
+    stable: tuple[float, float, float]
+    canary: tuple[float, float, float]
+    queue_consumer: bool = False
+
+
+def _serving_of(w: Workload) -> tuple[float, float, float]:
+    s = w.serving
+    return servers_per_pod(w, s.service_time), float(s.service_time), float(s.service_time_cv)
+
+
+def _sides(pods: list[Pod], rev: str, now: float) -> tuple[Side, Side, int, int]:
+    """(canary side, stable side, ready canary pods, ready stable pods) from the workload's pods."""
+    new = [p for p in pods if p.revision == rev]
+    old = [p for p in pods if p.revision != rev]
+    ready_new = sum(1 for p in new if p.phase is PodPhase.READY)
+    ready_old = sum(1 for p in old if p.phase is PodPhase.READY)
+    return (
+        Side(len(new), sum(1 for p in new if _available(p, now, 0.0))),
+        Side(len(old), sum(1 for p in old if _available(p, now, 0.0))),
+        ready_new,
+        ready_old,
+    )
+
+
+def _record_split(record: PlanRecord, now: float, weight: float, ready_new: int, ready_old: int) -> None:
+    """The canary's share of the traffic (`new_share`, read by the plan's error count) and the
+    split timeline (t, weight, stable ready pods, canary ready pods) for its P95."""
+    if not record.new_share or record.new_share[-1][1] != weight:
+        record.new_share.append((now, weight))
+    row = (now, weight, float(ready_old), float(ready_new))
+    if not record.split or record.split[-1][1:] != row[1:]:
+        record.split.append(row)
+
+
+def _pod_share(ready_new: int, ready_old: int, model: SplitModel) -> float:
+    """The share a Service's round robin (or the queue's competing consumers) gives the canary:
+    its ready pods' throughput over all ready pods' throughput."""
+    new = ready_new * model.canary[0] / model.canary[1]
+    old = ready_old * model.stable[0] / model.stable[1]
+    return new / (new + old) if new + old > 0 else 0.0
+
+
+class _Metrics:
+    """The plan's analysis: measurements of the canary version every `metrics.interval`
+    (control/progressive/analysis.py), its runs' phases and the events they leave."""
+
+    def __init__(self, engine: Engine, plan: Plan, record: PlanRecord, model: SplitModel) -> None:
+        self.engine, self.plan, self.record, self.model = engine, plan, record, model
+        m = plan.metrics
+        self.thresholds = Thresholds(
+            m.successRate if m is not None else None, float(m.p95) if m is not None and m.p95 else None
+        )
+        self.interval = float(m.interval) if m is not None else 60.0
+        self.count = m.count if m is not None else None
+        self.failure_limit = m.failureLimit if m is not None else 0
+        self.run: AnalysisRun | None = None
+        self.background: AnalysisRun | None = None
+
+    def sample(self, weight: float, ready_new: int) -> tuple[float, float]:
+        """(success rate, P95 s) of the canary version now, as its metrics would report them."""
+        now = self.engine.env.now
+        i = min(len(self.model.lam_rps) - 1, int(now // self.model.dt_s))
+        lam = float(self.model.lam_rps[i]) * weight
+        servers, service_s, cv = self.model.canary
+        p95 = canary_p95_s(lam, ready_new * servers, service_s, cv)
+        success = (1.0 - self.plan.serving.error_rate) if p95 != float("inf") else 0.0
+        return success, p95
+
+    def _measure(
+        self, run: AnalysisRun, count: int | None, weight: float, ready_new: int, what: str
+    ) -> AnalysisRun:
+        success, p95 = self.sample(weight, ready_new)
+        ok = self.thresholds.passes(success, p95)
+        run = measure(run, self.thresholds, count, self.failure_limit, ok, self.engine.env.now)
+        self.engine.event(
+            "AnalysisRun",
+            self.plan.name,
+            "MeasurementPassed" if ok else "MeasurementFailed",
+            f"{what}: success rate {100 * success:.2f} %, P95 {1000 * p95:.0f} ms -> {run.phase}",
+        )
+        return run
+
+    def due(self, run: AnalysisRun | None) -> float | None:
+        if run is None or run.phase != RUNNING:
+            return None
+        return run.started_s if run.last_s is None else run.last_s + self.interval
+
+    def step(self, weight: float, ready_new: int) -> None:
+        """Take the measurements that are due (a step's run and the background run)."""
+        now = self.engine.env.now
+        if self.run is not None and (self.due(self.run) or 0.0) <= now + 1e-9 and self.run.phase == RUNNING:
+            self.run = self._measure(self.run, self.count or 1, weight, ready_new, "analysis step")
+        bg = self.background
+        if bg is not None and bg.phase == RUNNING and (self.due(bg) or 0.0) <= now + 1e-9:
+            self.background = self._measure(bg, None, weight, ready_new, "background analysis")
+
+    def phase(self) -> str:
+        if self.background is not None and self.background.phase == ANALYSIS_FAILED:
+            return ANALYSIS_FAILED
+        return self.run.phase if self.run is not None else ""
+
+    def next_due(self) -> float | None:
+        return min(
+            (t for t in (self.due(self.run), self.due(self.background)) if t is not None), default=None
+        )
+
+
+def _argo_canary_spec(plan: Plan) -> CanarySpec:
+    c = plan.canary
+    assert c is not None
+    steps = []
+    for s in c.steps:
+        if s.setWeight is not None:
+            steps.append(CanaryStep(set_weight=s.setWeight))
+        elif s.pause is not None:
+            steps.append(
+                CanaryStep(pause=True, pause_s=None if s.pause.duration is None else float(s.pause.duration))
+            )
+        elif s.setCanaryScale is not None:
+            x = s.setCanaryScale
+            steps.append(CanaryStep(scale=SetCanaryScale(x.replicas, x.weight, x.matchTrafficWeight)))
+        else:
+            steps.append(CanaryStep(analysis=True))
+    abort_delay = c.abortScaleDownDelaySeconds
+    return CanarySpec(
+        tuple(steps),
+        max_surge=c.maxSurge,
+        max_unavailable=c.maxUnavailable,
+        traffic_routing=c.trafficRouting is not None,
+        dynamic_stable_scale=c.dynamicStableScale,
+        min_pods_per_rs=c.minPodsPerReplicaSet,
+        scale_down_delay_s=float(c.scaleDownDelaySeconds if c.scaleDownDelaySeconds is not None else 30),
+        abort_scale_down_delay_s=None
+        if abort_delay == 0
+        else float(abort_delay if abort_delay is not None else 30),
+        progress_deadline_s=float(plan.progressDeadlineSeconds),
+    )
+
+
+def _split_model(engine: Engine, plan: Plan, old: Workload, new: Workload) -> SplitModel:
+    streams = engine.traffic.by_workload.get(plan.target, [])
+    lam = sum((st.lam_rps for st in streams), start=np.zeros(engine.traffic.n_ticks))
+    consumer = any(q.consumer == plan.target for q in engine.scenario.traffic.queues)
+    return SplitModel(lam, float(engine.traffic.dt), _serving_of(old), _serving_of(new), consumer)
+
+
+def _apply_counts(engine: Engine, target: str, current: str, rev: str, stable: int, canary: int) -> bool:
+    """Set both ReplicaSets' replicas (each reconciles its own pods); True when they changed."""
+    want = {current: stable, rev: canary}
+    if engine.rs_replicas.get(target) == want:
+        return False
+    engine.rs_replicas[target] = want
+    engine.reconcile(target)
+    return True
+
+
+def _promote_time(plan: Plan, pause_start: float | None, now: float) -> tuple[bool, float | None]:
+    """(promoted, when to wake for it): a human promotes `promote_after` into an indefinite pause."""
+    if plan.promote_after is None or pause_start is None:
+        return False, None
+    at = pause_start + float(plan.promote_after)
+    return now >= at, (at - now if now < at else None)
+
+
+def _finish_progressive(engine: Engine, record: PlanRecord, target: str, rev: str, outcome: str) -> None:
+    """Hand the workload back to the plain reconcile: at the new revision if it completed."""
+    now = engine.env.now
+    if outcome == COMPLETE:
+        engine.revision[target] = rev
+    engine.rs_replicas.pop(target, None)
+    engine.reconcile(target)
+    record.finish(now, outcome)
+
+
+def run_canary(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
+    """A canary: Argo Rollouts' step machine (`canary`) or Flagger's analysis loop (`analysis`)."""
+    if plan.flagger:
+        yield from _run_flagger(engine, plan, record, rev)
+        return
+    target = plan.target
+    current, new = _install(engine, plan, rev)
+    model = _split_model(engine, plan, engine.template(target, current), new)
+    record.split_model = model
+    spec = _argo_canary_spec(plan)
+    routed = spec.traffic_routing and not model.queue_consumer
+    metrics = _Metrics(engine, plan, record, model)
+    c = plan.canary
+    assert c is not None
+    start_step = c.analysis.startingStep or 0 if c.analysis is not None else None
+    n = engine.desired[target]
+    st = CanaryState(canary_replicas=0, stable_replicas=n, last_progress_s=engine.env.now)
+    _apply_counts(engine, target, current, rev, n, 0)
+    steps = _Steps(record)
+    last_reason = ""
+    while True:
+        now = engine.env.now
+        pods, _ = _observe_available(engine, record, rev, 0.0)
+        canary_side, stable_side, ready_new, ready_old = _sides(pods, rev, now)
+        weight = st.weight / 100 if routed else _pod_share(ready_new, ready_old, model)
+        if start_step is not None and metrics.background is None and st.step >= start_step:
+            metrics.background = AnalysisRun(now)
+        metrics.step(weight, ready_new)
+        promoted, _ = _promote_time(plan, st.pause_start_s, now)
+        obs = Observation(engine.desired[target], canary_side, stable_side, metrics.phase(), promoted)
+        d = canary_sync(spec, st, obs, now)
+        st = d.state
+        if d.start_analysis:
+            metrics.run = AnalysisRun(now)
+            metrics.step(weight, ready_new)
+            d = canary_sync(spec, st, replace(obs, analysis=metrics.phase()), now)
+            st = d.state
+        if _apply_counts(engine, target, current, rev, st.stable_replicas, st.canary_replicas) or (
+            d.reason != last_reason
+        ):
+            pods = _observe(engine, record, rev, 0.0)
+            steps.open(
+                now,
+                f"{target}-{rev}",
+                canary_side.created,
+                st.canary_replicas,
+                d.reason,
+                engine.desired[target],
+                len(pods),
+                canary_side.available + stable_side.available,
+            )
+            engine.event(
+                "Rollout",
+                target,
+                d.reason,
+                f"step {st.step}: canary {st.canary_replicas}, "
+                f"stable {st.stable_replicas}, weight {st.weight}",
+            )
+            last_reason = d.reason
+        pods = _active(engine.state.pods_of(target))
+        _, _, ready_new, ready_old = _sides(pods, rev, now)
+        weight = st.weight / 100 if routed else _pod_share(ready_new, ready_old, model)
+        _record_split(record, now, weight, ready_new, ready_old)
+        if st.done:
+            steps.close(now)
+            _finish_progressive(
+                engine, record, target, rev, COMPLETE if st.done == ARGO_COMPLETE else ABORTED
+            )
+            if st.done != ARGO_COMPLETE:
+                record.message = "analysis failed: traffic back to stable"
+            return
+        if d.reason == ARGO_DEADLINE and record.end_s is None:
+            steps.wait(_blocker(engine, pods, rev, st.canary_replicas, now, 0.0))
+            record.finish(now, DEADLINE_EXCEEDED)  # the Rollout keeps going (progressDeadlineAbort false)
+        elif d.reason == ARGO_PAUSED_INDEFINITELY:
+            steps.wait("paused: waiting for promote")
+        elif d.reason == ARGO_SCALING:
+            steps.wait(_blocker(engine, pods, rev, st.canary_replicas, now, 0.0))
+        _, promote_in = _promote_time(plan, st.pause_start_s, engine.env.now)
+        wakes = [x for x in (d.requeue_after_s, promote_in) if x is not None]
+        due = metrics.next_due()
+        if due is not None:
+            wakes.append(max(due - now, 0.0))
+        yield from _wait(engine, target, plan.controller_latency, min(wakes, default=None))
+
+
+def run_blue_green(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
+    """An Argo Rollouts blue-green update (control/progressive/argo.py blue_green_sync): the preview
+    stack at full scale beside the active one (both counted in the plan's extra nodes and cost), the
+    active Service switched at promotion (all traffic to the new version at once), the old stack
+    scaled down scaleDownDelaySeconds later."""
+    target = plan.target
+    current, new = _install(engine, plan, rev)
+    model = _split_model(engine, plan, engine.template(target, current), new)
+    record.split_model = model
+    bg = plan.blueGreen
+    spec = BlueGreenSpec(
+        auto_promotion_enabled=bg.autoPromotionEnabled if bg is not None else True,
+        auto_promotion_s=float(bg.autoPromotionSeconds) if bg is not None else 0.0,
+        scale_down_delay_s=float(bg.scaleDownDelaySeconds) if bg is not None else 30.0,
+        preview_replica_count=bg.previewReplicaCount if bg is not None else None,
+        progress_deadline_s=float(plan.progressDeadlineSeconds),
+    )
+    st = BlueGreenState(old_replicas=engine.desired[target], last_progress_s=engine.env.now)
+    steps = _Steps(record)
+    last_reason = ""
+    while True:
+        now = engine.env.now
+        pods, _ = _observe_available(engine, record, rev, 0.0)
+        canary_side, stable_side, ready_new, ready_old = _sides(pods, rev, now)
+        promoted, _ = _promote_time(plan, st.pause_start_s, now)
+        d = blue_green_sync(
+            spec, st, Observation(engine.desired[target], canary_side, stable_side, "", promoted), now
+        )
+        st = d.state
+        if (
+            _apply_counts(engine, target, current, rev, st.old_replicas, st.new_replicas)
+            or d.reason != last_reason
+        ):
+            pods = _observe(engine, record, rev, 0.0)
+            steps.open(
+                now,
+                f"{target}-{rev}",
+                canary_side.created,
+                st.new_replicas,
+                d.reason,
+                engine.desired[target],
+                len(pods),
+                canary_side.available + stable_side.available,
+            )
+            engine.event("Rollout", target, d.reason, f"preview {st.new_replicas}, active {st.old_replicas}")
+            last_reason = d.reason
+        pods = _active(engine.state.pods_of(target))
+        _, _, ready_new, ready_old = _sides(pods, rev, now)
+        _record_split(record, now, 1.0 if st.active_new else 0.0, ready_new, ready_old)
+        if st.done:
+            steps.close(now)
+            _finish_progressive(engine, record, target, rev, COMPLETE)
+            return
+        if d.reason == ARGO_DEADLINE and record.end_s is None:
+            steps.wait(_blocker(engine, pods, rev, st.new_replicas, now, 0.0))
+            record.finish(now, DEADLINE_EXCEEDED)
+        elif d.reason == ARGO_PAUSED_INDEFINITELY:
+            steps.wait("paused: waiting for promote")
+        elif d.reason in (BG_PREVIEW, "Promoting"):
+            steps.wait(_blocker(engine, pods, rev, st.new_replicas, now, 0.0))
+        _, promote_in = _promote_time(plan, st.pause_start_s, engine.env.now)
+        wakes = [x for x in (d.requeue_after_s, promote_in) if x is not None]
+        yield from _wait(engine, target, plan.controller_latency, min(wakes, default=None))
+
+
+def _flagger_spec(plan: Plan) -> FlaggerSpec:
+    a = plan.analysis
+    assert a is not None
+    return FlaggerSpec(
+        interval_s=float(a.interval),
+        threshold=a.threshold,
+        max_weight=a.maxWeight,
+        step_weight=a.stepWeight or 0,
+        step_weights=tuple(a.stepWeights or ()),
+        iterations=a.iterations or 0,
+        progress_deadline_s=float(plan.progressDeadlineSeconds),
+    )
+
+
+def _flagger_check(plan: Plan, metrics: _Metrics, weight: float, ready_new: int) -> bool:
+    """Flagger's builtin metrics on the canary: request-success-rate (thresholdRange.min, %) and
+    request-duration (thresholdRange.max, ms; Flagger's query is the P99)."""
+    a = plan.analysis
+    assert a is not None
+    if not a.metrics:
+        return True
+    now = metrics.engine.env.now
+    i = min(len(metrics.model.lam_rps) - 1, int(now // metrics.model.dt_s))
+    lam = float(metrics.model.lam_rps[i]) * weight
+    servers, service_s, cv = metrics.model.canary
+    p99 = split_p95_s(lam, 1.0, (0.0, service_s, cv), (ready_new * servers, service_s, cv), q=0.99)
+    success = 100 * (1 - plan.serving.error_rate) if p99 != float("inf") else 0.0
+    ok = True
+    for m in a.metrics:
+        value = success if m.name == "request-success-rate" else 1000 * p99
+        lo, hi = m.thresholdRange.min, m.thresholdRange.max
+        ok = ok and (lo is None or value >= lo) and (hi is None or value <= hi)
+    metrics.engine.event(
+        "Canary",
+        plan.name,
+        "MetricsChecked" if ok else "MetricCheckFailed",
+        f"success rate {success:.2f} %, P99 {1000 * p99:.0f} ms",
+    )
+    return ok
+
+
+def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any:
+    """A Flagger canary (control/progressive/flagger.py): the canary Deployment scaled up beside the
+    primary, which serves throughout; one analysis tick every `interval`; at promotion the primary
+    itself rolls to the new version (`primary_rolling_counts`, under a second revision `rev`-primary
+    of the same new template), then the canary is scaled to zero."""
+    target = plan.target
+    current, new = _install(engine, plan, rev)
+    prim = f"{rev}-primary"
+    engine.templates.setdefault(target, {})[prim] = new
+    if plan.never_ready:
+        engine.never_ready.add((target, prim))
+    weights = engine.capacity_weight.get(target)
+    if weights is not None and rev in weights:
+        weights[prim] = weights[rev]
+    model = _split_model(engine, plan, engine.template(target, current), new)
+    record.split_model = model
+    spec = _flagger_spec(plan)
+    metrics = _Metrics(engine, plan, record, model)
+    st = FlaggerState()
+    steps = _Steps(record)
+    old_primary, new_primary = engine.desired[target], 0
+    last_tick = -1e18
+    while True:
+        now = engine.env.now
+        n = engine.desired[target]
+        pods, _ = _observe_available(engine, record, rev, 0.0)
+        canary_pods = [p for p in pods if p.revision == rev]
+        primary_new = [p for p in pods if p.revision == prim]
+        canary_avail = sum(1 for p in canary_pods if _available(p, now, 0.0))
+        prim_avail = sum(1 for p in primary_new if _available(p, now, 0.0))
+        if st.primary_new and st.phase != FLAGGER_FAILED:
+            old_primary, new_primary = primary_rolling_counts(n, old_primary, new_primary, prim_avail)
+        elif not st.primary_new:
+            old_primary = n
+        if now >= last_tick + spec.interval - 1e-9:
+            last_tick = now
+            ready_new = sum(1 for p in canary_pods if p.phase is PodPhase.READY)
+            share = _pod_share(ready_new, old_primary, model) if model.queue_consumer else st.weight / 100
+            check = st.phase != "Progressing" or _flagger_check(plan, metrics, share, ready_new)
+            obs = FlaggerObservation(
+                canary_avail >= n, new_primary == n and prim_avail >= n and old_primary == 0, check
+            )
+            d = flagger_tick(spec, st, obs, now)
+            if d.state != st or d.reason != (record.steps[-1][5] if record.steps else ""):
+                steps.open(
+                    now,
+                    f"{target}-canary",
+                    len(canary_pods),
+                    n if d.state.canary_up else 0,
+                    d.reason,
+                    n,
+                    len(pods),
+                    canary_avail,
+                )
+                engine.event("Canary", plan.name, d.reason, f"phase {d.state.phase}, weight {d.state.weight}")
+            st = d.state
+            if st.primary_new and new_primary == 0 and st.phase != FLAGGER_FAILED:
+                old_primary, new_primary = primary_rolling_counts(n, old_primary, new_primary, prim_avail)
+        canary_n = n if st.canary_up else 0
+        if st.phase == FLAGGER_FAILED:
+            old_primary, new_primary = n, 0
+        want = {current: old_primary, rev: canary_n, prim: new_primary}
+        if engine.rs_replicas.get(target) != want:
+            engine.rs_replicas[target] = want
+            engine.reconcile(target)
+        pods = _active(engine.state.pods_of(target))
+        ready_new = sum(1 for p in pods if p.revision == rev and p.phase is PodPhase.READY)
+        ready_prim = sum(1 for p in pods if p.revision == prim and p.phase is PodPhase.READY)
+        ready_old = sum(1 for p in pods if p.revision == current and p.phase is PodPhase.READY)
+        # traffic: `weight` to the canary; the primary's share split over its old and new pods
+        if model.queue_consumer:  # competing consumers: the split is by capacity, not by routes
+            new_w = _pod_share(ready_new + ready_prim, ready_old, model)
+        else:
+            prim_share = _pod_share(ready_prim, ready_old, model)
+            canary_w = st.weight / 100
+            new_w = canary_w + (1 - canary_w) * prim_share
+        _record_split(record, now, new_w, ready_new + ready_prim, ready_old)
+        if st.phase in (FLAGGER_SUCCEEDED, FLAGGER_FAILED):
+            if st.phase == FLAGGER_FAILED or (not [p for p in pods if p.revision in (rev, current)]):
+                steps.close(now)
+                record.message = st.message
+                engine.revision[target] = prim if st.phase == FLAGGER_SUCCEEDED else current
+                engine.rs_replicas.pop(target, None)
+                engine.reconcile(target)
+                record.finish(now, COMPLETE if st.phase == FLAGGER_SUCCEEDED else ABORTED)
+                return
+        else:
+            waiting_rev = prim if st.primary_new else rev
+            have = sum(1 for p in pods if p.revision == waiting_rev and _available(p, now, 0.0))
+            if have < (n if st.canary_up or st.primary_new else 0):
+                steps.wait(_blocker(engine, pods, waiting_rev, n, now, 0.0))
+        nxt = last_tick + spec.interval - now
+        yield from _wait(engine, target, plan.controller_latency, max(nxt, 0.0))
+
+
 RUNNERS: dict[str, Runner] = {
     "rollout": run_rollout,
     "statefulset-update": run_statefulset_update,
+    "canary": run_canary,
+    "blue-green": run_blue_green,
     "node-pool-upgrade": run_node_pool_upgrade,
     "drain": run_drain,
 }

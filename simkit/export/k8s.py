@@ -125,8 +125,9 @@ def workload_objects(
 ) -> list[dict[str, Any]]:
     """Every object of one workload, in apply order (with its plan's settings, given the scenario)."""
     workload = workload_object(w, volume, workload_plan(sc, w) if sc is not None else None)
-    objs = [workload, service_object(w), hpa_object(w), pdb_object(w)]
-    extra = progressive_objects(sc, w, workload) if sc is not None else []
+    service = service_object(w)
+    objs = [workload, service, hpa_object(w), pdb_object(w)]
+    extra = progressive_objects(sc, w, workload, service) if sc is not None else []
     return [o for o in [*objs, *extra] if o is not None]
 
 

@@ -24,27 +24,164 @@ Settings go out only on the provider they were written for (an EKS updateConfig 
 to GKE). When several plans target the same workload or pool, the last one's settings are what stays
 configured, so the last one wins.
 
-Progressive delivery (`canary`, `blue-green` plans) would export an Argo Rollouts `Rollout` or a
-Flagger `Canary` instead of a Deployment strategy: `PROGRESSIVE_EXPORTERS` is the hook, one builder
-per plan kind, to be filled once those kinds and their CRD schemas are in (validated with the CRDs'
-own OpenAPI schemas, not kubernetes-validate).
+Progressive delivery (`canary`, `blue-green` plans) exports an Argo Rollouts `Rollout`
+(argoproj.io/v1alpha1, `workloadRef` to the exported Deployment, which Argo then scales down
+progressively; its `strategy.canary` / `strategy.blueGreen` as the plan spells them; a preview or
+canary Service beside the workload's) or a Flagger `Canary` (flagger.app/v1beta1: `targetRef` the
+Deployment, `autoscalerRef` its HPA, `analysis` as the plan spells it). Each is validated against
+the CRD's own OpenAPI schema (`crds/argo/`, `crds/flagger/`, see their SOURCE.md) with jsonschema;
+an object that does not validate is an export error, not a file.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from simkit.export.pod import service_port
 from simkit.scenario.model import NodePool, Scenario, Workload
 from simkit.scenario.plans import Plan
 
 WORKLOAD_PLAN_KINDS = {"Deployment": "rollout", "StatefulSet": "statefulset-update"}
 
-ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any]], list[dict[str, Any]]]
-PROGRESSIVE_EXPORTERS: dict[str, ProgressiveBuilder] = {}
-"""Plan kind -> builder of the objects that replace/accompany the workload (an Argo `Rollout`, a
-Flagger `Canary`), given the plan, the workload and its exported Deployment. Empty until the canary
-and blue-green kinds exist; `progressive_objects` calls it."""
+ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
+CRDS = Path(__file__).parent / "crds"
+SCHEMAS = {
+    ("argoproj.io/v1alpha1", "Rollout"): CRDS / "argo" / "rollout.schema.json",
+    ("flagger.app/v1beta1", "Canary"): CRDS / "flagger" / "canary.schema.json",
+}
+
+
+@cache
+def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMAS[(api_version, kind)].read_text())
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+    return cls(schema)  # type: ignore[no-any-return]
+
+
+def validate_custom(obj: dict[str, Any]) -> None:
+    """Validate an Argo Rollout or Flagger Canary against its CRD's OpenAPI schema (jsonschema);
+    raises ValueError naming the first failing field."""
+    validator = _validator(obj["apiVersion"], obj["kind"])
+    error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+        raise ValueError(f"{obj['kind']} {obj['metadata']['name']}: {where}: {error.message}")
+
+
+def _meta(workload: dict[str, Any], name: str) -> dict[str, Any]:
+    meta = workload.get("metadata", {})
+    out = {"name": name, "namespace": meta.get("namespace")}
+    if meta.get("labels"):
+        out["labels"] = dict(meta["labels"])
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _selector(workload: dict[str, Any]) -> dict[str, Any]:
+    return dict(workload["spec"].get("selector") or {"matchLabels": {"app": workload["metadata"]["name"]}})
+
+
+def argo_rollout(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """An Argo `Rollout` with `workloadRef` to the Deployment and the plan's strategy (v1.9.1 CRD),
+    and the Service the strategy names beside the workload's (canary or preview)."""
+    name = w.name
+    if plan.kind == "blue-green":
+        bg = plan.blueGreen.model_dump(mode="json", exclude_none=True) if plan.blueGreen is not None else {}
+        bg.setdefault("activeService", name)
+        bg.setdefault("previewService", f"{name}-preview")
+        strategy: dict[str, Any] = {"blueGreen": bg}
+        extra = bg["previewService"]
+    else:
+        assert plan.canary is not None
+        canary = plan.canary.model_dump(mode="json", exclude_none=True)
+        extra = None
+        if plan.canary.trafficRouting is not None:  # Argo needs both Services to route by weight
+            canary.setdefault("stableService", name)
+            canary.setdefault("canaryService", f"{name}-canary")
+            extra = canary["canaryService"]
+        strategy = {"canary": canary}
+    rollout: dict[str, Any] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Rollout",
+        "metadata": _meta(workload, name),
+        "spec": {
+            "replicas": workload["spec"].get("replicas", w.replicas),
+            "selector": _selector(workload),
+            "workloadRef": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "name": name,
+                "scaleDown": "progressively",
+            },
+            "progressDeadlineSeconds": plan.progressDeadlineSeconds,
+            "revisionHistoryLimit": plan.revisionHistoryLimit,
+            "strategy": strategy,
+        },
+    }
+    if plan.minReadySeconds:
+        rollout["spec"]["minReadySeconds"] = plan.minReadySeconds
+    validate_custom(rollout)
+    out = [rollout]
+    if extra is not None and extra != name:
+        out.append(_service_copy(service, workload, extra))
+    return out
+
+
+def _service_copy(service: dict[str, Any], workload: dict[str, Any], name: str) -> dict[str, Any]:
+    """The workload's Service under another name (Argo points it at one ReplicaSet's pods)."""
+    svc = json.loads(json.dumps(service))
+    svc["metadata"] = {**svc.get("metadata", {}), **_meta(workload, name)}
+    return svc
+
+
+def flagger_canary(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """A Flagger `Canary` (v1.44.0 CRD) targeting the Deployment (and its HPA), the plan's analysis."""
+    a = plan.analysis
+    assert a is not None
+    analysis = a.model_dump(mode="json", exclude_none=True)
+    analysis["interval"] = f"{int(round(a.interval))}s"
+    port = service_port(w)
+    spec: dict[str, Any] = {
+        "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": w.name},
+        "progressDeadlineSeconds": plan.progressDeadlineSeconds,
+        "service": {"port": port},
+        "analysis": analysis,
+    }
+    if w.hpa is not None:
+        spec["autoscalerRef"] = {
+            "apiVersion": "autoscaling/v2",
+            "kind": "HorizontalPodAutoscaler",
+            "name": w.name,
+        }
+    canary = {
+        "apiVersion": "flagger.app/v1beta1",
+        "kind": "Canary",
+        "metadata": _meta(workload, w.name),
+        "spec": spec,
+    }
+    validate_custom(canary)
+    return [canary]
+
+
+def _progressive(
+    plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
+    build = flagger_canary if plan.flagger else argo_rollout
+    return build(plan, w, workload, service)
+
+
+PROGRESSIVE_EXPORTERS: dict[str, ProgressiveBuilder] = {"canary": _progressive, "blue-green": _progressive}
+"""Plan kind -> builder of the objects that accompany the workload (an Argo `Rollout`, a Flagger
+`Canary`), given the plan, the workload and its exported Deployment; `progressive_objects` calls it."""
 
 # the Terraform block each provider's pool resource takes for its upgrade settings
 UPGRADE_BLOCK = {"aws": "update_config", "gcp": "upgrade_settings", "azure": "upgrade_settings"}
@@ -118,15 +255,15 @@ def workload_spec(plan: Plan | None) -> dict[str, Any]:
     return {}
 
 
-def progressive_objects(sc: Scenario, w: Workload, workload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Objects a progressive-delivery plan adds for `w` (an Argo Rollout, a Flagger Canary): the hook
-    for canary/blue-green kinds (see `PROGRESSIVE_EXPORTERS`); none today."""
-    out: list[dict[str, Any]] = []
-    for plan in sc.plans:
-        builder = PROGRESSIVE_EXPORTERS.get(plan.kind)
-        if builder is not None and plan.target == w.name:
-            out.extend(builder(plan, w, workload))
-    return out
+def progressive_objects(
+    sc: Scenario, w: Workload, workload: dict[str, Any], service: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Objects a progressive-delivery plan adds for `w` (an Argo Rollout, a Flagger Canary; see
+    `PROGRESSIVE_EXPORTERS`): the last canary / blue-green plan of `w` wins, as for the others."""
+    plans = [p for p in sc.plans if p.kind in PROGRESSIVE_EXPORTERS and p.target == w.name]
+    if not plans:
+        return []
+    return PROGRESSIVE_EXPORTERS[plans[-1].kind](plans[-1], w, workload, service)
 
 
 def pool_plan(sc: Scenario, pool: NodePool) -> Plan | None:

@@ -17,9 +17,14 @@ maxSurge, maxUnavailable, blueGreenSettings); AKS `upgradeSettings` (AgentPoolUp
 maxSurge, maxUnavailable, drainTimeoutInMinutes, nodeSoakDurationInMinutes,
 undrainableNodeBehavior). Settings of another provider are an error naming the field.
 
-Kinds implemented by the engine: rollout, statefulset-update, node-pool-upgrade, drain; `canary`
-and `blue-green` are reserved names (an error says they are not implemented yet), each to be one
-more runner in `simkit.engine.plans.RUNNERS`.
+Kinds implemented by the engine: rollout, statefulset-update, canary, blue-green, node-pool-upgrade,
+drain, each a runner in `simkit.engine.plans.RUNNERS`. Progressive plans target a Deployment and
+take Argo Rollouts' or Flagger's own field names: `canary` (Argo `spec.strategy.canary`: steps
+setWeight / pause / setCanaryScale / analysis, maxSurge, maxUnavailable, trafficRouting,
+dynamicStableScale, ...) or `analysis` (Flagger `spec.analysis`: interval, threshold, maxWeight,
+stepWeight(s), iterations, metrics), `blueGreen` (Argo `spec.strategy.blueGreen`); `metrics` are the
+thresholds an Argo analysis measures on the canary version, `promote_after` when a human promotes
+an indefinite pause (unset: never).
 """
 
 from __future__ import annotations
@@ -34,9 +39,14 @@ from simkit.scenario.base import Duration, PathError, StrictModel
 from simkit.scenario.k8s import ProbeSpec
 from simkit.units import format_duration
 
-IMPLEMENTED_KINDS = ("rollout", "statefulset-update", "node-pool-upgrade", "drain")
-PLANNED_KINDS = ("canary", "blue-green")
-KIND_OF_TARGET = {"rollout": "Deployment", "statefulset-update": "StatefulSet"}
+IMPLEMENTED_KINDS = ("rollout", "statefulset-update", "canary", "blue-green", "node-pool-upgrade", "drain")
+PROGRESSIVE_KINDS = ("canary", "blue-green")
+KIND_OF_TARGET = {
+    "rollout": "Deployment",
+    "statefulset-update": "StatefulSet",
+    "canary": "Deployment",
+    "blue-green": "Deployment",
+}
 NODE_KINDS = ("node-pool-upgrade", "drain")
 PEAK = "peak"
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -216,6 +226,170 @@ class UpgradeSettings(StrictModel):
     _check = field_validator("maxSurge", "maxUnavailable", mode="before")(_int_or_percent)
 
 
+# ------------------------------------------------------------------------- progressive delivery
+# Argo Rollouts v1.9.1 (pkg/apis/rollouts/v1alpha1/types.go: CanaryStrategy, CanaryStep,
+# RolloutPause, SetCanaryScale, BlueGreenStrategy) and Flagger v1.44.0
+# (pkg/apis/flagger/v1beta1/canary.go: CanaryAnalysis, CanaryMetric) field names; Argo's
+# validation (pkg/apis/rollouts/validation/validation.go) rejects a step with more than one
+# action and a setWeight outside 0..maxTrafficWeight. Weights that go down between steps are
+# refused here (a progressive plan only moves traffic forward; a step back is a typo).
+ARGO_STEP_KEYS = ("setWeight", "pause", "setCanaryScale", "analysis")
+
+
+class RolloutPause(StrictModel):
+    """pause: {} (indefinite: until promoted) or pause: {duration: 5m}."""
+
+    duration: Duration | None = Field(default=None, ge=0)
+
+
+class SetCanaryScaleSpec(StrictModel):
+    replicas: int | None = Field(default=None, ge=0)
+    weight: int | None = Field(default=None, ge=0, le=100)
+    matchTrafficWeight: bool = False
+
+    @model_validator(mode="after")
+    def _one(self) -> SetCanaryScaleSpec:
+        if sum(x is not None for x in (self.replicas, self.weight)) + self.matchTrafficWeight != 1:
+            raise PathError((), "setCanaryScale takes exactly one of replicas, weight, matchTrafficWeight")
+        return self
+
+
+class AnalysisTemplateRef(StrictModel):
+    templateName: str
+
+
+class RolloutAnalysis(StrictModel):
+    """An analysis step or background analysis: its templates (measured with the plan's `metrics`)."""
+
+    templates: list[AnalysisTemplateRef] = Field(default=[], exclude_if=lambda v: not v)
+    startingStep: int | None = Field(default=None, ge=0, exclude_if=lambda v: v is None)
+
+
+class CanaryStepSpec(StrictModel):
+    """One of `strategy.canary.steps`: exactly one action."""
+
+    setWeight: int | None = Field(default=None, ge=0, le=100, exclude_if=lambda v: v is None)
+    pause: RolloutPause | None = Field(default=None, exclude_if=lambda v: v is None)
+    setCanaryScale: SetCanaryScaleSpec | None = Field(default=None, exclude_if=lambda v: v is None)
+    analysis: RolloutAnalysis | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in data:
+                if key not in ARGO_STEP_KEYS:
+                    raise PathError(
+                        (key,), f"unknown canary step {key!r}; a step is one of {', '.join(ARGO_STEP_KEYS)}"
+                    )
+            if len(data) != 1:
+                raise PathError((), f"a canary step takes exactly one of {', '.join(ARGO_STEP_KEYS)}")
+        return data
+
+
+class ArgoCanary(StrictModel):
+    """Argo Rollouts `spec.strategy.canary`."""
+
+    steps: list[CanaryStepSpec] = Field(min_length=1)
+    maxSurge: IntOrPercent | None = Field(default=None, exclude_if=lambda v: v is None)
+    maxUnavailable: IntOrPercent | None = Field(default=None, exclude_if=lambda v: v is None)
+    trafficRouting: dict[str, Any] | None = Field(default=None, exclude_if=lambda v: v is None)
+    dynamicStableScale: bool = Field(default=False, exclude_if=lambda v: not v)
+    minPodsPerReplicaSet: int | None = Field(default=None, ge=1, exclude_if=lambda v: v is None)
+    scaleDownDelaySeconds: int | None = Field(default=None, ge=0, exclude_if=lambda v: v is None)
+    abortScaleDownDelaySeconds: int | None = Field(default=None, ge=0, exclude_if=lambda v: v is None)
+    analysis: RolloutAnalysis | None = Field(default=None, exclude_if=lambda v: v is None)
+
+    _check = field_validator("maxSurge", "maxUnavailable", mode="before")(_int_or_percent)
+
+    @model_validator(mode="after")
+    def _weights(self) -> ArgoCanary:
+        last = 0
+        for i, step in enumerate(self.steps):
+            if step.setWeight is not None:
+                if step.setWeight < last:
+                    raise PathError(
+                        ("steps", i, "setWeight"),
+                        f"weights must not go down: {step.setWeight} after {last}",
+                    )
+                last = step.setWeight
+        if _is_zero(self.maxSurge) and _is_zero(self.maxUnavailable):
+            raise PathError(("maxUnavailable",), "may not be 0 when maxSurge is 0")
+        if self.dynamicStableScale and self.trafficRouting is None:
+            raise PathError(("dynamicStableScale",), "requires trafficRouting")
+        return self
+
+
+class ArgoBlueGreen(StrictModel):
+    """Argo Rollouts `spec.strategy.blueGreen` (services are named by simkit's export)."""
+
+    activeService: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    previewService: str | None = Field(default=None, exclude_if=lambda v: v is None)
+    autoPromotionEnabled: bool = True
+    autoPromotionSeconds: int = Field(default=0, ge=0)
+    scaleDownDelaySeconds: int = Field(default=30, ge=0)
+    previewReplicaCount: int | None = Field(default=None, ge=0, exclude_if=lambda v: v is None)
+
+
+class ThresholdRange(StrictModel):
+    min: float | None = None
+    max: float | None = None
+
+
+class FlaggerMetric(StrictModel):
+    """A Flagger builtin metric: request-success-rate (min, %) or request-duration (max, ms, P99)."""
+
+    name: Literal["request-success-rate", "request-duration"]
+    thresholdRange: ThresholdRange
+    interval: str | None = Field(default=None, exclude_if=lambda v: v is None)
+
+
+class FlaggerAnalysis(StrictModel):
+    """Flagger `spec.analysis`."""
+
+    interval: Duration = 60.0
+    threshold: int = Field(default=1, ge=1)
+    maxWeight: int | None = Field(default=None, ge=1, le=100, exclude_if=lambda v: v is None)
+    stepWeight: int | None = Field(default=None, ge=1, le=100, exclude_if=lambda v: v is None)
+    stepWeights: list[int] | None = Field(default=None, exclude_if=lambda v: v is None)
+    iterations: int | None = Field(default=None, ge=1, exclude_if=lambda v: v is None)
+    metrics: list[FlaggerMetric] = Field(default=[], exclude_if=lambda v: not v)
+
+    @model_validator(mode="after")
+    def _weights(self) -> FlaggerAnalysis:
+        if self.stepWeights is not None:
+            last = 0
+            for i, w in enumerate(self.stepWeights):
+                if not 1 <= w <= 100:
+                    raise PathError(("stepWeights", i), f"a weight is 1..100, got {w}")
+                if w <= last:
+                    raise PathError(("stepWeights", i), f"weights must increase: {w} after {last}")
+                last = w
+        if self.iterations is None and not self.stepWeight and not self.stepWeights:
+            raise PathError(("stepWeight",), "a Flagger canary needs stepWeight, stepWeights or iterations")
+        if self.maxWeight is not None and self.stepWeight is not None and self.stepWeight > self.maxWeight:
+            raise PathError(("stepWeight",), f"is above maxWeight ({self.maxWeight})")
+        return self
+
+
+class CanaryMetrics(StrictModel):
+    """Thresholds the Argo analysis measures on the canary version (simkit's metric provider):
+    every `interval`, `count` times (unset: until the rollout ends), failing after `failureLimit`."""
+
+    interval: Duration = 60.0
+    count: int | None = Field(default=None, ge=1)
+    failureLimit: int = Field(default=0, ge=0)
+    successRate: float | None = Field(default=None, gt=0, le=1)
+    p95: Duration | None = None
+
+    @field_validator("successRate", mode="before")
+    @classmethod
+    def _percent(cls, v: Any) -> Any:
+        if isinstance(v, str) and v.strip().endswith("%"):
+            return float(v.strip()[:-1]) / 100
+        return v
+
+
 class PlanStart(StrictModel):
     at: Literal["peak"]
 
@@ -246,6 +420,12 @@ class Plan(StrictModel):
     # kind: node-pool-upgrade
     updateConfig: EKSUpdateConfig | None = Field(default=None, exclude_if=lambda v: v is None)
     upgradeSettings: UpgradeSettings | None = Field(default=None, exclude_if=lambda v: v is None)
+    # kind: canary (Argo `canary` or Flagger `analysis`) and blue-green (Argo `blueGreen`)
+    canary: ArgoCanary | None = Field(default=None, exclude_if=lambda v: v is None)
+    analysis: FlaggerAnalysis | None = Field(default=None, exclude_if=lambda v: v is None)
+    blueGreen: ArgoBlueGreen | None = Field(default=None, exclude_if=lambda v: v is None)
+    metrics: CanaryMetrics | None = Field(default=None, exclude_if=lambda v: v is None)
+    promote_after: Duration | None = Field(default=None, exclude_if=lambda v: v is None)  # a human's promote
     # the new version
     serving: ServingChange = ServingChange()
     startup: StartupChange = StartupChange()
@@ -275,11 +455,7 @@ class Plan(StrictModel):
 
     @model_validator(mode="after")
     def _settings_fit_kind(self) -> Plan:
-        if self.kind in PLANNED_KINDS:
-            raise PathError(
-                ("kind",),
-                f"{self.kind!r} plans are not implemented yet (implemented: {', '.join(IMPLEMENTED_KINDS)})",
-            )
+        self._progressive_settings()
         if self.kind == "rollout" and self.updateStrategy is not None:
             raise PathError(("updateStrategy",), "is a StatefulSet setting; a rollout takes `strategy`")
         if self.kind == "statefulset-update" and self.strategy is not None:
@@ -292,6 +468,33 @@ class Plan(StrictModel):
             if key in self.model_fields_set:
                 raise PathError((key,), f"is not a setting of a {self.kind} plan")
         return self
+
+    def _progressive_settings(self) -> None:
+        """canary: exactly one of `canary` (Argo) and `analysis` (Flagger); blue-green: `blueGreen`
+        (optional); neither on other kinds, nor a Deployment `strategy` on a progressive plan."""
+        own = {
+            "canary": ("canary", "analysis", "metrics", "promote_after"),
+            "blue-green": ("blueGreen", "promote_after"),
+        }.get(self.kind, ())
+        for key in ("canary", "analysis", "blueGreen", "metrics", "promote_after"):
+            if key in self.model_fields_set and key not in own:
+                raise PathError((key,), f"is not a setting of a {self.kind} plan")
+        if self.kind in PROGRESSIVE_KINDS and self.strategy is not None:
+            key = "canary" if self.kind == "canary" else "blueGreen"
+            raise PathError(("strategy",), f"a {self.kind} plan takes `{key}` (Argo) instead of `strategy`")
+        if self.kind == "canary":
+            if (self.canary is None) == (self.analysis is None):
+                raise PathError(
+                    ("canary",),
+                    "a canary plan takes `canary` (Argo Rollouts) or `analysis` (Flagger), one of them",
+                )
+            if self.analysis is not None and self.metrics is not None:
+                raise PathError(("metrics",), "a Flagger canary takes its checks in analysis.metrics")
+
+    @property
+    def flagger(self) -> bool:
+        """A Flagger canary (its `analysis`), not an Argo Rollout."""
+        return self.kind == "canary" and self.analysis is not None
 
     @property
     def on_nodes(self) -> bool:

@@ -1,0 +1,96 @@
+"""Progressive plans' exports: an Argo `Rollout` or a Flagger `Canary`, valid against the CRDs' own
+OpenAPI schemas (simkit/export/crds, jsonschema), the core kinds against kubernetes-validate."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from simkit.export.exporter import build_files
+from simkit.export.plan_settings import SCHEMAS, validate_custom
+from simkit.scenario.loader import DEFAULT_SCENARIO, load_scenario_file, parse_scenario
+from tests.test_export import K8S_VERSION
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _objs(files: dict[str, str]) -> list[dict]:
+    return [d for p, text in files.items() if p.startswith("k8s/") for d in yaml.safe_load_all(text) if d]
+
+
+def _check_all(objs: list[dict]) -> None:
+    for obj in objs:
+        if obj["kind"] in ("Rollout", "Canary"):
+            validate_custom(obj)
+        else:
+            kubernetes_validate.validate(obj, K8S_VERSION, strict=True)
+
+
+def test_argo_canary_rollout_exported_and_valid() -> None:
+    objs = _objs(build_files(load_scenario_file(SCENARIOS / "canary-llm-agent.yaml"), "k8s"))
+    ro = next(o for o in objs if o["kind"] == "Rollout")
+    assert ro["apiVersion"] == "argoproj.io/v1alpha1"
+    assert ro["spec"]["workloadRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "llm-agent-service",
+        "scaleDown": "progressively",
+    }
+    steps = ro["spec"]["strategy"]["canary"]["steps"]
+    assert [s["setWeight"] for s in steps if "setWeight" in s] == [10, 25, 50, 100]
+    assert steps[1] == {"pause": {"duration": "10m"}}
+    _check_all(objs)
+
+
+def test_blue_green_rollout_and_preview_service() -> None:
+    objs = _objs(build_files(load_scenario_file(SCENARIOS / "blue-green-orchestrator.yaml"), "k8s"))
+    ro = next(o for o in objs if o["kind"] == "Rollout")
+    bg = ro["spec"]["strategy"]["blueGreen"]
+    assert bg["activeService"] == "workflow-orchestrator-service"
+    assert bg["autoPromotionSeconds"] == 300 and bg["scaleDownDelaySeconds"] == 30
+    names = {o["metadata"]["name"] for o in objs if o["kind"] == "Service"}
+    assert "workflow-orchestrator-service-preview" in names
+    _check_all(objs)
+
+
+def test_flagger_canary_exported_and_valid() -> None:
+    text = DEFAULT_SCENARIO.read_text() + (
+        "plans:\n  - {name: f, kind: canary, target: bff-service, start: 1h, analysis: {interval: 1m,"
+        " threshold: 5, maxWeight: 50, stepWeight: 2, metrics: [{name: request-success-rate,"
+        " thresholdRange: {min: 99}, interval: 1m}]}}\n"
+    )
+    objs = _objs(build_files(parse_scenario(text), "k8s"))
+    canary = next(o for o in objs if o["kind"] == "Canary")
+    assert canary["apiVersion"] == "flagger.app/v1beta1"
+    assert canary["spec"]["targetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "bff-service",
+    }
+    assert canary["spec"]["analysis"]["interval"] == "60s"
+    assert canary["spec"]["analysis"]["stepWeight"] == 2 and canary["spec"]["analysis"]["maxWeight"] == 50
+    _check_all(objs)
+
+
+def test_crd_schema_check_is_not_vacuous() -> None:
+    objs = _objs(build_files(load_scenario_file(SCENARIOS / "canary-llm-agent.yaml"), "k8s"))
+    ro = copy.deepcopy(next(o for o in objs if o["kind"] == "Rollout"))
+    ro["spec"]["strategy"]["canary"]["steps"][0]["setWeight"] = "ten"
+    with pytest.raises(ValueError, match="setWeight"):
+        validate_custom(ro)
+    bad = copy.deepcopy(ro)
+    del bad["spec"]["strategy"]["canary"]["steps"][0]["setWeight"]
+    bad["spec"]["strategy"]["canary"]["steps"][0] = {"pause": {"duration": {"x": 1}}}
+    with pytest.raises(ValueError):
+        validate_custom(bad)
+
+
+def test_crd_schemas_ship_with_their_source() -> None:
+    for path in SCHEMAS.values():
+        assert path.is_file()
+        source = (path.parent / "SOURCE.md").read_text()
+        assert "Release:" in source and "Source: https://github.com/" in source

@@ -90,7 +90,7 @@ def _from_text(where: str, text: str) -> Dimension:
     if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in numbers):
         raise SimkitError(f"{where}: expected numbers in LO..HI, got {text!r}")
     if all(isinstance(v, int) for v in numbers):
-        return IntRange(lo, hi, step or 1)
+        return IntRange(lo, hi, 1 if step is None else step)
     return FloatRange(float(lo), float(hi), None if step is None else float(step))
 
 

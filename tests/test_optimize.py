@@ -278,3 +278,18 @@ def test_pareto_mask_keeps_exactly_the_non_dominated(points: list[tuple[int, int
 
     for i, q in enumerate(points):
         assert mask[i] == (not any(dominates(p, q) for p in points))
+
+
+def test_without_optuna_simkit_works_and_optimize_says_what_to_install(tmp_path: Path):
+    probe = (
+        "import sys; sys.modules['optuna'] = None\n"  # as if the optimize extra were not installed
+        "import simkit\n"
+        "from simkit.cli import main\n"
+        "assert 'optuna' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+        "code = main(['optimize', '--space', 'workloads.0.replicas=1..3', '--no-progress'])\n"
+        "sys.exit(10 + code)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 12, done.stderr
+    assert done.stderr.strip() == "error: simkit optimize needs Optuna: pip install 'simkit[optimize]'"

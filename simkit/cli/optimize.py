@@ -24,7 +24,7 @@ from simkit.cli.options import (
 from simkit.errors import SimkitError
 from simkit.optimizer import optimize
 from simkit.optimizer.objectives import KNOWN
-from simkit.optimizer.study import SAMPLERS
+from simkit.optimizer.samplers import SAMPLERS
 from simkit.outputs import check_destination, replace_dir
 from simkit.units import format_number
 

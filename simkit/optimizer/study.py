@@ -35,13 +35,13 @@ from simkit.optimizer import space as spaces
 from simkit.optimizer.document import scenario_document
 from simkit.optimizer.objectives import Objective, parse_objectives
 from simkit.optimizer.result import OptimizeResult, pareto_mask
+from simkit.optimizer.samplers import make_sampler
 from simkit.replicate import replicate
 from simkit.scenario import yamlread
 from simkit.scenario.loader import DEFAULT_SCENARIO, LoadedScenario, parse_scenario, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.store import plan_key, to_json
 
-SAMPLERS = ("nsga2", "tpe")
 CONSTRAINT = "chance"
 """The trial's one constraint (`Trial.set_constraint`): `require - ci_low`, feasible when <= 0."""
 _ASKS_PER_TRIAL = 20  # how many duplicate proposals a call tolerates per plan it may evaluate
@@ -72,14 +72,6 @@ class _Setup:
 
     def runs(self, plan: Mapping[str, Any], seeds: Sequence[int]) -> pd.DataFrame:
         return replicate(self.scenario(plan), seeds, self.duration, self.n_jobs, progress=False)
-
-
-def _sampler(name: str, seed: int | None) -> optuna.samplers.BaseSampler:
-    if name == "nsga2":
-        return optuna.samplers.NSGAIISampler(seed=seed)
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=True)
-    raise SimkitError(f"sampler: expected one of {', '.join(SAMPLERS)}, got {name!r}")
 
 
 def _storage(storage: str | Path | optuna.storages.BaseStorage | None) -> Any:
@@ -174,7 +166,7 @@ def optimize(
             study_name=name,
             storage=_storage(storage),
             directions=[o.direction for o in goals],
-            sampler=_sampler(sampler, sampler_seed),
+            sampler=make_sampler(sampler, sampler_seed),
             load_if_exists=True,
         )
         _search(study, setup, plan_space, goals, seeds_list, n_trials, require, search_confidence, progress)
@@ -421,4 +413,4 @@ def _plan_of(front: pd.DataFrame, trial_number: int, plan_space: spaces.Space) -
     return plan
 
 
-__all__ = ["SAMPLERS", "optimize"]
+__all__ = ["CONSTRAINT", "optimize"]

@@ -5,11 +5,13 @@
 >>> result.checks                               # SLO, cost and queue-age targets with margins
 >>> sc = simkit.load_scenario(overrides={"traffic.load.growth": 10})
 >>> simkit.simulate(sc, duration=86400).summary
+>>> simkit.optimize(space={"workloads.4.replicas": "2..8"}).front   # cost vs P95, needs simkit[optimize]
 """
 
 from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError
+from simkit.optimizer import optimize
 from simkit.plan_search import recommend_plan
 from simkit.replicate import probability_met, replicate
 from simkit.results import RunResult
@@ -24,6 +26,7 @@ __all__ = [
     "SimkitError",
     "__version__",
     "load_scenario",
+    "optimize",
     "parse_scenario",
     "plan_stats",
     "probability_met",

@@ -185,6 +185,7 @@ def test_public_api_is_pinned() -> None:
         "SimkitError",
         "__version__",
         "load_scenario",
+        "optimize",
         "parse_scenario",
         "plan_stats",
         "probability_met",

@@ -1,4 +1,4 @@
-"""The `simkit` command: run, check, sweep, diff, report, validate, export and import scenarios.
+"""The `simkit` command: run, check, sweep, optimize, diff, report, validate, export and import scenarios.
 
 Exit codes (`ExitCode`): 0 every target met, 1 a target missed, 2 bad input (one line on stderr, no
 traceback), 70 an internal error (one line on stderr naming the file the traceback was written to),
@@ -22,6 +22,7 @@ from typing import Any
 from simkit.cli.diff import add_diff
 from simkit.cli.exitcodes import ExitCode
 from simkit.cli.export import add_export, add_import
+from simkit.cli.optimize import add_optimize
 from simkit.cli.options import Parser
 from simkit.cli.recommend import add_recommend
 from simkit.cli.report import add_report
@@ -33,6 +34,7 @@ COMMANDS: tuple[Callable[[Any], None], ...] = (
     add_run,
     add_check,
     add_sweep,
+    add_optimize,
     add_recommend,
     add_diff,
     add_report,

@@ -60,5 +60,6 @@ def test_karpenter_provisions_and_consolidates_with_reasons() -> None:
         "ValidationFailed",
         "FailedScheduling",
         "InsufficientCapacityError",
+        "DisruptionBlocked",
     }
     assert result.summary["availability"] > 0.99

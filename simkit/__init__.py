@@ -7,6 +7,7 @@
 >>> simkit.simulate(sc, duration=86400).summary
 """
 
+from simkit import karpenter as karpenter  # simkit.karpenter.dry_run
 from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError

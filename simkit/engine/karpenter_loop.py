@@ -40,6 +40,7 @@ from simkit.scenario.model import NodePool
 
 __all__ = [
     "DISRUPTION_INTERVAL_S",
+    "EPOCH",
     "UNAVAILABLE_OFFERING_TTL_S",
     "VALIDATION_S",
     "Karpenter",
@@ -50,7 +51,7 @@ __all__ = [
 DISRUPTION_INTERVAL_S = 10.0  # disruption controller's polling period (controller.go pollingPeriod)
 VALIDATION_S = 15.0  # consolidation validation delay (validation.go)
 UNAVAILABLE_OFFERING_TTL_S = 180.0  # unavailable-offerings cache TTL (aws provider, 3 min)
-_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # simulated t=0 as the controller's wall clock
 _MIB = 1048576 * 1000  # MiB in Karpenter's milli-bytes
 _RUNNING: weakref.WeakKeyDictionary[Engine, Karpenter] = weakref.WeakKeyDictionary()
 
@@ -77,7 +78,7 @@ def start_node_provisioner(engine: Engine) -> None:
 
 
 def _t(s: float) -> datetime:
-    return _EPOCH + timedelta(seconds=s)
+    return EPOCH + timedelta(seconds=s)
 
 
 def _td(s: float | None) -> timedelta | None:
@@ -488,7 +489,7 @@ class Karpenter:
                     f"{cmd.method} command for {', '.join(cmd.candidate_names)} no longer valid after 15s",
                 )
                 continue
-            blocked = self._unplaceable(again)
+            blocked = self.unplaceable(again)
             extra = self._drift_replacements(again) if blocked and again.method == "drift" else []
             if extra:
                 yield from self._execute(again, extra)
@@ -509,7 +510,7 @@ class Karpenter:
             yield from self._execute(again)
             quiet = -1
 
-    def _unplaceable(self, cmd: k.Command) -> str:
+    def unplaceable(self, cmd: k.Command) -> str:
         """A pod of a delete command's candidates that the full scheduler could not place on the
         remaining nodes ("" if all fit): Karpenter's simulation uses the scheduler's filters."""
         if cmd.replacements:

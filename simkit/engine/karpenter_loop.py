@@ -203,21 +203,27 @@ class Karpenter:
         return ticket
 
     def _settle(self, now: float) -> None:
-        """Forget claims that joined or failed; a refused offering is unavailable for a while."""
+        """Forget claims that joined or failed; a refused offering is unavailable for a while.
+
+        A NodeClaim's CreateFleet request carries every compatible instance type of its capacity type
+        (karpenter-provider-aws pkg/providers/instance/instance.go, up to 60 overrides), so an
+        InsufficientInstanceCapacity answer marks all of them unavailable (pkg/cache/
+        unavailableofferings.go, 3 min) and the next launch falls back to the other capacity type."""
         for failed in self.engine.cloud.launch_failures:
             pool = self.node_pools.get(failed)
             if pool is not None:
-                for zone in self.engine.scenario.cluster.zones:
-                    self.refused[(pool.instance_type, zone, pool.capacity_type)] = (
-                        now + UNAVAILABLE_OFFERING_TTL_S
-                    )
+                owner = self.owner[failed]
+                for it in self.types[owner]:
+                    for zone in self.engine.scenario.cluster.zones:
+                        self.refused[(it.name, zone, pool.capacity_type)] = now + UNAVAILABLE_OFFERING_TTL_S
                 self.engine.record_decision(
                     "karpenter",
-                    self.owner[failed],
+                    owner,
                     0,
                     0,
                     "InsufficientCapacityError",
-                    f"{pool.instance_type} {pool.capacity_type}: launch refused; offering marked unavailable",
+                    f"{pool.instance_type} {pool.capacity_type}: launch refused; "
+                    f"{len(self.types[owner])} {pool.capacity_type} offering(s) marked unavailable for 3m",
                 )
         self.engine.cloud.launch_failures[:] = [
             f for f in self.engine.cloud.launch_failures if f not in self.owner

@@ -486,7 +486,7 @@ class Scenario(StrictModel):
             )
 
     def _fault_references(self, workloads: set[str]) -> None:
-        pools = {p.name for p in self.cluster.node_pools}
+        pools = {p.name for p in self.cluster.node_pools} | {p.name for p in self.cluster.nodepools}
         zones = set(self.cluster.zones)
         queues = {q.name for q in self.traffic.queues}
         f = self.faults

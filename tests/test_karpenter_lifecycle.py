@@ -4,6 +4,8 @@ nodeclaim/expiration/controller.go, disruption/types.go `NewCandidate`)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +177,22 @@ def test_nodepool_change_of_unknown_pool_is_a_path_error(tmp_path: Path) -> None
     with pytest.raises(simkit.ScenarioError) as err:
         _scenario(tmp_path, "cluster:\n  nodepool_changes:\n    - {at: 1h, nodepool: nope, labels: {a: b}}\n")
     assert "nodepool_changes[0].nodepool" in str(err.value) and "'nope'" in str(err.value)
+
+
+def test_bad_nodepool_change_is_one_line_exit_2(tmp_path: Path) -> None:
+    """A change leaving the NodePool with no instance type: one line, YAML path and line, exit 2."""
+    (tmp_path / "platform-baseline.yaml").write_text((SCENARIOS / "platform-baseline.yaml").read_text())
+    (tmp_path / "karpenter-baseline.yaml").write_text((SCENARIOS / "karpenter-baseline.yaml").read_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "extends: karpenter-baseline.yaml\nname: bad\ncluster:\n  nodepool_changes:\n"
+        "    - at: 1h\n      nodepool: application\n      requirements:\n"
+        "        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [zz9]}\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "simkit.cli", "validate", str(bad)], capture_output=True, text=True, cwd=ROOT
+    )
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert run.returncode == 2 and len(lines) == 1, run.stderr
+    assert "cluster.nodepool_changes[0].requirements" in lines[0] and "(line 7)" in lines[0]
+    assert "match no instance type in the catalog" in lines[0]

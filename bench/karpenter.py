@@ -29,7 +29,7 @@ def _once(path: Path, days: int) -> tuple[float, float, simkit.RunResult]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
-def measure(days: int = DAYS, repeat: int = 1) -> dict[str, Any]:
+def measure(days: float = DAYS, repeat: int = 1) -> dict[str, Any]:
     """Best of `repeat` of each month; the ratio karpenter / cluster autoscaler, wall and CPU."""
     best = {name: [math.inf, math.inf] for name in CASES}
     results: dict[str, simkit.RunResult] = {}

@@ -196,3 +196,21 @@ def test_bad_nodepool_change_is_one_line_exit_2(tmp_path: Path) -> None:
     assert run.returncode == 2 and len(lines) == 1, run.stderr
     assert "cluster.nodepool_changes[0].requirements" in lines[0] and "(line 7)" in lines[0]
     assert "match no instance type in the catalog" in lines[0]
+
+
+def test_requirement_change_drifts_spot_nodes_to_on_demand(tmp_path: Path) -> None:
+    """Requirements are `hash:"ignore"`: the spot nodes drift through RequirementsDrifted and their
+    replacements are on-demand."""
+    s = _scenario(
+        tmp_path,
+        "cluster:\n  nodepool_changes:\n    - at: 2h\n      nodepool: application\n      requirements:\n"
+        "        - {key: karpenter.k8s.aws/instance-family, operator: In, values: [m5, m6i, m7i]}\n"
+        "        - {key: karpenter.sh/capacity-type, operator: In, values: [on-demand]}\n",
+    )
+    result = simkit.simulate(s, duration=3 * 3600.0, seed=1, progress=False)
+    d = _karpenter(result)
+    update = d.message[d.reason == "NodePoolUpdated"].iloc[0]
+    assert "(RequirementsDrifted)" in update and "NodePoolDrifted" not in update
+    after = d[(d.reason == "Launched") & (d.t_s > 7200)]
+    assert len(after) >= 1 and after.message.str.contains(" on-demand ").all()
+    assert (d.reason == "Disrupting/Drifted").any()

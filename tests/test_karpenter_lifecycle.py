@@ -161,18 +161,6 @@ def test_do_not_disrupt_on_pods_blocks_their_nodes(tmp_path: Path) -> None:
     ).any()
 
 
-def test_pdb_blocks_with_karpenters_text() -> None:
-    result = simkit.simulate(
-        simkit.load_scenario(SCENARIOS / "karpenter-baseline.yaml"), duration=3600.0, seed=1, progress=False
-    )
-    d = _karpenter(result)
-    assert (
-        d.message[d.reason == "DisruptionBlocked"]
-        .str.contains(r"Pdb prevents pod evictions \(PodDisruptionBudget=\[")
-        .any()
-    )
-
-
 def test_nodepool_change_of_unknown_pool_is_a_path_error(tmp_path: Path) -> None:
     with pytest.raises(simkit.ScenarioError) as err:
         _scenario(tmp_path, "cluster:\n  nodepool_changes:\n    - {at: 1h, nodepool: nope, labels: {a: b}}\n")
@@ -211,6 +199,23 @@ def test_requirement_change_drifts_spot_nodes_to_on_demand(tmp_path: Path) -> No
     d = _karpenter(result)
     update = d.message[d.reason == "NodePoolUpdated"].iloc[0]
     assert "(RequirementsDrifted)" in update and "NodePoolDrifted" not in update
-    after = d[(d.reason == "Launched") & (d.t_s > 7200)]
-    assert len(after) >= 1 and after.message.str.contains(" on-demand ").all()
-    assert (d.reason == "Disrupting/Drifted").any()
+    drifts = d[d.reason == "Disrupting/Drifted"]
+    assert len(drifts) >= 1 and drifts.message.str.contains("drift replace: ").all()
+    ev = result.events
+    joined = ev[(ev.reason == "NodeReady") & (ev.t_s > 7200)]
+    assert len(joined) >= 1 and joined.message.str.contains(" on-demand ").all()
+    # while drained pods come back, PDBs block other disruptions, in Karpenter's words
+    blocked = d.message[d.reason == "DisruptionBlocked"]
+    assert blocked.str.contains(r"Pdb prevents pod evictions \(PodDisruptionBudget=\[application/").any()
+
+
+def test_karpenter_run_starts_from_its_steady_state() -> None:
+    """NodeClaims run before t=0 for the pods no fixed pool fits (engine.before_start), as the node
+    groups' start size does for the cluster autoscaler: nothing Pending at t=0."""
+    result = simkit.simulate(SCENARIOS / "karpenter-baseline.yaml", duration=600.0, progress=False)
+    d = _karpenter(result)
+    boot = d[(d.reason == "Launched") & d.message.str.contains("running before t=0")]
+    assert len(boot) >= 1 and (boot.t_s == 0).all()
+    replicas = result.replicas[result.replicas.t_s == 0]
+    assert (replicas.ready == replicas.desired).all(), replicas
+    assert result.summary["availability"] == 1.0

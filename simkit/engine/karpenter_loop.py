@@ -44,6 +44,7 @@ __all__ = [
     "UNAVAILABLE_OFFERING_TTL_S",
     "VALIDATION_S",
     "Karpenter",
+    "bootstrap_nodeclaims",
     "karpenter_of",
     "start_node_provisioner",
 ]
@@ -66,7 +67,7 @@ def start_node_provisioner(engine: Engine) -> None:
     if engine.scenario.cluster.node_provisioner != "karpenter":
         start_cluster_autoscaler(engine)
         return
-    kp = Karpenter(engine)
+    kp = _RUNNING.get(engine) or Karpenter(engine)
     _RUNNING[engine] = kp
     engine.env.process(kp.provisioner())
     engine.env.process(kp.disruption())
@@ -75,6 +76,38 @@ def start_node_provisioner(engine: Engine) -> None:
         engine.env.process(kp.apply_change(change))
     if engine.scenario.faults.spot.enabled:
         engine.env.process(kp.spot_interruptions())
+
+
+def bootstrap_nodeclaims(engine: Engine, pods: list[Pod]) -> list[tuple[NodePool, str]]:
+    """The NodeClaims Karpenter runs before t=0 for the pods no fixed pool fits: the cheapest
+    offerings its provisioner picks for them (the steady state the node groups' start size is for
+    the cluster autoscaler), so a Karpenter run does not start with its workloads Pending."""
+    kp = _RUNNING.get(engine) or Karpenter(engine)
+    _RUNNING[engine] = kp
+    result = provision(
+        [(p.name, p.spec) for p in pods],
+        engine.state.node_views(),
+        kp.offers(0.0),
+        {n: p.weight for n, p in kp.pools.items()},
+        kp._limits_left(),
+        engine.daemon_specs,
+    )
+    out = []
+    for launch in result.launches:
+        o = launch.offer
+        np = kp.pools[o.nodepool]
+        it = next(t for t in kp.types[np.name] if t.name == o.instance_type)
+        out.append((kp._engine_pool(np, it, o.capacity_type), o.zone))
+        engine.record_decision(
+            "karpenter",
+            o.nodepool,
+            0,
+            1,
+            "Launched",
+            f"nodeclaim {o.instance_type} {o.capacity_type} in {o.zone} (${o.price:.4f}/h) running before "
+            f"t=0 for {len(launch.pods)} pod(s)",
+        )
+    return out
 
 
 def _t(s: float) -> datetime:

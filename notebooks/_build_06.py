@@ -131,10 +131,8 @@ KARPENTER = [
         "constraints hold many commands back (`DisruptionBlocked`, `Unconsolidatable`).\n"
         "- **Latency and availability** should match: both provisioners keep pods scheduled; "
         "differences come from launch time (Karpenter's 30-40 s vs a node group's) and drains.\n"
-        "- **Targets missed at 1 day**: Karpenter's NodePool starts empty at t=0 (no warm "
-        "NodeClaims), so the application pods wait for the first launches (30-40 s) and the day's "
-        "availability carries that cold start; the cluster autoscaler's node groups start at their "
-        "minimum size. Over a month the start weighs ~30x less.\n"
+        "- **Start**: both begin from a running cluster: the node groups at their start size, "
+        "Karpenter's NodeClaims for the pods no fixed pool fits (`Launched ... running before t=0`).\n"
         "- A month (`DAYS = 30`) adds expiry (`expireAfter: 720h`) near its end; "
         "`nodepool_changes:` in a scenario models a NodePool edit and the drift it causes."
     ),

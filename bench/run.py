@@ -1,7 +1,8 @@
 """`make bench`: accuracy and speed of the fast mode, printed and written to BENCHMARKS.md.
 
 1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds);
-3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target);
+3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target;
+   3c: a month of karpenter-10x against growth-10x, issue 18's 3x target);
 4. speed-up over request level on one hour at 1,000 req/s; then a cProfile of the fast path.
 """
 
@@ -221,6 +222,40 @@ def section_plans_speed() -> tuple[str, dict[str, Any]]:
     return text, r
 
 
+def section_karpenter_speed() -> tuple[str, dict[str, Any]]:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.karpenter", "1"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    rows = [
+        {
+            "what": "growth-10x month (cluster autoscaler)",
+            "wall": f"{r['ca_s']:.2f} s",
+            "cpu": f"{r['ca_cpu_s']:.2f} s",
+        },
+        {
+            "what": "karpenter-10x month (Karpenter)",
+            "wall": f"{r['karpenter_s']:.2f} s",
+            "cpu": f"{r['karpenter_cpu_s']:.2f} s",
+        },
+        {
+            "what": f"ratio (target < {r['target_ratio']:g}x)",
+            "wall": f"{r['ratio']:.2f}x  {_ok(r['ratio'] < r['target_ratio'])}",
+            "cpu": f"{r['cpu_ratio']:.2f}x  {_ok(r['cpu_ratio'] < r['target_ratio'])}",
+        },
+    ]
+    cols: list[Column] = [("what", "measure", str), ("wall", "wall", str), ("cpu", "CPU", str)]
+    decisions = ", ".join(f"{k} {n}" for k, n in r["karpenter_decisions"].items())
+    text = (
+        "## 3c. Speed: a month under Karpenter (issue 18: under 3x the cluster-autoscaler month)\n\n"
+        "`bench/karpenter.py`: in one process, `simkit.simulate(duration=30*86400)` of "
+        "scenarios/growth-10x.yaml and of scenarios/karpenter-10x.yaml (the same load, the application "
+        f"pool as a Karpenter NodePool) on the scenarios' seed. Karpenter's decisions: {decisions}.\n\n"
+        + table(rows, cols)
+    )
+    return text, r
+
+
 def section_speedup() -> tuple[str, dict[str, Any]]:
     r = cases.speedup()
     rows = [
@@ -291,6 +326,7 @@ def main() -> None:
         section_near_critical,
         section_speed,
         section_plans_speed,
+        section_karpenter_speed,
         section_speedup,
     )
     for fn in sections:

@@ -8,6 +8,7 @@
 >>> simkit.optimize(space={"workloads.4.replicas": "2..8"}).front   # cost vs P95, needs simkit[optimize]
 """
 
+from simkit import karpenter as karpenter  # simkit.karpenter.dry_run
 from simkit.analysis.montecarlo import plan_stats, summarize_runs
 from simkit.api import __version__, simulate
 from simkit.errors import ScenarioError, SimkitError

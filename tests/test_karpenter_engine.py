@@ -29,7 +29,7 @@ def test_karpenter_baseline_loads() -> None:
         (('nodes: "10%"', 'nodes: "150%"'), "at most 100%, got '150%' (line 25)"),
         (
             ('[{nodes: "10%"}]', '[{nodes: "1", schedule: "61 * * * *", duration: 1h}]'),
-            "invalid cron schedule",
+            "invalid cron schedule '61 * * * *': end of range (61) above maximum (59): 61 (line 25)",
         ),
     ],
 )
@@ -60,5 +60,6 @@ def test_karpenter_provisions_and_consolidates_with_reasons() -> None:
         "ValidationFailed",
         "FailedScheduling",
         "InsufficientCapacityError",
+        "DisruptionBlocked",
     }
     assert result.summary["availability"] > 0.99

@@ -11,7 +11,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 @pytest.mark.parametrize(
     ("name", "plots"),
-    [("01-quickstart.ipynb", 3), ("02-autoscaling.ipynb", 2), ("05-deployment-plans.ipynb", 3)],
+    [
+        ("01-quickstart.ipynb", 3),
+        ("02-autoscaling.ipynb", 2),
+        ("05-deployment-plans.ipynb", 3),
+        ("06-karpenter.ipynb", 2),  # one simulated day per case (DAYS = 1 in the notebook)
+    ],
 )
 def test_notebook_executes(name: str, plots: int):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

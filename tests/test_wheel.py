@@ -127,3 +127,11 @@ def test_simkit_validate_reads_the_packaged_scenarios_and_their_extends(venv: Pa
     lines = _ok(proc, "simkit validate").splitlines()
     assert [line.split(":")[0] for line in lines] == [f"ok {p}" for p in (*shipped, mine)]
     assert lines[-1].startswith(f"ok {mine}: mine (hash ")
+
+
+def test_karpenter_export_validates_against_the_packaged_crds(venv: Path, outside: Path) -> None:
+    shipped = _installed(venv, outside)["scenario"].parent / "karpenter-baseline.yaml"
+    out = outside / "export"
+    proc = _run([venv / "bin" / "simkit", "export", shipped, "--format", "karpenter", "--out", out], outside)
+    _ok(proc, "simkit export --format karpenter")
+    assert (out / "karpenter" / "nodepools.yaml").is_file() and (out / "karpenter" / "values.yaml").is_file()

@@ -25,7 +25,7 @@ def add_export(sub: Any) -> None:
     add_scenario(export)
     add_out(export, "output directory (files are written only inside it)", required=True)
     export.add_argument(
-        "--format", default="all", help="comma-separated: k8s,helm,terraform,autoscaler or all"
+        "--format", default="all", help="comma-separated: k8s,helm,terraform,autoscaler,karpenter or all"
     )
     export.add_argument(
         "--provider",

@@ -97,7 +97,7 @@ class Cloud:
         now = self.env.now
         for short in self.scenario.faults.spot.shortages:
             if (
-                short.pool in (pool.name, pool.labels.get("karpenter.sh/nodepool"))
+                _short_of(short.pool, pool)
                 and (short.zone is None or short.zone == zone)
                 and short.at <= now < short.at + short.duration
             ):
@@ -135,3 +135,11 @@ class Cloud:
         pool = self.scenario.pool(node.pool)
         delay = provision_time_distribution("node-group").sample(self._rng)
         self.launch(pool, self.launch_zone(pool), delay, keep_trying=True)
+
+
+def _short_of(name: str, pool: NodePool) -> bool:
+    """A spot shortage named `name` hits the node group `name`, or the spot offerings of the
+    Karpenter NodePool `name` (its on-demand offerings stay available: the fallback)."""
+    if pool.name == name:
+        return True
+    return pool.labels.get("karpenter.sh/nodepool") == name and pool.capacity_type == "spot"

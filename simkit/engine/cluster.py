@@ -143,6 +143,9 @@ class Engine:
         self.nodes_interrupted = 0
         self.data: dict[str, DataLayer] = {}  # per data service workload; filled by the composition root
         self.warm: WarmStart | None = None  # None: a cold start (declared replicas, min/initial nodes)
+        # A node provisioner's NodeClaims running before t=0 for the pods no pool fits (Karpenter:
+        # engine/karpenter_loop.py `bootstrap_nodeclaims`); None: such pods start Pending.
+        self.before_start: Callable[[Engine, list[Pod]], list[tuple[NodePool, str]]] | None = None
         self.cloud = Cloud(self.env, scenario, self.state, self._join, self.event, self.rng["provisioning"])
         # Deployment plans (engine/plans.py); all empty without plans, so nothing below changes then.
         self.revision: dict[str, str] = {}  # workload -> the template hash its new pods get
@@ -244,7 +247,7 @@ class Engine:
                 node, message = self._try_place(pod)
                 if node is not None:
                     self._bind_warm(pod, node)
-                elif warm is None:
+                elif warm is None and self.before_start is None:
                     self._unschedulable(pod, message)
                     self._pending.append(pod.name)
                 else:
@@ -254,6 +257,17 @@ class Engine:
                 pool = self.scenario.pool(pool_name)
                 for _ in range(count):
                     self._add_node(pool, self.cloud.launch_zone(pool), ready_at=0.0)
+            still = []
+            for pod, _ in unplaced:
+                node, message = self._try_place(pod)
+                if node is not None:
+                    self._bind_warm(pod, node)
+                else:
+                    still.append((pod, message))
+            unplaced = still
+        if self.before_start is not None and unplaced:
+            for pool, zone in self.before_start(self, [pod for pod, _ in unplaced]):
+                self._add_node(pool, zone, ready_at=0.0)
             still = []
             for pod, _ in unplaced:
                 node, message = self._try_place(pod)

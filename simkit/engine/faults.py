@@ -100,12 +100,19 @@ def _reclaim(engine: Engine, pool: str, zone: str | None, fraction: float) -> No
     nodes = [
         n
         for n in engine.state.alive_nodes()
-        if n.pool == pool and (zone is None or n.zone == zone) and not n.interrupted
+        if _in_pool(n, pool) and (zone is None or n.zone == zone) and not n.interrupted
     ]
     count = math.ceil(fraction * len(nodes))
     engine.record_fault("spot-reclaim", f"{pool}/{zone or 'all zones'}", f"{count} node(s) reclaimed at once")
     for node in nodes[:count]:
         interrupt(engine, node, "SpotReclaim")
+
+
+def _in_pool(node: Node, pool: str) -> bool:
+    """A node of the node group `pool`, or a spot node of the Karpenter NodePool `pool`."""
+    if node.pool == pool:
+        return True
+    return node.labels.get("karpenter.sh/nodepool") == pool and node.capacity_type == "spot"
 
 
 def interrupt(engine: Engine, node: Node, reason: str) -> None:

@@ -7,10 +7,18 @@ the command is validated again after 15 s, replacements are launched and Ready b
 candidates are drained through `Engine.remove_node`. Spot interruptions of Karpenter's spot nodes
 go through faults.interrupt (notice, drain); their pods go Pending and the provisioner refills.
 Every decision and non-decision goes to `result.decisions` with Karpenter's reason text.
+
+Drift and expiry (control/karpenter/drift.py): each synthetic node group remembers the NodePool
+template hash it was launched from; a `cluster.nodepool_changes` entry replaces the pool's spec at its
+time, and nodes from the old template (or whose labels no longer meet the requirements) are Drifted
+candidates for the disruption controller. A node older than its `expireAfter` is deleted at once
+(forceful, no budget), drained within the pool's `terminationGracePeriod`.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,22 +28,38 @@ from simkit.catalog.catalog import InstanceType as CatalogType
 from simkit.catalog.node_labels import karpenter_labels, pool_labels
 from simkit.catalog.provisioning import provision_time_distribution
 from simkit.control import karpenter as k
+from simkit.control.karpenter.drift import drift_reason, expires_at
 from simkit.control.karpenter.provisioning import Offer, batch_ready, provision
 from simkit.control.scheduler import filter_node
 from simkit.engine.ca_loop import _pdbs, start_cluster_autoscaler
 from simkit.engine.cluster import Engine
 from simkit.engine.faults import _spot_rate_per_s, interrupt
 from simkit.engine.state import Node, Pod
-from simkit.scenario.karpenter import KarpenterNodePool, instance_labels, matching_types
+from simkit.scenario.karpenter import KarpenterNodePool, NodePoolChange, instance_labels, matching_types
 from simkit.scenario.model import NodePool
 
-__all__ = ["DISRUPTION_INTERVAL_S", "UNAVAILABLE_OFFERING_TTL_S", "VALIDATION_S", "start_node_provisioner"]
+__all__ = [
+    "DISRUPTION_INTERVAL_S",
+    "EPOCH",
+    "UNAVAILABLE_OFFERING_TTL_S",
+    "VALIDATION_S",
+    "Karpenter",
+    "bootstrap_nodeclaims",
+    "karpenter_of",
+    "start_node_provisioner",
+]
 
 DISRUPTION_INTERVAL_S = 10.0  # disruption controller's polling period (controller.go pollingPeriod)
 VALIDATION_S = 15.0  # consolidation validation delay (validation.go)
 UNAVAILABLE_OFFERING_TTL_S = 180.0  # unavailable-offerings cache TTL (aws provider, 3 min)
-_EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)  # simulated t=0 as the controller's wall clock
 _MIB = 1048576 * 1000  # MiB in Karpenter's milli-bytes
+_RUNNING: weakref.WeakKeyDictionary[Engine, Karpenter] = weakref.WeakKeyDictionary()
+
+
+def karpenter_of(engine: Engine) -> Karpenter | None:
+    """The Karpenter running in `engine` (None under the cluster autoscaler): for dry runs."""
+    return _RUNNING.get(engine)
 
 
 def start_node_provisioner(engine: Engine) -> None:
@@ -43,15 +67,55 @@ def start_node_provisioner(engine: Engine) -> None:
     if engine.scenario.cluster.node_provisioner != "karpenter":
         start_cluster_autoscaler(engine)
         return
-    kp = Karpenter(engine)
+    kp = _RUNNING.get(engine) or Karpenter(engine)
+    _RUNNING[engine] = kp
     engine.env.process(kp.provisioner())
     engine.env.process(kp.disruption())
+    engine.env.process(kp.expiration())
+    for change in engine.scenario.cluster.nodepool_changes:
+        engine.env.process(kp.apply_change(change))
     if engine.scenario.faults.spot.enabled:
         engine.env.process(kp.spot_interruptions())
 
 
+def bootstrap_nodeclaims(engine: Engine, pods: list[Pod]) -> list[tuple[NodePool, str]]:
+    """The NodeClaims Karpenter runs before t=0 for the pods no fixed pool fits: the cheapest
+    offerings its provisioner picks for them (the steady state the node groups' start size is for
+    the cluster autoscaler), so a Karpenter run does not start with its workloads Pending."""
+    kp = _RUNNING.get(engine) or Karpenter(engine)
+    _RUNNING[engine] = kp
+    result = provision(
+        [(p.name, p.spec) for p in pods],
+        engine.state.node_views(),
+        kp.offers(0.0),
+        {n: p.weight for n, p in kp.pools.items()},
+        kp._limits_left(),
+        engine.daemon_specs,
+    )
+    out = []
+    for launch in result.launches:
+        o = launch.offer
+        np = kp.pools[o.nodepool]
+        it = next(t for t in kp.types[np.name] if t.name == o.instance_type)
+        out.append((kp._engine_pool(np, it, o.capacity_type), o.zone))
+        engine.record_decision(
+            "karpenter",
+            o.nodepool,
+            0,
+            1,
+            "Launched",
+            f"nodeclaim {o.instance_type} {o.capacity_type} in {o.zone} (${o.price:.4f}/h) running before "
+            f"t=0 for {len(launch.pods)} pod(s)",
+        )
+    return out
+
+
 def _t(s: float) -> datetime:
-    return _EPOCH + timedelta(seconds=s)
+    return EPOCH + timedelta(seconds=s)
+
+
+def _td(s: float | None) -> timedelta | None:
+    return None if s is None else timedelta(seconds=s)
 
 
 class Karpenter:
@@ -71,10 +135,16 @@ class Karpenter:
         self.refused: dict[tuple[str, str, str], float] = {}  # (type, zone, ct) -> until
         self.provision_time = provision_time_distribution("karpenter")
         self.last_command = ""
+        self.generation: dict[str, int] = {p.name: 0 for p in cl.nodepools}  # NodePool revisions
+        self.changed_at: dict[str, float] = {}  # NodePool -> time of its last spec change
+        self.launched_from: dict[str, KarpenterNodePool] = {}  # engine pool -> template it launched
+        self.blocked: dict[str, str] = {}  # node -> its last DisruptionBlocked text
 
     # ------------------------------------------------------------------------ offerings
     def _engine_pool(self, np: KarpenterNodePool, it: CatalogType, ct: str) -> NodePool:
         name = f"{np.name}-{it.name.replace('.', '-')}-{'spot' if ct == 'spot' else 'od'}"
+        if self.generation.get(np.name, 0):
+            name += f"-r{self.generation[np.name]}"
         pool = self.node_pools.get(name)
         if pool is None:
             labels = {**instance_labels(it), **karpenter_labels(np.name, ct), **np.labels}
@@ -89,6 +159,7 @@ class Karpenter:
                 taints=np.taints,
             )
             self.node_pools[name], self.owner[name] = pool, np.name
+            self.launched_from[name] = np
             self.engine.cloud.self_replacing.add(name)
         return pool
 
@@ -165,21 +236,27 @@ class Karpenter:
         return ticket
 
     def _settle(self, now: float) -> None:
-        """Forget claims that joined or failed; a refused offering is unavailable for a while."""
+        """Forget claims that joined or failed; a refused offering is unavailable for a while.
+
+        A NodeClaim's CreateFleet request carries every compatible instance type of its capacity type
+        (karpenter-provider-aws pkg/providers/instance/instance.go, up to 60 overrides), so an
+        InsufficientInstanceCapacity answer marks all of them unavailable (pkg/cache/
+        unavailableofferings.go, 3 min) and the next launch falls back to the other capacity type."""
         for failed in self.engine.cloud.launch_failures:
             pool = self.node_pools.get(failed)
             if pool is not None:
-                for zone in self.engine.scenario.cluster.zones:
-                    self.refused[(pool.instance_type, zone, pool.capacity_type)] = (
-                        now + UNAVAILABLE_OFFERING_TTL_S
-                    )
+                owner = self.owner[failed]
+                for it in self.types[owner]:
+                    for zone in self.engine.scenario.cluster.zones:
+                        self.refused[(it.name, zone, pool.capacity_type)] = now + UNAVAILABLE_OFFERING_TTL_S
                 self.engine.record_decision(
                     "karpenter",
-                    self.owner[failed],
+                    owner,
                     0,
                     0,
                     "InsufficientCapacityError",
-                    f"{pool.instance_type} {pool.capacity_type}: launch refused; offering marked unavailable",
+                    f"{pool.instance_type} {pool.capacity_type}: launch refused; "
+                    f"{len(self.types[owner])} {pool.capacity_type} offering(s) marked unavailable for 3m",
                 )
         self.engine.cloud.launch_failures[:] = [
             f for f in self.engine.cloud.launch_failures if f not in self.owner
@@ -269,6 +346,8 @@ class Karpenter:
         nodes = []
         for n in engine.state.alive_nodes():
             owner = self.owner.get(n.pool)
+            claim = self.launched_from.get(n.pool)  # the NodeClaim's template
+            drifted, drifted_at = self._drift(n, owner, claim)
             nodes.append(
                 k.Node(
                     name=n.name,
@@ -286,9 +365,13 @@ class Karpenter:
                     initialized_at=_t(n.created_s),
                     created_at=_t(n.created_s),
                     ready=n.ready,
+                    annotations=dict(claim.annotations) if claim is not None else {},
                     marked_for_deletion=n.cordoned,
                     consolidatable=True,
-                    expire_after=None,
+                    drifted=drifted,
+                    drifted_at=drifted_at,
+                    termination_grace_period=_td(claim.terminationGracePeriod if claim else None),
+                    expire_after=_td(claim.expire_after_s if claim else None),
                 )
             )
         pods = []
@@ -305,6 +388,7 @@ class Karpenter:
                     owner="StatefulSet" if w.kind == "StatefulSet" else "ReplicaSet",
                     labels=dict(p.spec.labels),
                     node_selector=dict(getattr(p.spec, "node_selector", {}) or {}),
+                    annotations=dict(w.annotations),
                     start_time=_t(p.created_s),
                 )
             )
@@ -314,6 +398,106 @@ class Karpenter:
         )
         return k.Cluster(_t(now), tuple(unique.values()), pools, tuple(nodes), tuple(pods), pdbs)
 
+    def _drift(
+        self, n: Node, owner: str | None, claim: KarpenterNodePool | None
+    ) -> tuple[bool, datetime | None]:
+        """Whether a node drifted from its NodePool (nodeclaim/disruption/drift.go) and since when."""
+        if owner is None or claim is None:
+            return False, None
+        pool = self.pools[owner]
+        why = drift_reason(pool.template_hash(), claim.template_hash(), pool.requirement_tuples(), n.labels)
+        if not why:
+            return False, None
+        return True, _t(self.changed_at.get(owner, n.created_s))
+
+    def drift_reasons(self) -> dict[str, str]:
+        """Every drifted node with its DriftReason (`NodePoolDrifted`, `RequirementsDrifted`)."""
+        out = {}
+        for n in self.engine.state.alive_nodes():
+            owner, claim = self.owner.get(n.pool), self.launched_from.get(n.pool)
+            if owner is not None and claim is not None:
+                pool = self.pools[owner]
+                why = drift_reason(
+                    pool.template_hash(), claim.template_hash(), pool.requirement_tuples(), n.labels
+                )
+                if why:
+                    out[n.name] = why
+        return out
+
+    def apply_change(self, change: NodePoolChange) -> Any:
+        """A NodePool edit at its time: new template, new instance types; old nodes drift."""
+        engine = self.engine
+        yield engine.env.timeout(max(0.0, change.at - engine.env.now))
+        name = change.nodepool
+        pool = self.pools[name] = change.apply(self.pools[name])
+        cl = engine.scenario.cluster
+        self.types[name] = matching_types(pool, engine.catalog.instance_types(cl.provider, cl.region))
+        self.generation[name] += 1
+        self.changed_at[name] = engine.env.now
+        drifted = self.drift_reasons()
+        reasons = sorted(set(drifted.values()))
+        engine.record_decision(
+            "karpenter",
+            name,
+            0,
+            0,
+            "NodePoolUpdated",
+            f"NodePool {name} revision {self.generation[name]}: {len(drifted)} node(s) drifted"
+            + (f" ({', '.join(reasons)})" if reasons else ""),
+        )
+        engine.state.touch()
+
+    def expiration(self) -> Any:
+        """nodeclaim/expiration/controller.go: delete each NodeClaim at creation + expireAfter,
+        forcefully (no budget, no replacement first); its pods go Pending and are provisioned for."""
+        engine = self.engine
+        while True:
+            now = engine.env.now
+            due = []
+            soonest = float("inf")
+            for n in engine.state.alive_nodes():
+                claim = self.launched_from.get(n.pool)
+                if claim is None or n.cordoned:
+                    continue
+                at = expires_at(n.created_s, claim.expire_after_s)
+                if at is None:
+                    continue
+                if at <= now:
+                    due.append((n, claim))
+                else:
+                    soonest = min(soonest, at)
+            for n, claim in due:
+                grace = claim.terminationGracePeriod
+                engine.record_decision(
+                    "karpenter",
+                    self.owner[n.pool],
+                    1,
+                    0,
+                    "Disrupting/Expired",
+                    f"deleting expired nodeclaim {n.name} (expireAfter {claim.expireAfter}s"
+                    + (f", terminationGracePeriod {grace:g}s" if grace is not None else "")
+                    + ")",
+                )
+                pod_grace = max(
+                    (
+                        float(engine.workloads[engine.state.pods[p].workload].terminationGracePeriodSeconds)
+                        for p in n.pods
+                        if p in engine.state.pods
+                    ),
+                    default=0.0,
+                )
+                deadline = None if grace is None else min(grace, pod_grace)
+                engine.remove_node(n, "DisruptedExpired", deadline_s=deadline)
+            wait = min(soonest - now, 600.0)
+            yield engine.env.timeout(max(wait, 1.0))
+
+    def _publish_blocked(self, cluster: k.Cluster) -> None:
+        """`DisruptionBlocked` events of NewCandidate (disruption/types.go), each once per node and text."""
+        for node, text in k.blocked_events(cluster):
+            if self.blocked.get(node) != text:
+                self.blocked[node] = text
+                self.engine.record_decision("karpenter", node, 0, 0, "DisruptionBlocked", text)
+
     def disruption(self) -> Any:
         engine = self.engine
         quiet = -1
@@ -321,7 +505,9 @@ class Karpenter:
             yield engine.env.timeout(DISRUPTION_INTERVAL_S)
             if engine.state.version == quiet or self.inflight:
                 continue
-            result = k.reconcile(self.cluster())
+            state = self.cluster()
+            self._publish_blocked(state)
+            result = k.reconcile(state)
             cmd = result.command
             if cmd is None:
                 text = "; ".join(result.events[:3]) or "no disruption candidates"
@@ -342,7 +528,12 @@ class Karpenter:
                     f"{cmd.method} command for {', '.join(cmd.candidate_names)} no longer valid after 15s",
                 )
                 continue
-            blocked = self._unplaceable(again)
+            blocked = self.unplaceable(again)
+            extra = self._drift_replacements(again) if blocked and again.method == "drift" else []
+            if extra:
+                yield from self._execute(again, extra)
+                quiet = -1
+                continue
             if blocked:
                 engine.record_decision(
                     "karpenter",
@@ -358,7 +549,7 @@ class Karpenter:
             yield from self._execute(again)
             quiet = -1
 
-    def _unplaceable(self, cmd: k.Command) -> str:
+    def unplaceable(self, cmd: k.Command) -> str:
         """A pod of a delete command's candidates that the full scheduler could not place on the
         remaining nodes ("" if all fit): Karpenter's simulation uses the scheduler's filters."""
         if cmd.replacements:
@@ -387,9 +578,30 @@ class Karpenter:
                 )
         return ""
 
-    def _execute(self, cmd: k.Command) -> Any:
+    def _drift_replacements(self, cmd: k.Command) -> list[tuple[Offer, tuple[str, ...]]]:
+        """The NodeClaims a drifted node's pods need where the full scheduler cannot place them on
+        the other nodes: drift.go launches whatever its scheduling simulation creates, at any price."""
+        engine, gone = self.engine, set(cmd.candidate_names)
+        pods = [
+            (p.name, p.spec)
+            for name in sorted(gone)
+            for p in (engine.state.pods.get(q) for q in sorted(engine.state.nodes[name].pods))
+            if p is not None and p.workload in engine.workloads
+        ]
+        views = [v for v in engine.state.node_views() if v.name not in gone]
+        result = provision(
+            pods,
+            views,
+            self.offers(engine.env.now),
+            {n: p.weight for n, p in self.pools.items()},
+            self._limits_left(),
+            engine.daemon_specs,
+        )
+        return [(launch.offer, launch.pods) for launch in result.launches]
+
+    def _execute(self, cmd: k.Command, extra: Sequence[tuple[Offer, tuple[str, ...]]] = ()) -> Any:
         engine = self.engine
-        tickets = []
+        tickets = [self.launch(offer, ()) for offer, _ in extra]
         for rep in cmd.replacements:
             offers = [
                 o
@@ -408,7 +620,7 @@ class Karpenter:
             len(cmd.candidates),
             len(tickets),
             f"Disrupting/{cmd.reason}",
-            f"{cmd.method} {cmd.decision}: {names}"
+            f"{cmd.method} {'replace' if tickets else cmd.decision}: {names}"
             + (f" with {len(tickets)} replacement(s)" if tickets else ""),
         )
         while any(t in self.inflight for t in tickets):  # replacements Ready before the drain

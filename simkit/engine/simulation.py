@@ -15,7 +15,7 @@ from pathlib import Path
 from simkit.engine.cluster import STREAMS, WARM_START_S, Engine, EngineOutput, PoolShape
 from simkit.engine.faults import DataAvailability, start_faults
 from simkit.engine.hpa_loop import start_hpa_loops
-from simkit.engine.karpenter_loop import start_node_provisioner
+from simkit.engine.karpenter_loop import bootstrap_nodeclaims, start_node_provisioner
 from simkit.engine.plans import start_plans
 from simkit.engine.warm import WARM
 from simkit.scenario.model import Scenario
@@ -49,6 +49,8 @@ def run_engine(
     engine = Engine(scenario, seed, duration, base_dir, progress)
     engine.data = {d.workload: DataAvailability(engine, d) for d in scenario.faults.data_layer}
     engine.warm = WARM if scenario.simulation.start == "warm" else None
+    if scenario.cluster.node_provisioner == "karpenter":
+        engine.before_start = bootstrap_nodeclaims
     if hook is not None:
         hook(engine)
     return engine.run(LOOPS)

@@ -9,13 +9,14 @@ from simkit.errors import ExportError
 from simkit.export.autoscaler import autoscaler_files
 from simkit.export.helm import helm_files
 from simkit.export.k8s import k8s_files
+from simkit.export.karpenter import karpenter_files
 from simkit.export.provenance import Provenance, simkit_version
 from simkit.export.terraform import PROVIDERS, terraform_files
 from simkit.export.writer import check_dns_label, write_files
 from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
 
-FORMATS = ("k8s", "helm", "terraform", "autoscaler")
+FORMATS = ("k8s", "helm", "terraform", "autoscaler", "karpenter")
 
 Builder = Callable[[Scenario, str, Provenance], dict[str, str]]
 _BUILDERS: dict[str, Builder] = {
@@ -23,6 +24,7 @@ _BUILDERS: dict[str, Builder] = {
     "helm": lambda sc, provider, prov: helm_files(sc, prov),
     "terraform": terraform_files,
     "autoscaler": autoscaler_files,
+    "karpenter": karpenter_files,  # NodePools, EC2NodeClasses, chart values; only with Karpenter
 }
 
 
@@ -66,6 +68,8 @@ def build_files(
     )
     files: dict[str, str] = {}
     for fmt in parse_formats(formats):
+        if fmt == "autoscaler" and sc.cluster.node_provisioner == "karpenter":
+            continue  # Karpenter provisions: no cluster autoscaler is deployed (karpenter.auto.tfvars)
         files.update(_BUILDERS[fmt](sc, target, prov))
     return files
 

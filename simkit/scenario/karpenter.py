@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 from simkit.catalog.catalog import InstanceType as CatalogType
 from simkit.control.karpenter.budgets import Budget
 from simkit.control.karpenter.cron import CronError, parse_standard
+from simkit.control.karpenter.drift import template_hash
 from simkit.control.karpenter.types import NodePool as KNodePool
 from simkit.control.karpenter.types import Requirement as KRequirement
 from simkit.scenario.base import CPU, Duration, Memory, PathError, StrictModel
@@ -27,7 +28,10 @@ __all__ = [
     "KarpenterDisruption",
     "KarpenterLimits",
     "KarpenterNodePool",
+    "NodeClassRef",
+    "NodePoolChange",
     "KarpenterRequirement",
+    "check_nodepool_changes",
     "check_nodepools",
     "instance_labels",
     "matching_types",
@@ -100,18 +104,53 @@ class KarpenterLimits(StrictModel):
     memory: Memory | None = None
 
 
+class NodeClassRef(StrictModel):
+    """`spec.template.spec.nodeClassRef` (the AWS provider's EC2NodeClass by default)."""
+
+    group: str = "karpenter.k8s.aws"
+    kind: str = "EC2NodeClass"
+    name: str = "default"
+
+
 class KarpenterNodePool(StrictModel):
-    """A Karpenter v1 NodePool: which instance types, how many, and how they are disrupted."""
+    """A Karpenter v1 NodePool: which instance types, how many, and how they are disrupted.
+
+    `labels`, `annotations`, `taints`, `requirements`, `nodeClassRef`, `expireAfter` and
+    `terminationGracePeriod` are `spec.template` fields, flattened; `expireAfter` defaults to 720h
+    (pkg/apis/v1/nodeclaim.go `+kubebuilder:default:="720h"`).
+    """
 
     name: str
     requirements: list[KarpenterRequirement] = []
     weight: int = Field(default=0, ge=0, le=100)
     limits: KarpenterLimits = KarpenterLimits()
     labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
     taints: list[TaintSpec] = []
+    nodeClassRef: NodeClassRef = NodeClassRef()
     disruption: KarpenterDisruption = KarpenterDisruption()
     expireAfter: Duration | Literal["Never"] = 720 * 3600.0
     terminationGracePeriod: Duration | None = None
+
+    @property
+    def expire_after_s(self) -> float | None:
+        return None if self.expireAfter == "Never" else float(self.expireAfter)
+
+    def template_hash(self) -> str:
+        """`NodePool.Hash` of this pool's template (control/karpenter/drift.py)."""
+        return template_hash(
+            {
+                "labels": self.labels,
+                "annotations": self.annotations,
+                "taints": [t.model_dump(mode="json") for t in self.taints],
+                "nodeClassRef": self.nodeClassRef.model_dump(mode="json"),
+                "expireAfter": self.expireAfter,
+                "terminationGracePeriod": self.terminationGracePeriod,
+            }
+        )
+
+    def requirement_tuples(self) -> list[tuple[str, str, list[str]]]:
+        return [(r.key, r.operator, list(r.values)) for r in self.requirements]
 
     def allows(self, key: str, value: str) -> bool:
         """Whether the requirements on `key` (if any) allow `value`."""
@@ -135,6 +174,27 @@ class KarpenterNodePool(StrictModel):
             instance_types=instance_types,
             labels=dict(self.labels),
         )
+
+
+class NodePoolChange(StrictModel):
+    """An edit of a NodePool's spec at a time (`kubectl apply` of a new revision): the fields given
+    replace the pool's; nodes launched from the old template drift (control/karpenter/drift.py)."""
+
+    at: Duration
+    nodepool: str
+    requirements: list[KarpenterRequirement] | None = None
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    taints: list[TaintSpec] | None = None
+    nodeClassRef: NodeClassRef | None = None
+    expireAfter: Duration | Literal["Never"] | None = None
+    terminationGracePeriod: Duration | None = None
+
+    def apply(self, pool: KarpenterNodePool) -> KarpenterNodePool:
+        """The pool after this change."""
+        fields = self.model_dump(exclude={"at", "nodepool"}, exclude_none=True)
+        update = {k: getattr(self, k) for k in fields}
+        return pool.model_copy(update=update)
 
 
 def _allows(req: KarpenterRequirement, value: str | None) -> bool:
@@ -192,5 +252,25 @@ def check_nodepools(pools: list[KarpenterNodePool], catalog: list[CatalogType], 
         if not matching_types(pool, catalog):
             raise PathError(
                 ("nodepools", i, "requirements"),
+                f"the requirements of NodePool {pool.name!r} match no instance type in the catalog",
+            )
+
+
+def check_nodepool_changes(
+    changes: list[NodePoolChange], pools: list[KarpenterNodePool], catalog: list[CatalogType]
+) -> None:
+    """Every change names a NodePool of the scenario and leaves it matching >= 1 instance type."""
+    by_name = {p.name: p for p in pools}
+    for i, change in enumerate(changes):
+        pool = by_name.get(change.nodepool)
+        if pool is None:
+            raise PathError(
+                ("nodepool_changes", i, "nodepool"),
+                f"expected one of the NodePools {sorted(by_name)}, got {change.nodepool!r}",
+            )
+        by_name[change.nodepool] = pool = change.apply(pool)
+        if not matching_types(pool, catalog):
+            raise PathError(
+                ("nodepool_changes", i, "requirements"),
                 f"the requirements of NodePool {pool.name!r} match no instance type in the catalog",
             )

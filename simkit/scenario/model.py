@@ -33,7 +33,12 @@ from simkit.scenario.k8s import (
     TolerationSpec,
     TopologySpreadConstraintSpec,
 )
-from simkit.scenario.karpenter import KarpenterNodePool, check_nodepools
+from simkit.scenario.karpenter import (
+    KarpenterNodePool,
+    NodePoolChange,
+    check_nodepool_changes,
+    check_nodepools,
+)
 from simkit.scenario.load import LoadProfile
 from simkit.scenario.plans import Plan, check_plan_references
 from simkit.scenario.slos import RouteObjective, SLOs
@@ -138,6 +143,7 @@ class Cluster(StrictModel):
     metrics_adapter: dict[str, MetricSignal] = Field(default_factory=lambda: dict(DEFAULT_METRICS_ADAPTER))
     node_provisioner: Literal["cluster-autoscaler", "karpenter"] = "cluster-autoscaler"
     nodepools: list[KarpenterNodePool] = []  # Karpenter v1 NodePools (scenario/karpenter.py)
+    nodepool_changes: list[NodePoolChange] = []  # NodePool edits at a time (drift)
 
     _flags: _ParsedFlags | None = PrivateAttr(default=None)
 
@@ -148,6 +154,8 @@ class Cluster(StrictModel):
         if isinstance(out, dict) and self.node_provisioner == "cluster-autoscaler" and not self.nodepools:
             out.pop("node_provisioner", None)
             out.pop("nodepools", None)
+        if isinstance(out, dict) and not self.nodepool_changes:
+            out.pop("nodepool_changes", None)
         return out
 
     @model_validator(mode="after")
@@ -188,9 +196,11 @@ class Cluster(StrictModel):
         if self.node_provisioner == "karpenter" and not self.nodepools:
             raise _PathError(("nodepools",), "node_provisioner: karpenter needs at least one NodePool")
         if self.nodepools:
-            check_nodepools(
-                self.nodepools, load_catalog().instance_types(self.provider, self.region), self.zones
-            )
+            catalog = load_catalog().instance_types(self.provider, self.region)
+            check_nodepools(self.nodepools, catalog, self.zones)
+            check_nodepool_changes(self.nodepool_changes, self.nodepools, catalog)
+        elif self.nodepool_changes:
+            raise _PathError(("nodepool_changes",), "nodepool_changes needs cluster.nodepools (Karpenter)")
         return self
 
 
@@ -221,6 +231,7 @@ class Workload(StrictModel):
     namespace: str = "default"
     replicas: int = Field(default=1, ge=0)
     labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}  # pod template annotations, e.g. karpenter.sh/do-not-disrupt
     resources: Resources = Resources()
     nodeSelector: dict[str, str] = {}
     tolerations: list[TolerationSpec] = []
@@ -238,6 +249,14 @@ class Workload(StrictModel):
     image: str = ""
 
     _name = field_validator("name")(_dns_name)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> Any:
+        """Without annotations the dump (and so the scenario hash) is what it was before the field."""
+        out = handler(self)
+        if isinstance(out, dict) and not self.annotations:
+            out.pop("annotations", None)
+        return out
 
     @field_validator("hpa")
     @classmethod
@@ -467,7 +486,7 @@ class Scenario(StrictModel):
             )
 
     def _fault_references(self, workloads: set[str]) -> None:
-        pools = {p.name for p in self.cluster.node_pools}
+        pools = {p.name for p in self.cluster.node_pools} | {p.name for p in self.cluster.nodepools}
         zones = set(self.cluster.zones)
         queues = {q.name for q in self.traffic.queues}
         f = self.faults

@@ -50,6 +50,7 @@ from simkit.control.karpenter.consolidation import Command, Replacement, compute
 from simkit.control.karpenter.controller import (
     MethodResult,
     ReconcileResult,
+    blocked_events,
     get_candidates,
     reconcile,
     run_method,
@@ -63,6 +64,14 @@ from simkit.control.karpenter.cost import (
     score_move,
 )
 from simkit.control.karpenter.cron import CronError, parse_standard
+from simkit.control.karpenter.drift import (
+    NODEPOOL_DRIFTED,
+    REQUIREMENTS_DRIFTED,
+    drift_reason,
+    expires_at,
+    is_expired,
+    template_hash,
+)
 from simkit.control.karpenter.types import (
     PDB,
     PRODUCTION_METHOD_ORDER,
@@ -104,6 +113,7 @@ __all__ = [
     "compute_consolidation",
     "MethodResult",
     "ReconcileResult",
+    "blocked_events",
     "get_candidates",
     "reconcile",
     "run_method",
@@ -115,6 +125,12 @@ __all__ = [
     "score_move",
     "CronError",
     "parse_standard",
+    "NODEPOOL_DRIFTED",
+    "REQUIREMENTS_DRIFTED",
+    "drift_reason",
+    "expires_at",
+    "is_expired",
+    "template_hash",
     "PDB",
     "PRODUCTION_METHOD_ORDER",
     "TEST_METHOD_ORDER",

@@ -37,6 +37,7 @@ from simkit.control.karpenter.types import Cluster
 
 __all__ = [
     "METHOD_REASON",
+    "blocked_events",
     "MULTI_NODE_MAX_CANDIDATES",
     "MethodResult",
     "ReconcileResult",
@@ -96,6 +97,20 @@ def get_candidates(cluster: Cluster, method: str, events: list[str] | None = Non
             text = consolidation_event(cluster, got.candidate, method)
             if text is not None:
                 events.append(_event(got.candidate, text))
+    return out
+
+
+def blocked_events(cluster: Cluster) -> list[tuple[str, str]]:
+    """(node, text) of every `DisruptionBlocked` event `NewCandidate` publishes (disruption/types.go:
+    `pretty.Sentence(err.Error())` for Karpenter-managed nodes; a node already in the orchestration
+    queue is skipped silently). Separate from `reconcile` so its events stay the vectors'."""
+    out = []
+    for node in cluster.nodes:
+        if not node.managed or node.in_queue:
+            continue
+        got = new_candidate(cluster, node, GRACEFUL)
+        if got.candidate is None and got.error:
+            out.append((node.name, got.error[:1].upper() + got.error[1:]))
     return out
 
 

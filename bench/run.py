@@ -3,7 +3,8 @@
 1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds);
 3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target;
    3c: a month of karpenter-10x against growth-10x, issue 18's 3x target);
-4. speed-up over request level on one hour at 1,000 req/s; then a cProfile of the fast path.
+4. speed-up over request level on one hour at 1,000 req/s; 4b: `run --out` size and time (issue 17);
+then a cProfile of the fast path.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
 from bench import cases  # noqa: E402
+from bench import out as out_bench  # noqa: E402
 
 Column = tuple[str, str, Callable[[Any], str]]
 PROFILE_DAYS = 3.0
@@ -328,6 +330,7 @@ def main() -> None:
         section_plans_speed,
         section_karpenter_speed,
         section_speedup,
+        out_bench.section,  # 4b. run --out (issue 17)
     )
     for fn in sections:
         text, _ = fn()  # type: ignore[operator]

@@ -23,6 +23,11 @@ QUICKSTART = [
     new_markdown_cell("## A week of the platform as planned"),
     new_code_cell("week = simkit.simulate(scenario, duration=7 * 86400)\nweek"),
     new_code_cell("week.checks"),
+    new_markdown_cell(
+        "Each figure's title states what it found. The timeline: load per route; ready (filled) vs "
+        "desired (dashed) replicas, one small panel per autoscaled service; ready nodes stacked per "
+        "pool; P95 per route from 0 with the target dashed."
+    ),
     new_code_cell("plot_timeline(week);"),
     new_code_cell(
         "week.services.groupby('service')[['utilization', 'latency_p95_ms']].agg(['mean', 'max']).round(3)"
@@ -32,7 +37,8 @@ QUICKSTART = [
         "`data/` (each row says where its price comes from). The seed's own estimate is ~$2,070/month "
         "with worker nodes at ~$1,000; see the README for why simkit's figure differs."
     ),
-    new_code_cell("plot_cost(week);\nweek.cost[['component', 'monthly_usd', 'basis']]"),
+    new_code_cell("plot_cost(week);  # the dashed line is the scenario's budget (cost.budget_usd_month)"),
+    new_code_cell("week.cost[['component', 'monthly_usd', 'basis']]"),
     new_markdown_cell(
         "## How full are the nodes?\n\n"
         "`week.allocation` has every node at the end of the run: its allocatable and what the pods on "
@@ -58,6 +64,10 @@ QUICKSTART = [
         "ten_x = simkit.simulate(simkit.load_scenario(overrides={'traffic.load.growth': 10}), duration=7 * 86400)\n"
         "compare({'as planned': week, '10x load': ten_x})"
     ),
+    new_markdown_cell(
+        "Does 10x load break the latency target? The P95 axis starts at 0 with the target drawn, so a "
+        "few milliseconds of queueing read as what they are."
+    ),
     new_code_cell("plot_compare({'as planned': week, '10x load': ten_x});"),
     new_code_cell("ten_x.checks[['target', 'threshold', 'value', 'unit', 'passed']]"),
 ]
@@ -80,10 +90,16 @@ AUTOSCALING = [
         "spike"
     ),
     new_markdown_cell(
-        "## The spike, minute by minute\n\nDashed lines are the desired replicas, solid the ready ones; "
-        "grey lines are HPA decisions, red ones cluster-autoscaler decisions."
+        "## The spike, minute by minute\n\nDoes the platform absorb a 5x spike within the P95 target? "
+        "Clock time on the axis; per autoscaled service, ready replicas (filled) against the HPA's "
+        "desired ones (dashed); pods waiting for a node appear when there are any; ready nodes stacked "
+        "per pool; P95 per route with the target."
     ),
     new_code_cell("plot_timeline(spike, window=(33.5 * 3600, 35.5 * 3600));"),
+    new_markdown_cell(
+        "Where did the cluster autoscaler add nodes? One panel per pool, zones stacked (so equal zones "
+        "do not hide each other); the title says which pools moved."
+    ),
     new_code_cell("from simkit.plots import plot_nodes_by_zone\nplot_nodes_by_zone(spike);"),
     new_markdown_cell("## Why did it scale (or not)?\n\nEvery decision carries the Kubernetes reason."),
     new_code_cell(
@@ -152,7 +168,7 @@ FAILURES = [
     new_code_cell(
         "import pandas as pd\n"
         "import simkit\n"
-        "from simkit.plots import plot_timeline\n\n"
+        "from simkit.plots import plot_outage\n\n"
         "az = simkit.simulate('../scenarios/az-outage.yaml')\n"
         "az.checks[['target', 'threshold', 'value', 'unit', 'passed', 'reason']]"
     ),
@@ -160,11 +176,13 @@ FAILURES = [
         "## An AZ outage at the daily peak\n\n"
         "`us-east-1a` becomes unreachable for 2 h. Its pods stop serving at once; Kubernetes taints the "
         "nodes 50 s later and evicts the pods after their 300 s toleration. PostgreSQL's primary was in "
-        "that zone, so writes and reads through it fail until Patroni promotes a replica."
+        "that zone, so writes and reads through it fail until Patroni promotes a replica.\n\n"
+        "The window (shaded: the zone unreachable) shows the errors as availability per tick against "
+        "the target, the **ready** nodes stacked per zone (the lost zone's band disappears), and the "
+        "services that fell short of their desired replicas."
     ),
     new_code_cell(
-        "plot_timeline(az, services=['bff-service', 'postgresql', 'kong', 'keycloak'],\n"
-        "              window=(13.5 * 3600, 17 * 3600));"
+        "plot_outage(az, services=['bff-service', 'postgresql', 'kong', 'keycloak']);"
     ),
     new_code_cell(
         "az.faults.assign(restore_min=az.faults['restore_s'] / 60)[['t_s', 'kind', 'target', 'detail', 'restore_min']]"
@@ -209,22 +227,18 @@ FAILURES = [
 
 DR_CELLS = [
     new_code_cell(
-        "import warnings\nfrom pathlib import Path\n\nwarnings.filterwarnings('ignore', message='IProgress not found')  # tqdm, imported by simkit\nimport matplotlib.pyplot as plt\nimport numpy as np\nimport pandas as pd\nimport yaml\n\nimport simkit\n\nfrom simkit.dr import PHASES, dr_checks, dr_summary, evaluate, evaluate_event, solve, with_value\nfrom simkit.scenario.dr import DRSpec\n\nROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / 'scenarios').is_dir())\npd.set_option('display.precision', 2)\nseed_plan = DRSpec()          # the seed's plan; events: the seed's four DR scenarios\ndraws = evaluate(seed_plan, rng=2024, draws=10_000)\ndraws.head()"
+        "import warnings\nfrom pathlib import Path\n\nwarnings.filterwarnings('ignore', message='IProgress not found')  # tqdm, imported by simkit\nimport pandas as pd\nimport yaml\n\nimport simkit\n\nfrom simkit.dr import dr_checks, dr_summary, evaluate, evaluate_event, solve, with_value\nfrom simkit.plots import plot_dr_cdfs, plot_rto_by_phase\nfrom simkit.scenario.dr import DRSpec\n\nROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / 'scenarios').is_dir())\npd.set_option('display.precision', 2)\nseed_plan = DRSpec()          # the seed's plan; events: the seed's four DR scenarios\ndraws = evaluate(seed_plan, rng=2024, draws=10_000)\ndraws.head()"
     ),
     new_markdown_cell(
         "## RTO and RPO per event vs the targets\n\n`dr_summary` gives P50, P95, max and the probability of meeting each target; `dr_checks` is what `simkit check` gates on: the P95 over draws (`dr.statistic`) against the target, with a one-line reason per miss."
     ),
     new_code_cell("dr_summary(draws, seed_plan)"),
     new_code_cell("dr_checks(draws, seed_plan)"),
-    new_code_cell(
-        "fig, axes = plt.subplots(1, 2, figsize=(12, 4))\nfor label, g in draws.groupby('event', sort=False):\n    for ax, col in zip(axes, ['rto_s', 'rpo_s']):\n        x = np.sort(g[col].to_numpy()) / 60\n        ax.step(x, np.arange(1, len(x) + 1) / len(x), where='post', label=label)\nfor ax, target, name in zip(axes, [seed_plan.targets.rto, seed_plan.targets.rpo], ['RTO', 'RPO']):\n    ax.axvline(target / 60, color='k', ls='--', lw=1, label=f'target {target / 60:g} min')\n    ax.axhline(0.95, color='grey', ls=':', lw=1)\n    ax.set(xlabel=f'{name} (min)', ylabel='P(≤ x)', title=f'{name} over 10,000 draws')\naxes[0].set_xlim(0, 140)\naxes[1].set_xlim(0, 20)\naxes[0].legend(loc='lower right');"
-    ),
+    new_code_cell("plot_dr_cdfs(draws, seed_plan, xlim_min=(140, 20));  # dotted: the P95 level the verdict uses"),
     new_markdown_cell(
-        "Region failure meets the 1 h RTO in about 7 draws out of 8, so its P95 misses; cluster loss practically never does — the seed's own runbook figure for it is 2 h, which contradicts its 1 h RTO. Data corruption restores in ~30 min as the seed says. RPO holds everywhere with WAL shipping every minute; for region failure it is the cross-region copy lag that dominates.\n\n## Where the time goes"
+        "Region failure meets the 1 h RTO in about 7 draws out of 8, so its P95 misses; cluster loss practically never does — the seed's own runbook figure for it is 2 h, which contradicts its 1 h RTO. Data corruption restores in ~30 min as the seed says. RPO holds everywhere with WAL shipping every minute; for region failure it is the cross-region copy lag that dominates.\n\n## Where the time goes\n\nThe verdict is about the P95, so the phases are those of the draws ranked around each event's P95 RTO (within ±2 % of the ranks): they add up to the P95 the check compares with the target."
     ),
-    new_code_cell(
-        "means = draws.groupby('event', sort=False)[list(PHASES)].mean() / 60\nax = means.plot.barh(stacked=True, figsize=(10, 3.5), colormap='tab10')\nax.axvline(seed_plan.targets.rto / 60, color='k', ls='--', lw=1)\nax.set(xlabel='mean minutes', ylabel='', title='RTO by phase (mean over draws); dashed: RTO target')\nax.legend(loc='center left', bbox_to_anchor=(1, 0.5));"
-    ),
+    new_code_cell("plot_rto_by_phase(draws, seed_plan);"),
     new_markdown_cell(
         "## The three DR scenario files\n\n`scenarios/region-dr.yaml`, `data-corruption.yaml` and `cluster-loss.yaml` are the baseline platform plus a `dr:` section with one event at day 3. An event with `at` fixes where it falls in the backup schedules (here: right on a 6-hourly full backup, which has not yet reached the DR region, so a whole 6 h of WAL must be replayed)."
     ),
@@ -241,7 +255,7 @@ DR_CELLS = [
         "Reading the table: the WAL archive interval has room (RPO is dominated by the cross-region copy lag, bounded at 15 min by S3 Replication Time Control), but region failover needs the human decision to stay well under the assumed 5-30 min, or a faster restore; no restore throughput rescues cluster loss, and not even an instant IaC rebuild does: detection, decision, restore and redeploy alone exceed 1 h at P95. Cluster loss needs a standing cluster to fail over to (as below) and a faster decision — or an honest RTO of 2 h for this event, which is what the seed's runbook already says.\n\n## A warm DR region\n\nThe other lever: keep a small DR cluster running with a standby database replaying the shipped WAL (`procedures.dr_region: warm`). No restore, no replay; RPO unchanged."
     ),
     new_code_cell(
-        "warm = with_value(seed_plan, 'procedures.dr_region', 'warm')\nboth = pd.concat([\n    evaluate_event(seed_plan, 'region_failure', 11, 10_000).assign(event='pilot-light (seed)'),\n    evaluate_event(warm, 'region_failure', 11, 10_000).assign(event='warm standby'),\n])\nax = both.assign(rto_min=both.rto_s / 60).hist('rto_min', by='event', bins=60, sharex=True,\n                                               layout=(1, 2), figsize=(11, 3.2))\nfor a in ax.ravel():\n    a.axvline(rto / 60, color='k', ls='--', lw=1)\n    a.set_xlabel('RTO of region failure (min)')\ndr_summary(both, seed_plan)"
+        "warm = with_value(seed_plan, 'procedures.dr_region', 'warm')\nboth = pd.concat([\n    evaluate_event(seed_plan, 'region_failure', 11, 10_000).assign(event='pilot-light (seed)'),\n    evaluate_event(warm, 'region_failure', 11, 10_000).assign(event='warm standby'),\n])\nplot_dr_cdfs(both, seed_plan, measures=('rto_s',))\ndr_summary(both, seed_plan)"
     ),
     new_markdown_cell(
         "## Caveats\n\n* Phases run one after another (runbook order); restoring the database while the apps deploy would shorten RTO.\n* Detection, decision, IaC rebuild, copy lag, WAL rate and replay rate are assumptions where neither the seed nor `reference/` gives figures (each marked in `simkit/scenario/dr.py`); replace them with numbers from a DR drill.\n* Data corruption counts RTO from detection; writes made between the corruption and the restore are discarded by PITR and reported as `lost_after_event_s`, not in the RPO."

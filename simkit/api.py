@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -211,19 +212,35 @@ def _tables_for_usage(out: EngineOutput) -> tuple[pd.DataFrame, ...]:
     return tuple(built)
 
 
-def _credits_frame(scenario: Scenario, out: EngineOutput) -> pd.DataFrame:
-    return credit_table(credit_runs(scenario, *_tables_for_usage(out)))
+class _Usage:
+    """What the CPU-use estimates read (`tables`, rebuilt on each call rather than kept: they are
+    big) and the CPU-credit runs, computed once per run for the two tables that read them (checks,
+    cpu_credits) instead of once each."""
+
+    def __init__(self, scenario: Scenario, out: EngineOutput) -> None:
+        self.scenario, self.out = scenario, out
+
+    def tables(self) -> tuple[pd.DataFrame, ...]:
+        return _tables_for_usage(self.out)
+
+    @cached_property
+    def credits(self) -> list[Any]:
+        return credit_runs(self.scenario, *self.tables())
 
 
-def _checks_with_credits(checks: Deferred, scenario: Scenario, out: EngineOutput) -> pd.DataFrame:
+def _credits_frame(usage: _Usage) -> pd.DataFrame:
+    return credit_table(usage.credits)
+
+
+def _checks_with_credits(checks: Deferred, usage: _Usage) -> pd.DataFrame:
     """The checks, and a missed one per burstable pool whose busiest node ran out of CPU credits."""
     frame = checks.build()
-    missed = credit_checks(credit_runs(scenario, *_tables_for_usage(out)))
+    missed = credit_checks(usage.credits)
     return pd.concat([frame, checks_frame(missed)], ignore_index=True) if missed else frame
 
 
-def _allocation_frame(scenario: Scenario, out: EngineOutput, cost: Deferred) -> pd.DataFrame:
-    services, queues, replicas, _ = _tables_for_usage(out)
+def _allocation_frame(scenario: Scenario, usage: _Usage, cost: Deferred) -> pd.DataFrame:
+    services, queues, replicas, _ = usage.tables()
     return cost_allocation(scenario, services, queues, replicas, cost.build())
 
 
@@ -277,15 +294,16 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     checks = Deferred(checks_frame, (targets,))
     if scenario.dr is not None:  # adds the DR figures to the summary, after the checks above
         checks = Deferred(_checks_with_dr, (targets, _dr_checks(scenario, seed, summary)))
+    usage = _Usage(scenario, out)
     if burstable_pools(scenario):  # CPU credits: a table, and a missed check when a bank runs dry
-        checks = Deferred(_checks_with_credits, (checks, scenario, out))
-        derived["cpu_credits"] = Deferred(_credits_frame, (scenario, out))
+        checks = Deferred(_checks_with_credits, (checks, usage))
+        derived["cpu_credits"] = Deferred(_credits_frame, (usage,))
     cost_table = Deferred(cost_frame, (cost,))
     derived |= {
         "faults": Deferred(_fault_frame, (out.fault_rows, restore)),
         "cost": cost_table,
         "cpu_credits": derived.get("cpu_credits", TABLES["cpu_credits"].empty()),
-        "cost_allocation": Deferred(_allocation_frame, (scenario, out, cost_table)),
+        "cost_allocation": Deferred(_allocation_frame, (scenario, usage, cost_table)),
         "checks": checks,
         "plans": derived.get("plans", TABLES["plans"].empty()),
         "plan_steps": derived.get("plan_steps", TABLES["plan_steps"].empty()),

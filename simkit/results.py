@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 import importlib
+from collections.abc import Sequence
 from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import pandas as pd
 
+from simkit import tablefiles
 from simkit.analysis.slo import format_value
 from simkit.errors import SimkitError
 from simkit.outputs import replace_dir
@@ -239,13 +241,35 @@ class RunResult:
         written: Path = html.write(html.from_result(self), path)
         return written
 
-    def write(self, out_dir: str | Path, force: bool = False) -> Path:
-        """Write every table as CSV and `summary.md` into `out_dir`, all or nothing, crash-safe; a
-        directory simkit did not write is refused unless `force` (`simkit.outputs`)."""
-        files = {f"{name}.csv": self.table(name).to_csv(index=False) for name in TABLES}
+    def write(
+        self,
+        out_dir: str | Path,
+        force: bool = False,
+        *,
+        format: str = "parquet",
+        tables: str | Sequence[str] | None = None,
+        resolution: float | None = None,
+    ) -> Path:
+        """Write the tables (Parquet by default, or CSV), summary.csv and summary.md into `out_dir`,
+        all or nothing, crash-safe; a directory simkit did not write is refused unless `force`
+        (`simkit.outputs`). `tables` picks some (the ones `simkit.tablefiles.ALWAYS` lists are always
+        written); `resolution` (seconds) downsamples the per-tick tables (`simkit.tablefiles`)."""
+        if format not in tablefiles.FORMATS:
+            raise SimkitError(f"format {format!r}: expected one of {', '.join(tablefiles.FORMATS)}")
+        files: dict[str, str | bytes] = {}
+        for name in tablefiles.select(tables):
+            frame = self.table(name)
+            if frame.columns.empty:  # a traffic table of a platform without queues: keep its header
+                frame = pd.DataFrame(columns=list(TABLES[name].names))
+            if resolution:
+                frame = tablefiles.downsample(TABLES[name], frame, resolution)
+            files[f"{name}.{format}"] = tablefiles.encode(frame, format)
         files["summary.csv"] = self.summary_frame().to_csv(index=False)
         files["summary.md"] = self.to_markdown()
-        files[MARKER] = f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}\n"
+        marker = f"{self.scenario.name} seed={self.seed} hash={self.scenario_hash}"
+        if resolution:
+            marker += f" resolution_s={resolution:g}"
+        files[MARKER] = marker + "\n"
         return replace_dir(out_dir, files, force)
 
 

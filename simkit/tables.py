@@ -49,6 +49,7 @@ class Column(NamedTuple):
     name: str
     unit: str = ""  # "" for labels and text
     what: str = ""
+    agg: str = ""  # per-tick tables: how `downsample` merges ticks (mean, max, last, sum); "" = a key
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,11 @@ class Table:
         """The column names, in order."""
         return tuple(c.name for c in self.columns)
 
+    @property
+    def per_tick(self) -> bool:
+        """A row per key and tick, each value column saying how ticks merge (`simkit.tablefiles`)."""
+        return any(c.agg for c in self.columns)
+
     def index(self, column: str) -> int:
         """The position of `column` in a row tuple."""
         return self.names.index(column)
@@ -137,18 +143,18 @@ TABLES: dict[str, Table] = {
             (
                 _TICK,
                 Column("service"),
-                Column("load_rps", "req/s", "arrival rate"),
-                Column("ready_replicas", "pods", "ready servers / concurrency per pod"),
-                Column("utilization", "1", "busy share of the servers"),
-                Column("p_wait", "1", "probability a request waits for a server"),
-                Column("wait_ms_mean", "ms", "mean wait for a server"),
-                Column("latency_p50_ms", "ms"),
-                Column("latency_p95_ms", "ms"),
-                Column("latency_p99_ms", "ms"),
-                Column("arrivals", "requests", "in the tick"),
-                Column("served", "requests", "in the tick"),
-                Column("backlog", "requests", "waiting at the end of the tick"),
-                Column("timeouts", "requests", "timed out in the tick"),
+                Column("load_rps", "req/s", "arrival rate", agg="mean"),
+                Column("ready_replicas", "pods", "ready servers / concurrency per pod", agg="last"),
+                Column("utilization", "1", "busy share of the servers", agg="mean"),
+                Column("p_wait", "1", "probability a request waits for a server", agg="mean"),
+                Column("wait_ms_mean", "ms", "mean wait for a server", agg="mean"),
+                Column("latency_p50_ms", "ms", agg="max"),
+                Column("latency_p95_ms", "ms", agg="max"),
+                Column("latency_p99_ms", "ms", agg="max"),
+                Column("arrivals", "requests", "in the tick", agg="sum"),
+                Column("served", "requests", "in the tick", agg="sum"),
+                Column("backlog", "requests", "waiting at the end of the tick", agg="max"),
+                Column("timeouts", "requests", "timed out in the tick", agg="sum"),
             ),
             TrafficFrame(),
         ),
@@ -158,12 +164,12 @@ TABLES: dict[str, Table] = {
             (
                 _TICK,
                 Column("route"),
-                Column("load_rps", "req/s", "the route's share of the load"),
-                Column("requests", "requests", "offered in the tick"),
-                Column("errors", "requests", "failed or timed out in the tick"),
-                Column("p50_ms", "ms"),
-                Column("p95_ms", "ms"),
-                Column("p99_ms", "ms"),
+                Column("load_rps", "req/s", "the route's share of the load", agg="mean"),
+                Column("requests", "requests", "offered in the tick", agg="sum"),
+                Column("errors", "requests", "failed or timed out in the tick", agg="sum"),
+                Column("p50_ms", "ms", agg="max"),
+                Column("p95_ms", "ms", agg="max"),
+                Column("p99_ms", "ms", agg="max"),
             ),
             TrafficFrame(),
         ),
@@ -173,14 +179,14 @@ TABLES: dict[str, Table] = {
             (
                 _TICK,
                 Column("queue"),
-                Column("arrivals", "tasks", "in the tick"),
-                Column("lost", "tasks", "lost in the tick"),
-                Column("completed", "tasks", "in the tick"),
-                Column("backlog", "tasks", "waiting at the end of the tick"),
-                Column("consumers", "pods", "ready consumers"),
-                Column("utilization", "1", "busy share of the consumers"),
-                Column("wait_p95_s", "s", "95th percentile of the wait"),
-                Column("oldest_s", "s", "age of the oldest task (99th percentile of the wait)"),
+                Column("arrivals", "tasks", "in the tick", agg="sum"),
+                Column("lost", "tasks", "lost in the tick", agg="sum"),
+                Column("completed", "tasks", "in the tick", agg="sum"),
+                Column("backlog", "tasks", "waiting at the end of the tick", agg="max"),
+                Column("consumers", "pods", "ready consumers", agg="last"),
+                Column("utilization", "1", "busy share of the consumers", agg="mean"),
+                Column("wait_p95_s", "s", "95th percentile of the wait", agg="max"),
+                Column("oldest_s", "s", "age of the oldest task (99th percentile of the wait)", agg="max"),
             ),
             TrafficFrame(),
         ),

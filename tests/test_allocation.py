@@ -56,5 +56,5 @@ def test_daemonsets_take_their_requests_on_every_node() -> None:
 
 
 def test_written_with_the_other_tables(day: simkit.RunResult, tmp_path: Path) -> None:
-    out = day.write(tmp_path / "run")
+    out = day.write(tmp_path / "run", format="csv")
     assert (out / "allocation.csv").read_text().splitlines()[0] == ",".join(ALLOCATION_COLUMNS)

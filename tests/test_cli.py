@@ -17,8 +17,9 @@ def test_run_default_scenario_passes(capsys, tmp_path: Path):
     text = capsys.readouterr().out
     assert code == 0
     assert "platform-baseline" in text and "PASS" in text and "FAIL" not in text
-    for name in ("services", "routes", "queues", "nodes", "replicas", "events", "cost", "checks", "summary"):
-        assert (out / f"{name}.csv").is_file()
+    for name in ("services", "routes", "queues", "nodes", "replicas", "events", "cost", "checks"):
+        assert (out / f"{name}.parquet").is_file()  # Parquet by default (--format csv on request)
+    assert (out / "summary.csv").is_file()
     assert (out / "summary.md").read_text().startswith("# simkit run: platform-baseline")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from simkit import tablefiles
 from simkit.analysis.schedulable import validation_warnings
 from simkit.api import simulate
 from simkit.cli.exitcodes import ExitCode
@@ -20,11 +21,13 @@ from simkit.cli.options import (
     add_seed,
     add_set,
     ci_outputs,
+    duration,
     finish,
     parse_set,
     progress,
 )
 from simkit.cli.seeds import is_batch, run_batch
+from simkit.errors import SimkitError
 from simkit.export.import_reminder import import_reminder
 from simkit.outputs import check_destination
 from simkit.report.ci import from_result
@@ -54,9 +57,28 @@ def add_run(sub: Any) -> None:
     run = sub.add_parser("run", help="simulate one scenario and check its targets")
     add_scenario(run)
     _simulation_options(run)
-    add_out(run, "write the tables (CSV) and summary.md into this directory")
+    add_out(run, "write the tables (Parquet; --format csv), summary.csv and summary.md into this directory")
+    _table_options(run)
     add_ci_outputs(run)
     run.set_defaults(handler=cmd_run)
+
+
+def _table_options(p: argparse.ArgumentParser) -> None:
+    """What `--out` writes: the format, which tables, and the resolution of the per-tick tables."""
+    p.add_argument(
+        "--format", choices=tablefiles.FORMATS, default="parquet", help="table files (default: parquet)"
+    )
+    p.add_argument(
+        "--tables",
+        metavar="NAMES",
+        help=f"only these tables, comma-separated (always with {','.join(tablefiles.ALWAYS)})",
+    )
+    p.add_argument(
+        "--resolution",
+        type=duration,
+        metavar="DURATION",
+        help="downsample the per-tick tables (services, routes, queues) to this step, e.g. 5m",
+    )
 
 
 def add_check(sub: Any) -> None:
@@ -78,10 +100,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Simulate, print the summary and one `MISSED:` line per missed target; write the tables if asked."""
     loaded = load_scenario_file(args.scenario, parse_set(args.set), args.allow_dir)
     ci_outputs(args)  # their destinations are checked before anything is simulated
+    if not args.out and (args.tables or args.resolution or args.format != "parquet"):
+        raise SimkitError("--format, --tables and --resolution say what --out writes: give --out too")
     if is_batch(args, [loaded]):  # --seeds N or zone: each
         return run_batch(args, [(args.scenario or "", loaded)])
     if args.out:  # before the simulation: a bad --out costs nothing
         check_destination(args.out, args.force)
+        tablefiles.select(args.tables)
     result = simulate(loaded, args.seed, args.duration, progress(args), args.mode, not args.no_limits)
     print(result.summary_table())
     reminder = import_reminder(args.scenario)  # an imported scenario: the guesses still in effect
@@ -95,7 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if cause:
             print(f"  cause: {cause}")
     if args.out:
-        path = result.write(args.out, args.force)
+        path = result.write(
+            args.out, args.force, format=args.format, tables=args.tables, resolution=args.resolution
+        )
         print(f"wrote {path}")
     return finish(args, [from_result(args.scenario or "", result)])
 

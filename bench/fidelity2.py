@@ -189,11 +189,12 @@ def visit_rows(scale: float = 1.0, service_s: float = 0.01) -> list[Row]:
     return out
 
 
-def trace_rows(scale: float = 1.0, servers: int = 4) -> list[Row]:
+def trace_rows(scale: float = 1.0, servers: int = 4, resolution_s: float = 60.0) -> list[Row]:
     """The Azure LLM conversation trace replayed at 60 s ticks, timeouts 30 s and 300 s, ρ 0.5/0.8/0.95.
 
     The trace is not scaled (each request replayed once); the service time sets ρ against the trace's
-    mean rate over the run. Empty when `../shared/traces` is not there.
+    mean rate over the run. Empty when `../shared/traces` is not there. `resolution_s` other than 60
+    is for diagnosis (`trace_rows(resolution_s=1)`: does a finer tick close the gap?).
     """
     base = traces_dir()
     if base is None:
@@ -209,7 +210,8 @@ def trace_rows(scale: float = 1.0, servers: int = 4) -> list[Row]:
             out.append(
                 Row(
                     "bursty trace",
-                    f"Azure LLM conv, c {servers}, timeout {timeout} s, ρ {rho:g}",
+                    f"Azure LLM conv, c {servers}, timeout {timeout} s, ρ {rho:g}"
+                    + ("" if resolution_s == 60 else f", {resolution_s:g} s ticks"),
                     "trace",
                     partial(
                         _single,
@@ -221,6 +223,7 @@ def trace_rows(scale: float = 1.0, servers: int = 4) -> list[Row]:
                         **{
                             "traffic.load": {"trace": {"path": str(path), "format": "events"}},
                             "workloads.0.serving.timeout": f"{timeout}s",
+                            "simulation.resolution": f"{resolution_s:g}s",
                         },
                     ),
                     note=f"{mean_rps:.2f} req/s mean, service {1000 * s:.0f} ms",

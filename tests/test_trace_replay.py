@@ -95,6 +95,16 @@ def test_offset_and_window_cut_the_trace(events_csv):
     np.testing.assert_allclose(times, in_run(t, 60.0, 120.0), atol=1e-5)
 
 
+def test_a_looped_trace_repeats_its_requests_lap_after_lap(events_csv):
+    path, t = events_csv
+    sc = scenario({"path": str(path), "format": "events", "loop": True, "offset": "200s"}, duration="10m")
+    times = replayed(simulate(sc, progress=False))
+    rel = np.sort(t) - np.floor(t.min())
+    lap = np.floor(rel.max()) + 1.0  # the grid's length: whole seconds up to the last request
+    laps = np.concatenate([rel + k * lap for k in range(4)]) - 200.0
+    np.testing.assert_allclose(times, laps[(laps >= 0) & (laps < 600)], atol=1e-5)
+
+
 def test_scaled_trace_thins_and_replicates_deterministically(events_csv):
     path, t = events_csv
     base = in_run(t)
@@ -214,3 +224,26 @@ def test_fast_mode_carries_the_traces_dispersion():
     assert 0.8 < float(model.arrival_scv.mean()) < 2.0  # the measured value: about 1.05 (ANALYSIS.md)
     events = trace_events(sc.traffic.load, model.t_s, tick_s=60.0)
     assert events is not None and events.size == int(model.load_rps.sum() * 60 + 0.5)
+
+
+def test_fast_mode_passes_arrival_scv_when_service_ticks_takes_it(events_csv, monkeypatch):
+    """The agreed interface: `service_ticks(..., arrival_scv=...)`, one value per tick computed."""
+    import simkit.engine.traffic as engine_traffic
+
+    path, _ = events_csv
+    sc = scenario({"path": str(path), "format": "events"})
+    original = engine_traffic.service_ticks
+    seen: list[np.ndarray] = []
+
+    def taking(*args, arrival_scv=1.0, **kwargs):
+        seen.append(np.atleast_1d(np.asarray(arrival_scv, dtype=float)))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine_traffic, "service_ticks", taking)
+    monkeypatch.setattr(engine_traffic, "_TAKES_SCV", True)
+    model = TrafficModel(sc, 300.0, np.random.default_rng(0))
+    model.set_ready("svc", 1, 0.0)
+    model.finish_all()
+    assert model.arrival_scv is not None
+    np.testing.assert_allclose(np.concatenate(seen), model.arrival_scv)  # all the load reaches svc
+    assert (model.arrival_scv > 1.2).any()  # the fixture's trace is bursty inside its minutes

@@ -296,7 +296,7 @@ class TrafficModel:
         The trace's index of dispersion (`traffic.load.arrival_dispersion`) thinned to the share of the
         load that reaches the service; nothing (Poisson, unchanged results) without an events trace.
         """
-        if self.arrival_scv is None or not _TAKES_SCV or st.name not in self.services:
+        if self.arrival_scv is None or not _TAKES_SCV or self.services.get(st.name) is not st:
             return {}
         reach = sum(
             r.share for r in self.scenario.traffic.routes if any(p.service == st.name for p in r.path)

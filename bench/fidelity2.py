@@ -17,6 +17,7 @@ its per-request log. Without timeouts the fast P95 equals the summary's (a test 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -321,7 +322,7 @@ def rows(scale: float = 1.0) -> list[Row]:
 class _Captured:
     """What `route_windows` pooled for each route: components, hop overhead, served, errors, fail-at."""
 
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)  # arguments by name
 
 
 @contextlib.contextmanager
@@ -331,7 +332,7 @@ def _capture() -> Iterator[_Captured]:
     got = _Captured()
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        got.calls.append(args)
+        got.calls.append(dict(inspect.signature(original).bind(*args, **kwargs).arguments))
         return original(*args, **kwargs)
 
     engine_traffic.route_windows = wrapper  # type: ignore[assignment]
@@ -341,13 +342,13 @@ def _capture() -> Iterator[_Captured]:
         engine_traffic.route_windows = original  # type: ignore[assignment]
 
 
-def fast_quantiles(args: tuple[Any, ...], qs: Sequence[float], upper_s: float) -> np.ndarray:
+def fast_quantiles(args: dict[str, Any], qs: Sequence[float], upper_s: float) -> np.ndarray:
     """Whole-run quantiles (s) of the requests served, pooled as `route_windows` pools them.
 
     The mixture of the ticks' latency CDFs weighted by the requests each served, on a geometric grid
     (about 0.1 % steps) up to `upper_s`; inf where the mixture has not reached q by then.
     """
-    comps, _columns, hop_s, _ticks, _objective, offered, errors, _fail_at = args
+    comps, hop_s, offered, errors = args["comps"], args["hop_s"], args["offered"], args["errors"]
     served = np.clip(np.asarray(offered) - np.asarray(errors), 0.0, None)
     grid = np.concatenate(([0.0], np.geomspace(1e-4, upper_s, 12_000)))
     cdf = np.asarray(sojourn_cdf(comps, grid, hop_overhead_s=hop_s))

@@ -1,6 +1,7 @@
 """`make bench`: accuracy and speed of the fast mode, printed and written to BENCHMARKS.md.
 
-1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds);
+1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds;
+2c: fidelity II, issue 15's regimes over 3 seeds, `bench/fidelity2.py`);
 3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target;
    3c: a month of karpenter-10x against growth-10x, issue 18's 3x target);
 4. speed-up over request level on one hour at 1,000 req/s; 4b: `run --out` size and time (issue 17);
@@ -29,7 +30,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
-from bench import cases  # noqa: E402
+from bench import cases, fidelity2  # noqa: E402
 from bench import out as out_bench  # noqa: E402
 
 Column = tuple[str, str, Callable[[Any], str]]
@@ -326,6 +327,7 @@ def main() -> None:
         section_closed_form,
         section_accuracy,
         section_near_critical,
+        fidelity2.section,
         section_speed,
         section_plans_speed,
         section_karpenter_speed,

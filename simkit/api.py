@@ -63,7 +63,7 @@ def simulate(
     preflight.check(sc, duration_s, limits)
     out = run_engine(sc, seed=seed, duration_s=duration_s, base_dir=loaded.base_dir, progress=progress)
     result = build_result(sc, loaded.sha256, seed, out)
-    return _replay_requests(result, seed) if mode == "request" else result
+    return _replay_requests(result, seed, loaded.base_dir) if mode == "request" else result
 
 
 def _duration_s(duration: float | str) -> float:
@@ -80,9 +80,9 @@ def _duration_s(duration: float | str) -> float:
     return value
 
 
-def _replay_requests(result: RunResult, seed: int) -> RunResult:
+def _replay_requests(result: RunResult, seed: int, base_dir: Path | None = None) -> RunResult:
     """Swap the fast mode's route figures for a request-by-request replay of the same timeline."""
-    replay = run_request_level(result, seed)
+    replay = run_request_level(result, seed, base_dir=base_dir)
     summary = dict(result.summary)
     result.meta["fast_summary"] = dict(summary)
     result.meta["mode"] = "request"

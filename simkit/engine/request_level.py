@@ -5,7 +5,12 @@ the same run request by request, to validate it: the same ticks, the same ready 
 per tick (read back from `RunResult.services`), the same route load (`RunResult.routes.load_rps`), the
 same routes and service-time distributions. Each station is an FCFS queue with `c(t)` servers:
 
-- arrivals are Poisson per tick (a Poisson count, placed uniformly in the tick);
+- arrivals are Poisson per tick (a Poisson count, placed uniformly in the tick), except under an
+  events trace (`load.trace.format: events`, one row per request): then the routes' requests are
+  the trace's own timestamps inside the run (`simkit.traffic.load.trace_events`), each replayed
+  floor(m) times and once more with probability frac(m), m = the tick's scaled rate over the
+  trace's (1 for an unscaled trace: every request exactly once), and handed to a route with
+  probability proportional to the route's rate; task queues stay Poisson;
 - a request visits its route's services in order, `calls` times each; each visit holds one server
   for a service time drawn from the service's distribution (exponential for cv = 1, deterministic
   for cv = 0, lognormal otherwise), whose mean is stretched as the fast mode stretches it when a
@@ -30,6 +35,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +45,7 @@ import simpy
 from simkit.engine.traffic import pod_servers
 from simkit.results import RunResult
 from simkit.scenario.model import Scenario
+from simkit.traffic.load import replay_multiplier, trace_events
 
 QUANTILES = (0.5, 0.95, 0.99)
 _PENDING, _OK, _ERROR = 0, 1, 2
@@ -55,6 +62,8 @@ class Timeline:
     service_servers: dict[str, np.ndarray]
     queue_rps: dict[str, np.ndarray] = field(default_factory=dict)
     queue_servers: dict[str, np.ndarray] = field(default_factory=dict)
+    events_s: np.ndarray | None = None
+    """An events trace's unscaled request times inside the run: replayed instead of Poisson arrivals."""
 
 
 @dataclass
@@ -66,17 +75,25 @@ class RequestLevelResult:
     `queues`: t_s, queue, consumers_servers, arrivals, completed, wait_p95_s, wait_mean_s.
     `summary`: p95_ms.<route>, availability.<route>, requests, errors, availability,
     max_task_age_s.<queue>, simulated_s.
+    `latency_s`: per route, every request's latency in arrival order (NaN: an error), and
+    `arrival_s`: its arrival time (for whole-run or per-window quantiles of one's own choosing).
     """
 
     routes: pd.DataFrame
     services: pd.DataFrame
     queues: pd.DataFrame
     summary: dict[str, float]
+    latency_s: dict[str, np.ndarray] = field(default_factory=dict)
+    arrival_s: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------- the timeline
-def timeline_from_result(result: RunResult) -> Timeline:
-    """Ticks, loads and ready servers of a fast-mode run (servers = ready replicas x servers per pod)."""
+def timeline_from_result(result: RunResult, base_dir: Path | None = None) -> Timeline:
+    """Ticks, loads and ready servers of a fast-mode run (servers = ready replicas x servers per pod).
+
+    Under an events trace the timeline also carries its request times (read again, relative paths
+    against `base_dir`, else the working directory).
+    """
     sc = result.scenario
     routes = {name: g for name, g in result.routes.groupby("route", sort=False)}
     services = {name: g for name, g in result.services.groupby("service", sort=False)}
@@ -102,7 +119,10 @@ def timeline_from_result(result: RunResult) -> Timeline:
         queue_rps[q.name] = np.maximum(kept, 0.0) / np.where(tick_s > 0, tick_s, 1.0)
         per_pod, _ = pod_servers(sc.workload(q.consumer), q.task_time)
         queue_servers[q.name] = _servers(g["consumers"].to_numpy(dtype=float), per_pod)
-    return Timeline(t_s, tick_s, route_rps, service_servers, queue_rps, queue_servers)
+    events = trace_events(sc.traffic.load, t_s, base_dir, tick_s=float(sc.simulation.resolution))
+    if events is not None:  # the last tick may be cut short by the run's end
+        events = events[events < t_s[-1] + tick_s[-1]]
+    return Timeline(t_s, tick_s, route_rps, service_servers, queue_rps, queue_servers, events)
 
 
 def _servers(ready_replicas: np.ndarray, per_pod: int) -> np.ndarray:
@@ -159,6 +179,7 @@ class _Log:
 
     flow: list[int] = field(default_factory=list)
     tick: list[int] = field(default_factory=list)
+    time: list[float] = field(default_factory=list)
     status: list[int] = field(default_factory=list)
     value: list[float] = field(default_factory=list)  # latency (routes) or wait (tasks), seconds
 
@@ -177,10 +198,12 @@ class _Replay:
         max_requests: int | None,
     ) -> None:
         self.scenario, self.tl, self.flows, self.stations, self.env = scenario, timeline, flows, stations, env
-        counts_seq, times_seq, svc_seq = np.random.SeedSequence(seed).spawn(3)
+        counts_seq, times_seq, svc_seq, trace_seq = np.random.SeedSequence(seed).spawn(4)
         self.rng_counts = np.random.default_rng(counts_seq)
         self.rng_times = np.random.default_rng(times_seq)
         self.rng_service = np.random.default_rng(svc_seq)
+        self.rng_trace = np.random.default_rng(trace_seq)  # the first three streams as before
+        self.trace: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # times, ticks, flows
         self.dt = float(scenario.simulation.resolution)
         self.ticks = timeline.t_s.size
         self.max_requests = max_requests
@@ -215,6 +238,7 @@ class _Replay:
                 rid = len(log.status)
                 log.flow.append(f)
                 log.tick.append(tick)
+                log.time.append(t)
                 log.status.append(_PENDING)
                 log.value.append(math.nan)
                 env.process(self.request(rid, self.flows[f], rows[j]))
@@ -248,6 +272,8 @@ class _Replay:
         """Poisson arrivals per tick and flow (ticks x flows), cut at `max_requests` on a tick boundary."""
         rps = np.stack([np.maximum(f.rps, 0.0) for f in self.flows], axis=1)
         counts = self.rng_counts.poisson(rps * self.tl.tick_s[:, None])
+        if self.tl.events_s is not None:
+            counts = self._trace_counts(counts, rps)
         if self.max_requests is not None:
             total = np.cumsum(counts.sum(axis=1))
             keep = max(1, int(np.searchsorted(total, self.max_requests, side="right")))
@@ -255,8 +281,37 @@ class _Replay:
         self.ticks_done = counts.shape[0]
         return counts
 
+    def _trace_counts(self, counts: np.ndarray, rps: np.ndarray) -> np.ndarray:
+        """Replay the trace's requests on the route flows (see the module doc); keep queue counts."""
+        assert self.tl.events_s is not None
+        ev, t_s, n = self.tl.events_s, self.tl.t_s, self.ticks
+        routes = np.array([not f.is_queue for f in self.flows])
+        route_rps = np.where(routes[None, :], rps, 0.0)
+        total = route_rps.sum(axis=1)
+        m = replay_multiplier(ev, t_s, self.tl.tick_s, total)
+        tick = np.clip(np.searchsorted(t_s, ev, side="right") - 1, 0, n - 1)
+        whole = np.floor(m[tick])
+        copies = whole.astype(np.int64) + (self.rng_trace.random(ev.size) < m[tick] - whole)
+        times, ticks = np.repeat(ev, copies), np.repeat(tick, copies)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.cumsum(np.where(total[:, None] > 0, route_rps / total[:, None], 0.0), axis=1)
+        if int(routes.sum()) == 1:
+            flows = np.full(times.size, int(np.argmax(routes)))
+        else:
+            u = self.rng_trace.random(times.size)  # inverse CDF over the tick's route shares
+            last = int(np.flatnonzero(routes)[-1])
+            flows = np.minimum((u[:, None] >= share[ticks]).sum(axis=1), last)
+        order = np.lexsort((times, flows, ticks))
+        self.trace = (times[order], ticks[order], flows[order])
+        replayed = np.zeros_like(counts)
+        np.add.at(replayed, (ticks, flows), 1)
+        return np.where(routes[None, :], replayed, counts)
+
     def plan(self, counts: np.ndarray) -> Iterator[_Tick]:
         """Per tick: sorted arrival times, their flow ids and service times (drawn vectorised per tick)."""
+        if self.trace is not None:
+            yield from self._trace_plan(counts)
+            return
         width = max(len(f.stations) for f in self.flows)
         ids_all = np.arange(len(self.flows))
         for i, row in enumerate(counts):
@@ -269,6 +324,32 @@ class _Replay:
                 for k, (m, cv) in enumerate(zip(f.means, f.cvs, strict=True)):
                     services[start : start + cnt, k] = _draw(self.rng_service, m, cv, cnt)
                 start += cnt
+            yield i, times[order], np.repeat(ids_all, row)[order], services[order]
+
+    def _trace_plan(self, counts: np.ndarray) -> Iterator[_Tick]:
+        """`plan` under a trace: the route flows' times from the trace, the queue flows' uniform."""
+        assert self.trace is not None
+        times_all, ticks_all, _ = self.trace
+        width = max(len(f.stations) for f in self.flows)
+        ids_all = np.arange(len(self.flows))
+        starts = np.searchsorted(ticks_all, np.arange(counts.shape[0]), side="left")
+        for i, row in enumerate(counts):
+            n = int(row.sum())
+            times = np.empty(n)
+            services = np.zeros((n, width))
+            start, at = 0, int(starts[i])
+            for f, cnt in zip(self.flows, row.tolist(), strict=True):
+                if f.is_queue:
+                    times[start : start + cnt] = float(self.tl.t_s[i]) + self.rng_times.uniform(
+                        0.0, float(self.tl.tick_s[i]), cnt
+                    )
+                else:
+                    times[start : start + cnt] = times_all[at : at + cnt]
+                    at += cnt
+                for k, (mean, cv) in enumerate(zip(f.means, f.cvs, strict=True)):
+                    services[start : start + cnt, k] = _draw(self.rng_service, mean, cv, cnt)
+                start += cnt
+            order = np.argsort(times, kind="stable")
             yield i, times[order], np.repeat(ids_all, row)[order], services[order]
 
     def run(self) -> None:
@@ -418,7 +499,16 @@ def _frames(replay: _Replay) -> RequestLevelResult:
     summary["errors"] = float(total_err)
     summary["availability"] = 1.0 - total_err / total_req if total_req else 1.0
     summary["simulated_s"] = float(t_s[-1] + tl.tick_s[n - 1]) if n else 0.0
-    return RequestLevelResult(_concat(route_frames), _service_frame(replay), _concat(queue_frames), summary)
+    latency = {
+        f.name: np.where(status[flow == k] == _OK, value[flow == k], np.nan)
+        for k, f in enumerate(replay.flows)
+        if not f.is_queue
+    }
+    times = np.asarray(log.time, dtype=float)
+    arrival = {f.name: times[flow == k] for k, f in enumerate(replay.flows) if not f.is_queue}
+    return RequestLevelResult(
+        _concat(route_frames), _service_frame(replay), _concat(queue_frames), summary, latency, arrival
+    )
 
 
 def _queue_frame(
@@ -496,13 +586,19 @@ def simulate_timeline(
 
 
 def run_request_level(
-    result: RunResult, seed: int, routes: list[str] | None = None, max_requests: int | None = None
+    result: RunResult,
+    seed: int,
+    routes: list[str] | None = None,
+    max_requests: int | None = None,
+    base_dir: Path | None = None,
 ) -> RequestLevelResult:
     """Replay a fast-mode run request by request, on its cluster timeline. Seeded and deterministic.
 
     `routes` limits the simulated routes to these and every route sharing a service with them (so the
     shared queues carry their full load); task queues are simulated only when `routes` is None.
     `max_requests` stops the run at the last whole tick that keeps the total within it (at least one
-    tick); `summary["simulated_s"]` says how far it got.
+    tick); `summary["simulated_s"]` says how far it got. `base_dir` resolves a relative events-trace
+    path (see `timeline_from_result`).
     """
-    return simulate_timeline(result.scenario, timeline_from_result(result), seed, routes, max_requests)
+    timeline = timeline_from_result(result, base_dir)
+    return simulate_timeline(result.scenario, timeline, seed, routes, max_requests)

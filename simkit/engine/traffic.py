@@ -14,6 +14,7 @@ counts for its own duration and the error count does not depend on `simulation.r
 
 from __future__ import annotations
 
+import inspect
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,13 @@ from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
 from simkit.scenario.slos import Objective, latency_objective
 from simkit.traffic.critical_band import wait_shape
-from simkit.traffic.load import rate_series
+from simkit.traffic.load import (
+    arrival_dispersion,
+    rate_series,
+    replay_multiplier,
+    thinned_dispersion,
+    trace_events,
+)
 from simkit.traffic.queueing import Component, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
 from simkit.traffic.windows import (
@@ -116,6 +123,7 @@ class TrafficModel:
         self.n_ticks = n
         self.tick_s = np.minimum(self.dt, duration_s - self.t_s)  # the last tick may be shorter
         self.load_rps = rate_series(scenario.traffic.load, self.t_s, rng, base_dir, tick_s=self.dt)
+        self.arrival_scv = _trace_dispersion(scenario, self.t_s, self.tick_s, self.load_rps, base_dir)
         workloads = {w.name: w for w in scenario.workloads}
         self.services = self._sync_streams(workloads)
         self.queues = {q.name: self._queue_stream(q, workloads[q.consumer]) for q in scenario.traffic.queues}
@@ -217,6 +225,7 @@ class TrafficModel:
                 st.timeout_s,
                 st.backlog,
                 st.backlog_var,
+                **self._scv(st, a, b),
             )
             arr = st.arrays
             arr["servers"][a:b] = servers
@@ -254,6 +263,7 @@ class TrafficModel:
                 st.timeout_s,
                 st.backlog,
                 st.backlog_var,
+                **self._scv(st, i, i + 1),
             )
             st.backlog, st.backlog_var = float(ticks.backlog_end[-1]), float(ticks.backlog_var[-1])
             parts.append(ticks)
@@ -279,6 +289,19 @@ class TrafficModel:
         )
         st.split_fail[i] = fails
         st.computed_to = i + 1
+
+    def _scv(self, st: _Stream, a: int, b: int) -> dict[str, np.ndarray]:
+        """`arrival_scv` for ticks [a, b) of a service under an events trace, when `service_ticks` takes it.
+
+        The trace's index of dispersion (`traffic.load.arrival_dispersion`) thinned to the share of the
+        load that reaches the service; nothing (Poisson, unchanged results) without an events trace.
+        """
+        if self.arrival_scv is None or not _TAKES_SCV or self.services.get(st.name) is not st:
+            return {}
+        reach = sum(
+            r.share for r in self.scenario.traffic.routes if any(p.service == st.name for p in r.path)
+        )
+        return {"arrival_scv": thinned_dispersion(self.arrival_scv[a:b], reach)}
 
     def finish_all(self) -> None:
         """Settle every stream up to the end of the run."""
@@ -808,6 +831,20 @@ def _slice(comps: list[Component], sl: slice) -> list[Component]:
         )
         for c in comps
     ]
+
+
+_TAKES_SCV = "arrival_scv" in inspect.signature(service_ticks).parameters
+"""Whether the fast mode's queueing takes the arrivals' variability (issue 15; Poisson before)."""
+
+
+def _trace_dispersion(
+    scenario: Scenario, t_s: np.ndarray, tick_s: np.ndarray, load_rps: np.ndarray, base_dir: Path | None
+) -> np.ndarray | None:
+    """Per-tick index of dispersion of an events trace's arrivals as replayed at `load_rps`; else None."""
+    events = trace_events(scenario.traffic.load, t_s, base_dir, tick_s=scenario.simulation.resolution)
+    if events is None:
+        return None
+    return arrival_dispersion(events, t_s, tick_s, replay_multiplier(events, t_s, tick_s, load_rps))
 
 
 def _fail_at(route: Route, services: dict[str, _Stream]) -> float:

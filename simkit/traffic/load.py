@@ -20,7 +20,16 @@ import pandas as pd
 from simkit.errors import ScenarioError
 from simkit.scenario.load import LoadProfile, Noise, Spike, TraceSpec
 
-__all__ = ["TraceData", "load_trace", "read_trace", "rate_series", "synthetic_factor", "spike_factor"]
+__all__ = [
+    "TraceData",
+    "arrival_dispersion",
+    "load_trace",
+    "read_trace",
+    "rate_series",
+    "spike_factor",
+    "synthetic_factor",
+    "trace_events",
+]
 
 _READ_FIELDS = ("format", "time_column", "rate_column", "rate_unit", "interval", "exclude_column", "gaps")
 
@@ -32,6 +41,8 @@ class TraceData:
     source: str
     counts: np.ndarray
     interval_s: float
+    events_s: np.ndarray | None = None
+    """Sorted per-request times from the grid's origin (`format: events` only), for replay."""
 
     @property
     def duration_s(self) -> float:
@@ -198,8 +209,8 @@ def _series_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.nd
     return binned, interval
 
 
-def _event_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.ndarray, float]:
-    """Requests per interval from a one-row-per-request trace (empty intervals are real zeros)."""
+def _events(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.ndarray, float, np.ndarray]:
+    """Counts per interval, the interval, and the sorted request times from the grid's origin."""
     t = _parse_times(_column(df, file, spec.time_column, 0, "time_column"), file, "time_column")
     t = t[~_excluded(df, file, spec)]
     if t.size == 0:
@@ -207,7 +218,7 @@ def _event_counts(df: pd.DataFrame, file: Path, spec: TraceSpec) -> tuple[np.nda
     interval = spec.interval or 1.0
     origin = math.floor(t.min() / interval) * interval  # wall-clock aligned bins (whole seconds)
     idx = _bins(t - origin, interval, file)
-    return np.bincount(idx, minlength=int(idx.max()) + 1).astype(float), interval
+    return np.bincount(idx, minlength=int(idx.max()) + 1).astype(float), interval, np.sort(t - origin)
 
 
 def _excluded(df: pd.DataFrame, file: Path, spec: TraceSpec) -> np.ndarray:
@@ -223,12 +234,16 @@ def _read_cached(file: Path, mtime_ns: int, size: int, options: tuple[Any, ...])
     """Parse once per file version and read options; the arrays are read-only because shared."""
     spec = TraceSpec(path=str(file), **dict(zip(_READ_FIELDS, options, strict=True)))
     df = _read_csv(file)
-    reader = _event_counts if spec.format == "events" else _series_counts
-    counts, interval = reader(df, file, spec)
+    events: np.ndarray | None = None
+    if spec.format == "events":
+        counts, interval, events = _events(df, file, spec)
+        events.setflags(write=False)
+    else:
+        counts, interval = _series_counts(df, file, spec)
     if counts.size == 0:
         raise _fail(file, "no data left after removing excluded rows and gaps")
     counts.setflags(write=False)
-    return TraceData(source=str(file), counts=counts, interval_s=float(interval))
+    return TraceData(source=str(file), counts=counts, interval_s=float(interval), events_s=events)
 
 
 def read_trace(spec: TraceSpec, base_dir: Path | None = None) -> TraceData:
@@ -368,3 +383,115 @@ def rate_series(
     if noise is not None:
         rate *= noise
     return np.maximum(rate, 0.0) * profile.growth  # last, so growth scales the series exactly
+
+
+# ----------------------------------------------------------------------- event traces: replay, burstiness
+DISPERSION_BIN_S = 1.0
+"""Bin width of the sub-tick counts whose index of dispersion `arrival_dispersion` measures."""
+DISPERSION_SMOOTH_TICKS = 2
+"""Ticks either side pooled into each tick's index of dispersion (a 60 s tick has only 60 bins)."""
+
+
+def trace_events(
+    profile: LoadProfile, t_s: np.ndarray, base_dir: Path | None = None, *, tick_s: float | None = None
+) -> np.ndarray | None:
+    """The unscaled request times (seconds from the run's start) of an events trace inside the run.
+
+    None unless the load is a `format: events` trace: a series has no per-request times. The window
+    is `[t_s[0], end of the last tick)` shifted by `trace.offset`; with `loop` the trace repeats end
+    to end (lap k adds k x its duration, as `TraceData.cumulative` counts it). Scaling, spikes,
+    noise and growth are not applied here: `replay_multiplier` gives the factor per tick.
+    """
+    spec = profile.trace
+    if spec is None or spec.format != "events":
+        return None
+    t = _check_ticks(t_s)
+    data = read_trace(spec, base_dir)
+    assert data.events_s is not None
+    start, end = float(t[0]) + spec.offset, float(_tick_ends(t, tick_s, data.interval_s)[-1]) + spec.offset
+    laps = range(int(start // data.duration_s), int(math.ceil(end / data.duration_s)))
+    parts = [data.events_s + k * data.duration_s for k in laps] if spec.loop else [data.events_s]
+    times = np.concatenate(parts) if parts else np.zeros(0)
+    times = times[(times >= start) & (times < end)]
+    return np.asarray(times - spec.offset, dtype=float)
+
+
+def tick_counts(events_s: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+    """Number of events in each tick `[t_s[i], t_s[i+1])` (the last tick open-ended)."""
+    idx = np.searchsorted(t_s, events_s, side="right") - 1
+    return np.bincount(idx[idx >= 0], minlength=t_s.size)[: t_s.size].astype(float)
+
+
+def replay_multiplier(
+    events_s: np.ndarray, t_s: np.ndarray, tick_s: np.ndarray, rate_rps: np.ndarray
+) -> np.ndarray:
+    """Per tick, copies per trace request that give `rate_rps` (the scaled rate `rate_series` returned).
+
+    1 for an unscaled trace (rounded to 1e-9, so float noise never drops a request); 0 where the trace
+    has no request in the tick (no arrivals can be replayed there).
+    """
+    raw = tick_counts(events_s, t_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(raw > 0, np.asarray(rate_rps) * np.asarray(tick_s) / np.where(raw > 0, raw, 1.0), 0.0)
+    return np.round(m, 9)
+
+
+def arrival_dispersion(
+    events_s: np.ndarray,
+    t_s: np.ndarray,
+    tick_s: np.ndarray,
+    multiplier: np.ndarray | None = None,
+    *,
+    bin_s: float = DISPERSION_BIN_S,
+    smooth: int = DISPERSION_SMOOTH_TICKS,
+) -> np.ndarray:
+    """Index of dispersion (variance / mean) of the arrivals counted per `bin_s` inside each tick.
+
+    Deviations are taken from each tick's own mean, so rate changes between ticks (which the fast
+    mode already follows) do not count; the sums are pooled over `smooth` ticks either side.
+    1 is Poisson; for a renewal process it tends to the inter-arrival SCV at long bins (Cox & Lewis,
+    "The Statistical Analysis of Series of Events", 1966, ch. 4), the c_a^2 of GI/G/c approximations
+    (Whitt, "Approximating a point process by a renewal process", Oper. Res. 1982). With a replay
+    `multiplier` m (requests copied floor(m) times plus once more with probability frac(m), as the
+    request-level mode does) the index becomes m*I + f(1-f)/m, f = frac(m): for thinning (m < 1),
+    1 + m(I - 1). Ticks shorter than two bins carry 1.
+    """
+    t = np.asarray(t_s, dtype=float)
+    n = t.size
+    widths = np.asarray(tick_s, dtype=float)
+    nb = np.floor(widths / bin_s + 1e-9).astype(np.int64)
+    out = np.ones(n)
+    if n == 0 or nb.max() < 2:
+        return out
+    tick = np.searchsorted(t, events_s, side="right") - 1
+    k = np.floor((events_s - t[np.clip(tick, 0, n - 1)]) / bin_s + 1e-9).astype(np.int64)
+    keep = (tick >= 0) & (k < nb[np.clip(tick, 0, n - 1)])
+    width = int(nb.max())
+    counts = np.bincount(tick[keep] * width + k[keep], minlength=n * width).reshape(n, width)
+    used = np.arange(width)[None, :] < nb[:, None]
+    total = np.where(used, counts, 0).sum(axis=1).astype(float)
+    mean = total / np.maximum(nb, 1)
+    ss = np.where(used, (counts - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    dof_mean = np.where(nb >= 2, (nb - 1) * mean, 0.0)
+    ss = np.where(nb >= 2, ss, 0.0)
+    num, den = _window_sum(ss, smooth), _window_sum(dof_mean, smooth)
+    idc = np.where(den > 0, num / np.where(den > 0, den, 1.0), 1.0)
+    if multiplier is None:
+        return idc
+    m = np.asarray(multiplier, dtype=float)
+    f = m - np.floor(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.where(m > 0, m * idc + f * (1.0 - f) / np.where(m > 0, m, 1.0), 1.0)
+    return np.asarray(scaled, dtype=float)
+
+
+def _window_sum(x: np.ndarray, half: int) -> np.ndarray:
+    """Sum of x[i - half : i + half + 1] for each i (cut at the ends)."""
+    c = np.concatenate(([0.0], np.cumsum(x, dtype=float)))
+    i = np.arange(x.size)
+    return np.asarray(c[np.minimum(i + half + 1, x.size)] - c[np.maximum(i - half, 0)], dtype=float)
+
+
+def thinned_dispersion(index: np.ndarray, fraction: float) -> np.ndarray:
+    """Index of dispersion of a random `fraction` of a stream: 1 + fraction x (I - 1) (binomial thinning)."""
+    return 1.0 + min(max(fraction, 0.0), 1.0) * (np.asarray(index, dtype=float) - 1.0)

@@ -1,0 +1,65 @@
+"""Table 2c (bench/fidelity2.py): a small version of every row runs and gives finite numbers."""
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import fidelity2  # noqa: E402
+
+SMALL = 0.1  # every run at its 5-10 minute floor
+
+
+@pytest.fixture(scope="module")
+def small_table():
+    return {(r.group, r.name): fidelity2.measure(r, reps=2) for r in fidelity2.rows(SMALL)}
+
+
+def test_every_regime_of_the_issue_has_rows():
+    groups = {r.group for r in fidelity2.rows(SMALL)}
+    expected = {"closed form", "M/G/c heavy tail", "M/D/c", "repeated visits", "timeout ≈ service time"}
+    expected.add("minutes after an overload")
+    if fidelity2.traces_dir() is not None:
+        expected.add("bursty trace")
+    assert expected <= groups
+    names = [r.name for r in fidelity2.rows(SMALL)]
+    for c in (1, 4, 8, 32):
+        assert any(f"cv 3, c {c}," in n for n in names) and any(f"cv 2, c {c}," in n for n in names)
+    for what in ("calls: 2", "calls: 4", "a→b→a"):
+        assert sum(n.startswith(what) for n in names) == 2  # rho 0.5 and 0.8
+
+
+def test_small_rows_give_finite_numbers(small_table):
+    for (_, name), row in small_table.items():
+        assert isinstance(row["passed"], bool), name
+        for key in ("p95_err", "p99_err", "p95_after_err", "p95_worst_after_err", "errors_err"):
+            if key in row:
+                assert math.isfinite(row[key]), (name, key, row[key])
+        if row["kind"] != "closed":
+            assert row["requests"] > 100 and row["reps"] == 2, name
+
+
+def test_closed_form_rows_meet_their_target(small_table):
+    closed = [row for row in small_table.values() if row["kind"] == "closed"]
+    assert len(closed) == 3
+    assert all(row["passed"] for row in closed)
+
+
+def test_pooled_fast_p95_is_the_engines_summary_p95(small_table):
+    """Without timeouts the bench's own pooling of the fast mode's components gives its summary P95."""
+    for (_, name), row in small_table.items():
+        if row["kind"] == "stationary":
+            fast_p95 = float(row["fast"].split(" / ")[0].replace(",", ""))
+            assert fast_p95 == pytest.approx(row["p95_summary_ms"], rel=2e-3), name
+
+
+def test_replay_quantiles_skip_failed_requests():
+    class Fake:
+        latency_s = {"r": np.array([0.1, np.nan, 0.3, 0.2, np.nan])}
+
+    got = fidelity2.replay_quantiles(Fake(), "r", (0.5,))  # type: ignore[arg-type]
+    assert got[0] == pytest.approx(0.2)

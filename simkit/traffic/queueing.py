@@ -19,6 +19,7 @@ from scipy.special import gammaln, pdtr
 
 from simkit.traffic.abandonment import mmc_patience, served_wait_shape
 from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
+from simkit.traffic.mgc import tail_weight
 from simkit.traffic.queueing_latency import (
     Component,
     latency_quantiles,
@@ -139,6 +140,8 @@ def mmc_metrics(
     The wait is zero-inflated exponential: P(W > 0) = Erlang C and W | W > 0 ~ Exp(cμ − λ)
     (Kleinrock 1975, §3.5). For cv != 1 the conditional rate is divided by the Allen–Cunneen
     factor (1 + cv²)/2, so the mean wait scales by that factor and waits stay exponential.
+    For cv > 1 and several servers that overstates the wait at moderate load: `p_wait` is then
+    the tail's weight Erlang C·r/H of `mgc.tail_weight` (below Erlang C), the rate stays.
     `arrival_scv` (C_a², per tick or scalar; 1 = Poisson) makes it GI/G/c: factor (C_a² + cv²)/2.
     In overload (λ >= cμ) the stationary queue does not exist: the fluid backlog carries the
     queue, and the remaining wait is the time until a server frees up, Exp(cμ), with p_wait = 1.
@@ -150,7 +153,12 @@ def mmc_metrics(
     cap = c * mu
     stable = lam < cap
     p_wait = erlang_c(c, lam * mean_service_s)
-    rate = np.where(stable, (cap - lam) / allen_cunneen_factor(cv, arrival_scv), cap)
+    heavy = allen_cunneen_factor(cv, arrival_scv)
+    rate = np.where(stable, (cap - lam) / heavy, cap)
+    if cv > 1.0:  # several servers, C_s² > 1: the wait's weight from `mgc` (Allen–Cunneen at c = 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(cap > 0, lam / np.where(cap > 0, cap, 1.0), 1.0)
+        p_wait = p_wait * tail_weight(c, rho, float(cv), np.broadcast_to(heavy, lam.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), (lam > 0) * 1.0)
         mean_wait = np.where(p_wait > 0, p_wait / rate, 0.0)

@@ -89,3 +89,119 @@ def tail_weight(servers: Array, rho: Array, cv: float, heavy: Array) -> Array:
     r = light + (h - light) / (1.0 + INTERPOLATION_K * beta)
     out[several] = np.minimum(r / h, 1.0)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# one server: the exact Pollaczek–Khinchine wait, handed to the latency model by its tail
+
+SINGLE_RHO = np.linspace(0.1, 0.99, 31)  # table of the one-server fit; outside it Allen–Cunneen
+_PK_BINS = 1 << 15
+_PK_QS = (0.95, 0.99)
+
+
+def single_server_tail(cv: float, rho: Array) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """(weight P, rate θ for mean service 1, where fitted) of the M/G/1 wait as P·Exp(θ).
+
+    The M/G/1 wait is exact by Pollaczek–Khinchine: W = R₁ + ... + R_N, N geometric with
+    P(N >= n) = ρⁿ, R the equilibrium residual service time (Kleinrock, Queueing Systems Vol. 1,
+    1975, §5.8; Abate & Whitt 1992 for the numerical inversion). Its tail is heavier than
+    exponential for cv > 1 and lighter for cv < 1, so (P, θ) are chosen to give the exact P95 and
+    P99 of wait + service (`_fit_tail`), tabulated on `SINGLE_RHO` once per cv and interpolated
+    (P/ρ and θ/(1 − ρ) vary slowly). The mean wait stays Pollaczek–Khinchine's.
+    """
+    table_p, table_t, ok = _single_server_table(float(cv))
+    r = np.asarray(rho, dtype=np.float64)
+    inside = (r >= SINGLE_RHO[0]) & (r <= SINGLE_RHO[-1])
+    if not ok.any():
+        return np.zeros_like(r), np.zeros_like(r), np.zeros(r.shape, dtype=bool)
+    rr = np.clip(r, SINGLE_RHO[0], SINGLE_RHO[-1])
+    p = np.interp(rr, SINGLE_RHO[ok], table_p[ok]) * rr
+    theta = np.interp(rr, SINGLE_RHO[ok], table_t[ok]) * (1.0 - rr)
+    return np.clip(p, 0.0, 1.0), theta, inside
+
+
+@lru_cache(maxsize=32)
+def _single_server_table(cv: float) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """P/ρ and θ/(1 − ρ) of the fitted one-server tail on `SINGLE_RHO` (see `single_server_tail`)."""
+    ps, ts, ok = [], [], []
+    for rho in SINGLE_RHO:
+        fit = _fit_tail(cv, float(rho))
+        ok.append(fit is not None)
+        p, t = fit if fit is not None else (rho, 0.0)
+        ps.append(p / rho)
+        ts.append(t / (1.0 - rho))
+    return np.array(ps), np.array(ts), np.array(ok, dtype=bool)
+
+
+def _residual_tail(cv: float, x: Array) -> Array:
+    """P(R > x) = E[(S − x)⁺]/E[S] for mean-1 service: lognormal, exponential or deterministic."""
+    x = np.maximum(np.asarray(x, dtype=np.float64), 0.0)
+    if cv <= 0.0:
+        return np.asarray(np.clip(1.0 - x, 0.0, 1.0), dtype=np.float64)
+    if cv == 1.0:
+        return np.asarray(np.exp(-x), dtype=np.float64)
+    sigma = math.sqrt(math.log1p(cv * cv))
+    mu = -sigma * sigma / 2.0
+    with np.errstate(divide="ignore"):
+        z = (np.log(x) - mu) / sigma
+    return np.asarray(np.where(x > 0, ndtr(sigma - z) - x * ndtr(-z), 1.0), dtype=np.float64)
+
+
+def _service_masses(cv: float, h: float, n: int) -> Array:
+    """Masses of a mean-1 service time on bins of width h (rounded to the nearest bin)."""
+    edges = (np.arange(n + 1) - 0.5) * h
+    if cv <= 0.0:
+        out = np.zeros(n)
+        k = min(int(round(1.0 / h)), n - 1)
+        out[k] = 1.0
+        return out
+    sigma = math.sqrt(math.log1p(cv * cv))
+    mu = -sigma * sigma / 2.0
+    with np.errstate(divide="ignore"):
+        cdf = np.where(edges > 0, ndtr((np.log(np.maximum(edges, 1e-300)) - mu) / sigma), 0.0)
+    return np.diff(cdf)
+
+
+def _fit_tail(cv: float, rho: float) -> tuple[float, float] | None:
+    """(P, θ) with P·Exp(θ) + S having the exact M/G/1 sojourn's P95 and P99, or None."""
+    from scipy.optimize import brentq
+
+    mean_wait = rho * (1.0 + cv * cv) / (2.0 * (1.0 - rho))
+    h = (40.0 * mean_wait + 200.0) / _PK_BINS
+    n = 2 * _PK_BINS  # zero padding against the circular wrap of the geometric sum
+    edges = np.asarray((np.arange(n + 1) - 0.5) * h, dtype=np.float64)
+    residual = -np.diff(_residual_tail(cv, edges))  # R rounded to the nearest bin (P(R > −h/2) = 1)
+    w_hat = (1.0 - rho) / (1.0 - rho * np.fft.rfft(residual[:n]))
+    s = _service_masses(cv, h, n)
+    sojourn = np.clip(np.cumsum(np.fft.irfft(w_hat * np.fft.rfft(s), n=n)), 0.0, 1.0)
+    f_s = np.cumsum(s)
+    q = [int(np.searchsorted(sojourn, level)) for level in _PK_QS]
+    if q[-1] >= n - 1:
+        return None
+    x95, x99 = q[0] * h, q[1] * h
+    grid = np.arange(n) * h
+
+    def model_cdf(theta: float, x: float, p: float) -> float:
+        k = int(round(x / h))
+        decay = np.exp(-theta * (x - grid[: k + 1]))
+        with_wait = float(np.sum(s[: k + 1] * (1.0 - decay)))
+        return (1.0 - p) * float(f_s[k]) + p * with_wait
+
+    def weight(theta: float) -> float:
+        k = int(round(x99 / h))
+        with_wait = float(np.sum(s[: k + 1] * (1.0 - np.exp(-theta * (x99 - grid[: k + 1])))))
+        gap = float(f_s[k]) - with_wait
+        return (float(f_s[k]) - 0.99) / gap if gap > 0 else math.inf
+
+    def miss(theta: float) -> float:
+        return model_cdf(theta, x95, weight(theta)) - 0.95
+
+    lo, hi = 1e-4 / max(mean_wait, 1e-9), 1e3
+    try:
+        if miss(lo) * miss(hi) > 0:
+            return None
+        theta = float(brentq(miss, lo, hi, xtol=1e-10, rtol=1e-8))
+    except (ValueError, ZeroDivisionError):
+        return None
+    p = weight(theta)
+    return (p, theta) if 0.0 < p <= 1.0 else None

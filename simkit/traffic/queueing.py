@@ -19,7 +19,7 @@ from scipy.special import gammaln, pdtr
 
 from simkit.traffic.abandonment import mmc_patience, served_wait_shape
 from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
-from simkit.traffic.mgc import tail_weight
+from simkit.traffic.mgc import single_server_tail, tail_weight
 from simkit.traffic.queueing_latency import (
     Component,
     latency_quantiles,
@@ -162,7 +162,27 @@ def mmc_metrics(
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), (lam > 0) * 1.0)
         mean_wait = np.where(p_wait > 0, p_wait / rate, 0.0)
+    if cv != 1.0:
+        p_wait, rate = _single_server(lam * mean_service_s, c, mean_service_s, cv, arrival_scv, p_wait, rate)
     return QueueMetrics(util, p_wait, rate, mean_wait, mean_wait + mean_service_s)
+
+
+def _single_server(
+    rho: Array, c: Array, mean_service_s: float, cv: float, arrival_scv: ArrayLike, p: Array, rate: Array
+) -> tuple[Array, Array]:
+    """One server, Poisson arrivals, 0.1 <= ρ <= 0.99: the exact M/G/1 wait's tail (`mgc`).
+
+    The weight and rate reproduce Pollaczek–Khinchine's P95 and P99 of wait + service; the mean
+    wait (computed before) stays Pollaczek–Khinchine's. Elsewhere (p, rate) are returned as given.
+    """
+    one = (c == 1) & (np.asarray(arrival_scv, dtype=np.float64) == 1.0) & (rho < 1.0)
+    if not one.any():
+        return p, rate
+    tail_p, theta, fitted = single_server_tail(cv, rho[one])
+    idx = np.flatnonzero(one)[fitted]
+    p, rate = p.copy(), rate.copy()
+    p[idx], rate[idx] = tail_p[fitted], theta[fitted] / mean_service_s
+    return p, rate
 
 
 class FluidBacklog(NamedTuple):

@@ -155,6 +155,8 @@ def _service_masses(cv: float, h: float, n: int) -> Array:
         k = min(int(round(1.0 / h)), n - 1)
         out[k] = 1.0
         return out
+    if cv == 1.0:
+        return np.asarray(np.diff(-np.expm1(-np.maximum(edges, 0.0))), dtype=np.float64)
     sigma = math.sqrt(math.log1p(cv * cv))
     mu = -sigma * sigma / 2.0
     with np.errstate(divide="ignore"):
@@ -197,10 +199,18 @@ def _fit_tail(cv: float, rho: float) -> tuple[float, float] | None:
         return model_cdf(theta, x95, weight(theta)) - 0.95
 
     lo, hi = 1e-4 / max(mean_wait, 1e-9), 1e3
+    if not weight(lo) < 1.0:
+        return None
+    if not weight(hi) <= 1.0:  # the weight grows with θ: P <= 1 bounds θ
+        hi = float(brentq(lambda t: min(weight(t), 2.0) - 1.0, lo, hi, xtol=1e-12, rtol=1e-12))
+    thetas = np.geomspace(lo, hi, 64)  # bracket the root by a scan: the miss need not be monotone
+    misses = np.array([miss(float(t)) for t in thetas])
+    change = np.flatnonzero(np.isfinite(misses[:-1]) & (np.sign(misses[:-1]) != np.sign(misses[1:])))
+    if change.size == 0:
+        return None
+    i = int(change[0])
     try:
-        if miss(lo) * miss(hi) > 0:
-            return None
-        theta = float(brentq(miss, lo, hi, xtol=1e-10, rtol=1e-8))
+        theta = float(brentq(miss, float(thetas[i]), float(thetas[i + 1]), xtol=1e-12, rtol=1e-10))
     except (ValueError, ZeroDivisionError):
         return None
     p = weight(theta)

@@ -17,7 +17,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, pdtr
 
+from simkit.traffic.abandonment import mmc_patience, served_wait_shape
 from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
+from simkit.traffic.mgc import single_server_tail, tail_weight
 from simkit.traffic.queueing_latency import (
     Component,
     latency_quantiles,
@@ -34,6 +36,7 @@ __all__ = [
     "erlang_b",
     "erlang_c",
     "fluid_backlog",
+    "gives_up_within_tick",
     "latency_quantiles",
     "mmc_metrics",
     "pooled_quantile",
@@ -104,15 +107,15 @@ def erlang_c(c: ArrayLike, a: ArrayLike) -> Array:
     return out
 
 
-def allen_cunneen_factor(cv: ArrayLike) -> Array:
-    """Waiting-time factor (C_a² + C_s²)/2 with Poisson arrivals (C_a = 1): (1 + cv²)/2.
+def allen_cunneen_factor(cv: ArrayLike, arrival_scv: ArrayLike = 1.0) -> Array:
+    """Waiting-time factor (C_a² + C_s²)/2; with Poisson arrivals (C_a² = 1) it is (1 + cv²)/2.
 
     Allen–Cunneen approximation W_q(M/G/c) ≈ W_q(M/M/c)·(1 + cv²)/2 (A. O. Allen, Probability,
     Statistics and Queueing Theory, 2nd ed., 1990, §6; Whitt, "Approximations for the GI/G/m
     queue", Production and Operations Management 2(2), 1993); exact for M/G/1 (Pollaczek–Khinchine).
     """
     cv_arr = np.asarray(cv, dtype=np.float64)
-    return np.asarray((1.0 + cv_arr * cv_arr) / 2.0, dtype=np.float64)
+    return np.asarray((np.asarray(arrival_scv, dtype=np.float64) + cv_arr * cv_arr) / 2.0, dtype=np.float64)
 
 
 class QueueMetrics(NamedTuple):
@@ -126,13 +129,20 @@ class QueueMetrics(NamedTuple):
 
 
 def mmc_metrics(
-    lam_rps: ArrayLike, servers: ArrayLike, mean_service_s: float, cv: float = 1.0
+    lam_rps: ArrayLike,
+    servers: ArrayLike,
+    mean_service_s: float,
+    cv: float = 1.0,
+    arrival_scv: ArrayLike = 1.0,
 ) -> QueueMetrics:
     """Pointwise-stationary M/M/c (cv = 1) or M/G/c metrics per tick.
 
     The wait is zero-inflated exponential: P(W > 0) = Erlang C and W | W > 0 ~ Exp(cμ − λ)
     (Kleinrock 1975, §3.5). For cv != 1 the conditional rate is divided by the Allen–Cunneen
     factor (1 + cv²)/2, so the mean wait scales by that factor and waits stay exponential.
+    For cv > 1 and several servers that overstates the wait at moderate load: `p_wait` is then
+    the tail's weight Erlang C·r/H of `mgc.tail_weight` (below Erlang C), the rate stays.
+    `arrival_scv` (C_a², per tick or scalar; 1 = Poisson) makes it GI/G/c: factor (C_a² + cv²)/2.
     In overload (λ >= cμ) the stationary queue does not exist: the fluid backlog carries the
     queue, and the remaining wait is the time until a server frees up, Exp(cμ), with p_wait = 1.
     """
@@ -143,11 +153,36 @@ def mmc_metrics(
     cap = c * mu
     stable = lam < cap
     p_wait = erlang_c(c, lam * mean_service_s)
-    rate = np.where(stable, (cap - lam) / allen_cunneen_factor(cv), cap)
+    heavy = allen_cunneen_factor(cv, arrival_scv)
+    rate = np.where(stable, (cap - lam) / heavy, cap)
+    if cv > 1.0:  # several servers, C_s² > 1: the wait's weight from `mgc` (Allen–Cunneen at c = 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = np.where(cap > 0, lam / np.where(cap > 0, cap, 1.0), 1.0)
+        p_wait = p_wait * tail_weight(c, rho, float(cv), np.broadcast_to(heavy, lam.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), (lam > 0) * 1.0)
         mean_wait = np.where(p_wait > 0, p_wait / rate, 0.0)
+    if cv != 1.0:
+        p_wait, rate = _single_server(lam * mean_service_s, c, mean_service_s, cv, arrival_scv, p_wait, rate)
     return QueueMetrics(util, p_wait, rate, mean_wait, mean_wait + mean_service_s)
+
+
+def _single_server(
+    rho: Array, c: Array, mean_service_s: float, cv: float, arrival_scv: ArrayLike, p: Array, rate: Array
+) -> tuple[Array, Array]:
+    """One server, Poisson arrivals, 0.1 <= ρ <= 0.99: the exact M/G/1 wait's tail (`mgc`).
+
+    The weight and rate reproduce Pollaczek–Khinchine's P95 and P99 of wait + service; the mean
+    wait (computed before) stays Pollaczek–Khinchine's. Elsewhere (p, rate) are returned as given.
+    """
+    one = (c == 1) & (np.asarray(arrival_scv, dtype=np.float64) == 1.0) & (rho < 1.0)
+    if not one.any():
+        return p, rate
+    tail_p, theta, fitted = single_server_tail(cv, rho[one])
+    idx = np.flatnonzero(one)[fitted]
+    p, rate = p.copy(), rate.copy()
+    p[idx], rate[idx] = tail_p[fitted], theta[fitted] / mean_service_s
+    return p, rate
 
 
 class FluidBacklog(NamedTuple):
@@ -277,27 +312,38 @@ def service_ticks(
     timeout_s: float,
     initial_backlog: float = 0.0,
     initial_var: float = 0.0,
+    *,
+    arrival_scv: ArrayLike = 1.0,
 ) -> ServiceTicks:
     """One service over all ticks: stationary/fluid model, and a diffusion near critical load.
 
     Ticks whose queue does not settle within a tick (`critical_band.near_critical`, ρ within about
     ±1-2 % of 1 for a few servers) use the transient reflected diffusion of `critical_band`,
     started from the backlog before them and handing its mean backlog back afterwards; the other
-    ticks use `_regular_ticks`. Without band ticks this is exactly `_regular_ticks`. A caller that
-    computes a run in chunks passes the last tick's `backlog_end` and `backlog_var` on, so a band
-    stretch cut in two keeps the spread of its queue (`initial_var`; the fluid has none).
+    ticks use `_regular_ticks`, or `_patience_ticks` (stationary M/M/c+D with give-ups) when the
+    timeout is short against the tick (`gives_up_within_tick`). Without band ticks this is exactly
+    `_regular_ticks` (or `_patience_ticks`). A caller that computes a run in chunks passes the last
+    tick's `backlog_end` and `backlog_var` on, so a band stretch cut in two keeps the spread of its
+    queue (`initial_var`; the fluid has none). `arrival_scv` is the arrivals' squared coefficient
+    of variation C_a² (scalar or per tick; 1 = Poisson, the default, leaves every result as it was),
+    used in the GI/G/c two-moment factor of the stationary waits (the diffusion keeps Poisson).
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
+    scv = np.broadcast_to(np.asarray(arrival_scv, dtype=np.float64), lam.shape)
+    patient = gives_up_within_tick(timeout_s, dt_s)
+    regular = _patience_ticks if patient else _regular_ticks
     band = near_critical(lam, c / mean_service_s, dt_s)
+    if patient:  # the give-up barrier at cμτ bounds the queue: it relaxes within ~cμτ²/π²
+        band &= c / mean_service_s * timeout_s**2 / np.pi**2 >= dt_s
     if not band.any():
-        return _regular_ticks(lam, c, mean_service_s, service_cv, dt_s, timeout_s, initial_backlog)
+        return regular(lam, c, mean_service_s, service_cv, dt_s, timeout_s, initial_backlog, scv)
     edges = np.flatnonzero(np.diff(band.astype(np.int8))) + 1
     parts: list[ServiceTicks] = []
     backlog, var = float(initial_backlog), float(initial_var)
     for a, b in zip(np.r_[0, edges], np.r_[edges, lam.size], strict=True):
         args = (lam[a:b], c[a:b], mean_service_s, service_cv, dt_s, timeout_s, backlog)
-        part = _band_ticks(*args, var) if band[a] else _regular_ticks(*args)
+        part = _band_ticks(*args, var) if band[a] else regular(*args, scv[a:b])
         parts.append(part)
         backlog, var = float(part.backlog_end[-1]), float(part.backlog_var[-1])
     fields = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ServiceTicks._fields[:8]}
@@ -307,6 +353,67 @@ def service_ticks(
         service_cv=float(service_cv),
         band=np.concatenate([p.band for p in parts]),
         backlog_var=np.concatenate([p.backlog_var for p in parts]),
+    )
+
+
+PATIENCE_TICK_FRACTION = 0.1  # timeout <= this x tick: the give-up queue settles within a tick
+
+
+def gives_up_within_tick(timeout_s: float, dt_s: float) -> bool:
+    """Whether a timeout is short enough against the tick for the stationary M/M/c+D queue.
+
+    With give-ups the queue never holds more than the timeout's worth of work, so away from
+    critical load it fills or drains within about τ/|1 − ρ|: with τ <= a tenth of the tick the
+    stationary give-up queue holds for most of the tick. Longer timeouts keep the fluid backlog.
+    Near critical load the bounded queue relaxes within about cμτ²/π² (the spectral gap of a
+    Brownian motion with variance 2cμ reflected on [0, cμτ]); only where that exceeds the tick
+    does `service_ticks` still use the band's diffusion.
+    """
+    return bool(np.isfinite(timeout_s) and timeout_s <= PATIENCE_TICK_FRACTION * dt_s)
+
+
+def _patience_ticks(
+    lam: Array,
+    c: Array,
+    mean_service_s: float,
+    service_cv: float,
+    dt_s: float,
+    timeout_s: float,
+    initial_backlog: float,
+    arrival_scv: Array,
+) -> ServiceTicks:
+    """Ticks of a service whose timeout is short against the tick: stationary M/M/c+D.
+
+    The fraction `abandonment.mmc_patience(...).p_abandon` of each tick's arrivals times out, the
+    rest is served with the served requests' wait (`abandonment.served_wait_shape`); there is no
+    fluid backlog and no stationary tail on top of it, so nothing is counted twice. A backlog
+    handed in (from a band stretch before) is served up to what the capacity serves within the
+    timeout, the rest times out. Conservation: λ·dt + backlog in = served + timed_out.
+    """
+    cap = c / mean_service_s
+    factor = allen_cunneen_factor(service_cv, arrival_scv)
+    pat = mmc_patience(lam, c, mean_service_s, timeout_s, erlang_b(c, lam * mean_service_s), factor)
+    p, rate, shift = served_wait_shape(pat)
+    arrivals = lam * dt_s
+    timed_out = arrivals * pat.p_abandon
+    served = arrivals - timed_out
+    if initial_backlog > 0 and lam.size:
+        kept = min(float(initial_backlog), float(cap[0]) * timeout_s)
+        served[0] += kept
+        timed_out[0] += float(initial_backlog) - kept
+    return ServiceTicks(
+        utilization=pat.utilization,
+        p_wait=p,
+        wait_rate_per_s=rate,
+        fluid_wait_s=shift,
+        mean_wait_s=pat.mean_wait_served_s,
+        backlog_end=np.zeros(lam.shape),
+        served=served,
+        timed_out=timed_out,
+        mean_service_s=float(mean_service_s),
+        service_cv=float(service_cv),
+        band=np.zeros(lam.shape, dtype=bool),
+        backlog_var=np.zeros(lam.shape),
     )
 
 
@@ -354,6 +461,7 @@ def _regular_ticks(
     dt_s: float,
     timeout_s: float,
     initial_backlog: float = 0.0,
+    arrival_scv: ArrayLike = 1.0,
 ) -> ServiceTicks:
     """Ticks away from critical load: stationary M/G/c waits on top of the fluid backlog.
 
@@ -366,7 +474,7 @@ def _regular_ticks(
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
-    q = mmc_metrics(lam, c, mean_service_s, service_cv)
+    q = mmc_metrics(lam, c, mean_service_s, service_cv, arrival_scv)
     fluid = fluid_backlog(lam, c / mean_service_s, dt_s, timeout_s, initial_backlog)
     with np.errstate(invalid="ignore", over="ignore"):
         late = np.where(q.p_wait > 0, q.p_wait * np.exp(-q.wait_rate_per_s * timeout_s), 0.0)

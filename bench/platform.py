@@ -63,9 +63,8 @@ def platform_data(k: int) -> dict[str, Any]:
         for r in app_routes:
             routes.append(_rename(r, names) | {"name": r["name"] + suffix, "share": r["share"] / k})
         for q in queues:
-            new_queues.append(
-                _rename(q, names) | {"name": q["name"] + suffix, "tasks_per_request": q["tasks_per_request"] / k}
-            )
+            share = q["tasks_per_request"] / k
+            new_queues.append(_rename(q, names) | {"name": q["name"] + suffix, "tasks_per_request": share})
     data["workloads"] = workloads
     traffic["routes"] = routes + shared_routes
     traffic["queues"] = new_queues
@@ -111,5 +110,3 @@ def platform(k: int) -> Scenario:
 def workload_count(k: int) -> int:
     """How many workloads `platform(k)` has (issue 16's table: 14, 28, 77, 217 for 1, 3, 10, 30)."""
     return len(platform(k).workloads)
-
-

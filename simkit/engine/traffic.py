@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simkit.engine.content_memo import ContentMemo
 from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
 from simkit.scenario.slos import Objective, latency_objective
@@ -358,6 +359,7 @@ class TrafficModel:
         parts, summary, window_parts = [], {}, []
         total_req = total_err = 0.0
         req_t, err_t = np.zeros(self.n_ticks), np.zeros(self.n_ticks)
+        windows_of = ContentMemo(route_windows)  # once per distinct (path, capacity) content
         for route in self.scenario.traffic.routes:
             offered = route.share * self.load_rps * self.tick_s
             ok = np.ones_like(offered)
@@ -373,7 +375,7 @@ class TrafficModel:
             self._split_ok(route.path, ok)
             errors = offered * (1.0 - ok)
             objective = latency_objective(self.scenario.slos, route)
-            q, windows, stats = route_windows(
+            q, windows, stats = windows_of(
                 comps,
                 columns,
                 route.network_overhead,

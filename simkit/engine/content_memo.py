@@ -6,6 +6,7 @@ one service chain under the same share of the load, on the same capacity timelin
 deterministic function (here `engine.traffic.route_windows`); a call whose arguments have the same
 bytes as an earlier call's returns copies of that call's result instead of computing it again.
 
+Arguments must not be mutated after a call (the memo keeps references to them, not copies).
 Exactness: a hit needs every argument equal in content — each array's dtype, shape and raw bytes,
 every other leaf by `==` of its type and value — checked leaf by leaf against the stored arguments,
 not only by the digest that finds the candidate. The same input bits through the same function
@@ -61,7 +62,9 @@ def _same(a: list[_Leaf], b: list[_Leaf]) -> bool:
         if ka != kb:
             return False
         if ka == "bytes":
-            if va.shape != vb.shape or va.tobytes() != vb.tobytes():
+            if va is vb:
+                continue  # the same array object (arguments are not mutated between calls)
+            if va.shape != vb.shape or not np.array_equal(_raw(va), _raw(vb)):
                 return False
         elif ka == "value" and va[0] == "float":
             if np.float64(va[1]).tobytes() != np.float64(vb[1]).tobytes():
@@ -71,11 +74,34 @@ def _same(a: list[_Leaf], b: list[_Leaf]) -> bool:
     return True
 
 
-def _digest(leaves: list[_Leaf]) -> bytes:
+def _raw(a: np.ndarray) -> np.ndarray:
+    """The array's bytes as a flat uint8 view (compared exactly: bit patterns, not float values)."""
+    return a.reshape(-1).view(np.uint8)
+
+
+class _ArrayDigests:
+    """Each array's digest once per memo: services shared by many routes are hashed once.
+
+    Keyed by object identity, holding the array so its id cannot be reused while the memo lives.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[np.ndarray, bytes]] = {}
+
+    def __call__(self, a: np.ndarray) -> bytes:
+        hit = self._by_id.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1]
+        digest = hashlib.blake2b(_raw(a).data, digest_size=16).digest()
+        self._by_id[id(a)] = (a, digest)
+        return digest
+
+
+def _digest(leaves: list[_Leaf], arrays: _ArrayDigests) -> bytes:
     h = hashlib.blake2b(digest_size=20)
     for kind, value in leaves:
         h.update(kind.encode())
-        h.update(value.tobytes() if kind == "bytes" else repr(value).encode())
+        h.update(arrays(value) if kind == "bytes" else repr(value).encode())
     return h.digest()
 
 
@@ -86,6 +112,7 @@ class ContentMemo(Generic[R]):
         self.fn = fn
         self.enabled = MEMO_ENABLED if enabled is None else enabled
         self._seen: dict[bytes, list[tuple[list[_Leaf], R]]] = {}
+        self._arrays = _ArrayDigests()
         self.hits = 0
         self.misses = 0
 
@@ -93,7 +120,7 @@ class ContentMemo(Generic[R]):
         if not self.enabled:
             return self.fn(*args)
         leaves = list(_leaves(args))
-        key = _digest(leaves)
+        key = _digest(leaves, self._arrays)
         for stored, result in self._seen.get(key, []):
             if _same(stored, leaves):
                 self.hits += 1

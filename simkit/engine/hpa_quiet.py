@@ -33,6 +33,7 @@ from simkit.engine.cluster import Engine
 from simkit.engine.metrics import ObjectRate, ObserveCache
 from simkit.engine.traffic import LOOKAHEAD_TICKS, TrafficModel
 
+VECTOR_QUEUE_SERIES = True  # read a queue's forecast in numpy (`queue_messages_at`); tests turn it off
 FIRST_BLOCK = 64  # syncs looked at first (16 min); each further block is 4x longer ...
 LONG_BLOCK = 2880  # ... up to 12 h at once; a full sync re-plans after that
 
@@ -176,6 +177,8 @@ class QuietSyncs:
         """
         traffic = self.engine.traffic
         ticks = np.clip(np.ceil(times / traffic.dt - 1e-9), 0, traffic.t_s.size)  # tick_index, vectorised
+        if not VECTOR_QUEUE_SERIES:  # the reference path: one look-up per tick (tests compare both)
+            return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
         return queue_messages_at(traffic, queue, ticks.astype(np.int64))
 
 

@@ -80,6 +80,9 @@ class Pod:
     revision: str = ""  # its ReplicaSet's pod-template-hash ("" = the scenario's); engine/plans.py
 
 
+INDEX_PODS = True  # `pods_of` from a per-workload index; tests turn it off to compare with the scan
+
+
 class PodIndex(dict[str, Pod]):
     """The workload pods by name, also indexed by workload (`pods_of` without scanning every pod).
 
@@ -145,7 +148,7 @@ class ClusterState:
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
-        self.pods: dict[str, Pod] = PodIndex()
+        self.pods: dict[str, Pod] = PodIndex() if INDEX_PODS else {}
         self.daemon_pods: dict[str, Pod] = {}
         self._serial: dict[str, int] = {}
         self.version = 0  # bumped on every change the controllers can observe (for caching)

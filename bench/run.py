@@ -2,7 +2,8 @@
 
 1. fast mode vs exact M/M/c; 2. fast mode vs request-level replay (2b: near-critical load over 8 seeds);
 3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target);
-4. speed-up over request level on one hour at 1,000 req/s; then a cProfile of the fast path.
+4. speed-up over request level on one hour at 1,000 req/s; 5. the seed platform K times (issue 16) and
+the Monte Carlo row; then a cProfile of the fast path.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
-from bench import cases  # noqa: E402
+from bench import cases, scale  # noqa: E402
 
 Column = tuple[str, str, Callable[[Any], str]]
 PROFILE_DAYS = 3.0
@@ -292,6 +293,7 @@ def main() -> None:
         section_speed,
         section_plans_speed,
         section_speedup,
+        scale.section,
     )
     for fn in sections:
         text, _ = fn()  # type: ignore[operator]

@@ -328,10 +328,11 @@ class TrafficModel:
     def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
         """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
         parts = []
+        latency_of = ContentMemo(route_latency)  # once per distinct (service, capacity) content
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
-                q = route_latency([self._component(st, 1)], 0.0, [self._columns(st)])
+                q = latency_of([self._component(st, 1)], 0.0, [self._columns(st)])
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))

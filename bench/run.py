@@ -5,7 +5,7 @@
 3. speed of 30 simulated days (3b: the same month with a rollout a day, issue 12's 1.5x target;
    3c: a month of karpenter-10x against growth-10x, issue 18's 3x target);
 4. speed-up over request level on one hour at 1,000 req/s; 4b: `run --out` size and time (issue 17);
-then a cProfile of the fast path.
+5. the seed platform K times (issue 16) and the Monte Carlo row; then a cProfile of the fast path.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 import simpy  # noqa: E402
 
-from bench import cases, fidelity2  # noqa: E402
+from bench import cases, fidelity2, scale  # noqa: E402
 from bench import out as out_bench  # noqa: E402
 
 Column = tuple[str, str, Callable[[Any], str]]
@@ -333,6 +333,7 @@ def main() -> None:
         section_karpenter_speed,
         section_speedup,
         out_bench.section,  # 4b. run --out (issue 17)
+        scale.section,
     )
     for fn in sections:
         text, _ = fn()  # type: ignore[operator]

@@ -9,6 +9,7 @@ records the decision with its reason. Syncs that provably repeat the decision ar
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from typing import Any
 
 from simkit.control.hpa import (
@@ -110,9 +111,9 @@ def _sleep_through(
         woke = engine.env.now
         if woke >= loud or not same_inputs(before, quiet.inputs()):
             break
-    done = [t for t in skipped if t < woke]
+    done = skipped[: bisect_left(skipped, woke)]  # the skipped times are increasing (the timer's sums)
     state = record_quiet_syncs(state, proposal, done, reach_s)
-    upcoming = [*skipped[len(done) :], loud][0]
+    upcoming = skipped[len(done)] if len(done) < len(skipped) else loud
     rest = delay_to(woke, upcoming)
     if rest is None:
         raise RuntimeError(f"cannot land on the HPA sync time {upcoming!r}")

@@ -31,7 +31,9 @@ from simkit.control.hpa.compute import tolerances_for
 from simkit.control.hpa.steady import repeats, steady_replicas, steady_supported
 from simkit.engine.cluster import Engine
 from simkit.engine.metrics import ObjectRate, ObserveCache
+from simkit.engine.traffic import LOOKAHEAD_TICKS, TrafficModel
 
+VECTOR_QUEUE_SERIES = True  # read a queue's forecast in numpy (`queue_messages_at`); tests turn it off
 FIRST_BLOCK = 64  # syncs looked at first (16 min); each further block is 4x longer ...
 LONG_BLOCK = 2880  # ... up to 12 h at once; a full sync re-plans after that
 
@@ -166,14 +168,52 @@ class QuietSyncs:
         return steady_replicas(self.spec, self.tol, current, pods, usage, self.requests, values)
 
     def _queue_series(self, queue: str, times: np.ndarray) -> np.ndarray:
-        """The External metric's value (milli) at each sync: one traffic look-up per tick, in order.
+        """The External metric's value (milli) at each sync, as `traffic.queue_messages` reports it.
 
-        The look-ups run in the same order as the syncs would make them, so the traffic model's
-        look-ahead computes the same chunks it would without skipping.
+        The traffic model computes a queue ahead as its readers reach uncomputed ticks; the look-ups
+        here reach them in the same order as the syncs would (so the look-ahead computes the same
+        chunks), and every value between two such steps is read from the computed arrays at once
+        (`queue_messages_at`, the same IEEE arithmetic as the per-tick look-up).
         """
         traffic = self.engine.traffic
         ticks = np.clip(np.ceil(times / traffic.dt - 1e-9), 0, traffic.t_s.size)  # tick_index, vectorised
-        return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
+        if not VECTOR_QUEUE_SERIES:  # the reference path: one look-up per tick (tests compare both)
+            return _per_run(ticks, lambda t: int(round(traffic.queue_messages(queue, t) * 1000)), at=times)
+        return queue_messages_at(traffic, queue, ticks.astype(np.int64))
+
+
+def queue_messages_at(traffic: TrafficModel, queue: str, ticks: np.ndarray) -> np.ndarray:
+    """`round(traffic.queue_messages(queue, t) * 1000)` for non-decreasing tick indices `ticks`.
+
+    What the per-tick look-up does, vectorised between look-ahead steps: when a tick lies beyond
+    what the queue has computed, the queue is advanced exactly as `queue_messages` would advance it
+    (to `LOOKAHEAD_TICKS` past that tick); the values of all the ticks computed by then are
+    `backlog + waiting + busy` of the tick before, in the same float operations. Values that are
+    not finite go through the per-tick path (which raises as a sync would).
+    """
+    st = traffic.queues[queue]
+    out = np.zeros(ticks.size, dtype=np.int64)
+    a = st.arrays
+    start = 0
+    while start < ticks.size:
+        k = int(ticks[start])
+        if k > st.computed_to:
+            traffic._advance([st], min(traffic.n_ticks, k + LOOKAHEAD_TICKS))
+        stop = int(np.searchsorted(ticks, st.computed_to, side="right"))
+        stop = max(stop, start + 1)
+        ks = ticks[start:stop]
+        i = np.maximum(ks - 1, 0)
+        busy = a["utilization"][i] * a["servers"][i]
+        waiting = a["p_wait"][i] * st.lam_rps[i] / np.maximum(a["wait_rate_per_s"][i], 1e-12)
+        waiting = np.where(a["band"][i] != 0, 0.0, waiting)
+        value = np.where(ks == 0, 0.0, a["backlog"][i] + waiting + busy) * 1000
+        if not np.isfinite(value).all():
+            at = (ks * traffic.dt).tolist()
+            out[start:stop] = [int(round(traffic.queue_messages(queue, t) * 1000)) for t in at]
+        else:
+            out[start:stop] = np.rint(value).astype(np.int64)
+        start = stop
+    return out
 
 
 def _syncs_to(span_s: float, period_s: float) -> int:

@@ -80,6 +80,64 @@ class Pod:
     revision: str = ""  # its ReplicaSet's pod-template-hash ("" = the scenario's); engine/plans.py
 
 
+INDEX_PODS = True  # `pods_of` from a per-workload index; tests turn it off to compare with the scan
+
+
+class PodIndex(dict[str, Pod]):
+    """The workload pods by name, also indexed by workload (`pods_of` without scanning every pod).
+
+    Each workload's entry keeps the pods in the order the name-keyed dict holds them (insertion
+    order; a re-inserted name keeps its place, a removed and re-added one goes last), so `of(w)`
+    is exactly `[p for p in pods.values() if p.workload == w]`. Only the mutators the engine uses
+    exist: item assignment, `del`, `pop`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._by_workload: dict[str, dict[str, Pod]] = {}
+
+    def __setitem__(self, name: str, pod: Pod) -> None:
+        old = self.get(name)
+        super().__setitem__(name, pod)
+        if old is not None and old.workload != pod.workload:  # a name moving workloads keeps its place
+            del self._by_workload[old.workload][name]
+            self._by_workload[pod.workload] = {n: p for n, p in self.items() if p.workload == pod.workload}
+        else:
+            self._by_workload.setdefault(pod.workload, {})[name] = pod
+
+    def __delitem__(self, name: str) -> None:
+        pod = self[name]
+        super().__delitem__(name)
+        del self._by_workload[pod.workload][name]
+
+    def pop(self, name: str, *default: Pod | None) -> Pod | None:  # type: ignore[override]
+        if name in self:
+            pod = self[name]
+            del self[name]
+            return pod
+        if default:
+            return default[0]
+        raise KeyError(name)
+
+    def of(self, workload: str) -> list[Pod]:
+        return list(self._by_workload.get(workload, {}).values())
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_pod_index, (list(self.items()),))
+
+    def _unsupported(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("PodIndex supports item assignment, del and pop only")
+
+    update = setdefault = popitem = clear = _unsupported  # type: ignore[assignment]
+
+
+def _pod_index(items: list[tuple[str, Pod]]) -> PodIndex:
+    index = PodIndex()
+    for name, pod in items:
+        index[name] = pod
+    return index
+
+
 class ClusterState:
     """Nodes and pods, with the aggregates the scheduler view needs kept up to date incrementally.
 
@@ -90,7 +148,7 @@ class ClusterState:
 
     def __init__(self) -> None:
         self.nodes: dict[str, Node] = {}
-        self.pods: dict[str, Pod] = {}
+        self.pods: dict[str, Pod] = PodIndex() if INDEX_PODS else {}
         self.daemon_pods: dict[str, Pod] = {}
         self._serial: dict[str, int] = {}
         self.version = 0  # bumped on every change the controllers can observe (for caching)
@@ -181,4 +239,7 @@ class ClusterState:
         return [self.node_view(n) for n in self.alive_nodes()]
 
     def pods_of(self, workload: str) -> list[Pod]:
-        return [p for p in self.pods.values() if p.workload == workload]
+        pods = self.pods
+        if isinstance(pods, PodIndex):
+            return pods.of(workload)
+        return [p for p in pods.values() if p.workload == workload]

@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simkit.engine.content_memo import ContentMemo
 from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
 from simkit.scenario.slos import Objective, latency_objective
@@ -350,10 +351,11 @@ class TrafficModel:
     def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
         """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
         parts = []
+        latency_of = ContentMemo(route_latency)  # once per distinct (service, capacity) content
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
-                q = route_latency([self._component(st, 1)], 0.0, [self._columns(st)])
+                q = latency_of([self._component(st, 1)], 0.0, [self._columns(st)])
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
@@ -381,6 +383,7 @@ class TrafficModel:
         parts, summary, window_parts = [], {}, []
         total_req = total_err = 0.0
         req_t, err_t = np.zeros(self.n_ticks), np.zeros(self.n_ticks)
+        windows_of = ContentMemo(route_windows)  # once per distinct (path, capacity) content
         for route in self.scenario.traffic.routes:
             offered = route.share * self.load_rps * self.tick_s
             ok = np.ones_like(offered)
@@ -396,7 +399,7 @@ class TrafficModel:
             self._split_ok(route.path, ok)
             errors = offered * (1.0 - ok)
             objective = latency_objective(self.scenario.slos, route)
-            q, windows, stats = route_windows(
+            q, windows, stats = windows_of(
                 comps,
                 columns,
                 route.network_overhead,

@@ -1,0 +1,131 @@
+"""Compute a pure function once per distinct input *content*: route latency once per (path, capacity).
+
+A platform of many services often has routes whose inputs are the same bit for bit — copies of
+one service chain under the same share of the load, on the same capacity timeline (issue 16:
+"route latency computed once per distinct (route, capacity state)"). `ContentMemo` wraps a pure,
+deterministic function (here `engine.traffic.route_windows`); a call whose arguments have the same
+bytes as an earlier call's returns copies of that call's result instead of computing it again.
+
+Arguments must not be mutated after a call (the memo keeps references to them, not copies).
+Exactness: a hit needs every argument equal in content — each array's dtype, shape and raw bytes,
+every other leaf by `==` of its type and value — checked leaf by leaf against the stored arguments,
+not only by the digest that finds the candidate. The same input bits through the same function
+give the same output bits, so every table is identical with or without the memo
+(tests/test_scale_identical.py runs both).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+__all__ = ["ContentMemo", "MEMO_ENABLED"]
+
+MEMO_ENABLED = True  # tests turn it off to compare with the plain path
+
+R = TypeVar("R")
+
+_Leaf = tuple[str, Any]
+
+
+def _leaves(value: Any) -> Iterator[_Leaf]:
+    """The argument's content as (kind, value) leaves, in a fixed order (arrays as dtype, shape, bytes)."""
+    if isinstance(value, np.ndarray):
+        yield ("array", (value.dtype.str, value.shape))
+        yield ("bytes", np.ascontiguousarray(value))
+    elif isinstance(value, np.generic):
+        yield ("scalar", (value.dtype.str, value.tobytes()))
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        yield ("class", type(value).__qualname__)
+        for f in dataclasses.fields(value):
+            yield from _leaves(getattr(value, f.name))
+    elif isinstance(value, tuple | list):
+        yield ("seq", (type(value).__qualname__, len(value)))
+        for item in value:
+            yield from _leaves(item)
+    elif value is None or isinstance(value, bool | int | float | str):
+        yield ("value", (type(value).__name__, value))
+    else:
+        raise TypeError(f"ContentMemo cannot compare a {type(value).__name__}")
+
+
+def _same(a: list[_Leaf], b: list[_Leaf]) -> bool:
+    """Leaf by leaf: arrays by raw bytes, floats by bits (NaN == NaN, 0.0 != -0.0), the rest by ==."""
+    if len(a) != len(b):
+        return False
+    for (ka, va), (kb, vb) in zip(a, b, strict=True):
+        if ka != kb:
+            return False
+        if ka == "bytes":
+            if va is vb:
+                continue  # the same array object (arguments are not mutated between calls)
+            if va.shape != vb.shape or not np.array_equal(_raw(va), _raw(vb)):
+                return False
+        elif ka == "value" and va[0] == "float":
+            if np.float64(va[1]).tobytes() != np.float64(vb[1]).tobytes():
+                return False
+        elif va != vb:
+            return False
+    return True
+
+
+def _raw(a: np.ndarray) -> np.ndarray:
+    """The array's bytes as a flat uint8 view (compared exactly: bit patterns, not float values)."""
+    return a.reshape(-1).view(np.uint8)
+
+
+class _ArrayDigests:
+    """Each array's digest once per memo: services shared by many routes are hashed once.
+
+    Keyed by object identity, holding the array so its id cannot be reused while the memo lives.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[np.ndarray, bytes]] = {}
+
+    def __call__(self, a: np.ndarray) -> bytes:
+        hit = self._by_id.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1]
+        digest = hashlib.blake2b(_raw(a).data, digest_size=16).digest()
+        self._by_id[id(a)] = (a, digest)
+        return digest
+
+
+def _digest(leaves: list[_Leaf], arrays: _ArrayDigests) -> bytes:
+    h = hashlib.blake2b(digest_size=20)
+    for kind, value in leaves:
+        h.update(kind.encode())
+        h.update(arrays(value) if kind == "bytes" else repr(value).encode())
+    return h.digest()
+
+
+class ContentMemo(Generic[R]):
+    """`memo(*args)` is `fn(*args)`, computed once per distinct argument content (see module doc)."""
+
+    def __init__(self, fn: Callable[..., R], enabled: bool | None = None) -> None:
+        self.fn = fn
+        self.enabled = MEMO_ENABLED if enabled is None else enabled
+        self._seen: dict[bytes, list[tuple[list[_Leaf], R]]] = {}
+        self._arrays = _ArrayDigests()
+        self.hits = 0
+        self.misses = 0
+
+    def __call__(self, *args: Any) -> R:
+        if not self.enabled:
+            return self.fn(*args)
+        leaves = list(_leaves(args))
+        key = _digest(leaves, self._arrays)
+        for stored, result in self._seen.get(key, []):
+            if _same(stored, leaves):
+                self.hits += 1
+                return copy.deepcopy(result)  # callers own their result, as with a fresh call
+        self.misses += 1
+        result = self.fn(*args)
+        self._seen.setdefault(key, []).append((leaves, copy.deepcopy(result)))
+        return result

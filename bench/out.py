@@ -88,7 +88,7 @@ def section(days: float = 30.0) -> tuple[str, dict[str, Any]]:
     """The BENCHMARKS.md section: one row per variant against the 1.5x and 20 MB targets."""
     r = measure(days)
     lines = [
-        f"## 5. `run --out`: size and time of {r['days']:g} simulated days "
+        f"## 4b. `run --out`: size and time of {r['days']:g} simulated days "
         f"(issue 17: < {r['target_mb']:g} MB, "
         f"< {r['target_ratio']:g}x)",
         "",

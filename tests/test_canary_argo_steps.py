@@ -3,6 +3,9 @@ rollout/bluegreen.go), driven with pods that become available at once (one sync 
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from simkit.control.progressive.analysis import FAILED, SUCCESSFUL
 from simkit.control.progressive.argo import (
     ABORTED,
@@ -137,3 +140,32 @@ def test_each_analysis_step_starts_its_own_run() -> None:
     obs = Observation(N, Side(5, 5), Side(N, N), SUCCESSFUL)
     d = canary_sync(spec, d.state, obs, 2.0)
     assert d.state.step == 2 and d.start_analysis and d.reason == ANALYSIS_RUNNING
+
+
+@given(
+    n=st.integers(1, 20),
+    weights=st.lists(st.integers(0, 100), min_size=1, max_size=5).map(sorted),
+    surge=st.integers(0, 4),
+    unavailable=st.integers(0, 4),
+)
+@settings(max_examples=60, deadline=None)
+def test_basic_canary_property(n: int, weights: list[int], surge: int, unavailable: int) -> None:
+    """Any non-decreasing setWeight steps: the basic canary completes, never runs more than
+    replicas + maxSurge pods nor fewer than replicas - maxUnavailable (pods ready at once)."""
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    unavailable = min(unavailable, n)
+    spec = CanarySpec(
+        tuple(CanaryStep(set_weight=w) for w in weights), max_surge=surge, max_unavailable=unavailable
+    )
+    st_, now, canary, stable = CanaryState(stable_replicas=n), 0.0, 0, n
+    for _ in range(400):
+        d = canary_sync(spec, st_, Observation(n, Side(canary, canary), Side(stable, stable)), now)
+        st_ = d.state
+        canary, stable = st_.canary_replicas, st_.stable_replicas
+        assert canary + stable <= n + surge
+        assert canary + stable >= n - unavailable
+        if st_.done:
+            break
+        now += 5.0
+    assert st_.done == COMPLETE and (canary, stable) == (n, 0)

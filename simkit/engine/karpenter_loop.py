@@ -139,6 +139,7 @@ class Karpenter:
         self.changed_at: dict[str, float] = {}  # NodePool -> time of its last spec change
         self.launched_from: dict[str, KarpenterNodePool] = {}  # engine pool -> template it launched
         self.blocked: dict[str, str] = {}  # node -> its last DisruptionBlocked text
+        self._hashes: dict[int, tuple[KarpenterNodePool, str]] = {}  # id -> (template, its hash)
 
     # ------------------------------------------------------------------------ offerings
     def _engine_pool(self, np: KarpenterNodePool, it: CatalogType, ct: str) -> NodePool:
@@ -405,10 +406,17 @@ class Karpenter:
         if owner is None or claim is None:
             return False, None
         pool = self.pools[owner]
-        why = drift_reason(pool.template_hash(), claim.template_hash(), pool.requirement_tuples(), n.labels)
+        why = drift_reason(self._hash(pool), self._hash(claim), pool.requirement_tuples(), n.labels)
         if not why:
             return False, None
         return True, _t(self.changed_at.get(owner, n.created_s))
+
+    def _hash(self, pool: KarpenterNodePool) -> str:
+        """The template hash of a NodePool revision, computed once (the revision is kept alive)."""
+        got = self._hashes.get(id(pool))
+        if got is None or got[0] is not pool:
+            got = self._hashes[id(pool)] = (pool, pool.template_hash())
+        return got[1]
 
     def drift_reasons(self) -> dict[str, str]:
         """Every drifted node with its DriftReason (`NodePoolDrifted`, `RequirementsDrifted`)."""
@@ -417,9 +425,7 @@ class Karpenter:
             owner, claim = self.owner.get(n.pool), self.launched_from.get(n.pool)
             if owner is not None and claim is not None:
                 pool = self.pools[owner]
-                why = drift_reason(
-                    pool.template_hash(), claim.template_hash(), pool.requirement_tuples(), n.labels
-                )
+                why = drift_reason(self._hash(pool), self._hash(claim), pool.requirement_tuples(), n.labels)
                 if why:
                     out[n.name] = why
         return out

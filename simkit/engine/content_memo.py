@@ -119,7 +119,10 @@ class ContentMemo(Generic[R]):
     def __call__(self, *args: Any) -> R:
         if not self.enabled:
             return self.fn(*args)
-        leaves = list(_leaves(args))
+        try:
+            leaves = list(_leaves(args))
+        except TypeError:  # an argument it cannot compare by content: just compute
+            return self.fn(*args)
         key = _digest(leaves, self._arrays)
         for stored, result in self._seen.get(key, []):
             if _same(stored, leaves):

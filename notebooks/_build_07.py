@@ -115,8 +115,14 @@ CELLS = [
         "              for p in simkit.load_scenario(chosen).cluster.node_pools])"
     ),
     new_markdown_cell(
-        "`m7g` is Graviton (Arm): a plan that picks it assumes every image of the pool's workloads has "
-        "an arm64 build. Drop it from `SPACE` if yours do not."
+        "## Reading it\n\n"
+        "* Twelve plans are a small budget for a space of 6,400: the front is what was found, not the "
+        "best there is. More `n_trials` (with `storage=` so a second process or a later call adds to "
+        "the same study) fill it in; a fixed `sampler_seed` makes a run repeatable.\n"
+        "* An on-demand application pool is not interrupted, so its runs hardly vary from seed to "
+        "seed; a spot pool's do (interruptions at the peak), which is what the intervals show.\n"
+        "* `m7g` and `t4g` are Graviton (Arm): a plan that picks them assumes every image of the "
+        "pool's workloads has an arm64 build. Drop them from `SPACE` if yours do not."
     ),
 ]
 

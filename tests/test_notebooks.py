@@ -11,7 +11,12 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 @pytest.mark.parametrize(
     ("name", "plots"),
-    [("01-quickstart.ipynb", 3), ("02-autoscaling.ipynb", 2), ("05-deployment-plans.ipynb", 3)],
+    [
+        ("01-quickstart.ipynb", 3),
+        ("02-autoscaling.ipynb", 2),
+        ("05-deployment-plans.ipynb", 3),
+        ("07-planning-at-scale.ipynb", 1),
+    ],
 )
 def test_notebook_executes(name: str, plots: int):
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)

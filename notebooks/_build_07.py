@@ -116,7 +116,7 @@ CELLS = [
     ),
     new_markdown_cell(
         "## Reading it\n\n"
-        "* Twelve plans are a small budget for a space of 6,400: the front is what was found, not the "
+        "* Twelve plans are a small budget for a space of 4,000 plans: the front is what was found, not the "
         "best there is. More `n_trials` (with `storage=` so a second process or a later call adds to "
         "the same study) fill it in; a fixed `sampler_seed` makes a run repeatable.\n"
         "* An on-demand application pool is not interrupted, so its runs hardly vary from seed to "

@@ -16,6 +16,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
         ("02-autoscaling.ipynb", 2),
         ("05-deployment-plans.ipynb", 3),
         ("06-karpenter.ipynb", 2),  # one simulated day per case (DAYS = 1 in the notebook)
+        ("07-planning-at-scale.ipynb", 1),
     ],
 )
 def test_notebook_executes(name: str, plots: int):

@@ -293,3 +293,26 @@ def test_without_optuna_simkit_works_and_optimize_says_what_to_install(tmp_path:
     done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 12, done.stderr
     assert done.stderr.strip() == "error: simkit optimize needs Optuna: pip install 'simkit[optimize]'"
+
+
+def test_a_per_zone_on_demand_floor_is_a_dimension(tmp_path: Path):
+    """An on-demand pool beside the spot one, addressed by name, its min_nodes in steps of the zone
+    count (here 2): 0, 1 or 2 on-demand nodes per zone, each step two on-demand nodes' price."""
+    text = GRID_SCENARIO.replace("autoscaling: false}", "autoscaling: false}\n" + FLOOR_POOL)
+    path = tmp_path / "floor.yaml"
+    path.write_text(text.replace("on-demand, min_nodes: 2", "spot, min_nodes: 2"))
+    result = optimize(
+        path, space={"cluster.node_pools.floor.min_nodes": "0..4:2"}, objectives=("cost", "availability"),
+        n_trials=3, seeds=range(5), **FAST,
+    )  # fmt: skip
+    trials = result.trials.set_index("cluster.node_pools.floor.min_nodes").sort_index()
+    assert list(trials.index) == [0, 2, 4]
+    node_usd_month = load_catalog().instance("aws", "us-east-1", "t3.xlarge").usd_hour("on-demand") * 730
+    np.testing.assert_allclose(np.diff(trials["cost_usd_month"]), 2 * node_usd_month, rtol=1e-9)
+    assert result.pick == {"cluster.node_pools.floor.min_nodes": 0}  # no interruption in 10 minutes
+
+
+FLOOR_POOL = (
+    "    - {name: floor, instance_type: t3.xlarge, capacity_type: on-demand, min_nodes: 0, max_nodes: 4,\n"
+    "       autoscaling: false}"
+)

@@ -3,9 +3,9 @@
 Samplers: NSGA-II (`optuna.samplers.NSGAIISampler`, Deb et al. 2002) or TPE (`TPESampler`), both
 constrained through `Trial.set_constraint` (optuna/trial/_trial.py, Optuna 5.0, which replaces the
 samplers' `constraints_func`): a trial is feasible when every constraint value is <= 0. Ours is the
-chance constraint
-`require - ci_low`, `ci_low` the Wilson lower bound (`simkit.analysis.montecarlo.wilson_interval`)
-of the share of the common seeds in which every target held. The loop runs by ask-and-tell
+chance constraint `require - ci_low`, `ci_low` the Wilson lower bound
+(`simkit.analysis.montecarlo.wilson_interval`) of the share of the common seeds in which every
+target held. The loop runs by ask-and-tell
 (optuna/study/study.py `Study.ask`/`Study.tell`): a plan already evaluated in the study (the sampler
 may propose it again, or another worker ran it) is told from its stored result without re-running,
 so `n_trials` counts the plans this call simulates. Storage: an Optuna journal file

@@ -15,12 +15,13 @@ counts for its own duration and the error count does not depend on `simulation.r
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
@@ -351,6 +352,8 @@ class TrafficModel:
             fluid_delay_s=a["fluid_wait_s"],
             service_cv=st.service_cv,
             calls=calls,
+            utilization=a["utilization"],
+            queue=st.name,
         )
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:
@@ -656,18 +659,24 @@ def _unique_ticks(
     triples = columns if columns is not None else [tick_columns(c) for c in comps]
     cols = [x for triple in triples for x in triple]
     rows, inverse = _unique_rows(np.stack(np.broadcast_arrays(*cols), axis=1))
+    first = np.zeros(rows.shape[0], dtype=np.intp)  # a tick of each row, for its utilization
+    first[inverse[::-1]] = np.arange(inverse.size)[::-1]
     reduced = [
-        Component(
+        replace(
+            c,
             p_wait=rows[:, 3 * i],
             wait_rate_per_s=rows[:, 3 * i + 1],
-            mean_service_s=c.mean_service_s,
             fluid_delay_s=rows[:, 3 * i + 2],
-            service_cv=c.service_cv,
-            calls=c.calls,
+            utilization=_take(c.utilization, first, inverse.size),
         )
         for i, c in enumerate(comps)
     ]
     return reduced, inverse
+
+
+def _take(x: ArrayLike | None, idx: np.ndarray | slice, n: int) -> np.ndarray | None:
+    """Per-tick array `x` (broadcast to n ticks) at `idx`; None stays None."""
+    return None if x is None else np.broadcast_to(np.asarray(x, dtype=float), (n,))[idx]
 
 
 def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -798,13 +807,12 @@ def _pool_grid(p99: np.ndarray, weights: np.ndarray, target: float | None, fail_
 
 def _slice(comps: list[Component], sl: slice) -> list[Component]:
     return [
-        Component(
+        replace(
+            c,
             p_wait=np.asarray(c.p_wait)[sl],
             wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
-            mean_service_s=c.mean_service_s,
             fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
-            service_cv=c.service_cv,
-            calls=c.calls,
+            utilization=_take(c.utilization, sl, np.asarray(c.p_wait).shape[0]),
         )
         for c in comps
     ]

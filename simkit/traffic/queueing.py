@@ -251,6 +251,7 @@ class ServiceTicks(NamedTuple):
             mean_service_s=self.mean_service_s,
             service_cv=self.service_cv,
             calls=calls,
+            utilization=self.utilization,
         )
 
 

@@ -53,7 +53,11 @@ class Component:
 
     The wait is `fluid_delay_s` plus, with probability `p_wait`, an Exp(`wait_rate_per_s`).
     The service time has mean `mean_service_s` and coefficient of variation `service_cv`
-    (1 = exponential, 0 = deterministic, otherwise lognormal). `calls` independent visits.
+    (1 = exponential, 0 = deterministic, otherwise lognormal). `calls` back-to-back visits.
+    Repeated visits to one queue (`calls` > 1, or components sharing a non-empty `queue` key, as
+    a→b→a) see nearly the same queue, so their waits are correlated (`visit_correlation`);
+    `utilization` (busy fraction per tick; None: `p_wait`, exact for one server) sets how much.
+    Service times stay independent.
     """
 
     p_wait: ArrayLike
@@ -62,6 +66,8 @@ class Component:
     fluid_delay_s: ArrayLike = 0.0
     service_cv: float = 1.0
     calls: int = 1
+    utilization: ArrayLike | None = None
+    queue: str = ""
 
 
 def latency_quantiles(
@@ -225,6 +231,9 @@ class _Route:
         self.theta = np.where(self.p > 0, self.theta, np.inf)
         self.service = service_sum(tuple((float(c.mean_service_s), float(c.service_cv)) for c in visits))
         self.alpha, self.z, self.untilt = self.service.grid(self.bins)
+        self.groups = _repeat_groups(components, visits, self.p, self.theta, hop_overhead_s)
+        grouped = {i for idx, _ in self.groups for i in idx}
+        self.singles = [i for i in range(len(visits)) if i not in grouped]
         self._levels(eps)
 
     def _levels(self, eps: float) -> None:
@@ -286,23 +295,17 @@ class _Route:
         and tilted by α^k, has masses u at bin 0 and v·ρ^(k−1) at bins k >= 1 (r = e^(−θh),
         ρ = α·r), so its DFT is u + v·z/(1 − ρz) = u·(z̄ + c)/(z̄ − ρ) with c = (v − uρ)/u.
         Numerators and denominators are accumulated by multiplication; one division per tick.
+        The k visits of a repeat group enter as the mixture r·(spectrum of k·W) + (1 − r)·(spectrum
+        of W)^k (`visit_correlation`); k·W is the same form with θ/k.
         """
         p, theta, h = self.p[idx], self.theta[idx], self.step[idx]
         kmax = self.kmax[lev]
         zc = np.conj(self.z[:kmax]).astype(np.complex64)
-        r = np.exp(-theta * h[:, None])
-        r[r < _NEGLIGIBLE_RATIO] = 0.0  # avoid subnormal arithmetic; mass there < 1e-15
-        sr = np.sqrt(r)
-        waits = p * sr > _NEGLIGIBLE_WAIT  # else the visit is taken as never waiting
-        u = np.where(waits, np.maximum(1.0 - p * sr, _NEGLIGIBLE_RATIO), 1.0)  # bin 0 mass
-        rho = r * self.alpha
-        c = np.where(waits, (p * sr * (1.0 - r) * self.alpha - u * rho) / u, 0.0).astype(np.complex64)
-        rho = np.where(waits, rho, 0.0)  # factor (z̄ + 0)/(z̄ − 0) = 1
-        rho32 = rho.astype(np.complex64)
+        u, c, rho32, waits = _wait_terms(p, theta, h, self.alpha)
         num = np.ones((idx.size, kmax), dtype=np.complex64)  # single precision: 2.5x faster,
         den = np.ones_like(num)  # relative error ~1e-7 per factor, amplified <= 1/α^L by the tilt
         tmp = np.empty_like(num)
-        for i in range(p.shape[1]):
+        for i in self.singles:
             if not np.any(waits[:, i]):
                 continue  # this visit never waits noticeably in this chunk: factor 1
             np.add(zc, c[:, i, None], out=tmp)
@@ -310,11 +313,108 @@ class _Route:
             np.subtract(zc, rho32[:, i, None], out=tmp)
             den *= tmp
         num /= den
+        scale = np.prod(u[:, self.singles], axis=1)
+        for visits, corr in self.groups:
+            i, k = visits[0], len(visits)
+            if not np.any(waits[:, i]):
+                continue
+            one = u[:, i, None].astype(np.float32) * (zc + c[:, i, None]) / (zc - rho32[:, i, None])
+            uk, ck, rk, _ = _wait_terms(p[:, i : i + 1], theta[:, i : i + 1] / k, h, self.alpha)
+            comono = uk.astype(np.float32) * (zc + ck) / (zc - rk)
+            r = corr[idx, None].astype(np.float32)
+            num *= r * comono + (1.0 - r) * one**k
         num *= self.g_cdf_hat[lev, :kmax]
         cdf = np.fft.irfft(num, n=self.bins, axis=1)  # float32: ~1e-7, times <= 1/α^L
-        cdf *= (np.prod(u, axis=1)[:, None] * self.untilt).astype(np.float32)
+        cdf *= (scale[:, None] * self.untilt).astype(np.float32)
         cdf -= np.float32(self.wrap)
         return cdf
+
+
+def _wait_terms(
+    p: Array, theta: Array, h: Array, alpha: float
+) -> tuple[Array, NDArray[np.complex64], NDArray[np.complex64], NDArray[np.bool_]]:
+    """(u, c, ρ, waits) of zero-inflated exponential waits on grids of step h (see `_chunk_cdf`)."""
+    r = np.exp(-theta * h[:, None])
+    r[r < _NEGLIGIBLE_RATIO] = 0.0  # avoid subnormal arithmetic; mass there < 1e-15
+    sr = np.sqrt(r)
+    waits = p * sr > _NEGLIGIBLE_WAIT  # else the visit is taken as never waiting
+    u = np.where(waits, np.maximum(1.0 - p * sr, _NEGLIGIBLE_RATIO), 1.0)  # bin 0 mass
+    rho = r * alpha
+    c = np.where(waits, (p * sr * (1.0 - r) * alpha - u * rho) / u, 0.0).astype(np.complex64)
+    rho = np.where(waits, rho, 0.0)  # factor (z̄ + 0)/(z̄ − 0) = 1
+    return u, c, rho.astype(np.complex64), waits
+
+
+_LAG_EXPONENT = 0.75  # corr(visits L apart) = (Π adjacent corr)^(L^(−1/4)); fitted, see visit_correlation
+
+
+def visit_correlation(utilization: ArrayLike, sojourn_s: ArrayLike, gap_s: ArrayLike) -> Array:
+    """Weight r of the comonotone part for two successive visits to one queue, per tick.
+
+    A request that re-joins a queue finds roughly the work that arrived while it was away, so the
+    two waits are positively correlated, the more so the busier the queue and the shorter the
+    absence. The route latency takes the sum of the k waits as the mixture r·(k·W) + (1 − r)·ΣW_i,
+    which keeps each visit's marginal and the mean exactly and has pairwise correlation r. Here
+    r = ρ^(gap / (2·T)), with T the queue's mean sojourn and gap the mean time between the two
+    arrivals at it (T for back-to-back visits, T plus the mean sojourns in between for a→b→a):
+    √ρ back to back, decaying with the time away. This form is an empirical fit to an exact FCFS
+    simulation (tests/visits_reference.py, 2·10^5 requests per case, M/M/c with c 1, 2, 4, ρ 0.5
+    and 0.8, `calls` 2 and 4 and a→b→a): route P50/P95/P99 within 5 % there (independent visits:
+    P95 −2 % to −32 %, P99 −1 % to −42 %; the comonotone bound: up to +12 % and +18 %).
+    """
+    rho = np.clip(np.asarray(utilization, dtype=np.float64), 0.0, 1.0)
+    t = np.asarray(sojourn_s, dtype=np.float64)
+    gap = np.asarray(gap_s, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expo = np.where((t > 0) & np.isfinite(gap) & np.isfinite(t), gap / (2.0 * t), 0.0)
+        out = np.where(rho > 0, rho**expo, 0.0)
+    return np.asarray(np.where(rho >= 1.0, 1.0, out), dtype=np.float64)
+
+
+def _repeat_groups(
+    components: Sequence[Component],
+    visits: Sequence[Component],
+    p: Array,
+    theta: Array,
+    hop_s: float,
+) -> list[tuple[list[int], Array]]:
+    """Visits to one queue (by `calls` or shared `queue` key) and their mean pairwise correlation.
+
+    Pairs L visits apart get (Π of the adjacent pairs' `visit_correlation`)^(L^(−1/4)) (for equal
+    adjacent r: r^(L^(3/4)), between the Markov decay r^L, which understates P95 by 5 % at
+    calls 4, and no decay, which overstates P99 by 8 %; same reference as `visit_correlation`).
+    """
+    owner: list[int] = []
+    for j, comp in enumerate(components):
+        owner += [j] * int(comp.calls)
+    keys = [comp.queue or f"#{j}" for j, comp in enumerate(components)]
+    members: dict[str, list[int]] = {}
+    for v, j in enumerate(owner):
+        members.setdefault(keys[j], []).append(v)
+    groups = [m for m in members.values() if len(m) > 1]
+    if not groups:
+        return []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        wait = np.where(p > 0, p / theta, 0.0)
+    fluid = np.stack([np.broadcast_to(np.asarray(c.fluid_delay_s, float), (p.shape[0],)) for c in visits], 1)
+    sojourn = wait + fluid + np.array([float(c.mean_service_s) for c in visits])[None, :]
+    out = []
+    for m in groups:
+        first = visits[m[0]]
+        util = first.utilization if first.utilization is not None else first.p_wait
+        rho = np.broadcast_to(np.asarray(util, dtype=np.float64), (p.shape[0],))
+        log_adj = []
+        for a, b in zip(m[:-1], m[1:], strict=True):
+            gap = sojourn[:, a:b].sum(axis=1) + hop_s * (b - a)
+            with np.errstate(divide="ignore"):
+                log_adj.append(np.log(visit_correlation(rho, sojourn[:, a], gap)))
+        cum = np.concatenate([np.zeros((p.shape[0], 1)), np.cumsum(np.stack(log_adj, 1), axis=1)], 1)
+        pairs = [(i, j) for i in range(len(m)) for j in range(i + 1, len(m))]
+        with np.errstate(invalid="ignore"):  # −inf − −inf where ρ = 0: NaN, made 0 below
+            corr = sum(np.exp((cum[:, j] - cum[:, i]) * (j - i) ** (_LAG_EXPONENT - 1.0)) for i, j in pairs)
+        mean = np.nan_to_num(np.asarray(corr, dtype=np.float64) / len(pairs), nan=0.0)
+        out.append((m, np.clip(mean, 0.0, 1.0)))
+    return out
 
 
 @lru_cache(maxsize=64)

@@ -43,7 +43,8 @@ POOL_GRID = 1024
 WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without a latency target
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
-_Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_NCOL = 5  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth)
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
 """A route's latency inputs: its (service, calls) path and network overhead per hop."""
 _TICK_FIELDS = (
@@ -56,6 +57,8 @@ _TICK_FIELDS = (
     "timed_out",
     "band",
     "backlog_var",
+    "fluid_start_s",
+    "fluid_slope_s",
 )
 """The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
 _FIELDS = (
@@ -71,6 +74,8 @@ _FIELDS = (
     "lost",
     "band",
     "backlog_var",
+    "fluid_start_s",
+    "fluid_slope_s",
 )
 
 
@@ -278,6 +283,7 @@ class TrafficModel:
             fluid,
             mean,
         )
+        arr["fluid_start_s"][i], arr["fluid_slope_s"][i] = fluid, 0.0  # merged: one delay, no ramp
         st.split_fail[i] = fails
         st.computed_to = i + 1
 
@@ -354,6 +360,9 @@ class TrafficModel:
             calls=calls,
             utilization=a["utilization"],
             queue=st.name,
+            fluid_start_s=a["fluid_start_s"],
+            fluid_slope_s=a["fluid_slope_s"],
+            fluid_cap_s=st.timeout_s,
         )
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:
@@ -640,11 +649,16 @@ def _significant(x: np.ndarray, digits: int) -> np.ndarray:
 
 
 def tick_columns(comp: Component) -> _Columns:
-    """A service's (P(wait), wait rate, fluid delay) per tick, rounded as `_unique_ticks` compares them."""
+    """A service's (P(wait), wait rate, fluid delay, its ramp's start and growth) per tick, rounded
+    as `_unique_ticks` compares them (no ramp given: the delay itself, growth 0)."""
     p = np.asarray(comp.p_wait, dtype=float)
     p = np.where(p < 1e-7, 0.0, _significant(p, 3))
     rate = np.where(p > 0, _significant(np.asarray(comp.wait_rate_per_s, dtype=float), 3), 0.0)
-    return p, rate, np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
+    fluid = np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
+    if comp.fluid_start_s is None:
+        return p, rate, fluid, fluid, np.zeros(np.shape(fluid))
+    start = np.round(np.asarray(comp.fluid_start_s, dtype=float), 4)
+    return p, rate, fluid, start, np.round(np.asarray(comp.fluid_slope_s, dtype=float), 4)
 
 
 def _unique_ticks(
@@ -652,7 +666,7 @@ def _unique_ticks(
 ) -> tuple[list[Component], np.ndarray]:
     """Collapse ticks whose latency parameters agree to 3 significant digits (and P(wait) < 1e-7 to 0).
 
-    Latency depends on a tick only through (P(wait), wait rate, fluid delay) of each visited service;
+    Latency depends on a tick only through `tick_columns` of each visited service;
     under steady capacity most ticks repeat, so the distributions are computed once per distinct row.
     `columns`, if given, are the components' `tick_columns` (computed once per service per run).
     """
@@ -664,9 +678,11 @@ def _unique_ticks(
     reduced = [
         replace(
             c,
-            p_wait=rows[:, 3 * i],
-            wait_rate_per_s=rows[:, 3 * i + 1],
-            fluid_delay_s=rows[:, 3 * i + 2],
+            p_wait=rows[:, _NCOL * i],
+            wait_rate_per_s=rows[:, _NCOL * i + 1],
+            fluid_delay_s=rows[:, _NCOL * i + 2],
+            fluid_start_s=rows[:, _NCOL * i + 3],
+            fluid_slope_s=rows[:, _NCOL * i + 4],
             utilization=_take(c.utilization, first, inverse.size),
         )
         for i, c in enumerate(comps)
@@ -812,6 +828,8 @@ def _slice(comps: list[Component], sl: slice) -> list[Component]:
             p_wait=np.asarray(c.p_wait)[sl],
             wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
             fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
+            fluid_start_s=_take(c.fluid_start_s, sl, np.asarray(c.p_wait).shape[0]),
+            fluid_slope_s=np.broadcast_to(np.asarray(c.fluid_slope_s, dtype=float), np.shape(c.p_wait))[sl],
             utilization=_take(c.utilization, sl, np.asarray(c.p_wait).shape[0]),
         )
         for c in comps

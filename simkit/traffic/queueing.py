@@ -158,6 +158,8 @@ class FluidBacklog(NamedTuple):
     timed_out: Array  # requests that gave up (their wait would exceed the timeout)
     fluid_wait_s: Array  # time-averaged backlog / capacity: the deterministic queueing delay
     backlog_start: Array  # requests still queued at the start of the tick (after unservable ones left)
+    delay_start_s: Array  # backlog_start / capacity: the delay of a request arriving as the tick starts
+    delay_slope_s: Array  # (λ − cμ)·dt / cμ: how much that delay grows over the tick, before clamping
 
 
 def fluid_backlog(
@@ -173,6 +175,10 @@ def fluid_backlog(
     the excess, including backlog made unservable by a drop in capacity, is timed out. Ticks
     where the queue is empty and λ <= cμ are handled vectorised; the sequential recursion runs
     only from each overloaded tick until the backlog has drained.
+
+    Within a tick the backlog is a clamped ramp, so the delay of a request arriving at s·dt is
+    clamp(delay_start_s + s·delay_slope_s, 0, timeout_s): `fluid_wait_s` is its time average
+    (arrivals are uniform within a tick) and `queueing_latency` mixes over the ramp itself.
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     cap = np.broadcast_to(np.asarray(capacity_rps, dtype=np.float64), lam.shape)
@@ -184,9 +190,12 @@ def fluid_backlog(
     _run_backlog(lam, cap, dt_s, timeout_s, float(initial), (served, timed_out, b_start, b_end))
     slope = lam - cap
     mean_b = _mean_clamped_ramp(b_start, slope, cap * timeout_s, dt_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wait = np.where(cap > 0, mean_b / np.where(cap > 0, cap, 1.0), 0.0)
-    return FluidBacklog(b_end, served, timed_out, wait, b_start)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe = np.where(cap > 0, cap, 1.0)
+        wait = np.where(cap > 0, mean_b / safe, 0.0)
+        start = np.where(cap > 0, b_start / safe, 0.0)
+        growth = np.where(cap > 0, slope * dt_s / safe, 0.0)
+    return FluidBacklog(b_end, served, timed_out, wait, b_start, start, growth)
 
 
 def _run_backlog(
@@ -241,8 +250,10 @@ class ServiceTicks(NamedTuple):
     service_cv: float
     band: NDArray[np.bool_]  # tick from the near-critical diffusion: backlog_end is the whole queue
     backlog_var: Array  # the diffusion's backlog variance at the end of a band tick (0 elsewhere)
+    fluid_start_s: Array  # the fluid delay's ramp within the tick (`FluidBacklog.delay_start_s`)
+    fluid_slope_s: Array  # and its growth over the tick (0 where the delay is one value: band ticks)
 
-    def visit(self, calls: int = 1) -> Component:
+    def visit(self, calls: int = 1, timeout_s: float = float("inf")) -> Component:
         """This service as a latency component of a route that calls it `calls` times."""
         return Component(
             p_wait=self.p_wait,
@@ -252,6 +263,9 @@ class ServiceTicks(NamedTuple):
             service_cv=self.service_cv,
             calls=calls,
             utilization=self.utilization,
+            fluid_start_s=self.fluid_start_s,
+            fluid_slope_s=self.fluid_slope_s,
+            fluid_cap_s=timeout_s,
         )
 
 
@@ -308,6 +322,8 @@ def service_ticks(
         service_cv=float(service_cv),
         band=np.concatenate([p.band for p in parts]),
         backlog_var=np.concatenate([p.backlog_var for p in parts]),
+        fluid_start_s=np.concatenate([p.fluid_start_s for p in parts]),
+        fluid_slope_s=np.concatenate([p.fluid_slope_s for p in parts]),
     )
 
 
@@ -344,6 +360,8 @@ def _band_ticks(
         service_cv=float(service_cv),
         band=np.ones(lam.shape, dtype=bool),
         backlog_var=diff.backlog_var,
+        fluid_start_s=shift,
+        fluid_slope_s=np.zeros(lam.shape),
     )
 
 
@@ -386,4 +404,6 @@ def _regular_ticks(
         service_cv=float(service_cv),
         band=np.zeros(lam.shape, dtype=bool),
         backlog_var=np.zeros(lam.shape),
+        fluid_start_s=fluid.delay_start_s,
+        fluid_slope_s=fluid.delay_slope_s,
     )

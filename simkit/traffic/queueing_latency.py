@@ -44,6 +44,7 @@ _NEGLIGIBLE_RATIO = 1e-30
 _NEGLIGIBLE_WAIT = 1e-9  # P(wait > h/2) below this counts as no wait: CDF error < 1e-9
 _LEVEL_RATIO = 2.0**0.5  # horizons of successive grid levels
 _HEADROOM = 1.25
+_RAMP_POINTS = 2048  # grid of a ramp tick's mixture CDF, inverted for its quantiles
 _NEGLIGIBLE_SPECTRUM = 1e-9  # |Ŝ| below this is dropped: CDF error < 1e2 · 1e-9 (tilt)
 
 
@@ -57,7 +58,9 @@ class Component:
     Repeated visits to one queue (`calls` > 1, or components sharing a non-empty `queue` key, as
     a→b→a) see nearly the same queue, so their waits are correlated (`visit_correlation`);
     `utilization` (busy fraction per tick; None: `p_wait`, exact for one server) sets how much.
-    Service times stay independent.
+    Service times stay independent. With `fluid_start_s` the fluid delay is a ramp within the
+    tick, clamp(fluid_start_s + s·fluid_slope_s, 0, fluid_cap_s) for a request arriving at s·dt
+    (`queueing.fluid_backlog`), and the tick's latency mixes over it; else it is `fluid_delay_s`.
     """
 
     p_wait: ArrayLike
@@ -68,6 +71,9 @@ class Component:
     calls: int = 1
     utilization: ArrayLike | None = None
     queue: str = ""
+    fluid_start_s: ArrayLike | None = None
+    fluid_slope_s: ArrayLike = 0.0
+    fluid_cap_s: float = math.inf
 
 
 def latency_quantiles(
@@ -141,6 +147,9 @@ class RouteLatency:
 
         def work(idx: NDArray[np.intp], cdf: Array) -> None:
             out[idx] = _grid_quantiles(cdf, route.step[idx], q) + route.shift_s[idx, None]
+            ramp = route.ramp_row[idx] >= 0
+            if ramp.any():
+                out[idx[ramp]] = route.ramp_quantiles(idx[ramp], cdf[ramp], q)
 
         self._each_chunk(work, workers)
         out[route.invalid] = np.nan
@@ -155,6 +164,10 @@ class RouteLatency:
         def work(idx: NDArray[np.intp], cdf: Array) -> None:
             pos = (x[None, :] - route.shift_s[idx, None]) / route.step[idx, None] - 0.5
             out[idx] = _interp_rows(cdf, pos)
+            ramp = route.ramp_row[idx] >= 0
+            if ramp.any():
+                rows = idx[ramp]
+                out[rows] = route.ramp_cdf(rows, cdf[ramp], np.broadcast_to(x, (rows.size, x.size)))
 
         self._each_chunk(work, workers)
         out[route.invalid] = np.nan
@@ -227,6 +240,7 @@ class _Route:
         self.shift_s = np.asarray(fluid, dtype=np.float64) + hop_overhead_s * len(visits)
         self.invalid = ~np.all(np.isfinite(self.p) & ((self.p <= 0) | (self.theta > 0)), axis=1)
         self.invalid |= ~np.isfinite(self.shift_s)
+        self._ramps(visits, hop_overhead_s)
         self.p = np.where(self.invalid[:, None], 0.0, np.clip(self.p, 0.0, 1.0))
         self.theta = np.where(self.p > 0, self.theta, np.inf)
         self.service = service_sum(tuple((float(c.mean_service_s), float(c.service_cv)) for c in visits))
@@ -235,6 +249,73 @@ class _Route:
         grouped = {i for idx, _ in self.groups for i in idx}
         self.singles = [i for i in range(len(visits)) if i not in grouped]
         self._levels(eps)
+
+    def _ramps(self, visits: Sequence[Component], hop_s: float) -> None:
+        """Ticks where some visit's fluid delay changes within the tick, and the summed delay's ramp.
+
+        A request arriving at s·dt is delayed Σ_v clamp(d_v + s·g_v, 0, cap_v) by the fluid
+        backlogs (all visits of one request see the same moment of the tick): a piecewise-linear
+        function of s whose kinks are where each ramp clamps. Between kinks s is uniform, so the
+        delay is uniform between the kinks' delays, with the kinks' spacing as weight: the tick's
+        latency is the mixture of the rest (waits, services) shifted by those uniforms.
+        Elsewhere (no ramp anywhere) nothing changes: the time-averaged delay is the delay.
+        """
+        n = self.ticks
+        self.ramp_row = np.full(n, -1, dtype=np.intp)
+        ramped = [c for c in visits if c.fluid_start_s is not None]
+        if not ramped:
+            return
+        d0 = np.stack([np.broadcast_to(np.asarray(c.fluid_start_s, float), (n,)) for c in ramped], 1)
+        g = np.stack([np.broadcast_to(np.asarray(c.fluid_slope_s, float), (n,)) for c in ramped], 1)
+        cap = np.array([float(c.fluid_cap_s) for c in ramped])[None, :]
+        moving = ((g < 0) & (d0 > 0)) | ((g > 0) & (d0 < cap))
+        rows = np.flatnonzero(moving.any(axis=1) & ~self.invalid)
+        if rows.size == 0:
+            return
+        d0, g = d0[rows], g[rows]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kink = np.where(g < 0, d0 / -g, np.where(g > 0, (cap - d0) / g, 1.0))
+        s = np.sort(
+            np.concatenate([np.zeros((rows.size, 1)), np.ones((rows.size, 1)), np.clip(kink, 0.0, 1.0)], 1), 1
+        )
+        delay = np.clip(d0[:, None, :] + s[:, :, None] * g[:, None, :], 0.0, cap[:, None, :]).sum(axis=2)
+        fixed = [c for c in visits if c.fluid_start_s is None]
+        rest = sum(np.broadcast_to(np.asarray(c.fluid_delay_s, float), (n,))[rows] for c in fixed)
+        self.shift_s[rows] = np.asarray(rest, dtype=np.float64) + hop_s * len(visits)
+        self.ramp_row[rows] = np.arange(rows.size)
+        self.ramp_w = np.diff(s, axis=1)
+        self.ramp_lo, self.ramp_hi = delay[:, :-1], delay[:, 1:]
+
+    def ramp_cdf(self, ticks: NDArray[np.intp], cdf: Array, x: Array) -> Array:
+        """CDF at x (rows × points) of ramp ticks: Σ_j w_j·E[F(x − shift − U_j)], U_j ~ U[lo_j, hi_j]."""
+        r = self.ramp_row[ticks]
+        h = self.step[ticks, None]
+        y = (x - self.shift_s[ticks, None]) / h  # in bins
+        out = np.zeros(x.shape)
+        for j in range(self.ramp_w.shape[1]):
+            w = self.ramp_w[r, j, None]
+            if not np.any(w > 0):
+                continue
+            lo, hi = self.ramp_lo[r, j, None] / h, self.ramp_hi[r, j, None] / h
+            span = hi - lo
+            flat = np.abs(span) < 1e-9
+            mean = (_integral_rows(cdf, y - lo) - _integral_rows(cdf, y - hi)) / np.where(flat, 1.0, span)
+            point = _interp_rows(cdf, y - lo - 0.5)
+            out += w * np.where(flat, point, mean)
+        return np.clip(out, 0.0, 1.0)
+
+    def ramp_quantiles(self, ticks: NDArray[np.intp], cdf: Array, q: Array) -> Array:
+        """Quantiles of ramp ticks: their mixture CDF on a fine grid over its support, inverted."""
+        r = self.ramp_row[ticks]
+        lo = self.shift_s[ticks] + np.minimum(self.ramp_lo[r], self.ramp_hi[r]).min(axis=1)
+        hi = self.shift_s[ticks] + np.maximum(self.ramp_lo[r], self.ramp_hi[r]).max(axis=1)
+        hi = hi + self.bins * self.step[ticks]
+        x = lo[:, None] + (hi - lo)[:, None] * np.linspace(0.0, 1.0, _RAMP_POINTS)[None, :]
+        f = np.maximum.accumulate(self.ramp_cdf(ticks, cdf, x), axis=1)
+        out = np.empty((ticks.size, q.size))
+        for i in range(ticks.size):
+            out[i] = np.interp(q, f[i], x[i], left=float(x[i, 0]), right=math.inf)
+        return out
 
     def _levels(self, eps: float) -> None:
         """Pick each tick's grid level so that L·h covers the sum's (1 − eps) upper bound."""
@@ -624,6 +705,26 @@ def _grid_quantiles(cdf: Array, step: Array, q: Array) -> Array:
     span = np.where(kk > 0, 1.0, 0.5)
     frac = np.clip((q - f_lo) / np.where(f_hi > f_lo, f_hi - f_lo, 1.0), 0.0, 1.0)
     return np.asarray(np.where(inside, (x_lo + frac * span) * step[:, None], np.inf), dtype=np.float64)
+
+
+def _integral_rows(cdf: Array, y: Array) -> Array:
+    """Row-wise ∫_0^y F in bin units, F linear between its samples at k + 1/2 (F(0) = 0), flat after."""
+    n = cdf.shape[1]
+    f = cdf.astype(np.float64)
+    nodes = np.concatenate([np.zeros((f.shape[0], 1)), f], axis=1)  # F at 0, 1/2, 3/2, ...
+    seg = np.concatenate([np.full((f.shape[0], 1), 0.5), np.ones((f.shape[0], n - 1))], axis=1)
+    area = np.concatenate(
+        [np.zeros((f.shape[0], 1)), np.cumsum(seg * (nodes[:, :-1] + nodes[:, 1:]) / 2, 1)], 1
+    )
+    y = np.maximum(y, 0.0)
+    j = np.clip(np.floor(y + 0.5), 0, n).astype(np.int64)  # node j sits at max(j − 1/2, 0)
+    y_j = np.maximum(j - 0.5, 0.0)
+    t = y - y_j
+    f_j = np.take_along_axis(nodes, j, axis=1)
+    f_next = np.take_along_axis(nodes, np.minimum(j + 1, n), axis=1)
+    length = np.where(j == 0, 0.5, 1.0)
+    slope = np.where(j < n, (f_next - f_j) / length, 0.0)
+    return np.asarray(np.take_along_axis(area, j, axis=1) + f_j * t + 0.5 * slope * t * t, dtype=np.float64)
 
 
 def _interp_rows(cdf: Array, pos: Array) -> Array:

@@ -91,3 +91,21 @@ def test_the_ramp_conserves_the_mean_backlog(rho: float, initial_s: float, timeo
         ends[0] - 2e-3 <= lo <= fb.fluid_wait_s[0] + 2e-3
         and fb.fluid_wait_s[0] - 2e-3 <= hi <= ends[1] + 2e-3
     )
+
+
+def test_the_backlog_spreads_like_arrivals_minus_departures_until_the_tick_after_the_drain() -> None:
+    """Var grows by (λ + cμ·cv²)·dt per tick from the first overloaded tick; the tick after the drain
+    starts at the fluid's negative level with that spread, and the one after has none."""
+    cap, cv = C / MEAN_S, 0.5
+    lam = np.array([28.0, 52.0, 52.0, 28.0, 28.0, 28.0, 28.0])  # ρ 0.7, 1.3 for 2 min, 0.7
+    fb = fluid_backlog(lam, cap, DT, 600.0, service_cv=cv)
+    step = (52.0 + cap * cv * cv) * DT
+    drain = (28.0 + cap * cv * cv) * DT
+    expected_var = [0.0, 0.0, step, 2 * step, 2 * step + drain, 2 * step + 2 * drain, 0.0]
+    np.testing.assert_allclose(fb.delay_sd_s, np.sqrt(expected_var) / cap, rtol=1e-12)
+    assert fb.delay_start_s[5] == pytest.approx(0.0, abs=1e-9)  # drained exactly at the tick's end
+    assert fb.backlog_start[5] == 0.0 and fb.fluid_wait_s[5] == 0.0  # the fluid itself is unchanged
+    ticks = service_ticks(lam, C, MEAN_S, cv, DT, 600.0)
+    q = latency_quantiles([ticks.visit(1, timeout_s=600.0)])[:, 1]
+    assert q[5] > 1.5 * q[0]  # late drains reach into the minute after
+    assert q[6] == pytest.approx(q[0], rel=1e-9)  # and no further

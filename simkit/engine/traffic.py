@@ -43,8 +43,8 @@ POOL_GRID = 1024
 WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without a latency target
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
-_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-_NCOL = 5  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth)
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_NCOL = 6  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth, spread)
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
 """A route's latency inputs: its (service, calls) path and network overhead per hop."""
 _TICK_FIELDS = (
@@ -59,6 +59,7 @@ _TICK_FIELDS = (
     "backlog_var",
     "fluid_start_s",
     "fluid_slope_s",
+    "fluid_sd_s",
 )
 """The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
 _FIELDS = (
@@ -76,6 +77,7 @@ _FIELDS = (
     "backlog_var",
     "fluid_start_s",
     "fluid_slope_s",
+    "fluid_sd_s",
 )
 
 
@@ -284,6 +286,7 @@ class TrafficModel:
             mean,
         )
         arr["fluid_start_s"][i], arr["fluid_slope_s"][i] = fluid, 0.0  # merged: one delay, no ramp
+        arr["fluid_sd_s"][i] = 0.0
         st.split_fail[i] = fails
         st.computed_to = i + 1
 
@@ -362,6 +365,7 @@ class TrafficModel:
             queue=st.name,
             fluid_start_s=a["fluid_start_s"],
             fluid_slope_s=a["fluid_slope_s"],
+            fluid_sd_s=a["fluid_sd_s"],
             fluid_cap_s=st.timeout_s,
         )
 
@@ -649,16 +653,18 @@ def _significant(x: np.ndarray, digits: int) -> np.ndarray:
 
 
 def tick_columns(comp: Component) -> _Columns:
-    """A service's (P(wait), wait rate, fluid delay, its ramp's start and growth) per tick, rounded
+    """A service's (P(wait), wait rate, fluid delay, its ramp's start, growth and spread) per tick, rounded
     as `_unique_ticks` compares them (no ramp given: the delay itself, growth 0)."""
     p = np.asarray(comp.p_wait, dtype=float)
     p = np.where(p < 1e-7, 0.0, _significant(p, 3))
     rate = np.where(p > 0, _significant(np.asarray(comp.wait_rate_per_s, dtype=float), 3), 0.0)
     fluid = np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
     if comp.fluid_start_s is None:
-        return p, rate, fluid, fluid, np.zeros(np.shape(fluid))
+        return p, rate, fluid, fluid, np.zeros(np.shape(fluid)), np.zeros(np.shape(fluid))
     start = np.round(np.asarray(comp.fluid_start_s, dtype=float), 4)
-    return p, rate, fluid, start, np.round(np.asarray(comp.fluid_slope_s, dtype=float), 4)
+    slope = np.round(np.broadcast_to(np.asarray(comp.fluid_slope_s, dtype=float), np.shape(start)), 4)
+    spread = np.round(np.broadcast_to(np.asarray(comp.fluid_sd_s, dtype=float), np.shape(start)), 4)
+    return p, rate, fluid, start, slope, spread
 
 
 def _unique_ticks(
@@ -683,6 +689,7 @@ def _unique_ticks(
             fluid_delay_s=rows[:, _NCOL * i + 2],
             fluid_start_s=rows[:, _NCOL * i + 3],
             fluid_slope_s=rows[:, _NCOL * i + 4],
+            fluid_sd_s=rows[:, _NCOL * i + 5],
             utilization=_take(c.utilization, first, inverse.size),
         )
         for i, c in enumerate(comps)
@@ -830,6 +837,7 @@ def _slice(comps: list[Component], sl: slice) -> list[Component]:
             fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
             fluid_start_s=_take(c.fluid_start_s, sl, np.asarray(c.p_wait).shape[0]),
             fluid_slope_s=np.broadcast_to(np.asarray(c.fluid_slope_s, dtype=float), np.shape(c.p_wait))[sl],
+            fluid_sd_s=np.broadcast_to(np.asarray(c.fluid_sd_s, dtype=float), np.shape(c.p_wait))[sl],
             utilization=_take(c.utilization, sl, np.asarray(c.p_wait).shape[0]),
         )
         for c in comps

@@ -45,6 +45,8 @@ _NEGLIGIBLE_WAIT = 1e-9  # P(wait > h/2) below this counts as no wait: CDF error
 _LEVEL_RATIO = 2.0**0.5  # horizons of successive grid levels
 _HEADROOM = 1.25
 _RAMP_POINTS = 2048  # grid of a ramp tick's mixture CDF, inverted for its quantiles
+_SPREAD_POINTS = 32
+_SPREAD_Z = ndtri((np.arange(_SPREAD_POINTS) + 0.5) / _SPREAD_POINTS)  # midpoint quantiles of N(0, 1)
 _NEGLIGIBLE_SPECTRUM = 1e-9  # |Ŝ| below this is dropped: CDF error < 1e2 · 1e-9 (tilt)
 
 
@@ -61,6 +63,7 @@ class Component:
     Service times stay independent. With `fluid_start_s` the fluid delay is a ramp within the
     tick, clamp(fluid_start_s + s·fluid_slope_s, 0, fluid_cap_s) for a request arriving at s·dt
     (`queueing.fluid_backlog`), and the tick's latency mixes over it; else it is `fluid_delay_s`.
+    `fluid_sd_s` spreads the ramp's start (a normal, taken at `_SPREAD_POINTS` quantiles).
     """
 
     p_wait: ArrayLike
@@ -74,6 +77,7 @@ class Component:
     fluid_start_s: ArrayLike | None = None
     fluid_slope_s: ArrayLike = 0.0
     fluid_cap_s: float = math.inf
+    fluid_sd_s: ArrayLike = 0.0
 
 
 def latency_quantiles(
@@ -267,24 +271,37 @@ class _Route:
             return
         d0 = np.stack([np.broadcast_to(np.asarray(c.fluid_start_s, float), (n,)) for c in ramped], 1)
         g = np.stack([np.broadcast_to(np.asarray(c.fluid_slope_s, float), (n,)) for c in ramped], 1)
+        sd = np.stack([np.broadcast_to(np.asarray(c.fluid_sd_s, float), (n,)) for c in ramped], 1)
         cap = np.array([float(c.fluid_cap_s) for c in ramped])[None, :]
-        moving = ((g < 0) & (d0 > 0)) | ((g > 0) & (d0 < cap))
+        moving = ((g < 0) & (d0 > 0)) | ((g > 0) & (d0 < cap)) | (sd > 0)
         rows = np.flatnonzero(moving.any(axis=1) & ~self.invalid)
         if rows.size == 0:
             return
-        d0, g = d0[rows], g[rows]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            kink = np.where(g < 0, d0 / -g, np.where(g > 0, (cap - d0) / g, 1.0))
-        s = np.sort(
-            np.concatenate([np.zeros((rows.size, 1)), np.ones((rows.size, 1)), np.clip(kink, 0.0, 1.0)], 1), 1
-        )
-        delay = np.clip(d0[:, None, :] + s[:, :, None] * g[:, None, :], 0.0, cap[:, None, :]).sum(axis=2)
+        d0, g, sd = d0[rows], g[rows], sd[rows]
+        z = _SPREAD_Z if np.any(sd > 0) else np.zeros(1)
+        w, lo, hi = [], [], []
+        for zk in z:  # one ramp per quantile of the start's spread, the same for all visits
+            start = d0 + sd * zk
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kinks = np.concatenate(
+                    [np.where(g != 0, -start / g, 1.0), np.where(g != 0, (cap - start) / g, 1.0)], 1
+                )
+            ones = np.ones((rows.size, 1))
+            s = np.sort(
+                np.concatenate([0.0 * ones, ones, np.clip(np.nan_to_num(kinks, nan=1.0), 0.0, 1.0)], 1), 1
+            )
+            delay = np.clip(start[:, None, :] + s[:, :, None] * g[:, None, :], 0.0, cap[:, None, :]).sum(
+                axis=2
+            )
+            w.append(np.diff(s, axis=1) / z.size)
+            lo.append(delay[:, :-1])
+            hi.append(delay[:, 1:])
         fixed = [c for c in visits if c.fluid_start_s is None]
         rest = sum(np.broadcast_to(np.asarray(c.fluid_delay_s, float), (n,))[rows] for c in fixed)
         self.shift_s[rows] = np.asarray(rest, dtype=np.float64) + hop_s * len(visits)
         self.ramp_row[rows] = np.arange(rows.size)
-        self.ramp_w = np.diff(s, axis=1)
-        self.ramp_lo, self.ramp_hi = delay[:, :-1], delay[:, 1:]
+        self.ramp_w = np.concatenate(w, 1)
+        self.ramp_lo, self.ramp_hi = np.concatenate(lo, 1), np.concatenate(hi, 1)
 
     def ramp_cdf(self, ticks: NDArray[np.intp], cdf: Array, x: Array) -> Array:
         """CDF at x (rows × points) of ramp ticks: Σ_j w_j·E[F(x − shift − U_j)], U_j ~ U[lo_j, hi_j]."""
@@ -426,7 +443,7 @@ def _wait_terms(
     return u, c, rho.astype(np.complex64), waits
 
 
-_LAG_EXPONENT = 0.75  # corr(visits L apart) = (Π adjacent corr)^(L^(−1/4)); fitted, see visit_correlation
+_LAG_EXPONENT = 0.9  # corr(visits L apart) = (Π adjacent corr)^(L^(−0.1)); fitted, see _repeat_groups
 
 
 def visit_correlation(utilization: ArrayLike, sojourn_s: ArrayLike, gap_s: ArrayLike) -> Array:
@@ -439,9 +456,10 @@ def visit_correlation(utilization: ArrayLike, sojourn_s: ArrayLike, gap_s: Array
     r = ρ^(gap / (2·T)), with T the queue's mean sojourn and gap the mean time between the two
     arrivals at it (T for back-to-back visits, T plus the mean sojourns in between for a→b→a):
     √ρ back to back, decaying with the time away. This form is an empirical fit to an exact FCFS
-    simulation (tests/visits_reference.py, 2·10^5 requests per case, M/M/c with c 1, 2, 4, ρ 0.5
-    and 0.8, `calls` 2 and 4 and a→b→a): route P50/P95/P99 within 5 % there (independent visits:
-    P95 −2 % to −32 %, P99 −1 % to −42 %; the comonotone bound: up to +12 % and +18 %).
+    simulation (tests/visits_reference.py; 2 seeds × 5.8·10^5 requests per case, M/M/c with c 1-4,
+    ρ 0.5 and 0.8, `calls` 2 and 4 and a→b→a): route P95/P99 within 4.6 % there (independent
+    visits: P95 −0.6 % to −31 %, P99 −0.6 % to −41 %; the comonotone bound: up to +12 % and +18 %).
+    Table and method: bench/ANALYSIS.md, "Repeated visits".
     """
     rho = np.clip(np.asarray(utilization, dtype=np.float64), 0.0, 1.0)
     t = np.asarray(sojourn_s, dtype=np.float64)
@@ -461,9 +479,9 @@ def _repeat_groups(
 ) -> list[tuple[list[int], Array]]:
     """Visits to one queue (by `calls` or shared `queue` key) and their mean pairwise correlation.
 
-    Pairs L visits apart get (Π of the adjacent pairs' `visit_correlation`)^(L^(−1/4)) (for equal
-    adjacent r: r^(L^(3/4)), between the Markov decay r^L, which understates P95 by 5 % at
-    calls 4, and no decay, which overstates P99 by 8 %; same reference as `visit_correlation`).
+    Pairs L visits apart get (Π of the adjacent pairs' `visit_correlation`)^(L^(−0.1)) (for equal
+    adjacent r: r^(L^0.9), close to the Markov decay r^L; no decay at all overstates the P99 of
+    calls 4 by 8 %; fitted to the same reference as `visit_correlation`).
     """
     owner: list[int] = []
     for j, comp in enumerate(components):

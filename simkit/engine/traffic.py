@@ -661,10 +661,20 @@ def tick_columns(comp: Component) -> _Columns:
     fluid = np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
     if comp.fluid_start_s is None:
         return p, rate, fluid, fluid, np.zeros(np.shape(fluid)), np.zeros(np.shape(fluid))
-    start = np.round(np.asarray(comp.fluid_start_s, dtype=float), 4)
-    slope = np.round(np.broadcast_to(np.asarray(comp.fluid_slope_s, dtype=float), np.shape(start)), 4)
-    spread = np.round(np.broadcast_to(np.asarray(comp.fluid_sd_s, dtype=float), np.shape(start)), 4)
-    return p, rate, fluid, start, slope, spread
+    start = np.asarray(comp.fluid_start_s, dtype=float)
+    slope = np.broadcast_to(np.asarray(comp.fluid_slope_s, dtype=float), start.shape)
+    spread = np.broadcast_to(np.asarray(comp.fluid_sd_s, dtype=float), start.shape)
+    cap = float(comp.fluid_cap_s)
+    # where the delay does not move within the tick it is the fluid delay: one row, not one per λ
+    moving = ((slope < 0) & (start > 0)) | ((slope > 0) & (start < cap)) | (spread > 0)
+    return (
+        p,
+        rate,
+        fluid,
+        np.where(moving, np.round(start, 4), fluid),
+        np.where(moving, np.round(slope, 4), 0.0),
+        np.where(moving, np.round(spread, 4), 0.0),
+    )
 
 
 def _unique_ticks(
@@ -677,23 +687,28 @@ def _unique_ticks(
     `columns`, if given, are the components' `tick_columns` (computed once per service per run).
     """
     triples = columns if columns is not None else [tick_columns(c) for c in comps]
-    cols = [x for triple in triples for x in triple]
+    # a service whose fluid delay never moves within a tick needs no ramp columns (the common case)
+    ramps = [bool(np.any(t[4]) or np.any(t[5])) for t in triples]
+    cols = [x for triple, ramp in zip(triples, ramps, strict=True) for x in triple[: _NCOL if ramp else 3]]
     rows, inverse = _unique_rows(np.stack(np.broadcast_arrays(*cols), axis=1))
     first = np.zeros(rows.shape[0], dtype=np.intp)  # a tick of each row, for its utilization
     first[inverse[::-1]] = np.arange(inverse.size)[::-1]
-    reduced = [
-        replace(
-            c,
-            p_wait=rows[:, _NCOL * i],
-            wait_rate_per_s=rows[:, _NCOL * i + 1],
-            fluid_delay_s=rows[:, _NCOL * i + 2],
-            fluid_start_s=rows[:, _NCOL * i + 3],
-            fluid_slope_s=rows[:, _NCOL * i + 4],
-            fluid_sd_s=rows[:, _NCOL * i + 5],
-            utilization=_take(c.utilization, first, inverse.size),
+    reduced, at = [], 0
+    for c, ramp in zip(comps, ramps, strict=True):
+        zero = np.zeros(rows.shape[0])
+        reduced.append(
+            replace(
+                c,
+                p_wait=rows[:, at],
+                wait_rate_per_s=rows[:, at + 1],
+                fluid_delay_s=rows[:, at + 2],
+                fluid_start_s=rows[:, at + 3] if ramp else rows[:, at + 2],
+                fluid_slope_s=rows[:, at + 4] if ramp else zero,
+                fluid_sd_s=rows[:, at + 5] if ramp else zero,
+                utilization=_take(c.utilization, first, inverse.size),
+            )
         )
-        for i, c in enumerate(comps)
-    ]
+        at += _NCOL if ramp else 3
     return reduced, inverse
 
 

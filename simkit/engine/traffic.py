@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import inspect
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from simkit.engine.content_memo import ContentMemo
 from simkit.results import Deferred
@@ -50,7 +51,8 @@ POOL_GRID = 1024
 WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without a latency target
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
-_Columns = tuple[np.ndarray, np.ndarray, np.ndarray]
+_Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_NCOL = 6  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth, spread)
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
 """A route's latency inputs: its (service, calls) path and network overhead per hop."""
 _TICK_FIELDS = (
@@ -63,6 +65,9 @@ _TICK_FIELDS = (
     "timed_out",
     "band",
     "backlog_var",
+    "fluid_start_s",
+    "fluid_slope_s",
+    "fluid_sd_s",
 )
 """The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
 _FIELDS = (
@@ -78,6 +83,9 @@ _FIELDS = (
     "lost",
     "band",
     "backlog_var",
+    "fluid_start_s",
+    "fluid_slope_s",
+    "fluid_sd_s",
 )
 
 
@@ -288,6 +296,8 @@ class TrafficModel:
             fluid,
             mean,
         )
+        arr["fluid_start_s"][i], arr["fluid_slope_s"][i] = fluid, 0.0  # merged: one delay, no ramp
+        arr["fluid_sd_s"][i] = 0.0
         st.split_fail[i] = fails
         st.computed_to = i + 1
 
@@ -376,6 +386,12 @@ class TrafficModel:
             fluid_delay_s=a["fluid_wait_s"],
             service_cv=st.service_cv,
             calls=calls,
+            utilization=a["utilization"],
+            queue=st.name,
+            fluid_start_s=a["fluid_start_s"],
+            fluid_slope_s=a["fluid_slope_s"],
+            fluid_sd_s=a["fluid_sd_s"],
+            fluid_cap_s=st.timeout_s,
         )
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:
@@ -663,11 +679,28 @@ def _significant(x: np.ndarray, digits: int) -> np.ndarray:
 
 
 def tick_columns(comp: Component) -> _Columns:
-    """A service's (P(wait), wait rate, fluid delay) per tick, rounded as `_unique_ticks` compares them."""
+    """A service's (P(wait), wait rate, fluid delay, its ramp's start, growth and spread) per tick, rounded
+    as `_unique_ticks` compares them (no ramp given: the delay itself, growth 0)."""
     p = np.asarray(comp.p_wait, dtype=float)
     p = np.where(p < 1e-7, 0.0, _significant(p, 3))
     rate = np.where(p > 0, _significant(np.asarray(comp.wait_rate_per_s, dtype=float), 3), 0.0)
-    return p, rate, np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
+    fluid = np.round(np.asarray(comp.fluid_delay_s, dtype=float), 4)
+    if comp.fluid_start_s is None:
+        return p, rate, fluid, fluid, np.zeros(np.shape(fluid)), np.zeros(np.shape(fluid))
+    start = np.asarray(comp.fluid_start_s, dtype=float)
+    slope = np.broadcast_to(np.asarray(comp.fluid_slope_s, dtype=float), start.shape)
+    spread = np.broadcast_to(np.asarray(comp.fluid_sd_s, dtype=float), start.shape)
+    cap = float(comp.fluid_cap_s)
+    # where the delay does not move within the tick it is the fluid delay: one row, not one per λ
+    moving = ((slope < 0) & (start > 0)) | ((slope > 0) & (start < cap)) | (spread > 0)
+    return (
+        p,
+        rate,
+        fluid,
+        np.where(moving, np.round(start, 4), fluid),
+        np.where(moving, np.round(slope, 4), 0.0),
+        np.where(moving, np.round(spread, 4), 0.0),
+    )
 
 
 def _unique_ticks(
@@ -675,25 +708,39 @@ def _unique_ticks(
 ) -> tuple[list[Component], np.ndarray]:
     """Collapse ticks whose latency parameters agree to 3 significant digits (and P(wait) < 1e-7 to 0).
 
-    Latency depends on a tick only through (P(wait), wait rate, fluid delay) of each visited service;
+    Latency depends on a tick only through `tick_columns` of each visited service;
     under steady capacity most ticks repeat, so the distributions are computed once per distinct row.
     `columns`, if given, are the components' `tick_columns` (computed once per service per run).
     """
     triples = columns if columns is not None else [tick_columns(c) for c in comps]
-    cols = [x for triple in triples for x in triple]
+    # a service whose fluid delay never moves within a tick needs no ramp columns (the common case)
+    ramps = [bool(np.any(t[4]) or np.any(t[5])) for t in triples]
+    cols = [x for triple, ramp in zip(triples, ramps, strict=True) for x in triple[: _NCOL if ramp else 3]]
     rows, inverse = _unique_rows(np.stack(np.broadcast_arrays(*cols), axis=1))
-    reduced = [
-        Component(
-            p_wait=rows[:, 3 * i],
-            wait_rate_per_s=rows[:, 3 * i + 1],
-            mean_service_s=c.mean_service_s,
-            fluid_delay_s=rows[:, 3 * i + 2],
-            service_cv=c.service_cv,
-            calls=c.calls,
+    first = np.zeros(rows.shape[0], dtype=np.intp)  # a tick of each row, for its utilization
+    first[inverse[::-1]] = np.arange(inverse.size)[::-1]
+    reduced, at = [], 0
+    for c, ramp in zip(comps, ramps, strict=True):
+        zero = np.zeros(rows.shape[0])
+        reduced.append(
+            replace(
+                c,
+                p_wait=rows[:, at],
+                wait_rate_per_s=rows[:, at + 1],
+                fluid_delay_s=rows[:, at + 2],
+                fluid_start_s=rows[:, at + 3] if ramp else rows[:, at + 2],
+                fluid_slope_s=rows[:, at + 4] if ramp else zero,
+                fluid_sd_s=rows[:, at + 5] if ramp else zero,
+                utilization=_take(c.utilization, first, inverse.size),
+            )
         )
-        for i, c in enumerate(comps)
-    ]
+        at += _NCOL if ramp else 3
     return reduced, inverse
+
+
+def _take(x: ArrayLike | None, idx: np.ndarray | slice, n: int) -> np.ndarray | None:
+    """Per-tick array `x` (broadcast to n ticks) at `idx`; None stays None."""
+    return None if x is None else np.broadcast_to(np.asarray(x, dtype=float), (n,))[idx]
 
 
 def _unique_rows(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -824,13 +871,15 @@ def _pool_grid(p99: np.ndarray, weights: np.ndarray, target: float | None, fail_
 
 def _slice(comps: list[Component], sl: slice) -> list[Component]:
     return [
-        Component(
+        replace(
+            c,
             p_wait=np.asarray(c.p_wait)[sl],
             wait_rate_per_s=np.asarray(c.wait_rate_per_s)[sl],
-            mean_service_s=c.mean_service_s,
             fluid_delay_s=np.asarray(c.fluid_delay_s)[sl],
-            service_cv=c.service_cv,
-            calls=c.calls,
+            fluid_start_s=_take(c.fluid_start_s, sl, np.asarray(c.p_wait).shape[0]),
+            fluid_slope_s=np.broadcast_to(np.asarray(c.fluid_slope_s, dtype=float), np.shape(c.p_wait))[sl],
+            fluid_sd_s=np.broadcast_to(np.asarray(c.fluid_sd_s, dtype=float), np.shape(c.p_wait))[sl],
+            utilization=_take(c.utilization, sl, np.asarray(c.p_wait).shape[0]),
         )
         for c in comps
     ]

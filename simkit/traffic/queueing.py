@@ -193,6 +193,9 @@ class FluidBacklog(NamedTuple):
     timed_out: Array  # requests that gave up (their wait would exceed the timeout)
     fluid_wait_s: Array  # time-averaged backlog / capacity: the deterministic queueing delay
     backlog_start: Array  # requests still queued at the start of the tick (after unservable ones left)
+    delay_start_s: Array  # backlog_start / capacity: the delay of a request arriving as the tick starts
+    delay_slope_s: Array  # (λ − cμ)·dt / cμ: how much that delay grows over the tick, before clamping
+    delay_sd_s: Array  # spread of the delay at the tick's start (see `fluid_backlog`); 0 away from overloads
 
 
 def fluid_backlog(
@@ -201,6 +204,7 @@ def fluid_backlog(
     dt_s: float,
     timeout_s: float,
     initial: float = 0.0,
+    service_cv: float = 1.0,
 ) -> FluidBacklog:
     """Deterministic fluid queue per tick: B grows at λ − cμ, drains at cμ − λ, never below 0.
 
@@ -208,6 +212,17 @@ def fluid_backlog(
     the excess, including backlog made unservable by a drop in capacity, is timed out. Ticks
     where the queue is empty and λ <= cμ are handled vectorised; the sequential recursion runs
     only from each overloaded tick until the backlog has drained.
+
+    Within a tick the backlog is a clamped ramp, so the delay of a request arriving at s·dt is
+    clamp(delay_start_s + s·delay_slope_s, 0, timeout_s): `fluid_wait_s` is its time average
+    (arrivals are uniform within a tick) and `queueing_latency` mixes over the ramp itself.
+    The real backlog spreads around the fluid one: from the first overloaded tick until the tick
+    after the fluid has drained, its variance grows by (λ + cμ·cv²)·dt per tick (the Brownian
+    approximation of arrivals minus departures; Chen & Yao, Fundamentals of Queueing Networks, 2001,
+    ch. 6). `delay_sd_s` is its standard deviation at each tick's start over cμ; in the tick after a
+    drain `delay_start_s` is the fluid's unclamped (negative) level over cμ, so that the spread shows
+    the requests that still find a queue (the drain ends late in some runs). Elsewhere both are as
+    without spread, and `fluid_wait_s` is always the fluid's own mean.
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
     cap = np.broadcast_to(np.asarray(capacity_rps, dtype=np.float64), lam.shape)
@@ -216,19 +231,39 @@ def fluid_backlog(
     timed_out = np.zeros_like(lam)
     b_start = np.zeros_like(lam)
     b_end = np.zeros_like(lam)
-    _run_backlog(lam, cap, dt_s, timeout_s, float(initial), (served, timed_out, b_start, b_end))
+    var = np.zeros_like(lam)
+    virtual = np.full_like(lam, np.nan)  # the unclamped level at the start of the tick after a drain
+    cv2 = float(service_cv) ** 2
+    _run_backlog(
+        lam, cap, dt_s, timeout_s, float(initial), (served, timed_out, b_start, b_end, var, virtual), cv2
+    )
     slope = lam - cap
     mean_b = _mean_clamped_ramp(b_start, slope, cap * timeout_s, dt_s)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        wait = np.where(cap > 0, mean_b / np.where(cap > 0, cap, 1.0), 0.0)
-    return FluidBacklog(b_end, served, timed_out, wait, b_start)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe = np.where(cap > 0, cap, 1.0)
+        wait = np.where(cap > 0, mean_b / safe, 0.0)
+        start = np.where(cap > 0, np.where(np.isfinite(virtual), virtual, b_start) / safe, 0.0)
+        growth = np.where(cap > 0, slope * dt_s / safe, 0.0)
+        sd = np.where(cap > 0, np.sqrt(var) / safe, 0.0)
+    return FluidBacklog(b_end, served, timed_out, wait, b_start, start, growth, sd)
 
 
 def _run_backlog(
-    lam: Array, cap: Array, dt: float, timeout: float, backlog: float, out: tuple[Array, ...]
+    lam: Array,
+    cap: Array,
+    dt: float,
+    timeout: float,
+    backlog: float,
+    out: tuple[Array, ...],
+    cv2: float = 1.0,
 ) -> None:
-    """Sequential backlog recursion, visiting only overloaded ticks and the drain after them."""
-    served, timed_out, b_start, b_end = out
+    """Sequential backlog recursion, visiting only overloaded ticks and the drain after them.
+
+    Also the backlog's variance at each visited tick's start and at the start of the tick after each
+    drain, with the fluid's unclamped level there (see `fluid_backlog`).
+    """
+    served, timed_out, b_start, b_end, var_start, virtual = out
+    var = 0.0
     n = lam.size
     overloaded = np.flatnonzero(lam > cap)
     t = 0 if backlog > 0 else (int(overloaded[0]) if overloaded.size else n)
@@ -244,11 +279,15 @@ def _run_backlog(
         served[t] = lam_t * dt + kept - backlog - excess
         timed_out[t] = excess + dropped
         b_start[t], b_end[t] = kept, backlog
+        var_start[t] = var if kept > 0 else 0.0
+        var = var + (lam_t + cap_t * cv2) * dt if (kept > 0 or lam_t > cap_t) else 0.0
         t += 1
         if backlog <= 0.0:
+            if t < n and lam_l[t] <= cap_l[t] and var > 0:
+                var_start[t], virtual[t] = var, level  # the drain's spread reaches into this tick
             nxt = int(np.searchsorted(overloaded, t))
             t = int(overloaded[nxt]) if nxt < overloaded.size else n
-            backlog = 0.0
+            backlog, var = 0.0, 0.0
 
 
 def _mean_clamped_ramp(x0: Array, slope: Array, hi: Array, duration: float) -> Array:
@@ -276,8 +315,11 @@ class ServiceTicks(NamedTuple):
     service_cv: float
     band: NDArray[np.bool_]  # tick from the near-critical diffusion: backlog_end is the whole queue
     backlog_var: Array  # the diffusion's backlog variance at the end of a band tick (0 elsewhere)
+    fluid_start_s: Array  # the fluid delay's ramp within the tick (`FluidBacklog.delay_start_s`)
+    fluid_slope_s: Array  # and its growth over the tick (0 where the delay is one value: band ticks)
+    fluid_sd_s: Array  # and the spread of its start (`FluidBacklog.delay_sd_s`; 0 in band ticks)
 
-    def visit(self, calls: int = 1) -> Component:
+    def visit(self, calls: int = 1, timeout_s: float = float("inf")) -> Component:
         """This service as a latency component of a route that calls it `calls` times."""
         return Component(
             p_wait=self.p_wait,
@@ -286,6 +328,11 @@ class ServiceTicks(NamedTuple):
             mean_service_s=self.mean_service_s,
             service_cv=self.service_cv,
             calls=calls,
+            utilization=self.utilization,
+            fluid_start_s=self.fluid_start_s,
+            fluid_slope_s=self.fluid_slope_s,
+            fluid_sd_s=self.fluid_sd_s,
+            fluid_cap_s=timeout_s,
         )
 
 
@@ -353,6 +400,9 @@ def service_ticks(
         service_cv=float(service_cv),
         band=np.concatenate([p.band for p in parts]),
         backlog_var=np.concatenate([p.backlog_var for p in parts]),
+        fluid_start_s=np.concatenate([p.fluid_start_s for p in parts]),
+        fluid_slope_s=np.concatenate([p.fluid_slope_s for p in parts]),
+        fluid_sd_s=np.concatenate([p.fluid_sd_s for p in parts]),
     )
 
 
@@ -450,6 +500,9 @@ def _band_ticks(
         service_cv=float(service_cv),
         band=np.ones(lam.shape, dtype=bool),
         backlog_var=diff.backlog_var,
+        fluid_start_s=shift,
+        fluid_slope_s=np.zeros(lam.shape),
+        fluid_sd_s=np.zeros(lam.shape),
     )
 
 
@@ -475,7 +528,7 @@ def _regular_ticks(
     lam = np.asarray(lam_rps, dtype=np.float64)
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
     q = mmc_metrics(lam, c, mean_service_s, service_cv, arrival_scv)
-    fluid = fluid_backlog(lam, c / mean_service_s, dt_s, timeout_s, initial_backlog)
+    fluid = fluid_backlog(lam, c / mean_service_s, dt_s, timeout_s, initial_backlog, service_cv)
     with np.errstate(invalid="ignore", over="ignore"):
         late = np.where(q.p_wait > 0, q.p_wait * np.exp(-q.wait_rate_per_s * timeout_s), 0.0)
     stationary = stationary_arrivals(lam, c / mean_service_s, fluid.backlog_start, dt_s)
@@ -493,4 +546,7 @@ def _regular_ticks(
         service_cv=float(service_cv),
         band=np.zeros(lam.shape, dtype=bool),
         backlog_var=np.zeros(lam.shape),
+        fluid_start_s=fluid.delay_start_s,
+        fluid_slope_s=fluid.delay_slope_s,
+        fluid_sd_s=fluid.delay_sd_s,
     )

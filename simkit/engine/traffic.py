@@ -14,6 +14,7 @@ counts for its own duration and the error count does not depend on `simulation.r
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 from dataclasses import dataclass, field, replace
@@ -365,7 +366,7 @@ class TrafficModel:
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
-                q = latency_of([self._component(st, 1)], 0.0, [self._columns(st)])
+                q = latency_of(_local_queue_keys([self._component(st, 1)]), 0.0, [self._columns(st)])
             a = st.arrays
             columns = ("servers", "utilization", "p_wait", "mean_wait_s", "served", "backlog", "timed_out")
             parts.append((st.name, st.lam_rps, st.concurrency, {k: a[k] for k in columns}, q))
@@ -412,6 +413,7 @@ class TrafficModel:
                 ok *= (1.0 - np.clip(fail, 0.0, 1.0)) ** step.calls
                 comps.append(self._component(st, step.calls))
                 columns.append(self._columns(st))
+            comps = _local_queue_keys(comps)
             self._split_ok(route.path, ok)
             errors = offered * (1.0 - ok)
             objective = latency_objective(self.scenario.slos, route)
@@ -600,6 +602,20 @@ def _queue_table(t_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
             )
         )
     return _concat(frames)
+
+
+def _local_queue_keys(comps: list[Component]) -> list[Component]:
+    """The components with their queue keys renamed by first visit ("q0", "q1", ...).
+
+    A queue key only says which visits of one route share a queue (their waits are correlated);
+    the service's own name adds nothing to the latency, and it would make copies of one service
+    chain on one capacity timeline differ in content, so `ContentMemo` could not reuse them.
+    """
+    local: dict[str, str] = {}
+    return [
+        dataclasses.replace(c, queue=local.setdefault(c.queue, f"q{len(local)}")) if c.queue else c
+        for c in comps
+    ]
 
 
 def pod_servers(workload: Workload, service_time_s: float) -> tuple[int, float]:

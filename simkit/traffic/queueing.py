@@ -464,6 +464,9 @@ def _patience_ticks(
         service_cv=float(service_cv),
         band=np.zeros(lam.shape, dtype=bool),
         backlog_var=np.zeros(lam.shape),
+        fluid_start_s=shift,  # the served wait's shift is one value per tick: no ramp, no spread
+        fluid_slope_s=np.zeros(lam.shape),
+        fluid_sd_s=np.zeros(lam.shape),
     )
 
 

@@ -94,3 +94,51 @@ def test_crd_schemas_ship_with_their_source() -> None:
         assert path.is_file()
         source = (path.parent / "SOURCE.md").read_text()
         assert "Release:" in source and "Source: https://github.com/" in source
+
+
+def _hpa(objs: list[dict], name: str) -> dict:
+    return next(o for o in objs if o["kind"] == "HorizontalPodAutoscaler" and o["metadata"]["name"] == name)
+
+
+def test_hpa_scales_the_argo_rollout_and_argo_scales_the_deployment_down() -> None:
+    """argo-rollouts v1.9.1 docs/features/hpa-support.md: the HPA's scaleTargetRef is the Rollout;
+    `scaleDown: progressively` (rollout/replicaset.go) takes the Deployment to 0 once Healthy."""
+    objs = _objs(build_files(load_scenario_file(SCENARIOS / "canary-llm-agent.yaml"), "k8s"))
+    ro = next(o for o in objs if o["kind"] == "Rollout")
+    hpa = _hpa(objs, "llm-agent-service")
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": ro["apiVersion"],
+        "kind": "Rollout",
+        "name": ro["metadata"]["name"],
+    }
+    assert ro["spec"]["workloadRef"]["scaleDown"] == "progressively"
+    dep = next(o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == "llm-agent-service")
+    assert dep["spec"]["replicas"] == ro["spec"]["replicas"]  # serves until Argo scales it down
+    # a workload without a progressive plan keeps its HPA on its Deployment
+    other = _hpa(objs, "workflow-orchestrator-service")
+    assert other["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "workflow-orchestrator-service",
+    }
+    _check_all(objs)
+
+
+def test_flagger_canary_autoscaler_ref_is_the_exported_hpa() -> None:
+    """Flagger keeps the HPA on the Deployment and names it in `autoscalerRef`."""
+    text = DEFAULT_SCENARIO.read_text() + (
+        "plans:\n  - {name: f, kind: canary, target: llm-agent-service, start: 1h, analysis: {interval: 1m,"
+        " threshold: 5, maxWeight: 50, stepWeight: 10}}\n"
+    )
+    objs = _objs(build_files(parse_scenario(text), "k8s"))
+    canary = next(o for o in objs if o["kind"] == "Canary")
+    hpa = _hpa(objs, "llm-agent-service")
+    ref = canary["spec"]["autoscalerRef"]
+    assert (ref["apiVersion"], ref["kind"], ref["name"]) == (
+        hpa["apiVersion"],
+        hpa["kind"],
+        hpa["metadata"]["name"],
+    )
+    assert hpa["spec"]["scaleTargetRef"] == canary["spec"]["targetRef"]
+    assert not any(o["kind"] == "Rollout" for o in objs)
+    _check_all(objs)

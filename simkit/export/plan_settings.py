@@ -57,6 +57,7 @@ from typing import Any
 
 import jsonschema
 
+from simkit.export.argo_analysis import analysis_template, reference_templates, template_names
 from simkit.export.pod import service_port
 from simkit.scenario.model import NodePool, Scenario, Workload
 from simkit.scenario.plans import Plan
@@ -70,6 +71,7 @@ HPA_REF = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler"}  #
 SCHEMAS = {
     ("argoproj.io/v1alpha1", "Rollout"): CRDS / "argo" / "rollout.schema.json",
     ("flagger.app/v1beta1", "Canary"): CRDS / "flagger" / "canary.schema.json",
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): CRDS / "argo" / "analysistemplate.schema.json",
 }
 
 
@@ -81,8 +83,8 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
 
 
 def validate_custom(obj: dict[str, Any]) -> None:
-    """Validate an Argo Rollout or Flagger Canary against its CRD's OpenAPI schema (jsonschema);
-    raises ValueError naming the first failing field."""
+    """Validate an Argo Rollout or AnalysisTemplate or a Flagger Canary against its CRD's OpenAPI
+    schema (jsonschema); raises ValueError naming the first failing field."""
     validator = _validator(obj["apiVersion"], obj["kind"])
     error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
     if error is not None:
@@ -120,7 +122,8 @@ def argo_rollout(
     plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """An Argo `Rollout` with `workloadRef` to the Deployment and the plan's strategy (v1.9.1 CRD),
-    and the Service the strategy names beside the workload's (canary or preview)."""
+    the Service the strategy names beside the workload's (canary or preview), and the
+    `AnalysisTemplate` its analysis steps reference (export/argo_analysis.py)."""
     name = w.name
     if plan.kind == "blue-green":
         bg = plan.blueGreen.model_dump(mode="json", exclude_none=True) if plan.blueGreen is not None else {}
@@ -136,6 +139,9 @@ def argo_rollout(
             canary.setdefault("stableService", name)
             canary.setdefault("canaryService", f"{name}-canary")
             extra = canary["canaryService"]
+        templates = template_names(plan, name)
+        if templates:
+            reference_templates(canary, templates, canary.get("canaryService", name))
         strategy = {"canary": canary}
     rollout: dict[str, Any] = {
         "apiVersion": ROLLOUT_API,
@@ -161,6 +167,11 @@ def argo_rollout(
     out = [rollout]
     if extra is not None and extra != name:
         out.append(_service_copy(service, workload, extra))
+    if plan.kind == "canary" and plan.metrics is not None:
+        for template in template_names(plan, name):
+            obj = analysis_template(template, plan.metrics, _meta(workload, template))
+            validate_custom(obj)
+            out.append(obj)
     return out
 
 

@@ -205,3 +205,18 @@ def test_analysis_template_schema_check_is_not_vacuous() -> None:
     del bad["spec"]["metrics"][0]["name"]
     with pytest.raises(ValueError, match="name"):
         validate_custom(bad)
+
+
+def test_background_analysis_references_the_template_too() -> None:
+    """`strategy.canary.analysis` (a background analysis) names the template and supplies its args."""
+    text = DEFAULT_SCENARIO.read_text() + (
+        "plans:\n  - {name: c, kind: canary, target: bff-service, start: 1h, metrics: {p95: 2s},"
+        " canary: {steps: [{setWeight: 20}, {pause: {duration: 10m}}], analysis: {}}}\n"
+    )
+    objs = _objs(build_files(parse_scenario(text), "k8s"))
+    at = next(o for o in objs if o["kind"] == "AnalysisTemplate")
+    background = next(o for o in objs if o["kind"] == "Rollout")["spec"]["strategy"]["canary"]["analysis"]
+    assert background["templates"] == [{"templateName": at["metadata"]["name"]}]
+    assert {"name": "service-name", "value": "bff-service"} in background["args"]  # no canary Service
+    assert [m["successCondition"] for m in at["spec"]["metrics"]] == ["result[0] <= 2.0"]
+    _check_all(objs)

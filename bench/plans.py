@@ -3,6 +3,12 @@
 Both runs in one process, best of N each: `simkit.simulate(duration=30 d)` of the default scenario, and
 the same with 30 `rollout` plans of llm-agent-service, one a day at 10:00 (25 %/25 %, minReadySeconds
 10, the new version as the old). Prints one JSON line.
+
+`python -m bench.plans breakdown` splits the rollout month's CPU time: inside the plan runners
+(engine/plans.py, every resumption of each plan's process) and the plan tables (analysis/plans.py
+`plan_tables`), against the whole run and the month without plans. What is neither is the engine's
+own work caused by the rollouts' pods (HPA syncs while pods are new, cluster-autoscaler loops after
+each pod change, scheduling, the traffic model's extra ready-count segments).
 """
 
 from __future__ import annotations
@@ -78,5 +84,60 @@ def measure(days: int = DAYS, repeat: int = 3) -> dict[str, Any]:
     }
 
 
+def breakdown(days: int = DAYS, repeat: int = 3) -> dict[str, Any]:
+    """Best-of-`repeat` CPU seconds: the plain month, the rollout month, and within the latter the
+    plan runners and the plan tables (timed by wrapping them; the wrapping is undone after)."""
+    import simkit.api as api
+    import simkit.engine.plans as plans
+
+    spent = {"runners": 0.0, "tables": 0.0}
+    delayed, tables = plans._delayed, api.plan_tables
+
+    def timed_runner(*args: Any) -> Any:
+        gen, value = delayed(*args), None
+        while True:
+            t0 = time.process_time()
+            try:
+                event = gen.send(value)
+            except StopIteration:
+                spent["runners"] += time.process_time() - t0
+                return
+            spent["runners"] += time.process_time() - t0
+            value = yield event
+
+    def timed_tables(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.process_time()
+        try:
+            return tables(*args, **kwargs)
+        finally:
+            spent["tables"] += time.process_time() - t0
+
+    scenario = rollout_month(days)
+    best: dict[str, float] = {}
+    plans._delayed, api.plan_tables = timed_runner, timed_tables  # type: ignore[assignment]
+    try:
+        for _ in range(repeat):
+            for name, sc in (("plain", None), ("rollouts", scenario)):
+                spent.update(runners=0.0, tables=0.0)
+                _, cpu, _ = _once(sc, days)
+                best[name] = min(best.get(name, math.inf), cpu)
+                if name == "rollouts" and cpu == best[name]:
+                    best["runners"], best["tables"] = spent["runners"], spent["tables"]
+    finally:
+        plans._delayed, api.plan_tables = delayed, tables  # type: ignore[assignment]
+    extra = best["rollouts"] - best["plain"]
+    return {
+        "plain_cpu_s": best["plain"],
+        "rollouts_cpu_s": best["rollouts"],
+        "extra_cpu_s": extra,
+        "plan_runners_cpu_s": best["runners"],
+        "plan_tables_cpu_s": best["tables"],
+        "engine_reaction_cpu_s": extra - best["runners"] - best["tables"],
+    }
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure(repeat=int(sys.argv[1]) if len(sys.argv) > 1 else 3)))
+    if sys.argv[1:2] == ["breakdown"]:
+        print(json.dumps(breakdown(repeat=int(sys.argv[2]) if len(sys.argv) > 2 else 3)))
+    else:
+        print(json.dumps(measure(repeat=int(sys.argv[1]) if len(sys.argv) > 1 else 3)))

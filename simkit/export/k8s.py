@@ -9,7 +9,13 @@ from typing import Any
 
 import yaml
 
-from simkit.export.plan_settings import progressive_objects, workload_plan, workload_spec
+from simkit.export.plan_settings import (
+    HPA_REF,
+    progressive_objects,
+    scale_target,
+    workload_plan,
+    workload_spec,
+)
 from simkit.export.pod import (
     container_ports,
     pod_spec,
@@ -81,17 +87,17 @@ def service_object(w: Workload) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(w.name, w.namespace), "spec": spec}
 
 
-def hpa_object(w: Workload) -> dict[str, Any] | None:
-    """The autoscaling/v2 HorizontalPodAutoscaler with its behavior, if the workload has one."""
+def hpa_object(w: Workload, sc: Scenario | None = None) -> dict[str, Any] | None:
+    """The autoscaling/v2 HorizontalPodAutoscaler with its behavior, if the workload has one; it
+    scales the Argo Rollout when a plan exports one (plan_settings.scale_target)."""
     if w.hpa is None:
         return None
     spec: dict[str, Any] = {
-        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": w.kind, "name": w.name},
+        "scaleTargetRef": scale_target(sc, w),
         **w.hpa.model_dump(mode="json", exclude_none=True),
     }
     return {
-        "apiVersion": "autoscaling/v2",
-        "kind": "HorizontalPodAutoscaler",
+        **HPA_REF,
         "metadata": _meta(w.name, w.namespace),
         "spec": spec,
     }
@@ -126,7 +132,7 @@ def workload_objects(
     """Every object of one workload, in apply order (with its plan's settings, given the scenario)."""
     workload = workload_object(w, volume, workload_plan(sc, w) if sc is not None else None)
     service = service_object(w)
-    objs = [workload, service, hpa_object(w), pdb_object(w)]
+    objs = [workload, service, hpa_object(w, sc), pdb_object(w)]
     extra = progressive_objects(sc, w, workload, service) if sc is not None else []
     return [o for o in [*objs, *extra] if o is not None]
 

@@ -28,7 +28,21 @@ Progressive delivery (`canary`, `blue-green` plans) exports an Argo Rollouts `Ro
 (argoproj.io/v1alpha1, `workloadRef` to the exported Deployment, which Argo then scales down
 progressively; its `strategy.canary` / `strategy.blueGreen` as the plan spells them; a preview or
 canary Service beside the workload's) or a Flagger `Canary` (flagger.app/v1beta1: `targetRef` the
-Deployment, `autoscalerRef` its HPA, `analysis` as the plan spells it). Each is validated against
+Deployment, `autoscalerRef` its HPA, `analysis` as the plan spells it).
+
+With an Argo Rollout the workload's HPA scales the Rollout, not the Deployment (`scale_target`):
+argo-rollouts v1.9.1 docs/features/hpa-support.md ("scaleTargetRef: apiVersion: argoproj.io/v1alpha1,
+kind: Rollout"; the Rollout's /scale subresource). The Deployment keeps its exported replicas so the
+migration serves throughout; with `workloadRef.scaleDown: progressively` (docs/migrating.md) Argo
+scales it to `rollout spec.replicas - rollout readyReplicas` while the Rollout comes up and to 0 once
+the Rollout is Healthy, "to prevent external controllers (HPA/KEDA) from interfering"
+(rollout/replicaset.go `reconcileNewReplicaSet`, v1.9.1). `progressively` is chosen over `onsuccess`
+(the Deployment stays at full scale until the Rollout is Healthy: twice the pods meanwhile) and
+`never` (both run at full scale for good). An HPA left on the Deployment would stop acting once Argo
+scaled it to 0 (HPA: "scaling is disabled" at 0 replicas, kubernetes pkg/controller/podautoscaler/
+horizontal.go) and the Rollout would never autoscale. Flagger's Canary instead keeps the HPA on the
+Deployment and names it in `autoscalerRef` (Flagger docs, "Canary > autoscalerRef"; Flagger makes the
+primary's HPA from it). Each is validated against
 the CRD's own OpenAPI schema (`crds/argo/`, `crds/flagger/`, see their SOURCE.md) with jsonschema;
 an object that does not validate is an export error, not a file.
 """
@@ -43,6 +57,7 @@ from typing import Any
 
 import jsonschema
 
+from simkit.export.argo_analysis import analysis_template, reference_templates, template_names
 from simkit.export.pod import service_port
 from simkit.scenario.model import NodePool, Scenario, Workload
 from simkit.scenario.plans import Plan
@@ -51,9 +66,12 @@ WORKLOAD_PLAN_KINDS = {"Deployment": "rollout", "StatefulSet": "statefulset-upda
 
 ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any], dict[str, Any]], list[dict[str, Any]]]
 CRDS = Path(__file__).parent / "crds"
+ROLLOUT_API = "argoproj.io/v1alpha1"
+HPA_REF = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler"}  # what k8s.hpa_object writes
 SCHEMAS = {
     ("argoproj.io/v1alpha1", "Rollout"): CRDS / "argo" / "rollout.schema.json",
     ("flagger.app/v1beta1", "Canary"): CRDS / "flagger" / "canary.schema.json",
+    ("argoproj.io/v1alpha1", "AnalysisTemplate"): CRDS / "argo" / "analysistemplate.schema.json",
 }
 
 
@@ -65,8 +83,8 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator:
 
 
 def validate_custom(obj: dict[str, Any]) -> None:
-    """Validate an Argo Rollout or Flagger Canary against its CRD's OpenAPI schema (jsonschema);
-    raises ValueError naming the first failing field."""
+    """Validate an Argo Rollout or AnalysisTemplate or a Flagger Canary against its CRD's OpenAPI
+    schema (jsonschema); raises ValueError naming the first failing field."""
     validator = _validator(obj["apiVersion"], obj["kind"])
     error = jsonschema.exceptions.best_match(validator.iter_errors(obj))
     if error is not None:
@@ -86,11 +104,26 @@ def _selector(workload: dict[str, Any]) -> dict[str, Any]:
     return dict(workload["spec"].get("selector") or {"matchLabels": {"app": workload["metadata"]["name"]}})
 
 
+def progressive_plan(sc: Scenario, w: Workload) -> Plan | None:
+    """The last canary / blue-green plan of `w` (the one whose objects are exported), if any."""
+    return _last([p for p in sc.plans if p.kind in PROGRESSIVE_EXPORTERS and p.target == w.name])
+
+
+def scale_target(sc: Scenario | None, w: Workload) -> dict[str, str]:
+    """What the workload's HPA scales: the Argo `Rollout` when a plan exports one (workloadRef to the
+    Deployment, see the module docstring), else the workload itself (a Flagger Canary keeps it)."""
+    plan = progressive_plan(sc, w) if sc is not None else None
+    if plan is not None and not plan.flagger:
+        return {"apiVersion": ROLLOUT_API, "kind": "Rollout", "name": w.name}
+    return {"apiVersion": "apps/v1", "kind": w.kind, "name": w.name}
+
+
 def argo_rollout(
     plan: Plan, w: Workload, workload: dict[str, Any], service: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """An Argo `Rollout` with `workloadRef` to the Deployment and the plan's strategy (v1.9.1 CRD),
-    and the Service the strategy names beside the workload's (canary or preview)."""
+    the Service the strategy names beside the workload's (canary or preview), and the
+    `AnalysisTemplate` its analysis steps reference (export/argo_analysis.py)."""
     name = w.name
     if plan.kind == "blue-green":
         bg = plan.blueGreen.model_dump(mode="json", exclude_none=True) if plan.blueGreen is not None else {}
@@ -106,9 +139,12 @@ def argo_rollout(
             canary.setdefault("stableService", name)
             canary.setdefault("canaryService", f"{name}-canary")
             extra = canary["canaryService"]
+        templates = template_names(plan, name)
+        if templates:
+            reference_templates(canary, templates, canary.get("canaryService", name))
         strategy = {"canary": canary}
     rollout: dict[str, Any] = {
-        "apiVersion": "argoproj.io/v1alpha1",
+        "apiVersion": ROLLOUT_API,
         "kind": "Rollout",
         "metadata": _meta(workload, name),
         "spec": {
@@ -131,6 +167,11 @@ def argo_rollout(
     out = [rollout]
     if extra is not None and extra != name:
         out.append(_service_copy(service, workload, extra))
+    if plan.kind == "canary" and plan.metrics is not None:
+        for template in template_names(plan, name):
+            obj = analysis_template(template, plan.metrics, _meta(workload, template))
+            validate_custom(obj)
+            out.append(obj)
     return out
 
 
@@ -156,12 +197,8 @@ def flagger_canary(
         "service": {"port": port},
         "analysis": analysis,
     }
-    if w.hpa is not None:
-        spec["autoscalerRef"] = {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "name": w.name,
-        }
+    if w.hpa is not None:  # the exported HPA (k8s.hpa_object: same name as the workload)
+        spec["autoscalerRef"] = {**HPA_REF, "name": w.name}
     canary = {
         "apiVersion": "flagger.app/v1beta1",
         "kind": "Canary",
@@ -260,10 +297,10 @@ def progressive_objects(
 ) -> list[dict[str, Any]]:
     """Objects a progressive-delivery plan adds for `w` (an Argo Rollout, a Flagger Canary; see
     `PROGRESSIVE_EXPORTERS`): the last canary / blue-green plan of `w` wins, as for the others."""
-    plans = [p for p in sc.plans if p.kind in PROGRESSIVE_EXPORTERS and p.target == w.name]
-    if not plans:
+    plan = progressive_plan(sc, w)
+    if plan is None:
         return []
-    return PROGRESSIVE_EXPORTERS[plans[-1].kind](plans[-1], w, workload, service)
+    return PROGRESSIVE_EXPORTERS[plan.kind](plan, w, workload, service)
 
 
 def pool_plan(sc: Scenario, pool: NodePool) -> Plan | None:

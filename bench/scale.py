@@ -1,6 +1,6 @@
 """Table 5 (issue 16): the scaling curve of the seed platform replicated K times, and the Monte Carlo row.
 
-`python -m bench.scale point K DAYS` simulates `bench.platform.platform(K)` for DAYS in this (fresh)
+`python -m bench.scale point K DAYS` simulates `bench.kplatform.platform(K)` for DAYS in this (fresh)
 process and prints one JSON line: wall and CPU seconds of `simkit.simulate`, peak RSS of the process.
 `python -m bench.scale montecarlo RUNS DAYS JOBS` times `simkit.replicate` of the default scenario
 (RUNS seeds of DAYS each on JOBS loky workers) and prints one JSON line.
@@ -29,7 +29,7 @@ MC_RUNS, MC_DAYS, MC_JOBS, MC_TARGET_S = 1000, 7.0, 2, 120.0
 def point(k: int, days: float) -> dict[str, Any]:
     """One simulate() of the K-fold platform: wall and CPU time, peak RSS of this process."""
     import simkit
-    from bench.platform import platform
+    from bench.kplatform import platform
 
     scenario = platform(k)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -102,7 +102,7 @@ def format_section(rows: list[dict[str, Any]], mc: dict[str, Any]) -> str:
     days = rows[0]["days"]
     return (
         f"## 5. Scaling: the seed platform K times, {days:g} simulated days (issue 16)\n\n"
-        "`bench/platform.py`: K copies of the seven application services with their routes, queues, "
+        "`bench/kplatform.py`: K copies of the seven application services with their routes, queues, "
         "HPAs and PDBs, K x the load, the application pool allowed K x its nodes; ingress, Kong, "
         "Keycloak, Vault and the data stores shared. Each K in a fresh process (`python -m bench.scale "
         "point K DAYS`). Verdict: CPU time as a ratio to K = 1 within the issue's targets' ratios "

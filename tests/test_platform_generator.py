@@ -1,11 +1,11 @@
-"""bench/platform.py: the seed platform K times (issue 16's scaling curve) is what it says it is."""
+"""bench/kplatform.py: the seed platform K times (issue 16's scaling curve) is what it says it is."""
 
 from __future__ import annotations
 
 import pytest
 
 import simkit
-from bench.platform import APP_NAMESPACE, platform, platform_data, workload_count
+from bench.kplatform import APP_NAMESPACE, platform, platform_data, workload_count
 
 APPS = [w.name for w in simkit.load_scenario().workloads if w.namespace == APP_NAMESPACE]
 

@@ -24,7 +24,7 @@ import simkit.engine.content_memo as content_memo
 import simkit.engine.hpa_quiet as hpa_quiet
 import simkit.engine.state as engine_state
 from bench.identical import TABLES, differences
-from bench.platform import platform
+from bench.kplatform import platform
 from simkit.engine.content_memo import ContentMemo
 from simkit.engine.state import Pod, PodIndex
 from simkit.engine.traffic import RouteWindows, TrafficModel, route_latency, route_windows

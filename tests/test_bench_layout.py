@@ -8,6 +8,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 def test_no_bench_module_shadows_the_standard_library() -> None:
-    names = {p.stem for p in BENCH.glob("*.py")} | {p.name for p in BENCH.iterdir() if (p / "__init__.py").exists()}
+    names = {p.stem for p in BENCH.glob("*.py")}
+    names |= {p.name for p in BENCH.iterdir() if (p / "__init__.py").exists()}
     assert names, "bench/ has no modules"
     assert sorted(names & set(sys.stdlib_module_names)) == []

@@ -1,4 +1,6 @@
-"""The cluster autoscaler's scans as timer callbacks (`ca_loop.LIGHT_SCANS`) change no table.
+"""The Monte Carlo speed-ups change no table: the cluster autoscaler's scans as timer callbacks
+(`ca_loop.LIGHT_SCANS`) and the CPU-credit model over Python floats and grouped rows
+(`burstable.FAST_CREDITS`).
 
 Every table of whole runs with the light scans against the same runs with the CA as a plain SimPy
 process resumed every `--scan-interval` (the reference path), for the scenarios the issue names,
@@ -8,13 +10,19 @@ should, and not under Karpenter.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import simkit
+import simkit.analysis.burstable as burstable
 import simkit.engine.ca_loop as ca_loop
 from bench.identical import TABLES, differences
+from simkit.catalog import load_catalog
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 CASES = (
@@ -44,6 +52,7 @@ def test_every_table_identical_with_and_without_light_scans(
     fast = _tables(name, seed, days)
     with monkeypatch.context() as m:
         m.setattr(ca_loop, "LIGHT_SCANS", False)
+        m.setattr(burstable, "FAST_CREDITS", False)
         reference = _tables(name, seed, days)
     assert differences(reference, fast) == []
 
@@ -75,3 +84,51 @@ def test_the_ca_scans_every_interval_and_not_under_karpenter(monkeypatch: pytest
     assert scans == int(6 * 3600.0 // interval) - 1
     assert 0 < active < scans
     assert _count_scans("karpenter-10x", monkeypatch) == (0, 0)
+
+
+BURSTABLE = [("aws", "us-east-1", "t3.large"), ("azure", "eastus", "Standard_B2ms")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    which=st.sampled_from(BURSTABLE),
+    use=st.lists(st.floats(0.0, 4.0, allow_nan=False), min_size=1, max_size=400),
+    tick_s=st.sampled_from([15.0, 60.0, 61.5]),
+)
+def test_credit_bank_fast_walk_is_the_numpy_walk(
+    which: tuple[str, str, str], use: list[float], tick_s: float
+) -> None:
+    """Same `CreditRun`, bit for bit, including runs that drain the bank (use up to 4 vCPU)."""
+    itype = load_catalog().instance(*which)
+    ticks = np.arange(len(use)) * tick_s
+    fast = burstable.simulate_credits("p", itype, np.array(use), ticks)
+    burstable.FAST_CREDITS = False
+    try:
+        reference = burstable.simulate_credits("p", itype, np.array(use), ticks)
+    finally:
+        burstable.FAST_CREDITS = True
+    assert (fast.pool, fast.itype) == (reference.pool, reference.itype)
+    for field in fields(fast):  # same bits (a numpy or a Python float: both become float64 in the tables)
+        if field.name not in ("pool", "itype"):
+            a, b = getattr(fast, field.name), getattr(reference, field.name)
+            assert np.float64(a).tobytes() == np.float64(b).tobytes(), field.name
+
+
+def test_credits_identical_where_banks_run_dry(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data pool on t3.large under 20x load (tests/test_burstable.py): its bank runs dry on day 2."""
+    sc = simkit.load_scenario(
+        None, overrides={"cluster.node_pools.1.instance_type": "t3.large", "traffic.load.growth": 20}
+    )
+
+    def tables() -> dict[tuple[str, int], dict[str, object]]:
+        result = simkit.simulate(sc, duration=2 * DAY_S, seed=1, progress=False)
+        return {("t3", 1): {"cpu_credits": result.cpu_credits, "checks": result.checks}}
+
+    fast = tables()
+    with monkeypatch.context() as m:
+        m.setattr(burstable, "FAST_CREDITS", False)
+        reference = tables()
+    credits = fast[("t3", 1)]["cpu_credits"]
+    assert "data-pool" in set(credits["pool"])  # type: ignore[index]
+    assert (credits["minutes_capped"] > 0).any()  # type: ignore[index]
+    assert differences(reference, fast) == []

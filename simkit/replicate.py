@@ -20,13 +20,21 @@ import pandas as pd
 from simkit.analysis.montecarlo import PLAN_FIELDS, PLAN_PREFIX, worst_per_seed
 from simkit.api import as_loaded, simulate
 from simkit.batch import Job, check_backend, finish, run_batch
+from simkit.engine.content_memo import shared_across_runs
+from simkit.results import RunResult
 from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.store import ResultStore, batch_id, plan_key
 
 
 def _one(loaded: LoadedScenario, seed: int, duration: float | None, zone: str) -> dict[str, Any]:
-    result = simulate(loaded, seed=seed, duration=duration, progress=False)
+    with shared_across_runs():  # what is the same for every seed is computed once per worker
+        result = simulate(loaded, seed=seed, duration=duration, progress=False)
+        row = _row(result, seed, zone)
+    return row
+
+
+def _row(result: RunResult, seed: int, zone: str) -> dict[str, Any]:
     row: dict[str, Any] = {"seed": seed, **({"zone": zone} if zone else {}), "passed": result.passed}
     row.update(result.summary)
     checks = result.checks.to_dict("records")

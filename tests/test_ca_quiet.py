@@ -52,38 +52,67 @@ def test_every_table_identical_with_and_without_light_scans(
     fast = _tables(name, seed, days)
     with monkeypatch.context() as m:
         m.setattr(ca_loop, "LIGHT_SCANS", False)
+        m.setattr(ca_loop, "SKIP_QUIET_SCANS", False)
         m.setattr(burstable, "FAST_CREDITS", False)
         reference = _tables(name, seed, days)
     assert differences(reference, fast) == []
 
 
-def _count_scans(name: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int]:
-    """(scans started, scans that found something changed) in 6 simulated hours."""
+def _count_scans(name: str, monkeypatch: pytest.MonkeyPatch, skip: bool) -> tuple[int, int]:
+    """(scans run, scans that found something changed) in 6 simulated hours."""
     calls = [0, 0]
     real = ca_loop._Scanner.scan
 
     def counted(self: ca_loop._Scanner) -> None:
         calls[0] += 1
-        before = self.quiet_version
-        if self.engine.state.version != before:
+        if self.engine.state.version != self.quiet_version:
             calls[1] += 1
         real(self)
 
-    monkeypatch.setattr(ca_loop._Scanner, "scan", counted)
-    sc = simkit.load_scenario(SCENARIOS / f"{name}.yaml")
-    simkit.simulate(sc, duration=6 * 3600.0, seed=1, progress=False)
+    with monkeypatch.context() as m:
+        m.setattr(ca_loop._Scanner, "scan", counted)
+        m.setattr(ca_loop, "SKIP_QUIET_SCANS", skip)
+        sc = simkit.load_scenario(SCENARIOS / f"{name}.yaml")
+        simkit.simulate(sc, duration=6 * 3600.0, seed=1, progress=False)
     return calls[0], calls[1]
 
 
-def test_the_ca_scans_every_interval_and_not_under_karpenter(monkeypatch: pytest.MonkeyPatch) -> None:
-    scans, active = _count_scans("platform-baseline", monkeypatch)
+def test_quiet_scans_are_skipped_and_the_active_ones_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     flags = simkit.load_scenario(SCENARIOS / "platform-baseline.yaml").cluster.ca_flags
     assert flags is not None
-    interval = flags.scan_interval
+    every, active = _count_scans("platform-baseline", monkeypatch, skip=False)
     # one per interval, the timer chain never breaks (the run stops before events at its end time)
-    assert scans == int(6 * 3600.0 // interval) - 1
-    assert 0 < active < scans
-    assert _count_scans("karpenter-10x", monkeypatch) == (0, 0)
+    assert every == int(6 * 3600.0 // flags.scan_interval) - 1
+    assert 0 < active < every
+    skipping, active_skipping = _count_scans("platform-baseline", monkeypatch, skip=True)
+    assert active_skipping == active  # every scan that can see a change still runs ...
+    assert skipping < every / 3  # ... and most of the idle ones do not
+    assert _count_scans("karpenter-10x", monkeypatch, skip=True) == (0, 0)  # no CA under Karpenter
+
+
+@pytest.mark.parametrize(
+    ("now", "interval", "next_event", "expected"),
+    [
+        (100.0, 10.0, 100.0, 10.0),  # something else at this instant: the next scan as usual
+        (100.0, 10.0, 110.0, 10.0),  # an event on the next grid point: that scan, after it
+        (100.0, 10.0, 135.0, 40.0),  # scans at 110, 120, 130 idle: the one at 140
+        (100.0, 10.0, 140.0, 40.0),
+        (100.0, 10.0, float("inf"), 10.0),
+        (
+            0.1,
+            0.1,
+            0.35,
+            0.30000000000000004,
+        ),  # grid by repeated addition
+    ],
+)
+def test_past_idle_scans(now: float, interval: float, next_event: float, expected: float) -> None:
+    delay = ca_loop._past_idle_scans(now, interval, next_event)
+    grid = now
+    while grid + interval < next_event and next_event != float("inf"):
+        grid = grid + interval
+    assert now + delay == grid + interval
+    assert delay == pytest.approx(expected)
 
 
 BURSTABLE = [("aws", "us-east-1", "t3.large"), ("azure", "eastus", "Standard_B2ms")]

@@ -22,6 +22,7 @@ DAY_S = 86400.0
 
 def _reference(m: pytest.MonkeyPatch) -> None:
     m.setattr(ca_loop, "LIGHT_SCANS", False)
+    m.setattr(ca_loop, "SKIP_QUIET_SCANS", False)
     m.setattr(burstable, "FAST_CREDITS", False)
     m.setattr(content_memo, "SHARE_ACROSS_RUNS", False)
 

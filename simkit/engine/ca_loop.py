@@ -7,6 +7,7 @@ cancellations through `engine.cloud`, node removals through the engine's drain.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -94,6 +95,9 @@ def _bounds(engine: Engine, pool: NodePool, flags: CAFlags) -> tuple[int, int] |
 
 
 LIGHT_SCANS = True  # scans after the first as timer callbacks, not process resumptions; tests turn it off
+SKIP_QUIET_SCANS = (
+    True  # while quiet, no timers for the scans before the next queued event; tests turn it off
+)
 
 
 def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
@@ -104,7 +108,12 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
     (`_Scanner.tick`): same times (`now + interval`), same place among same-instant events (SimPy
     orders them by (time, priority, insertion order), and the timer is inserted at the same point),
     so every decision is the same; what is saved is the process machinery around the ~60,000 scans
-    of a 7-day run that find nothing changed (`_Scanner.scan`'s first test).
+    of a 7-day run that find nothing changed (`_Scanner.scan`'s first test). With
+    `SKIP_QUIET_SCANS`, a scan that leaves the CA quiet sets the timer of the first scan at or after
+    the next queued event (`_past_idle_scans`): the scans before it are provably no-ops. The CA's
+    own timers (unneeded time, delays after scale-up) need no wake-up of their own: a quiet scan has
+    no unneeded node, no pending pod and nothing provisioning, and the reference loop too skips on
+    an unchanged state version alone.
     """
     scanner = _Scanner(engine, flags)
     yield engine.env.timeout(flags.scan_interval)
@@ -114,6 +123,26 @@ def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
     while True:
         scanner.scan()
         yield engine.env.timeout(flags.scan_interval)
+
+
+def _past_idle_scans(now: float, interval: float, next_event: float) -> float:
+    """The delay from `now` to the first scan at or after `next_event`, the next event in the queue.
+
+    Called after a scan that left the CA quiet (`quiet_version` is the state's version). Until the
+    next queued event nothing at all happens: every scan on the grid before it would find the same
+    version (a no-op) and do nothing but set its successor's timer. So the timer of the first scan
+    at or after `next_event` can be set now instead: same time (the grid by repeated addition, as
+    `Timeout` computes `now + interval`), and the same place among same-instant events, since SimPy
+    orders them by insertion and nothing else is inserted between now and that skipped last scan.
+    Falls back to one interval when the delay's float sum would not land exactly on the grid point.
+    """
+    if not math.isfinite(next_event):
+        return interval
+    at = now + interval
+    while at < next_event:
+        at = at + interval
+    delay = at - now
+    return delay if now + delay == at else interval
 
 
 class _Scanner:
@@ -130,9 +159,13 @@ class _Scanner:
         self.quiet_version = -1  # state version at which the last scan found nothing to do, no timer running
 
     def tick(self, _event: object) -> None:
-        """Scan now, then set the timer of the next scan (a callback of it, not a process)."""
+        """Scan now, then set the timer of the next scan that may see something (a callback of it)."""
         self.scan()
-        self.engine.env.timeout(self.flags.scan_interval).callbacks.append(self.tick)  # type: ignore[union-attr]
+        env = self.engine.env
+        delay = self.flags.scan_interval
+        if SKIP_QUIET_SCANS and self.quiet_version == self.engine.state.version:
+            delay = _past_idle_scans(env.now, delay, env.peek())
+        env.timeout(delay).callbacks.append(self.tick)  # type: ignore[union-attr]
 
     def scan(self) -> None:
         """One CA loop iteration (`StaticAutoscaler.RunOnce`): scale-up, then scale-down."""

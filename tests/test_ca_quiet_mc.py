@@ -72,3 +72,22 @@ def test_the_shared_store_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
         for i in range(10):
             ContentMemo(lambda x: x + 1, enabled=True)(np.full(3, float(i)))
     assert all(len(t) <= 4 for t in content_memo._SHARED.by_fn.values())
+
+
+def test_the_shared_store_is_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its byte budget it keeps what it has (the first runs') and adds nothing."""
+    monkeypatch.setattr(content_memo, "_SHARED", content_memo._SharedStore())
+    monkeypatch.setattr(content_memo, "SHARED_BYTES", 10 * 800)  # ten arrays of 100 float64 in all
+
+    def plus_one(x: np.ndarray) -> np.ndarray:
+        return x + 1
+
+    with shared_across_runs():
+        for i in range(10):
+            ContentMemo(plus_one, enabled=True)(np.full(100, float(i)))  # args + result: 1,600 B each
+        later = ContentMemo(plus_one, enabled=True)
+        later(np.full(100, 0.0))
+        later(np.full(100, 9.0))
+    store = content_memo._SHARED
+    assert store.nbytes == sum(store.sizes.values()) == 5 * 1600
+    assert later.hits == 1 and later.misses == 1  # the first five inputs are kept, not the last five

@@ -109,7 +109,10 @@ def _digest(leaves: list[_Leaf], arrays: _ArrayDigests) -> bytes:
     return h.digest()
 
 
-SHARED_ENTRIES = 64  # distinct inputs kept per function across runs (least recently used dropped)
+SHARED_ENTRIES = 64  # distinct inputs kept per function across runs (least recently used dropped) ...
+SHARED_BYTES = 128 * 2**20  # ... and array bytes (arguments and results) kept in all, per process:
+# past it nothing new is kept (the first runs' entries stay: evicting in LRU order would make a batch
+# whose runs each need more than the budget thrash and never hit)
 
 _Entries = list[tuple[list[_Leaf], Any]]
 
@@ -119,7 +122,8 @@ class _SharedStore:
 
     Many replications of one scenario differ only in random draws that never reach some pure
     computations (the default platform's route latency: its capacity timeline is the same for every
-    seed), so a worker computes them once per batch instead of once per run. Bounded (LRU) and
+    seed), so a worker computes them once per batch instead of once per run. Bounded (entries per
+    function, least recently used dropped; array bytes in all, past which nothing is added) and
     locked (the threading backend runs replications side by side); argument arrays are stored as
     copies, since a finished run's arrays are no longer guarded against mutation.
     """
@@ -128,6 +132,8 @@ class _SharedStore:
         self.lock = threading.Lock()
         self.depth = 0  # replications inside `shared_across_runs` now
         self.by_fn: dict[Callable[..., Any], OrderedDict[bytes, _Entries]] = {}
+        self.sizes: dict[tuple[Callable[..., Any], bytes], int] = {}  # bytes kept per entry
+        self.nbytes = 0
 
     def get(self, fn: Callable[..., Any], key: bytes) -> _Entries:
         with self.lock:
@@ -137,13 +143,37 @@ class _SharedStore:
             return list(entries or ())
 
     def put(self, fn: Callable[..., Any], key: bytes, leaves: list[_Leaf], result: Any) -> None:
+        size = sum(v.nbytes for k, v in leaves if k == "bytes") + _nbytes(result)
+        if self.nbytes + size > SHARED_BYTES:
+            return
         kept = [(k, v.copy() if k == "bytes" else v) for k, v in leaves]
         with self.lock:
+            if self.nbytes + size > SHARED_BYTES:
+                return
             table = self.by_fn.setdefault(fn, OrderedDict())
             table.setdefault(key, []).append((kept, result))
             table.move_to_end(key)
+            self.sizes[fn, key] = self.sizes.get((fn, key), 0) + size
+            self.nbytes += size
             while len(table) > SHARED_ENTRIES:
-                table.popitem(last=False)
+                self._drop(fn, next(iter(table)))
+
+    def _drop(self, fn: Callable[..., Any], key: bytes) -> None:
+        self.by_fn[fn].pop(key, None)
+        self.nbytes -= self.sizes.pop((fn, key), 0)
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes of the arrays in a result (what keeping it costs, roughly)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple | list):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    return 0
 
 
 _SHARED = _SharedStore()

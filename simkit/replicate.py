@@ -6,6 +6,8 @@ loky backend), so a laptop's cores are used; `backend="dask", scheduler=ADDRESS`
 on a Dask cluster (`simkit.batch`), and `store=` keeps each finished run in an SQLite file so that a
 killed batch resumes (`simkit.store`).
 `summarize_runs` (analysis/montecarlo.py) turns the rows into a verdict per target with intervals.
+Each replication runs inside `content_memo.shared_across_runs`: what is bit for bit the same for
+every seed (route latency, the CPU-credit bank) is computed once per worker, not once per run.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 `python -m bench.scale point K DAYS` simulates `bench.kplatform.platform(K)` for DAYS in this (fresh)
 process and prints one JSON line: wall and CPU seconds of `simkit.simulate`, peak RSS of the process.
 `python -m bench.scale montecarlo RUNS DAYS JOBS` times `simkit.replicate` of the default scenario
-(RUNS seeds of DAYS each on JOBS loky workers) and prints one JSON line.
+(RUNS seeds of DAYS each on JOBS loky workers) and prints one JSON line;
+`python -m bench.scale montecarlo-cpu RUNS DAYS` its CPU time per run in one process.
 `section()` runs each point in its own subprocess (so each peak RSS is that run's) and formats table 5;
 `python -m bench.scale format FILE` formats it from saved JSON lines (the points, then the Monte Carlo).
 """
@@ -54,6 +55,19 @@ def montecarlo(runs: int, days: float, jobs: int) -> dict[str, Any]:
     table = simkit.replicate(None, seeds=range(runs), duration=days * 86400.0, n_jobs=jobs, progress=False)
     wall = time.perf_counter() - wall
     return {"runs": len(table), "days": days, "jobs": jobs, "wall_s": wall, "per_run_s": wall * jobs / runs}
+
+
+def montecarlo_cpu(runs: int, days: float) -> dict[str, Any]:
+    """CPU seconds per replication of the default scenario, in this process (`n_jobs=1`), after one
+    warm-up run: the figure to compare on a shared machine, where the wall clock of `montecarlo`
+    mostly measures the other users. Includes what a worker reuses across its runs (the shared memo)."""
+    import simkit
+
+    simkit.replicate(None, seeds=[10_000], duration=days * 86400.0, n_jobs=1, progress=False)
+    cpu, wall = time.process_time(), time.perf_counter()
+    table = simkit.replicate(None, seeds=range(runs), duration=days * 86400.0, n_jobs=1, progress=False)
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {"runs": len(table), "days": days, "cpu_per_run_s": cpu / runs, "wall_per_run_s": wall / runs}
 
 
 def _run(*args: str) -> dict[str, Any]:
@@ -123,10 +137,15 @@ if __name__ == "__main__":
         print(json.dumps(point(int(sys.argv[2]), float(sys.argv[3]))))
     elif mode == "montecarlo":
         print(json.dumps(montecarlo(int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))))
+    elif mode == "montecarlo-cpu":
+        print(json.dumps(montecarlo_cpu(int(sys.argv[2]), float(sys.argv[3]))))
     elif mode == "section":
         print(section(float(sys.argv[2]) if len(sys.argv) > 2 else MONTH_DAYS)[0])
     elif mode == "format":  # table 5 from saved JSON lines: the points, then the Monte Carlo run
         lines = [json.loads(line) for line in Path(sys.argv[2]).read_text().splitlines() if line.strip()]
         print(format_section(lines[:-1], lines[-1]))
     else:
-        raise SystemExit("usage: python -m bench.scale point K DAYS | montecarlo N DAYS JOBS | section")
+        raise SystemExit(
+            "usage: python -m bench.scale point K DAYS | montecarlo N DAYS JOBS | montecarlo-cpu N DAYS"
+            " | section"
+        )

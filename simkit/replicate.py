@@ -6,6 +6,8 @@ loky backend), so a laptop's cores are used; `backend="dask", scheduler=ADDRESS`
 on a Dask cluster (`simkit.batch`), and `store=` keeps each finished run in an SQLite file so that a
 killed batch resumes (`simkit.store`).
 `summarize_runs` (analysis/montecarlo.py) turns the rows into a verdict per target with intervals.
+Each replication runs inside `content_memo.shared_across_runs`: what is bit for bit the same for
+every seed (route latency, the CPU-credit bank) is computed once per worker, not once per run.
 """
 
 from __future__ import annotations
@@ -20,13 +22,21 @@ import pandas as pd
 from simkit.analysis.montecarlo import PLAN_FIELDS, PLAN_PREFIX, worst_per_seed
 from simkit.api import as_loaded, simulate
 from simkit.batch import Job, check_backend, finish, run_batch
+from simkit.engine.content_memo import shared_across_runs
+from simkit.results import RunResult
 from simkit.scenario.loader import LoadedScenario, scenario_hash
 from simkit.scenario.model import Scenario
 from simkit.store import ResultStore, batch_id, plan_key
 
 
 def _one(loaded: LoadedScenario, seed: int, duration: float | None, zone: str) -> dict[str, Any]:
-    result = simulate(loaded, seed=seed, duration=duration, progress=False)
+    with shared_across_runs():  # what is the same for every seed is computed once per worker
+        result = simulate(loaded, seed=seed, duration=duration, progress=False)
+        row = _row(result, seed, zone)
+    return row
+
+
+def _row(result: RunResult, seed: int, zone: str) -> dict[str, Any]:
     row: dict[str, Any] = {"seed": seed, **({"zone": zone} if zone else {}), "passed": result.passed}
     row.update(result.summary)
     checks = result.checks.to_dict("records")

@@ -26,6 +26,7 @@ in the simulation. The surplus vCPU-hours say what AWS unlimited mode would char
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ from simkit.analysis.schedulable import pool_templates
 from simkit.analysis.slo import Check
 from simkit.catalog import InstanceType, load_catalog
 from simkit.control.scheduler import schedule
+from simkit.engine.content_memo import ContentMemo
 from simkit.engine.convert import pod_spec
 from simkit.scenario.model import Scenario, Workload
 
@@ -86,10 +88,23 @@ def workload_pools(scenario: Scenario) -> dict[str, list[str]]:
     return out
 
 
+FAST_CREDITS = True  # Python-float bank walk and rows grouped once; tests turn it off (reference path)
+
+
 def _step(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
     """A step function (value holds from its time on) sampled at `at`; 0 before the first time."""
     idx = np.searchsorted(times, at, side="right") - 1
     return np.where(idx >= 0, values[np.clip(idx, 0, None)], 0.0)
+
+
+def _rows_by(frame: pd.DataFrame, column: str) -> Callable[[str], pd.DataFrame]:
+    """`key -> frame[frame[column] == key]` (same rows, same order), grouped once instead of one
+    full-column comparison per key."""
+    if not FAST_CREDITS:  # the reference path
+        return lambda key: frame[frame[column] == key]
+    groups = {key: rows for key, rows in frame.groupby(column, sort=False)} if len(frame) else {}
+    empty = frame.iloc[0:0]
+    return lambda key: groups.get(key, empty)
 
 
 def _limit_cores(w: Workload) -> float:
@@ -108,16 +123,18 @@ def workload_cpu_use(
     tick_s = float(np.diff(ticks).min()) if len(ticks) > 1 else 60.0
     consumers = {q.consumer: q.name for q in scenario.traffic.queues}
     out = {}
+    replicas_of, services_of, queues_of = _rows_by(replicas, "workload"), _rows_by(services, "service"), None
     for w in scenario.workloads:
-        rows = replicas[replicas["workload"] == w.name]
+        rows = replicas_of(w.name)
         ready = _step(rows["t_s"].to_numpy(float), rows["ready"].to_numpy(float), ticks)
         work = np.zeros_like(ticks, dtype=float)
-        svc = services[services["service"] == w.name]
+        svc = services_of(w.name)
         if len(svc) == len(ticks):
             ready = svc["ready_replicas"].to_numpy(float)
             work = svc["served"].to_numpy(float) / tick_s * float(w.serving.cpu_per_request)
         elif w.name in consumers:
-            q = queues[queues["queue"] == consumers[w.name]]
+            queues_of = queues_of or _rows_by(queues, "queue")
+            q = queues_of(consumers[w.name])
             if len(q) == len(ticks):
                 ready = q["consumers"].to_numpy(float)
                 work = q["completed"].to_numpy(float) / tick_s * float(w.serving.cpu_per_request)
@@ -188,12 +205,15 @@ def simulate_credits(pool: str, itype: InstanceType, use: np.ndarray, ticks: np.
     use = np.minimum(use, float(itype.vcpu))
     minutes = np.diff(ticks, append=ticks[-1] + (ticks[-1] - ticks[-2] if len(ticks) > 1 else 60.0)) / 60
     balance, low, exhausted, capped, surplus = cap, cap, float("nan"), 0.0, 0.0
-    for i in range(len(ticks)):
-        balance += (baseline - use[i]) * minutes[i]
+    # The bank is a running sum clipped at 0 and at the cap: sequential by nature. Walked over Python
+    # floats (the same IEEE double operations as numpy's scalars, so the same bits, ~5x faster).
+    columns = (ticks.tolist(), use.tolist(), minutes.tolist()) if FAST_CREDITS else (ticks, use, minutes)
+    for t, u, m in zip(*columns, strict=True):
+        balance += (baseline - u) * m
         if balance < 0:
-            if np.isnan(exhausted):
-                exhausted = float(ticks[i])
-            capped += minutes[i]
+            if exhausted != exhausted:  # nan: not yet
+                exhausted = float(t)
+            capped += m
             surplus += -balance / 60
             balance = 0.0
         balance = min(balance, cap)
@@ -218,7 +238,9 @@ def credit_runs(
     ticks = np.unique(services["t_s"].to_numpy(float))
     use = workload_cpu_use(scenario, services, queues, replicas, ticks)
     hottest = pool_cpu_use(scenario, use, nodes, ticks)
-    return [simulate_credits(name, itype, hottest[name][0], ticks) for name, itype in pools.items()]
+    # the same use on the same ticks gives the same bank (in a batch, the earlier seeds' one)
+    credits_of = ContentMemo(simulate_credits)
+    return [credits_of(name, itype, hottest[name][0], ticks) for name, itype in pools.items()]
 
 
 def credit_rows(runs: list[CreditRun]) -> list[tuple[object, ...]]:

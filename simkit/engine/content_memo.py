@@ -19,14 +19,18 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-__all__ = ["ContentMemo", "MEMO_ENABLED"]
+__all__ = ["ContentMemo", "MEMO_ENABLED", "shared_across_runs"]
 
 MEMO_ENABLED = True  # tests turn it off to compare with the plain path
+SHARE_ACROSS_RUNS = True  # inside `shared_across_runs`, reuse earlier runs' results; tests turn it off
 
 R = TypeVar("R")
 
@@ -105,12 +109,97 @@ def _digest(leaves: list[_Leaf], arrays: _ArrayDigests) -> bytes:
     return h.digest()
 
 
+SHARED_ENTRIES = 64  # distinct inputs kept per function across runs (least recently used dropped) ...
+SHARED_BYTES = 128 * 2**20  # ... and array bytes (arguments and results) kept in all, per process:
+# past it nothing new is kept (the first runs' entries stay: evicting in LRU order would make a batch
+# whose runs each need more than the budget thrash and never hit)
+
+_Entries = list[tuple[list[_Leaf], Any]]
+
+
+class _SharedStore:
+    """Results of each memoised function kept across the runs of a batch in this process.
+
+    Many replications of one scenario differ only in random draws that never reach some pure
+    computations (the default platform's route latency: its capacity timeline is the same for every
+    seed), so a worker computes them once per batch instead of once per run. Bounded (entries per
+    function, least recently used dropped; array bytes in all, past which nothing is added) and
+    locked (the threading backend runs replications side by side); argument arrays are stored as
+    copies, since a finished run's arrays are no longer guarded against mutation.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.depth = 0  # replications inside `shared_across_runs` now
+        self.by_fn: dict[Callable[..., Any], OrderedDict[bytes, _Entries]] = {}
+        self.sizes: dict[tuple[Callable[..., Any], bytes], int] = {}  # bytes kept per entry
+        self.nbytes = 0
+
+    def get(self, fn: Callable[..., Any], key: bytes) -> _Entries:
+        with self.lock:
+            entries = self.by_fn.get(fn, OrderedDict()).get(key)
+            if entries is not None:
+                self.by_fn[fn].move_to_end(key)
+            return list(entries or ())
+
+    def put(self, fn: Callable[..., Any], key: bytes, leaves: list[_Leaf], result: Any) -> None:
+        size = sum(v.nbytes for k, v in leaves if k == "bytes") + _nbytes(result)
+        if self.nbytes + size > SHARED_BYTES:
+            return
+        kept = [(k, v.copy() if k == "bytes" else v) for k, v in leaves]
+        with self.lock:
+            if self.nbytes + size > SHARED_BYTES:
+                return
+            table = self.by_fn.setdefault(fn, OrderedDict())
+            table.setdefault(key, []).append((kept, result))
+            table.move_to_end(key)
+            self.sizes[fn, key] = self.sizes.get((fn, key), 0) + size
+            self.nbytes += size
+            while len(table) > SHARED_ENTRIES:
+                self._drop(fn, next(iter(table)))
+
+    def _drop(self, fn: Callable[..., Any], key: bytes) -> None:
+        self.by_fn[fn].pop(key, None)
+        self.nbytes -= self.sizes.pop((fn, key), 0)
+
+
+def _nbytes(value: Any) -> int:
+    """Bytes of the arrays in a result (what keeping it costs, roughly)."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, tuple | list):
+        return sum(_nbytes(v) for v in value)
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    return 0
+
+
+_SHARED = _SharedStore()
+
+
+@contextmanager
+def shared_across_runs() -> Iterator[None]:
+    """Within: every `ContentMemo` also looks up, and adds to, this process's store of earlier runs'
+    results (`_SharedStore`); `simkit.replicate` runs each replication inside. Exact as the memo is:
+    a hit needs the same argument content, leaf by leaf."""
+    with _SHARED.lock:
+        _SHARED.depth += 1
+    try:
+        yield
+    finally:
+        with _SHARED.lock:
+            _SHARED.depth -= 1
+
+
 class ContentMemo(Generic[R]):
     """`memo(*args)` is `fn(*args)`, computed once per distinct argument content (see module doc)."""
 
     def __init__(self, fn: Callable[..., R], enabled: bool | None = None) -> None:
         self.fn = fn
         self.enabled = MEMO_ENABLED if enabled is None else enabled
+        self.shared = SHARE_ACROSS_RUNS  # tests turn it off (reference path)
         self._seen: dict[bytes, list[tuple[list[_Leaf], R]]] = {}
         self._arrays = _ArrayDigests()
         self.hits = 0
@@ -124,11 +213,16 @@ class ContentMemo(Generic[R]):
         except TypeError:  # an argument it cannot compare by content: just compute
             return self.fn(*args)
         key = _digest(leaves, self._arrays)
-        for stored, result in self._seen.get(key, []):
+        shared = self.shared and _SHARED.depth > 0
+        candidates = self._seen.get(key, []) + (_SHARED.get(self.fn, key) if shared else [])
+        for stored, result in candidates:
             if _same(stored, leaves):
                 self.hits += 1
                 return copy.deepcopy(result)  # callers own their result, as with a fresh call
         self.misses += 1
         result = self.fn(*args)
-        self._seen.setdefault(key, []).append((leaves, copy.deepcopy(result)))
+        kept = copy.deepcopy(result)
+        self._seen.setdefault(key, []).append((leaves, kept))
+        if shared:
+            _SHARED.put(self.fn, key, leaves, kept)
         return result

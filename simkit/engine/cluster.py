@@ -257,25 +257,11 @@ class Engine:
                 pool = self.scenario.pool(pool_name)
                 for _ in range(count):
                     self._add_node(pool, self.cloud.launch_zone(pool), ready_at=0.0)
-            still = []
-            for pod, _ in unplaced:
-                node, message = self._try_place(pod)
-                if node is not None:
-                    self._bind_warm(pod, node)
-                else:
-                    still.append((pod, message))
-            unplaced = still
+            unplaced = self._place_warm(unplaced)
         if self.before_start is not None and unplaced:
             for pool, zone in self.before_start(self, [pod for pod, _ in unplaced]):
                 self._add_node(pool, zone, ready_at=0.0)
-            still = []
-            for pod, _ in unplaced:
-                node, message = self._try_place(pod)
-                if node is not None:
-                    self._bind_warm(pod, node)
-                else:
-                    still.append((pod, message))
-            unplaced = still
+            unplaced = self._place_warm(unplaced)
         for pod, message in unplaced:  # no room even with the autoscaler's nodes: Pending, as cold
             self._unschedulable(pod, message)
             self._pending.append(pod.name)
@@ -284,6 +270,17 @@ class Engine:
             self.out.replica_rows.append(
                 (0.0, workload.name, self.desired[workload.name], self.ready_count[workload.name])
             )
+
+    def _place_warm(self, unplaced: list[tuple[Any, str]]) -> list[tuple[Any, str]]:
+        """Bind each pod that now fits; return the rest with the scheduler's message."""
+        still = []
+        for pod, _ in unplaced:
+            node, message = self._try_place(pod)
+            if node is not None:
+                self._bind_warm(pod, node)
+            else:
+                still.append((pod, message))
+        return still
 
     def _bind_warm(self, pod: Pod, node: Node) -> None:
         """A pod that has been running for `WARM_START_S` at t=0."""

@@ -193,11 +193,39 @@ def shared_across_runs() -> Iterator[None]:
             _SHARED.depth -= 1
 
 
-class ContentMemo(Generic[R]):
-    """`memo(*args)` is `fn(*args)`, computed once per distinct argument content (see module doc)."""
+def _freeze(value: Any) -> None:
+    """Make every numpy array inside `value` read-only (a shared result must not change under anyone)."""
+    for a in _arrays_in(value, {}).values():
+        a.setflags(write=False)
 
-    def __init__(self, fn: Callable[..., R], enabled: bool | None = None) -> None:
+
+def _arrays_in(value: Any, out: dict[int, Any]) -> dict[int, Any]:
+    """id -> array for every numpy array inside `value` (a `copy.deepcopy` memo that keeps them)."""
+    if isinstance(value, np.ndarray):
+        out[id(value)] = value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            _arrays_in(getattr(value, f.name), out)
+    elif isinstance(value, tuple | list):
+        for item in value:
+            _arrays_in(item, out)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _arrays_in(item, out)
+    return out
+
+
+class ContentMemo(Generic[R]):
+    """`memo(*args)` is `fn(*args)`, computed once per distinct argument content (see module doc).
+
+    `share=True` (for big results, issue 16's peak memory): the result's numpy arrays are made
+    read-only and handed to every caller with that content (containers and other values are still
+    copies); a caller that tried to change one gets numpy's error, not someone else's answer.
+    """
+
+    def __init__(self, fn: Callable[..., R], enabled: bool | None = None, share: bool = False) -> None:
         self.fn = fn
+        self.share = share  # hand out the stored result's arrays (read-only) instead of copies
         self.enabled = MEMO_ENABLED if enabled is None else enabled
         self.shared = SHARE_ACROSS_RUNS  # tests turn it off (reference path)
         self._seen: dict[bytes, list[tuple[list[_Leaf], R]]] = {}
@@ -218,11 +246,18 @@ class ContentMemo(Generic[R]):
         for stored, result in candidates:
             if _same(stored, leaves):
                 self.hits += 1
-                return copy.deepcopy(result)  # callers own their result, as with a fresh call
+                return self._copy(result)  # callers own their result, as with a fresh call
         self.misses += 1
         result = self.fn(*args)
-        kept = copy.deepcopy(result)
+        if self.share:
+            _freeze(result)
+            kept, result = result, self._copy(result)
+        else:
+            kept = copy.deepcopy(result)
         self._seen.setdefault(key, []).append((leaves, kept))
         if shared:
             _SHARED.put(self.fn, key, leaves, kept)
         return result
+
+    def _copy(self, result: R) -> R:
+        return copy.deepcopy(result, _arrays_in(result, {}) if self.share else None)

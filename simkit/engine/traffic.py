@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from simkit.engine.columns import PagedColumn, PagePool
 from simkit.engine.content_memo import ContentMemo
 from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
@@ -71,6 +72,15 @@ _TICK_FIELDS = (
     "fluid_sd_s",
 )
 """The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
+_LATENCY_FIELDS = (
+    "p_wait",
+    "wait_rate_per_s",
+    "fluid_wait_s",
+    "fluid_start_s",
+    "fluid_slope_s",
+    "fluid_sd_s",
+)
+"""What `tick_columns` reads of a stream (with its timeout)."""
 _FIELDS = (
     "servers",
     "utilization",
@@ -105,7 +115,8 @@ class _Stream:
     mean_service_s: float  # per server: the request's service time, stretched if the pod's CPU is short
     service_cv: float
     timeout_s: float
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)
+    """Per field of `_FIELDS`: a `PagedColumn` while the run goes on, a read-only array after `finish_all`."""
     gate: str | None = None  # the broker a task queue lives in: while it has no quorum, tasks are lost
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
@@ -114,10 +125,11 @@ class _Stream:
     segments: list[_Segment] = field(default_factory=list)
     split_fail: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
     """Per split tick: (offset s, share of that stretch's arrivals timed out), for routes' errors."""
+    twin: bool = False  # another stream has the same inputs: its finished pages are shared by content
 
     def __post_init__(self) -> None:
         n = self.lam_rps.size
-        self.arrays = {k: np.zeros(n) for k in _FIELDS}
+        self.arrays = {k: PagedColumn(n) for k in _FIELDS}
 
 
 class TrafficModel:
@@ -145,8 +157,24 @@ class TrafficModel:
                 self.queues[queue].gate = data.workload
                 self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
-        self._tick_columns: dict[str, _Columns] = {}  # per service, during `finish`
+        self._pool = PagePool(n)  # the streams' pages and the finished arrays, shared by content
+        self._find_twins()
+        self._tick_columns: dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], _Columns]] = {}
+        """`tick_columns` per distinct service input (`_columns`), during `finish`."""
         self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
+
+    def _find_twins(self) -> None:
+        """Mark streams whose inputs (arrival rates, service, timeout, broker) another stream shares:
+        copies of a service in a generated platform compute the same bits (only a memory matter:
+        any stream's pages may be shared, these are the ones worth the look-up)."""
+        groups: dict[tuple[Any, ...], list[_Stream]] = {}
+        for st in [*self.services.values(), *self.queues.values()]:
+            st.lam_rps = self._pool.intern(st.lam_rps)
+            key = (id(st.lam_rps), st.concurrency, st.mean_service_s, st.service_cv, st.timeout_s, st.gate)
+            groups.setdefault(key, []).append(st)
+        for group in groups.values():
+            for st in group:
+                st.twin = len(group) > 1
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
         lam: dict[str, np.ndarray] = {}
@@ -245,6 +273,15 @@ class TrafficModel:
             st.backlog = float(ticks.backlog_end[-1])
             st.backlog_var = float(ticks.backlog_var[-1])
             st.computed_to = b
+        self._seal(streams)
+
+    def _seal(self, streams: list[_Stream]) -> None:
+        """Share the finished pages of streams that may have a twin (`columns.PagePool`)."""
+        for st in streams:
+            if st.twin:
+                for column in st.arrays.values():
+                    if column.private:
+                        self._pool.seal(column, st.computed_to)
 
     def _split_tick(self, st: _Stream, i: int) -> None:
         """Tick `i` of `st`, whose servers change within it: each constant stretch in turn, then merged.
@@ -316,8 +353,14 @@ class TrafficModel:
         return {"arrival_scv": thinned_dispersion(self.arrival_scv[a:b], reach)}
 
     def finish_all(self) -> None:
-        """Settle every stream up to the end of the run."""
-        self._advance([*self.services.values(), *self.queues.values()], self.n_ticks)
+        """Settle every stream up to the end of the run; its columns become read-only arrays (the same
+        array for columns of the same content, `columns.PagePool.join`)."""
+        streams = [*self.services.values(), *self.queues.values()]
+        for st in streams:  # one at a time: each one's pages are shared before the next is computed
+            self._advance([st], self.n_ticks)
+        for st in streams:
+            if isinstance(st.arrays["servers"], PagedColumn):
+                st.arrays = {k: self._pool.join(column) for k, column in st.arrays.items()}
 
     # --------------------------------------------------------------------------- metrics
     def arrival_rate(self, workload: str, t: float) -> float:
@@ -355,6 +398,7 @@ class TrafficModel:
         queues, queue_summary = self._queues()
         summary = {**route_summary, **queue_summary}
         windows = Deferred(_slo_window_table, (self._window_parts,))
+        self._tick_columns = {}  # the tables hold what they need; these were only the routes' inputs
         return TrafficTables(
             services=services, routes=routes, queues=queues, slo_windows=windows, summary=summary
         )
@@ -362,7 +406,7 @@ class TrafficModel:
     def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
         """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
         parts = []
-        latency_of = ContentMemo(route_latency)  # once per distinct (service, capacity) content
+        latency_of = ContentMemo(route_latency, share=True)  # once per distinct (service, capacity) content
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
@@ -373,10 +417,16 @@ class TrafficModel:
         return Deferred(_service_table, (self.t_s, self.tick_s, parts))
 
     def _columns(self, st: _Stream) -> _Columns:
-        """`tick_columns` of a service, computed once per `finish`."""
-        if st.name not in self._tick_columns:
-            self._tick_columns[st.name] = tick_columns(self._component(st, 1))
-        return self._tick_columns[st.name]
+        """`tick_columns` of a service, computed once per `finish` per distinct input (the streams'
+        arrays are shared by content after `finish_all`, so copies of a service are one entry)."""
+        inputs = tuple(st.arrays[k] for k in _LATENCY_FIELDS)
+        key = (*map(id, inputs), np.float64(st.timeout_s).tobytes())
+        hit = self._tick_columns.get(key)
+        if hit is None or any(x is not y for x, y in zip(hit[0], inputs, strict=True)):
+            columns = tick_columns(self._component(st, 1))
+            p, rate, fluid, start, slope, sd = (self._pool.intern(c) for c in columns)
+            hit = self._tick_columns[key] = (inputs, (p, rate, fluid, start, slope, sd))
+        return hit[1]
 
     def _component(self, st: _Stream, calls: int) -> Component:
         a = st.arrays
@@ -400,9 +450,9 @@ class TrafficModel:
         parts, summary, window_parts = [], {}, []
         total_req = total_err = 0.0
         req_t, err_t = np.zeros(self.n_ticks), np.zeros(self.n_ticks)
-        windows_of = ContentMemo(route_windows)  # once per distinct (path, capacity) content
+        windows_of = ContentMemo(route_windows, share=True)  # once per distinct (path, capacity) content
         for route in self.scenario.traffic.routes:
-            offered = route.share * self.load_rps * self.tick_s
+            offered = self._pool.intern(route.share * self.load_rps * self.tick_s)
             ok = np.ones_like(offered)
             comps, columns = [], []
             for step in route.path:
@@ -415,7 +465,7 @@ class TrafficModel:
                 columns.append(self._columns(st))
             comps = _local_queue_keys(comps)
             self._split_ok(route.path, ok)
-            errors = offered * (1.0 - ok)
+            errors = self._pool.intern(offered * (1.0 - ok))
             objective = latency_objective(self.scenario.slos, route)
             q, windows, stats = windows_of(
                 comps,
@@ -488,8 +538,8 @@ class TrafficModel:
         parts, summary = [], {}
         for st in self.queues.values():
             a = st.arrays
-            wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
-            arrivals = st.lam_rps * self.tick_s
+            wait = self._pool.intern(np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1))
+            arrivals = self._pool.intern(st.lam_rps * self.tick_s)
             columns = ("lost", "served", "backlog", "servers", "utilization")
             parts.append((st.name, arrivals, st.concurrency, {k: a[k] for k in columns}, wait))
             summary[f"tasks.{st.name}"] = float(arrivals.sum())

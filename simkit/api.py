@@ -20,7 +20,7 @@ from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.dr import dr_checks, dr_summary, evaluate
 from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
-from simkit.engine.traffic import TrafficTables
+from simkit.engine.traffic import TrafficTables, usage_table
 from simkit.errors import ScenarioError, SimkitError
 from simkit.results import RunResult
 from simkit.scenario import preflight
@@ -204,9 +204,9 @@ def _tables_for_usage(out: EngineOutput) -> tuple[pd.DataFrame, ...]:
     """The services, queues, replicas and nodes tables the CPU-use estimates read."""
     t = out.traffic
     built = []
-    for name in ("services", "queues"):
+    for name in ("services", "queues"):  # only the columns the estimates read (`usage_table`)
         table = _traffic_table(t, name) if name in t else TABLES[name].empty()
-        built.append(table.build() if isinstance(table, Deferred) else table)
+        built.append(usage_table(table, name))
     built.append(TABLES["replicas"].deferred(out.replica_rows).build())
     built.append(TABLES["nodes"].deferred(out.node_rows).build())
     return tuple(built)

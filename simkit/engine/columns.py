@@ -55,37 +55,44 @@ class PagedColumn:
         return self.pages[p]
 
     def __setitem__(self, idx: int | slice, value: Any) -> None:
-        if isinstance(idx, slice):
-            a, b, step = idx.indices(self.n)
-            if step != 1:
-                raise IndexError("PagedColumn: only contiguous slices")
-            scalar = np.ndim(value) == 0
-            for p in range(a // PAGE, (b - 1) // PAGE + 1 if b > a else a // PAGE):
-                lo, hi = max(a, p * PAGE), min(b, (p + 1) * PAGE)
-                chunk = value if scalar else value[lo - a : hi - a]
-                if p not in self.private and self.pages[p] is _ZERO and _is_zero_bits(chunk):
+        if type(idx) is not slice:
+            p, o = divmod(int(idx), PAGE)  # type: ignore[call-overload]
+            if p not in self.private:
+                if self.pages[p] is _ZERO and _is_zero_bits(value):
+                    return
+                self._own(p)
+            self.pages[p][o] = value
+            return
+        a, b, step = idx.indices(self.n)
+        if step != 1:
+            raise IndexError("PagedColumn: only contiguous slices")
+        if b <= a:
+            return
+        first, last = a // PAGE, (b - 1) // PAGE
+        scalar = np.ndim(value) == 0
+        for p in range(first, last + 1):
+            lo, hi = max(a, p * PAGE), min(b, (p + 1) * PAGE)
+            chunk = value if scalar or first == last else value[lo - a : hi - a]
+            if p not in self.private:
+                if self.pages[p] is _ZERO and _is_zero_bits(chunk):
                     continue
-                self._own(p)[lo - p * PAGE : hi - p * PAGE] = chunk
-            return
-        p, o = divmod(int(idx), PAGE)
-        if p not in self.private and self.pages[p] is _ZERO and _is_zero_bits(value):
-            return
-        self._own(p)[o] = value
+                self._own(p)
+            self.pages[p][lo - p * PAGE : hi - p * PAGE] = chunk
 
     def __getitem__(self, idx: Any) -> Any:
-        if isinstance(idx, int | np.integer):
+        if type(idx) is int or isinstance(idx, np.integer):
             p, o = divmod(int(idx) % self.n if idx < 0 else int(idx), PAGE)
             return self.pages[p][o]
         idx = np.asarray(idx)
         if idx.dtype.kind not in "iu":
             raise IndexError("PagedColumn: int or int-array indices only")
+        if not idx.size:
+            return np.empty(idx.shape)
         idx = np.where(idx < 0, idx + self.n, idx)
-        page, offset = np.divmod(idx, PAGE)
-        out = np.empty(idx.shape)
-        for p in np.unique(page).tolist():
-            hit = page == p
-            out[hit] = self.pages[p][offset[hit]]
-        return out
+        first, last = int(idx.min()) // PAGE, int(idx.max()) // PAGE
+        if first == last:
+            return self.pages[first][idx - first * PAGE]
+        return np.concatenate(self.pages[first : last + 1])[idx - first * PAGE]
 
     def item(self, i: int) -> float:
         p, o = divmod(i, PAGE)

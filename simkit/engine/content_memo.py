@@ -96,9 +96,27 @@ class _ArrayDigests:
         hit = self._by_id.get(id(a))
         if hit is not None and hit[0] is a:
             return hit[1]
-        digest = hashlib.blake2b(_raw(a).data, digest_size=16).digest()
+        digest = _array_digest(_raw(a))
         self._by_id[id(a)] = (a, digest)
         return digest
+
+
+_WEIGHTS: dict[int, np.ndarray] = {}  # per number of 64-bit words: the digest's odd multipliers
+
+
+def _array_digest(raw: np.ndarray) -> bytes:
+    """A digest of an array's bytes: their 64-bit words' weighted sum (wrapping, fixed random odd
+    weights), ~30x cheaper than blake2b, which a Monte Carlo run paid on every route's arrays. It only
+    finds candidates: a hit is still checked byte for byte (`_same`), so a collision costs a look,
+    never a wrong answer. Byte counts not a multiple of 8 go to blake2b."""
+    if raw.size % 8 or not raw.size:
+        return hashlib.blake2b(raw.data, digest_size=16).digest()
+    words = raw.view(np.uint64)
+    weights = _WEIGHTS.get(words.size)
+    if weights is None:
+        rng = np.random.default_rng(words.size)
+        weights = _WEIGHTS[words.size] = rng.integers(1, 2**63, words.size, dtype=np.uint64) | np.uint64(1)
+    return int((words * weights).sum(dtype=np.uint64)).to_bytes(8, "little") + raw.size.to_bytes(8, "little")
 
 
 def _digest(leaves: list[_Leaf], arrays: _ArrayDigests) -> bytes:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -115,8 +116,8 @@ class _Stream:
     mean_service_s: float  # per server: the request's service time, stretched if the pod's CPU is short
     service_cv: float
     timeout_s: float
-    arrays: dict[str, Any] = field(default_factory=dict)
-    """Per field of `_FIELDS`: a `PagedColumn` while the run goes on, a read-only array after `finish_all`."""
+    arrays: dict[str, Any] = field(default_factory=dict)  # allocated by `TrafficModel._allocate`
+    """Per field of `_FIELDS`: an array, or for a twin a `PagedColumn` until `finish_all` (then an array)."""
     gate: str | None = None  # the broker a task queue lives in: while it has no quorum, tasks are lost
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
@@ -125,11 +126,7 @@ class _Stream:
     segments: list[_Segment] = field(default_factory=list)
     split_fail: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
     """Per split tick: (offset s, share of that stretch's arrivals timed out), for routes' errors."""
-    twin: bool = False  # another stream has the same inputs: its finished pages are shared by content
-
-    def __post_init__(self) -> None:
-        n = self.lam_rps.size
-        self.arrays = {k: PagedColumn(n) for k in _FIELDS}
+    twin: bool = False  # another stream has the same inputs: its columns are paged, shared by content
 
 
 class TrafficModel:
@@ -158,15 +155,17 @@ class TrafficModel:
                 self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
         self._pool = PagePool(n)  # the streams' pages and the finished arrays, shared by content
-        self._find_twins()
+        self._allocate()
         self._tick_columns: dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], _Columns]] = {}
         """`tick_columns` per distinct service input (`_columns`), during `finish`."""
         self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
 
-    def _find_twins(self) -> None:
-        """Mark streams whose inputs (arrival rates, service, timeout, broker) another stream shares:
-        copies of a service in a generated platform compute the same bits (only a memory matter:
-        any stream's pages may be shared, these are the ones worth the look-up)."""
+    def _allocate(self) -> None:
+        """Each stream's columns: plain arrays, or pages shared by content (`columns.PagedColumn`) for
+        streams whose inputs (arrival rates, service, timeout, broker) another stream shares: copies of
+        a service in a generated platform compute the same bits. Only a memory matter: no paging cost
+        where nothing is shared (the seed platform, a Monte Carlo run). Allocated once the twins are
+        known: arrays allocated and dropped would leave the heap grown (glibc's mmap threshold)."""
         groups: dict[tuple[Any, ...], list[_Stream]] = {}
         for st in [*self.services.values(), *self.queues.values()]:
             st.lam_rps = self._pool.intern(st.lam_rps)
@@ -175,6 +174,9 @@ class TrafficModel:
         for group in groups.values():
             for st in group:
                 st.twin = len(group) > 1
+                st.arrays = {
+                    k: PagedColumn(self.n_ticks) if st.twin else np.zeros(self.n_ticks) for k in _FIELDS
+                }
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
         lam: dict[str, np.ndarray] = {}
@@ -581,31 +583,63 @@ _StreamPart = tuple[str, np.ndarray, float, dict[str, np.ndarray], np.ndarray]
 """A stream's table inputs: name, rate or arrivals, servers per pod, per-tick arrays, quantiles."""
 
 
-def _service_table(t_s: np.ndarray, tick_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
-    """The services table: one row per service and tick."""
-    frames = []
-    for name, lam, concurrency, a, q in parts:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "t_s": t_s,
-                    "service": name,
-                    "load_rps": lam,
-                    "ready_replicas": a["servers"] / concurrency,
-                    "utilization": a["utilization"],
-                    "p_wait": a["p_wait"],
-                    "wait_ms_mean": 1000 * a["mean_wait_s"],
-                    "latency_p50_ms": 1000 * q[:, 0],
-                    "latency_p95_ms": 1000 * q[:, 1],
-                    "latency_p99_ms": 1000 * q[:, 2],
-                    "arrivals": lam * tick_s,
-                    "served": a["served"],
-                    "backlog": a["backlog"],
-                    "timeouts": a["timed_out"],
-                }
-            )
-        )
-    return _concat(frames)
+def _stacked(
+    label: str, parts: list[Any], n: int, specs: dict[str, Any], columns: Sequence[str] | None
+) -> pd.DataFrame:
+    """A per-tick table of several parts (services, queues), built column by column: each column one
+    concatenation of the parts' arrays (no frame per part and a concat of them: one copy, not two).
+    `specs`: column -> function of a part (None for the `label` column, the part's name first);
+    `columns`: only these (in the table's order), e.g. the few the CPU-use estimates read."""
+    if not parts:
+        return pd.DataFrame()
+    data: dict[str, np.ndarray] = {}
+    for column, value in specs.items():
+        if columns is not None and column not in columns:
+            continue
+        if value is None:
+            data[column] = np.repeat(np.array([part[0] for part in parts], dtype=object), n)
+        else:
+            data[column] = np.concatenate([np.broadcast_to(value(part), (n,)) for part in parts])
+    return pd.DataFrame(data)
+
+
+def _service_table(
+    t_s: np.ndarray, tick_s: np.ndarray, parts: list[_StreamPart], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The services table: one row per service and tick (only `columns`, if given)."""
+    specs: dict[str, Any] = {
+        "t_s": lambda p: t_s,
+        "service": None,
+        "load_rps": lambda p: p[1],
+        "ready_replicas": lambda p: p[3]["servers"] / p[2],
+        "utilization": lambda p: p[3]["utilization"],
+        "p_wait": lambda p: p[3]["p_wait"],
+        "wait_ms_mean": lambda p: 1000 * p[3]["mean_wait_s"],
+        "latency_p50_ms": lambda p: 1000 * p[4][:, 0],
+        "latency_p95_ms": lambda p: 1000 * p[4][:, 1],
+        "latency_p99_ms": lambda p: 1000 * p[4][:, 2],
+        "arrivals": lambda p: p[1] * tick_s,
+        "served": lambda p: p[3]["served"],
+        "backlog": lambda p: p[3]["backlog"],
+        "timeouts": lambda p: p[3]["timed_out"],
+    }
+    return _stacked("service", parts, t_s.size, specs, columns)
+
+
+USAGE_COLUMNS = {
+    "services": ("t_s", "service", "ready_replicas", "served"),
+    "queues": ("t_s", "queue", "completed", "consumers"),
+}
+"""What the CPU-use estimates (`analysis.burstable.workload_cpu_use`, cost allocation) read of the
+services and queues tables: `usage_table` builds only these."""
+
+
+def usage_table(table: Any, name: str) -> pd.DataFrame:
+    """The services or queues table as the CPU-use estimates read it: a deferred one built with only
+    `USAGE_COLUMNS` (the same values as in the whole table), a built one as it is."""
+    if isinstance(table, Deferred) and table.fn in (_service_table, _queue_table):
+        return table.fn(*table.args, columns=USAGE_COLUMNS[name])
+    return table.build() if isinstance(table, Deferred) else table
 
 
 def _route_table(
@@ -631,27 +665,23 @@ def _route_table(
     return _concat(frames)
 
 
-def _queue_table(t_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
-    """The task-queue table: one row per queue and tick."""
-    frames = []
-    for name, arrivals, concurrency, a, wait in parts:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "t_s": t_s,
-                    "queue": name,
-                    "arrivals": arrivals,
-                    "lost": a["lost"],
-                    "completed": a["served"],
-                    "backlog": a["backlog"],
-                    "consumers": a["servers"] / concurrency,
-                    "utilization": a["utilization"],
-                    "wait_p95_s": wait[:, 0],
-                    "oldest_s": wait[:, 1],
-                }
-            )
-        )
-    return _concat(frames)
+def _queue_table(
+    t_s: np.ndarray, parts: list[_StreamPart], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The task-queue table: one row per queue and tick (only `columns`, if given)."""
+    specs: dict[str, Any] = {
+        "t_s": lambda p: t_s,
+        "queue": None,
+        "arrivals": lambda p: p[1],
+        "lost": lambda p: p[3]["lost"],
+        "completed": lambda p: p[3]["served"],
+        "backlog": lambda p: p[3]["backlog"],
+        "consumers": lambda p: p[3]["servers"] / p[2],
+        "utilization": lambda p: p[3]["utilization"],
+        "wait_p95_s": lambda p: p[4][:, 0],
+        "oldest_s": lambda p: p[4][:, 1],
+    }
+    return _stacked("queue", parts, t_s.size, specs, columns)
 
 
 def _local_queue_keys(comps: list[Component]) -> list[Component]:

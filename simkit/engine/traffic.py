@@ -634,6 +634,30 @@ USAGE_COLUMNS = {
 services and queues tables: `usage_table` builds only these."""
 
 
+def usage_columns(
+    services: Any, queues: Any
+) -> (
+    tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]], dict[str, tuple[np.ndarray, np.ndarray]]]
+    | None
+):
+    """What `analysis.burstable.cpu_use` reads, straight from the unbuilt services and queues tables:
+    the ticks, and per service (queue) its ready replicas (consumers) and served (completed) per tick,
+    the same arrays the tables' columns hold. None when a table is built already (read it instead)."""
+    if not all(isinstance(t, Deferred) for t in (services, queues)):
+        return None
+    if services.fn is not _service_table or queues.fn is not _queue_table:
+        return None
+    t_s, _, service_parts = services.args
+    _, queue_parts = queues.args
+    if not service_parts:
+        return None  # no services: the tables' path (an empty table) decides
+
+    def per_part(parts: list[_StreamPart]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {p[0]: (p[3]["servers"] / p[2], p[3]["served"]) for p in parts}
+
+    return t_s, per_part(service_parts), per_part(queue_parts)
+
+
 def usage_table(table: Any, name: str) -> pd.DataFrame:
     """The services or queues table as the CPU-use estimates read it: a deferred one built with only
     `USAGE_COLUMNS` (the same values as in the whole table), a built one as it is."""

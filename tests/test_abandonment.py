@@ -15,7 +15,7 @@ from fcfs_sim import fcfs, poisson_arrivals, service_times
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simkit.traffic.abandonment import mmc_patience
+from simkit.traffic.abandonment import mmc_patience, served_wait_cut
 from simkit.traffic.queueing import (
     erlang_b,
     erlang_c,
@@ -89,6 +89,25 @@ def test_give_ups_monotone_in_load_servers_and_timeout(c: int, rho: float, extra
     p = patience(lam, c, tau)
     assert 0.0 <= p.mean_wait_served_s[0] <= tau * (1 + 1e-9)
     assert p.mean_wait_served_s[0] ** 2 <= p.second_wait_served_s2[0] * (1 + 1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(lam=st.floats(0.01, 40.0), c=st.integers(1, 16), tau=st.floats(0.05, 6.0))
+def test_the_served_wait_handed_to_the_latency_model_is_the_truncated_exponential(
+    lam: float, c: int, tau: float
+) -> None:
+    """(p, rate) with the cap τ: p = P(wait > 0 | served), p/rate = E[wait | served] (the exact
+    mean), and the conditional mean 1/rate fits below τ, so the cut shape exists; in the tick the
+    latency model gets the cap."""
+    pat = patience(lam, c, tau, mean=0.5)
+    p, rate = served_wait_cut(pat)
+    if p[0] > 0:
+        assert p[0] == pat.p_wait_served[0]
+        assert p[0] / rate[0] == pytest.approx(pat.mean_wait_served_s[0], rel=1e-12)
+        assert 0.0 < 1.0 / rate[0] < tau
+    svc = service_ticks(np.array([lam]), c, 0.5, 1.0, 60.0, tau)
+    assert svc.wait_cap_s == tau and svc.visit(timeout_s=tau).wait_cap_s == tau
+    np.testing.assert_array_equal(svc.fluid_wait_s, 0.0)
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simkit.traffic.queueing import Component, latency_quantiles, service_ticks
+from simkit.traffic.queueing import Component, latency_quantiles, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_cut import cut_spectrum, mean_fraction, truncated_cdf, truncated_exponent
 
 
@@ -87,3 +87,35 @@ def test_a_mean_that_does_not_fit_below_the_cap_keeps_the_exponential() -> None:
     comp = Component(np.array([0.5]), np.array([1.0]), 0.1, np.array([0.2]), wait_cap_s=0.5)
     plain = Component(np.array([0.5]), np.array([1.0]), 0.1, np.array([0.2]))
     np.testing.assert_array_equal(latency_quantiles([comp]), latency_quantiles([plain]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    p=st.floats(0.0, 1.0),
+    fraction=st.floats(0.01, 0.99),
+    cap=st.floats(0.01, 10.0),
+    shift=st.floats(0.0, 0.5),
+    calls=st.integers(1, 3),
+    mean_s=st.floats(0.001, 1.0),
+)
+def test_cut_waits_give_a_distribution_bounded_by_the_caps(
+    p: float, fraction: float, cap: float, shift: float, calls: int, mean_s: float
+) -> None:
+    """Any cut visit (mean given a wait = fraction of the room below the cap): the route's CDF is
+    non-decreasing in [0, 1], and nothing lies beyond calls × cap plus the services' own tail."""
+    room = max(cap - shift, 1e-3)
+    comp = Component(
+        np.array([p]),
+        np.array([1.0 / (fraction * room)]),
+        mean_s,
+        np.array([shift]),
+        calls=calls,
+        wait_cap_s=cap,
+    )
+    service_hi = latency_quantiles([Component(np.zeros(1), np.ones(1), mean_s, calls=calls)], (1 - 1e-6,))[
+        0, 0
+    ]
+    grid = np.linspace(0.0, calls * max(cap, shift + room) + service_hi, 400)
+    cdf = sojourn_cdf([comp], grid)[0]
+    assert np.all(np.diff(cdf) >= -1e-5) and cdf.min() >= 0.0 and cdf.max() <= 1.0
+    assert cdf[-1] >= 1.0 - 1e-4

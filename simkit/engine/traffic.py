@@ -37,7 +37,7 @@ from simkit.traffic.load import (
     thinned_dispersion,
     trace_events,
 )
-from simkit.traffic.queueing import Component, service_ticks, sojourn_cdf
+from simkit.traffic.queueing import Component, gives_up_within_tick, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
 from simkit.traffic.windows import (
     availability_budget,
@@ -393,6 +393,7 @@ class TrafficModel:
             fluid_slope_s=a["fluid_slope_s"],
             fluid_sd_s=a["fluid_sd_s"],
             fluid_cap_s=st.timeout_s,
+            wait_cap_s=st.timeout_s if gives_up_within_tick(st.timeout_s, self.dt) else math.inf,
         )
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:

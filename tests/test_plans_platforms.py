@@ -348,3 +348,77 @@ def test_rollout_of_every_copy_of_a_3x_platform_at_once() -> None:
     # the surge needed nodes: the cluster grew during the plans and the extra cost is priced
     assert (plans.extra_node_hours > 0).any()
     assert plans.extra_cost_usd_total.sum() > 0
+
+
+# ------------------------------------------------------------------ canary analysis on Sock Shop
+def _canary(error_rate: float, resolution: str, never_ready: bool = False) -> RunResult:
+    """Sock Shop's front-end (1 replica) under a basic Argo canary, 50 % then a 10-minute pause, a
+    background analysis from the start measuring a 99 % success rate every 30 s."""
+    data = yaml.safe_load(_imported("sock-shop"))
+    data["plans"] = [
+        {
+            "name": "fe",
+            "kind": "canary",
+            "target": "front-end",
+            "start": "2h",
+            "canary": {"analysis": {}, "steps": [{"setWeight": 50}, {"pause": {"duration": "10m"}}]},
+            "metrics": {"successRate": 0.99, "interval": "30s"},
+            "serving": {"error_rate": error_rate},
+            "never_ready": never_ready,
+        }
+    ]
+    data["simulation"].update(resolution=resolution, duration="3h")
+    return simkit.simulate(simkit.parse_scenario(yaml.safe_dump(data, sort_keys=False)))
+
+
+def _analysis(result: RunResult) -> pd.DataFrame:
+    ev = result.events
+    return ev[ev.kind == "AnalysisRun"]
+
+
+@needs_shared
+def test_analysis_before_the_canary_serves_has_no_data_and_does_not_fail_the_run() -> None:
+    """Measured before any canary pod is ready, the canary has no requests: Argo records an Error
+    measurement (empty query result), not a failure; the failing version is caught on the first
+    measurement with data, after it has served (it used to abort at 0 s with 0 canary pods)."""
+    result = _canary(0.5, "60s")
+    row = result.plans.iloc[0]
+    ev = _analysis(result)
+    assert row.outcome == "Aborted"
+    ready = result.plan_steps.iloc[0].end_s  # the canary pod Ready: WaitingForReplicaCounts ends
+    assert ready > START
+    before = ev[ev.t_s < ready]
+    assert len(before) >= 1 and (before.reason == "MeasurementError").all()
+    assert before.message.str.contains("no data").all()
+    failed = ev[ev.reason == "MeasurementFailed"]
+    assert len(failed) == 1 and failed.t_s.iloc[0] >= ready
+    assert row.end_s > failed.t_s.iloc[0] and row.duration_s > 60
+
+
+@needs_shared
+def test_a_canary_that_never_serves_ends_after_the_consecutive_error_limit() -> None:
+    """No data five times in a row (more than Argo's default consecutiveErrorLimit 4) ends the
+    background analysis in Error, which aborts the rollout: at the 5th measurement, 4 x 30 s in."""
+    result = _canary(0.0, "60s", never_ready=True)
+    row = result.plans.iloc[0]
+    ev = _analysis(result)
+    assert row.outcome == "Aborted"
+    assert list(ev.reason) == ["MeasurementError"] * 5
+    assert ev.t_s.iloc[-1] - START == pytest.approx(120)
+    assert ev.message.iloc[-1].endswith("(5 in a row) -> Failed")
+
+
+@needs_shared
+def test_canary_errors_are_counted_whatever_the_resolution() -> None:
+    """The failing canary serves half of front-end's requests from its pod's Ready until the abort:
+    its errors are error_rate x its share of the requests in that time, at 60 s as at 15 s (they were
+    read at each tick's start, so a canary that served mid-tick had none at 60 s)."""
+    rows = [_canary(0.5, res).plans.iloc[0] for res in ("60s", "15s")]
+    steps = _canary(0.5, "60s").plan_steps
+    served = steps[steps.reason == "RolloutAborted"].iloc[0].start_s - steps.iloc[0].end_s
+    rps = yaml.safe_load(_imported("sock-shop"))["traffic"]["load"]["base_rps"]
+    expected = 0.5 * 0.5 * rps * served  # front-end is on every route: all of the load
+    assert served > 0
+    for row in rows:
+        assert row.errors >= expected * 0.99
+    assert rows[0].errors == pytest.approx(rows[1].errors, rel=0.05)

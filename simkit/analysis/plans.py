@@ -8,7 +8,8 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
 - `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
   overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
-  capacity (engine/plans.py) to the traffic model's errors and timeouts.
+  capacity (engine/plans.py), averaged over each tick (`tick_shares`), to the traffic model's errors
+  and timeouts.
 - `p95_ms`: the highest per-tick P95 of those routes in the window (the worst minute of the plan).
 
 Progressive plans (canary, blue-green) split the target's traffic by weight (Argo/Flagger with
@@ -117,6 +118,24 @@ def _routes_of(scenario: Scenario, target: str) -> list[str]:
     return crossing or [r.name for r in scenario.traffic.routes]
 
 
+def tick_shares(new_share: Sequence[tuple[float, float]], t: np.ndarray, dt: float) -> np.ndarray:
+    """The new version's mean share over each tick [t, t + dt): `new_share` is a step function of
+    (time, share) changes, 0 before its first. Time-weighted, not the share at the tick's start: a
+    version that serves from mid-tick (or stops) serves that part of the tick's requests, whatever
+    the resolution."""
+    ts = np.array([x[0] for x in new_share], dtype=float)
+    shares = np.array([x[1] for x in new_share], dtype=float)
+    area = np.concatenate([[0.0], np.cumsum(shares[:-1] * np.diff(ts))])  # integral up to each change
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(ts, x, side="right") - 1
+        j = np.clip(i, 0, None)
+        return np.where(i >= 0, area[j] + shares[j] * (x - ts[j]), 0.0)
+
+    t = np.asarray(t, dtype=float)
+    return (integral(t + dt) - integral(t)) / dt
+
+
 class RouteTicks:
     """The routes table's columns as arrays, read once for every plan's window (`window`)."""
 
@@ -160,11 +179,7 @@ class RouteTicks:
         requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
         errors = float(pd.Series(self.errors[sel]).sum())
         if error_rate > 0 and new_share:
-            ts = np.array([s[0] for s in new_share])
-            shares = np.array([s[1] for s in new_share])
-            idx = np.searchsorted(ts, t[sel], side="right") - 1
-            share = np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)
-            errors += float((offered * share).sum() * error_rate)
+            errors += float((offered * tick_shares(new_share, t[sel], dt)).sum() * error_rate)
         return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
 
 
@@ -225,10 +240,7 @@ def _queue_window(
     errors = float(q["lost"].to_numpy()[sel].sum())
     rate = rec.plan.serving.error_rate
     if rate > 0 and rec.new_share:
-        ts = np.array([x[0] for x in rec.new_share])
-        shares = np.array([x[1] for x in rec.new_share])
-        idx = np.searchsorted(ts, t[sel], side="right") - 1
-        errors += float((arrivals * np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)).sum() * rate)
+        errors += float((arrivals * tick_shares(rec.new_share, t[sel], dt)).sum() * rate)
     tasks = float(arrivals.sum())
     p95 = _split_p95_ms(rec, t[sel], 1000 * q["wait_p95_s"].to_numpy()[sel], dt, queue=True)
     return tasks, min(errors, tasks), p95

@@ -1123,13 +1123,17 @@ class _Metrics:
         self, run: AnalysisRun, count: int | None, weight: float, ready_new: int, what: str
     ) -> AnalysisRun:
         success, p95 = self.sample(weight, ready_new)
-        ok = self.thresholds.passes(success, p95)
+        data = ready_new > 0 and weight > 0  # no canary requests: no data (control/progressive/analysis.py)
+        ok = self.thresholds.passes(success, p95) if data else None
         run = measure(run, self.thresholds, count, self.failure_limit, ok, self.engine.env.now)
         self.engine.event(
             "AnalysisRun",
             self.plan.name,
-            "MeasurementPassed" if ok else "MeasurementFailed",
-            f"{what}: success rate {100 * success:.2f} %, P95 {1000 * p95:.0f} ms -> {run.phase}",
+            {True: "MeasurementPassed", False: "MeasurementFailed", None: "MeasurementError"}[ok],
+            f"{what}: success rate {100 * success:.2f} %, P95 {1000 * p95:.0f} ms -> {run.phase}"
+            if data
+            else f"{what}: no data, the canary version receives no requests "
+            f"({run.errors} in a row) -> {run.phase}",
         )
         return run
 

@@ -422,3 +422,66 @@ def test_canary_errors_are_counted_whatever_the_resolution() -> None:
     for row in rows:
         assert row.errors >= expected * 0.99
     assert rows[0].errors == pytest.approx(rows[1].errors, rel=0.05)
+
+
+# ------------------------------------------------------------------ Flagger on Sock Shop
+FLAGGER = {
+    "interval": "30s",
+    "threshold": 2,
+    "maxWeight": 50,
+    "stepWeight": 25,
+    "metrics": [{"name": "request-success-rate", "thresholdRange": {"min": 99}}],
+}
+
+
+@pytest.mark.parametrize(
+    ("phase", "ready", "weight", "iterations", "failed", "runs"),
+    [
+        ("Progressing", True, 25, 0, 0, True),
+        ("Progressing", False, 25, 0, 0, False),  # IsCanaryReady first: not ready -> wait
+        ("Progressing", True, 0, 0, 0, False),  # no traffic to the canary yet: advance, no check
+        ("Progressing", True, 0, 1, 0, True),  # blue/green iterations: checked at weight 0
+        ("Progressing", True, 25, 0, 2, False),  # threshold reached: rollback before any check
+        ("Promoting", True, 50, 0, 0, False),
+    ],
+)
+def test_flagger_analysis_runs_table(
+    phase: str, ready: bool, weight: int, iterations: int, failed: int, runs: bool
+) -> None:
+    from simkit.control.progressive.flagger import FlaggerSpec, FlaggerState, analysis_runs
+
+    st = FlaggerState(phase=phase, weight=weight, iterations=iterations, failed_checks=failed)
+    assert analysis_runs(FlaggerSpec(threshold=2, step_weight=25, max_weight=50), st, ready) is runs
+
+
+@needs_shared
+def test_failing_flagger_canary_is_judged_under_traffic_and_its_errors_counted() -> None:
+    """Flagger skips the check while no traffic goes to the canary (weight 0): it advances to
+    stepWeight 25 first, fails `threshold` checks under that traffic, then rolls back. The plan's
+    errors are the canary's: 50 % of its 25 % of front-end's requests while it had them (they were
+    0: the canary was failed at weight 0, before it served anything)."""
+    data = yaml.safe_load(_imported("sock-shop"))
+    data["plans"] = [
+        {
+            "name": "fl",
+            "kind": "canary",
+            "target": "front-end",
+            "start": "2h",
+            "analysis": FLAGGER,
+            "serving": {"error_rate": 0.5},
+        }
+    ]
+    data["simulation"]["duration"] = "3h"
+    result = simkit.simulate(simkit.parse_scenario(yaml.safe_dump(data, sort_keys=False)))
+    row = result.plans.iloc[0]
+    ev = result.events[result.events.kind == "Canary"]
+    assert row.outcome == "Aborted"
+    advanced = ev[ev.reason == "AdvanceCanaryWeight"]
+    assert list(advanced.message) == ["phase Progressing, weight 25"]
+    checks = ev[(ev.reason == "MetricCheckFailed") & ev.message.str.startswith("success rate")]
+    assert len(checks) == 2 and (checks.t_s > advanced.t_s.iloc[0]).all()  # threshold 2, under traffic
+    assert checks.t_s.diff().dropna().eq(30.0).all()
+    rollback = ev[ev.reason == "Rollback"].t_s.iloc[0]
+    assert rollback == checks.t_s.iloc[-1] + 30 == row.end_s
+    rps = data["traffic"]["load"]["base_rps"]
+    assert row.errors == pytest.approx(0.5 * 0.25 * rps * (rollback - advanced.t_s.iloc[0]), rel=0.01)

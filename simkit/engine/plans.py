@@ -111,6 +111,7 @@ from simkit.control.progressive.flagger import (
     FlaggerObservation,
     FlaggerSpec,
     FlaggerState,
+    analysis_runs,
     flagger_tick,
     primary_rolling_counts,
 )
@@ -1459,7 +1460,8 @@ def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> An
             last_tick = now
             ready_new = sum(1 for p in canary_pods if p.phase is PodPhase.READY)
             share = _pod_share(ready_new, old_primary, model) if model.queue_consumer else st.weight / 100
-            check = st.phase != "Progressing" or _flagger_check(plan, metrics, share, ready_new)
+            judged = analysis_runs(spec, st, canary_avail >= n)
+            check = not judged or _flagger_check(plan, metrics, share, ready_new)
             obs = FlaggerObservation(
                 canary_avail >= n, new_primary == n and prim_avail >= n and old_primary == 0, check
             )

@@ -245,3 +245,20 @@ def test_flagger_autoscaler_ref_attaches_the_hpa_it_names(tmp_path: Path) -> Non
     (plan,) = result.scenario.plans
     assert plan.flagger and plan.analysis is not None and plan.analysis.interval == 30
     assert any("autoscalerRef" in r for r in result.read)
+
+
+def test_cli_export_import_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`simkit export` -> `simkit import` -> `simkit run` on the canary scenario: the plan block of
+    the imported file names the canary and each version's own figures."""
+    out, imported = tmp_path / "out", tmp_path / "imported.yaml"
+    assert (
+        main(["export", str(SCENARIOS / "canary-llm-agent.yaml"), "--format", "k8s", "--out", str(out)]) == 0
+    )
+    assert main(["import", str(out / "k8s"), "-o", str(imported)]) == 0
+    text = imported.read_text()
+    assert "plans:" in text and "HorizontalPodAutoscaler/llm-agent-service): no imported" not in text
+    capsys.readouterr()
+    assert main(["run", str(imported), "--no-progress"]) in (0, 1)
+    printed = capsys.readouterr().out
+    assert "plan llm-agent-canary (canary of llm-agent-service): Complete" in printed
+    assert "  new version: requests " in printed and "  old version: requests " in printed

@@ -6,6 +6,8 @@ cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
 Routes and the load are inferred from the call graph (simkit/export/import_graph.py) and the node
 pools from the pods' selectors and tolerations (import_cluster.py), one line per guess in `inferred`;
 the provider, region and targets come from the seed platform, marked as assumptions.
+Argo Rollouts, Flagger Canaries and workloads annotated `simkit.io/plan` become `plans:`
+(simkit/export/import_plans.py); an HPA scaling a Rollout is attached to the Rollout's workload.
 """
 
 from __future__ import annotations

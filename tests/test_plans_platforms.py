@@ -530,3 +530,23 @@ def test_non_progressive_plans_have_no_version_figures() -> None:
     )
     cols = ["new_requests", "new_errors", "new_p95_ms", "old_requests", "old_errors", "old_p95_ms"]
     assert result.plans[cols].isna().all().all()
+
+
+@needs_shared
+def test_after_a_failed_upgrade_the_autoscaler_removes_the_surplus_surge_nodes() -> None:
+    """EKS leaves the pool as it is after PodEvictionFailure: 3 old nodes cordoned, 6 surge nodes.
+    The cluster autoscaler counts the cordoned nodes as leaving, once, and scales the surplus down
+    (they were subtracted twice from the group's size, so the 9 nodes stayed for the rest of the
+    run and the run's cost kept them)."""
+    sc = scenario("online-boutique", "eks-deadlock", 0, "60s")
+    data = sc.model_dump(mode="json", exclude_unset=True)
+    data["simulation"]["duration"] = "5h"
+    result = simkit.simulate(simkit.parse_scenario(yaml.safe_dump(data, sort_keys=False)))
+    row = result.plans.iloc[0]
+    assert row.outcome == "PodEvictionFailure" and row.peak_nodes == 9
+    nodes = result.nodes[result.nodes.pool == "general"]
+    last = nodes.sort_values("t_s").groupby("zone").tail(1)
+    assert last.nodes.sum() < 9
+    removed = result.events[(result.events.reason == "NodeRemoved") & (result.events.t_s > row.end_s)]
+    assert len(removed) >= 1
+    _no_pod_lost(result)

@@ -242,7 +242,11 @@ class _Scanner:
 
 
 def _group_size(engine: Engine, pool: str) -> int:
-    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool and not n.cordoned)
+    """The group's target size: every node still in it (cordoned ones too, as the ASG counts them
+    until they are deleted) plus those launching. Cordoned nodes are the deletions in progress that
+    scale-down subtracts (`_ca_nodes`); leaving them out here too subtracted them twice, and a pool
+    with nodes left cordoned (after a failed upgrade, a drain) never scaled down again."""
+    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool)
     return alive + len(engine.cloud.provisioning[pool])
 
 

@@ -8,7 +8,8 @@ cancellations through `engine.cloud`, node removals through the engine's drain.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simkit.catalog.node_labels import zone_labels
@@ -31,7 +32,13 @@ from simkit.engine.cluster import WARM_START_S, Engine
 from simkit.engine.state import Pod, PodPhase
 from simkit.scenario.model import NodePool
 
-__all__ = ["CAInputs", "ca_group", "scale_up_at_start", "start_cluster_autoscaler"]
+__all__ = [
+    "CAInputs",
+    "ca_group",
+    "pods_read_by_scale_down",
+    "scale_up_at_start",
+    "start_cluster_autoscaler",
+]
 
 
 def start_cluster_autoscaler(engine: Engine) -> None:
@@ -43,27 +50,70 @@ def start_cluster_autoscaler(engine: Engine) -> None:
 
 @dataclass(frozen=True)
 class CAInputs:
-    """The CA's view of the cluster; valid while the engine's state version is `version`."""
+    """The CA's view of the cluster; valid while the engine's state version is `version`.
+
+    The pods of each node (`pods_for`) and the PodDisruptionBudgets (`pdbs`) are built on first
+    use and kept for the version: a scan asks only for what its scale-down pass can read.
+    """
 
     version: int
     groups: list[NodeGroup]
     nodes: list[CANode]
-    pods_by_node: dict[str, list[CAPod]]
-    pdbs: list[PodDisruptionBudget]
+    engine: Engine = field(repr=False, compare=False)
+    _pods: dict[str, list[CAPod]] = field(default_factory=dict, repr=False, compare=False)
+    _pdbs: list[list[PodDisruptionBudget]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def build(cls, engine: Engine, pools: list[NodePool], flags: CAFlags) -> CAInputs:
-        pods_by_node = {
-            n.name: [_ca_pod(engine, p) for p in engine.state.bound_pods(n)]
-            for n in engine.state.alive_nodes()
-        }
         return cls(
             version=engine.state.version,
             groups=[ca_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]
             nodes=_ca_nodes(engine, {p.name for p in pools}),
-            pods_by_node=pods_by_node,
-            pdbs=_pdbs(engine),
+            engine=engine,
         )
+
+    def pods_for(self, names: Iterable[str]) -> dict[str, list[CAPod]]:
+        """The pods bound to each named node, as the CA sees them (built once per node and version)."""
+        engine, built = self.engine, self._pods
+        for name in names:
+            if name not in built:
+                built[name] = [_ca_pod(engine, p) for p in engine.state.bound_pods(engine.state.nodes[name])]
+        return {name: built[name] for name in names}
+
+    @property
+    def pods_by_node(self) -> dict[str, list[CAPod]]:
+        """The pods of every node (`pods_for` all of them)."""
+        return self.pods_for([n.name for n in self.nodes])
+
+    @property
+    def pdbs(self) -> list[PodDisruptionBudget]:
+        """The cluster's PodDisruptionBudgets with their allowed disruptions (built once per version)."""
+        if not self._pdbs:
+            self._pdbs.append(_pdbs(self.engine))
+        return self._pdbs[0]
+
+
+def pods_read_by_scale_down(
+    nodes: list[CANode], groups: list[NodeGroup], state: CAState, now: float
+) -> list[str]:
+    """The nodes whose pods `control.ca.scale_down` may read at `now` with `state`: the others' never are.
+
+    scale_down reads a node's pods only in `eligibility_reason` (its utilization) and, for the
+    eligible ones, the drain simulation. eligibility_reason returns before reading them for a node
+    recently found unremovable (`state.unremovable_until` after `now`, the first check) and for a
+    node outside the autoscaled groups (cluster-autoscaler `core/scaledown/eligibility/eligibility.go`
+    checks both before the utilization, as `control/ca/scale_down.py` cites). So the decision is the
+    same with only these nodes' pods: during a rollout, most scans find every autoscaled node
+    recently unremovable and build no pod at all.
+    """
+    autoscaled = {g.name for g in groups}
+    return [
+        n.name
+        for n in nodes
+        if n.group is not None
+        and n.group in autoscaled
+        and not state.unremovable_until.get(n.name, -math.inf) > now
+    ]
 
 
 def scale_up_at_start(engine: Engine, pending: list[Pod]) -> dict[str, int]:
@@ -98,6 +148,7 @@ LIGHT_SCANS = True  # scans after the first as timer callbacks, not process resu
 SKIP_QUIET_SCANS = (
     True  # while quiet, no timers for the scans before the next queued event; tests turn it off
 )
+LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
 
 def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
@@ -194,7 +245,7 @@ class _Scanner:
         cache = self.cache
         if cache is None or cache.version != engine.state.version:  # rebuild the views only after a change
             cache = self.cache = CAInputs.build(engine, pools, flags)
-        groups, nodes, pods_by_node, pdbs = cache.groups, cache.nodes, cache.pods_by_node, cache.pdbs
+        groups, nodes = cache.groups, cache.nodes
         pending = [_ca_pod(engine, p) for p in pending_pods]
         upcoming = {p.name: len(cloud.provisioning[p.name]) for p in pools}
         up = scale_up(pending, groups, nodes, upcoming, flags, state, now, engine.rng["controllers"])
@@ -208,6 +259,9 @@ class _Scanner:
             engine.record_decision(
                 "cluster-autoscaler", pool_name, before, before + count, up.reason, up.message
             )
+        read = pods_read_by_scale_down(nodes, groups, up.state, now) if LEAN_SCALE_DOWN else None
+        pods_by_node = cache.pods_by_node if read is None else cache.pods_for(read)
+        pdbs = cache.pdbs if read is None or read else []  # read only for the nodes with pods
         down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
         self.state = down.state
         for name in down.remove:

@@ -1,0 +1,77 @@
+"""The plan-path speed-ups (issue 12, "a month with a daily rollout within 1.5x") change no table.
+
+Every table of whole runs with the fast paths on against the same runs with each of them off (the
+reference paths), where they act: a rollout at peak with the HPA scaling the target and the
+cluster autoscaler adding nodes for the surge pods and removing them after (rollout-at-peak with
+2x load and 1.5-core llm-agent pods), seeds 1 and 2 at 60 s and 15 s resolution; and three days of
+bench/plans.py's daily rollouts. The fast paths:
+
+* `ca_loop.LEAN_SCALE_DOWN`: the scale-down pass gets only the pods it can read.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import simkit
+import simkit.engine.ca_loop as ca_loop
+from bench.identical import TABLES, differences
+from bench.plans import rollout_month
+
+SCENARIOS = Path(__file__).parents[1] / "scenarios"
+DAY_S = 86400.0
+
+
+def surge_case(resolution: str) -> simkit.Scenario:
+    """rollout-at-peak under 2x load with 1.5-core pods: the HPA acts, the CA adds and removes nodes."""
+    return simkit.load_scenario(
+        SCENARIOS / "rollout-at-peak.yaml",
+        overrides={
+            "simulation.resolution": resolution,
+            "traffic.load.growth": 2.0,
+            "workloads.llm-agent-service.resources.requests.cpu": "1500m",
+        },
+    )
+
+
+def _reference(m: pytest.MonkeyPatch) -> None:
+    """Every fast path of the plan-speed work off."""
+    m.setattr(ca_loop, "LEAN_SCALE_DOWN", False)
+
+
+def _both(
+    scenario: simkit.Scenario, seed: int, days: float, monkeypatch: pytest.MonkeyPatch
+) -> simkit.RunResult:
+    fast = simkit.simulate(scenario, seed=seed, duration=days * DAY_S, progress=False)
+    with monkeypatch.context() as m:
+        _reference(m)
+        reference = simkit.simulate(scenario, seed=seed, duration=days * DAY_S, progress=False)
+    assert fast.summary == reference.summary
+    tables = [{(scenario.name, seed): {t: getattr(r, t) for t in TABLES}} for r in (reference, fast)]
+    assert differences(*tables) == []
+    return fast
+
+
+@pytest.mark.parametrize("resolution", ["60s", "15s"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rollout_with_hpa_and_ca_surge_identical(
+    seed: int, resolution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _both(surge_case(resolution), seed, 1.0, monkeypatch)
+    plan = result.plans.iloc[0]
+    assert plan["outcome"] == "Complete"
+    during = result.decisions[
+        (result.decisions["t_s"] >= plan["start_s"]) & (result.decisions["t_s"] <= plan["end_s"])
+    ]
+    ca = during[during["controller"] == "cluster-autoscaler"]["reason"]
+    assert "ScaleUp" in set(ca)  # the CA added a node for the surge pods
+    assert (during["controller"] == "hpa").any()  # the HPA synced (and decided) during the rollout
+    after = result.decisions[result.decisions["t_s"] > plan["end_s"]]
+    assert "ScaleDown" in set(after[after["controller"] == "cluster-autoscaler"]["reason"])
+
+
+def test_daily_rollouts_identical(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = _both(rollout_month(3), 2, 3.0, monkeypatch)
+    assert list(result.plans["outcome"]) == ["Complete"] * 3

@@ -7,6 +7,8 @@ cluster autoscaler adding nodes for the surge pods and removing them after (roll
 bench/plans.py's daily rollouts. The fast paths:
 
 * `ca_loop.LEAN_SCALE_DOWN`: the scale-down pass gets only the pods it can read.
+* `ca_loop.REUSE_VIEWS`: node groups, CANodes and PDBs are rebuilt only when what they read changed.
+* `traffic.DEFER_LOOKAHEAD`: a queue's look-ahead after a split tick waits until it is read.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 
 import simkit
 import simkit.engine.ca_loop as ca_loop
+import simkit.engine.traffic as traffic
 from bench.identical import TABLES, differences
 from bench.plans import rollout_month
 
@@ -39,6 +42,8 @@ def surge_case(resolution: str) -> simkit.Scenario:
 def _reference(m: pytest.MonkeyPatch) -> None:
     """Every fast path of the plan-speed work off."""
     m.setattr(ca_loop, "LEAN_SCALE_DOWN", False)
+    m.setattr(ca_loop, "REUSE_VIEWS", False)
+    m.setattr(traffic, "DEFER_LOOKAHEAD", False)
 
 
 def _both(

@@ -29,7 +29,7 @@ from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, NodeView
 from simkit.engine.cluster import WARM_START_S, Engine
-from simkit.engine.state import Pod, PodPhase
+from simkit.engine.state import Node, Pod, PodPhase
 from simkit.scenario.model import NodePool
 
 __all__ = [
@@ -63,13 +63,24 @@ class CAInputs:
     _pods: dict[str, list[CAPod]] = field(default_factory=dict, repr=False, compare=False)
     _pdbs: list[list[PodDisruptionBudget]] = field(default_factory=list, repr=False, compare=False)
 
+    memo: _Reuse | None = field(default=None, repr=False, compare=False)
+
     @classmethod
-    def build(cls, engine: Engine, pools: list[NodePool], flags: CAFlags) -> CAInputs:
+    def build(
+        cls, engine: Engine, pools: list[NodePool], flags: CAFlags, memo: _Reuse | None = None
+    ) -> CAInputs:
+        """The view at the engine's state version; `memo` reuses the parts that did not change."""
+        bounds = [(p, _bounds(engine, p, flags)) for p in pools]
+        autoscaled = {p.name for p in pools}
         return cls(
             version=engine.state.version,
-            groups=[ca_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]
-            nodes=_ca_nodes(engine, {p.name for p in pools}),
+            groups=[
+                ca_group(engine, p, b) if memo is None else memo.group(engine, p, b)  # type: ignore[arg-type]
+                for p, b in bounds
+            ],
+            nodes=_ca_nodes(engine, autoscaled) if memo is None else memo.nodes(engine, autoscaled),
             engine=engine,
+            memo=memo,
         )
 
     def pods_for(self, names: Iterable[str]) -> dict[str, list[CAPod]]:
@@ -89,8 +100,58 @@ class CAInputs:
     def pdbs(self) -> list[PodDisruptionBudget]:
         """The cluster's PodDisruptionBudgets with their allowed disruptions (built once per version)."""
         if not self._pdbs:
-            self._pdbs.append(_pdbs(self.engine))
+            self._pdbs.append(_pdbs(self.engine) if self.memo is None else self.memo.pdbs(self.engine))
         return self._pdbs[0]
+
+
+class _Reuse:
+    """The CA's views that outlive a state version, each rebuilt only when what it reads changed.
+
+    A node group is a function of its pool, bounds, launch zone and size (the pool's shape and the
+    DaemonSet specs are fixed for the run); a node's `CANode` of its scheduler view (a new object
+    after every change, `ClusterState.node_view`), readiness, cordon and upgrade; the PDBs of each
+    budget's desired and healthy counts. One entry per pool and node: the last one.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, tuple[tuple[object, ...], NodeGroup]] = {}
+        self._nodes: dict[str, tuple[tuple[object, ...], CANode]] = {}
+        self._pdbs: tuple[tuple[object, ...], list[PodDisruptionBudget]] | None = None
+
+    def group(self, engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
+        key = (pool, bounds, engine.cloud.launch_zone(pool), _group_size(engine, pool.name))
+        last = self._groups.get(pool.name)
+        if last is None or last[0] != key or last[0][0] is not pool:
+            last = self._groups[pool.name] = (key, ca_group(engine, pool, bounds))
+        return last[1]
+
+    def nodes(self, engine: Engine, autoscaled: set[str]) -> list[CANode]:
+        out = []
+        for n in engine.state.alive_nodes():
+            view = engine.state.node_view(n)
+            key = (
+                view,
+                n.pool in autoscaled,
+                n.ready,
+                n.created_s,
+                n.cordoned,
+                n.pool in engine.upgrading_pools,
+            )
+            last = self._nodes.get(n.name)
+            if last is None or last[0][0] is not view or last[0][1:] != key[1:]:
+                last = self._nodes[n.name] = (key, _ca_node(engine, n, autoscaled))
+            out.append(last[1])
+        return out
+
+    def pdbs(self, engine: Engine) -> list[PodDisruptionBudget]:
+        key = tuple(
+            (w.name, engine.desired[w.name], engine.ready_count[w.name])
+            for w in engine.scenario.workloads
+            if w.pdb is not None
+        )
+        if self._pdbs is None or self._pdbs[0] != key:
+            self._pdbs = (key, _pdbs(engine))
+        return self._pdbs[1]
 
 
 def pods_read_by_scale_down(
@@ -147,6 +208,9 @@ def _bounds(engine: Engine, pool: NodePool, flags: CAFlags) -> tuple[int, int] |
 LIGHT_SCANS = True  # scans after the first as timer callbacks, not process resumptions; tests turn it off
 SKIP_QUIET_SCANS = (
     True  # while quiet, no timers for the scans before the next queued event; tests turn it off
+)
+REUSE_VIEWS = (
+    True  # node groups, CANodes and PDBs rebuilt only when what they read changed; tests turn it off
 )
 LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
@@ -207,6 +271,7 @@ class _Scanner:
         self.pools = [p for p in engine.scenario.cluster.node_pools if _bounds(engine, p, flags)]
         self.last = ("", "")
         self.cache: CAInputs | None = None
+        self.reuse = _Reuse() if REUSE_VIEWS else None
         self.quiet_version = -1  # state version at which the last scan found nothing to do, no timer running
 
     def tick(self, _event: object) -> None:
@@ -244,7 +309,7 @@ class _Scanner:
         busy = pending_pods or any(cloud.provisioning[p.name] for p in pools)
         cache = self.cache
         if cache is None or cache.version != engine.state.version:  # rebuild the views only after a change
-            cache = self.cache = CAInputs.build(engine, pools, flags)
+            cache = self.cache = CAInputs.build(engine, pools, flags, self.reuse)
         groups, nodes = cache.groups, cache.nodes
         pending = [_ca_pod(engine, p) for p in pending_pods]
         upcoming = {p.name: len(cloud.provisioning[p.name]) for p in pools}
@@ -327,17 +392,18 @@ def ca_group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGro
 
 
 def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
-    return [
-        CANode(
-            view=engine.state.node_view(n),
-            group=n.pool if n.pool in autoscaled else None,
-            ready=n.ready,
-            created_at=n.created_s,
-            deletion="drain" if n.cordoned else None,
-            annotations={ANN_SCALE_DOWN_DISABLED: "true"} if n.pool in engine.upgrading_pools else {},
-        )
-        for n in engine.state.alive_nodes()
-    ]
+    return [_ca_node(engine, n, autoscaled) for n in engine.state.alive_nodes()]
+
+
+def _ca_node(engine: Engine, n: Node, autoscaled: set[str]) -> CANode:
+    return CANode(
+        view=engine.state.node_view(n),
+        group=n.pool if n.pool in autoscaled else None,
+        ready=n.ready,
+        created_at=n.created_s,
+        deletion="drain" if n.cordoned else None,
+        annotations={ANN_SCALE_DOWN_DISABLED: "true"} if n.pool in engine.upgrading_pools else {},
+    )
 
 
 def _ca_pod(engine: Engine, pod: Pod) -> CAPod:

@@ -8,6 +8,7 @@ bench/plans.py's daily rollouts. The fast paths:
 
 * `ca_loop.LEAN_SCALE_DOWN`: the scale-down pass gets only the pods it can read.
 * `ca_loop.REUSE_VIEWS`: node groups, CANodes and PDBs are rebuilt only when what they read changed.
+* `ca_loop.SKIP_NOOP_SCANS`: a scan that provably repeats a quiet one that read no pod is skipped.
 * `traffic.DEFER_LOOKAHEAD`: a queue's look-ahead after a split tick waits until it is read.
 """
 
@@ -19,6 +20,7 @@ import pytest
 
 import simkit
 import simkit.engine.ca_loop as ca_loop
+import simkit.engine.ca_noop as ca_noop
 import simkit.engine.traffic as traffic
 from bench.identical import TABLES, differences
 from bench.plans import rollout_month
@@ -43,6 +45,7 @@ def _reference(m: pytest.MonkeyPatch) -> None:
     """Every fast path of the plan-speed work off."""
     m.setattr(ca_loop, "LEAN_SCALE_DOWN", False)
     m.setattr(ca_loop, "REUSE_VIEWS", False)
+    m.setattr(ca_loop, "SKIP_NOOP_SCANS", False)
     m.setattr(traffic, "DEFER_LOOKAHEAD", False)
 
 
@@ -80,3 +83,37 @@ def test_rollout_with_hpa_and_ca_surge_identical(
 def test_daily_rollouts_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     result = _both(rollout_month(3), 2, 3.0, monkeypatch)
     assert list(result.plans["outcome"]) == ["Complete"] * 3
+
+
+def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The identity tests above mean something: every fast path changes the work in them."""
+    seen = {"lean": 0, "noop": 0, "deferred": 0, "dropped": 0}
+    read, repeats = ca_loop.pods_read_by_scale_down, ca_noop.NoOpScan.repeats
+    reach, set_ready = traffic.TrafficModel.reach, traffic.TrafficModel.set_ready
+
+    def counted_read(nodes, groups, state, now):  # type: ignore[no-untyped-def]
+        out = read(nodes, groups, state, now)
+        seen["lean"] += len(out) < sum(1 for n in nodes if n.group is not None)
+        return out
+
+    def counted_repeats(self, *args):  # type: ignore[no-untyped-def]
+        out = repeats(self, *args)
+        seen["noop"] += out
+        return out
+
+    def counted_reach(self, st, needed, until):  # type: ignore[no-untyped-def]
+        reach(self, st, needed, until)
+        seen["deferred"] += id(st) in self._deferred and st.computed_to == needed
+
+    def counted_set_ready(self, workload, ready, now):  # type: ignore[no-untyped-def]
+        before = sum(id(st) in self._deferred for st in self.by_workload.get(workload, []))
+        set_ready(self, workload, ready, now)
+        seen["dropped"] += before - sum(id(st) in self._deferred for st in self.by_workload.get(workload, []))
+
+    monkeypatch.setattr(ca_loop, "pods_read_by_scale_down", counted_read)
+    monkeypatch.setattr(ca_noop.NoOpScan, "repeats", counted_repeats)
+    monkeypatch.setattr(traffic.TrafficModel, "reach", counted_reach)
+    monkeypatch.setattr(traffic.TrafficModel, "set_ready", counted_set_ready)
+    simkit.simulate(rollout_month(3), seed=2, duration=3 * DAY_S, progress=False)
+    simkit.simulate(surge_case("60s"), seed=1, duration=DAY_S, progress=False)
+    assert all(count > 0 for count in seen.values()), seen

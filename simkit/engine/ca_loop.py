@@ -28,6 +28,7 @@ from simkit.control.ca import (
 from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, NodeView
+from simkit.engine.ca_noop import NoOpScan
 from simkit.engine.cluster import WARM_START_S, Engine
 from simkit.engine.state import Node, Pod, PodPhase
 from simkit.scenario.model import NodePool
@@ -212,6 +213,7 @@ SKIP_QUIET_SCANS = (
 REUSE_VIEWS = (
     True  # node groups, CANodes and PDBs rebuilt only when what they read changed; tests turn it off
 )
+SKIP_NOOP_SCANS = True  # scans that provably repeat a quiet one that read no pod are skipped (ca_noop)
 LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
 
@@ -273,6 +275,7 @@ class _Scanner:
         self.cache: CAInputs | None = None
         self.reuse = _Reuse() if REUSE_VIEWS else None
         self.quiet_version = -1  # state version at which the last scan found nothing to do, no timer running
+        self.noop: NoOpScan | None = None  # the last full scan, if one that read no pod (`ca_noop`)
 
     def tick(self, _event: object) -> None:
         """Scan now, then set the timer of the next scan that may see something (a callback of it)."""
@@ -293,6 +296,11 @@ class _Scanner:
         cloud = engine.cloud
         now = engine.env.now
         pending_pods = engine.pending_pods()
+        stirred = pending_pods or cloud.launch_failures or any(cloud.provisioning[p.name] for p in pools)
+        if self.noop is not None and not stirred and self.noop.repeats(engine, flags, self.state, now):
+            self.quiet_version = engine.state.version  # the same quiet decision again (`ca_noop`)
+            return
+        self.noop = None
         state = self.state
         for failed in cloud.launch_failures:  # the cloud refused instances: back the group off
             if failed in {p.name for p in pools}:
@@ -358,6 +366,8 @@ class _Scanner:
         self.last = (up.reason, down.status)
         quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
         self.quiet_version = engine.state.version if quiet else -1
+        if SKIP_NOOP_SCANS and quiet and read == []:
+            self.noop = NoOpScan.after(engine, flags, self.state, {p.name for p in pools}, now)
 
 
 def _group_size(engine: Engine, pool: str) -> int:

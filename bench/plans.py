@@ -8,7 +8,10 @@ the same with 30 `rollout` plans of llm-agent-service, one a day at 10:00 (25 %/
 (engine/plans.py, every resumption of each plan's process) and the plan tables (analysis/plans.py
 `plan_tables`), against the whole run and the month without plans. What is neither is the engine's
 own work caused by the rollouts' pods (HPA syncs while pods are new, cluster-autoscaler loops after
-each pod change, scheduling, the traffic model's extra ready-count segments).
+each pod change, scheduling, the traffic model's extra ready-count segments); `by_loop` splits the
+extra CPU of the event loop by who was woken (each SimPy step timed and charged to the processes or
+callbacks it resumed: `_hpa_loop`, `_Scanner.tick` the CA, `_delayed` the plan runners, ...), the
+traffic model's own share (`service_ticks` calls, wherever made) beside it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
+from simpy.core import Environment
+
 import simkit
+import simkit.engine.traffic as traffic
 from simkit.scenario.loader import load_scenario
 
 DAYS = 30
@@ -114,18 +121,28 @@ def breakdown(days: int = DAYS, repeat: int = 3) -> dict[str, Any]:
 
     scenario = rollout_month(days)
     best: dict[str, float] = {}
+    loops: dict[str, dict[str, float]] = {}
+    step, ticks = Environment.step, traffic.service_ticks
     plans._delayed, api.plan_tables = timed_runner, timed_tables  # type: ignore[assignment]
     try:
         for _ in range(repeat):
             for name, sc in (("plain", None), ("rollouts", scenario)):
                 spent.update(runners=0.0, tables=0.0)
+                by_loop: dict[str, float] = {}
+                Environment.step = _charged(step, by_loop)  # type: ignore[method-assign,assignment]
+                traffic.service_ticks = _charged_ticks(ticks, by_loop)
                 _, cpu, _ = _once(sc, days)
                 best[name] = min(best.get(name, math.inf), cpu)
+                if cpu == best[name]:
+                    loops[name] = by_loop
                 if name == "rollouts" and cpu == best[name]:
                     best["runners"], best["tables"] = spent["runners"], spent["tables"]
     finally:
         plans._delayed, api.plan_tables = delayed, tables  # type: ignore[assignment]
+        Environment.step, traffic.service_ticks = step, ticks  # type: ignore[method-assign,assignment]
     extra = best["rollouts"] - best["plain"]
+    names = sorted(loops["plain"].keys() | loops["rollouts"].keys())
+    diff = {k: loops["rollouts"].get(k, 0.0) - loops["plain"].get(k, 0.0) for k in names}
     return {
         "plain_cpu_s": best["plain"],
         "rollouts_cpu_s": best["rollouts"],
@@ -133,7 +150,43 @@ def breakdown(days: int = DAYS, repeat: int = 3) -> dict[str, Any]:
         "plan_runners_cpu_s": best["runners"],
         "plan_tables_cpu_s": best["tables"],
         "engine_reaction_cpu_s": extra - best["runners"] - best["tables"],
+        "by_loop_extra_cpu_s": {k: round(v, 4) for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v},
     }
+
+
+def _charged(step: Callable[[Environment], None], by_loop: dict[str, float]) -> Callable[[Environment], None]:
+    """`Environment.step`, each step's CPU charged to the processes or callbacks it resumes."""
+
+    def charged(env: Environment) -> None:
+        event = env._queue[0][3] if env._queue else None  # type: ignore[attr-defined]
+        names = set()
+        for callback in (event.callbacks or []) if event is not None else []:
+            owner = getattr(callback, "__self__", None)
+            gen = getattr(owner, "_generator", None)
+            names.add(gen.__name__ if gen is not None else getattr(callback, "__qualname__", "?"))
+        key = "+".join(sorted(names)) or "other"
+        t0 = time.process_time()
+        try:
+            step(env)
+        finally:
+            by_loop[key] = by_loop.get(key, 0.0) + time.process_time() - t0
+
+    return charged
+
+
+def _charged_ticks(ticks: Callable[..., Any], by_loop: dict[str, float]) -> Callable[..., Any]:
+    """`queueing.service_ticks` as the traffic model calls it, its CPU also summed (in steps or not)."""
+
+    def charged(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.process_time()
+        try:
+            return ticks(*args, **kwargs)
+        finally:
+            by_loop["(traffic service_ticks)"] = by_loop.get("(traffic service_ticks)", 0.0) + (
+                time.process_time() - t0
+            )
+
+    return charged
 
 
 if __name__ == "__main__":

@@ -396,6 +396,22 @@ TABLES: dict[str, Table] = {
                 Column("availability", "1", "1 - errors / requests"),
                 Column("p95_ms", "ms", "highest per-tick P95 of those routes during the plan"),
                 Column("message", "", "why it did not complete: the last wait (PDB and node, pending pods)"),
+                Column(
+                    "new_requests",
+                    "requests",
+                    "canary/blue-green: the target's requests sent to the new version (its share of them)",
+                ),
+                Column("new_errors", "requests", "of which the new version failed (its error_rate)"),
+                Column(
+                    "new_p95_ms",
+                    "ms",
+                    "the new version's own P95 at the target (its pods, its share), worst tick it served",
+                ),
+                Column("old_requests", "requests", "the target's requests sent to the current version"),
+                Column("old_errors", "requests", "of which the current version failed"),
+                Column(
+                    "old_p95_ms", "ms", "the current version's own P95 at the target, worst tick it served"
+                ),
             ),
             Derived("simkit.analysis.plans from the engine's plan records, node rows and routes"),
             optional=True,

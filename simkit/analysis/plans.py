@@ -8,7 +8,8 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
 - `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
   overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
-  capacity (engine/plans.py) to the traffic model's errors and timeouts.
+  capacity (engine/plans.py), averaged over each tick (`tick_shares`), to the traffic model's errors
+  and timeouts.
 - `p95_ms`: the highest per-tick P95 of those routes in the window (the worst minute of the plan).
 
 Progressive plans (canary, blue-green) split the target's traffic by weight (Argo/Flagger with
@@ -55,6 +56,13 @@ class PlanRow(NamedTuple):
     availability: float
     p95_ms: float
     message: str  # why it did not complete: the last step's wait (the PDB and node, the pending pods)
+    # progressive plans: each version on its own (`version_figures`); NaN for the other kinds
+    new_requests: float = float("nan")
+    new_errors: float = float("nan")
+    new_p95_ms: float = float("nan")
+    old_requests: float = float("nan")
+    old_errors: float = float("nan")
+    old_p95_ms: float = float("nan")
 
 
 def _pool_levels(node_rows: Sequence[tuple[float, str, str, int, int]]) -> list[tuple[float, dict[str, int]]]:
@@ -117,6 +125,24 @@ def _routes_of(scenario: Scenario, target: str) -> list[str]:
     return crossing or [r.name for r in scenario.traffic.routes]
 
 
+def tick_shares(new_share: Sequence[tuple[float, float]], t: np.ndarray, dt: float) -> np.ndarray:
+    """The new version's mean share over each tick [t, t + dt): `new_share` is a step function of
+    (time, share) changes, 0 before its first. Time-weighted, not the share at the tick's start: a
+    version that serves from mid-tick (or stops) serves that part of the tick's requests, whatever
+    the resolution."""
+    ts = np.array([x[0] for x in new_share], dtype=float)
+    shares = np.array([x[1] for x in new_share], dtype=float)
+    area = np.concatenate([[0.0], np.cumsum(shares[:-1] * np.diff(ts))])  # integral up to each change
+
+    def integral(x: np.ndarray) -> np.ndarray:
+        i = np.searchsorted(ts, x, side="right") - 1
+        j = np.clip(i, 0, None)
+        return np.where(i >= 0, area[j] + shares[j] * (x - ts[j]), 0.0)
+
+    t = np.asarray(t, dtype=float)
+    return (integral(t + dt) - integral(t)) / dt
+
+
 class RouteTicks:
     """The routes table's columns as arrays, read once for every plan's window (`window`)."""
 
@@ -160,11 +186,7 @@ class RouteTicks:
         requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
         errors = float(pd.Series(self.errors[sel]).sum())
         if error_rate > 0 and new_share:
-            ts = np.array([s[0] for s in new_share])
-            shares = np.array([s[1] for s in new_share])
-            idx = np.searchsorted(ts, t[sel], side="right") - 1
-            share = np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)
-            errors += float((offered * share).sum() * error_rate)
+            errors += float((offered * tick_shares(new_share, t[sel], dt)).sum() * error_rate)
         return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
 
 
@@ -211,6 +233,64 @@ def _split_p95_ms(rec: Any, t: np.ndarray, p95_ms: np.ndarray, dt: float, queue:
     return float(pd.Series(out).max())
 
 
+class VersionFigures(NamedTuple):
+    """A progressive plan's figures per version at its target (the new and the current version)."""
+
+    new_requests: float
+    new_errors: float
+    new_p95_ms: float
+    old_requests: float
+    old_errors: float
+    old_p95_ms: float
+
+
+def version_figures(rec: Any, start: float, end: float) -> VersionFigures:
+    """What an analysis of each version on its own would measure, over the ticks overlapping
+    [start, end] (as the plan's `requests`): the target's arrivals split by the version's
+    time-weighted share of each tick (`tick_shares` of the split timeline), the new version's
+    `error_rate` on its share (the current version's errors are its own: none beyond the pooled
+    traffic model's timeouts, in `errors`), and each version's own P95 - its M/G/c queue fed its
+    share with its ready pods (control/progressive/analysis.py, the same model as the canary
+    analysis measures) - worst over the ticks it had requests (NaN if it had none).
+    The pooled figures (`requests`, `errors`, `p95_ms`) are not changed by these."""
+    model, split = rec.split_model, rec.split
+    dt = float(model.dt_s)
+    lam_all = np.asarray(model.lam_rps, dtype=float)
+    k0 = max(0, int(start // dt))
+    k1 = min(lam_all.size, max(k0 + 1, int(np.ceil(max(end, start + 1e-9) / dt))))
+    t = np.arange(k0, k1) * dt
+    lam = lam_all[k0:k1]
+    if not split:
+        nan = float("nan")
+        return VersionFigures(0.0, 0.0, nan, float((lam * dt).sum()), 0.0, nan)
+    share = tick_shares([(row[0], row[1]) for row in split], t, dt)
+    new_req, old_req = lam * dt * share, lam * dt * (1 - share)
+    times = np.array([row[0] for row in split])
+    i = np.clip(np.searchsorted(times, t + dt / 2, side="right") - 1, 0, None)
+    rows = np.array([row[1:] for row in split])
+    weight, old_pods, new_pods = rows[i, 0], rows[i, 1], rows[i, 2]
+    (p_old, s_old, cv_old), (p_new, s_new, cv_new) = model.stable, model.canary
+    none = np.zeros_like(lam)
+    ones = np.ones_like(lam)
+    p95_new = split_p95_series(lam * weight, ones, (none, s_old, cv_old), (new_pods * p_new, s_new, cv_new))
+    p95_old = split_p95_series(
+        lam * (1 - weight), none, (old_pods * p_old, s_old, cv_old), (none, s_new, cv_new)
+    )
+
+    def worst(p95: np.ndarray, served: np.ndarray) -> float:
+        return float(1000 * p95[served].max()) if served.any() else float("nan")
+
+    rate = rec.plan.serving.error_rate
+    return VersionFigures(
+        float(new_req.sum()),
+        float(new_req.sum() * rate),
+        worst(p95_new, share > 0),
+        float(old_req.sum()),
+        0.0,
+        worst(p95_old, share < 1),
+    )
+
+
 def _queue_window(
     rec: Any, queues: pd.DataFrame, consumer: str, scenario: Scenario, start: float, end: float, dt: float
 ) -> tuple[float, float, float]:
@@ -225,10 +305,7 @@ def _queue_window(
     errors = float(q["lost"].to_numpy()[sel].sum())
     rate = rec.plan.serving.error_rate
     if rate > 0 and rec.new_share:
-        ts = np.array([x[0] for x in rec.new_share])
-        shares = np.array([x[1] for x in rec.new_share])
-        idx = np.searchsorted(ts, t[sel], side="right") - 1
-        errors += float((arrivals * np.where(idx >= 0, shares[np.clip(idx, 0, None)], 0.0)).sum() * rate)
+        errors += float((arrivals * tick_shares(rec.new_share, t[sel], dt)).sum() * rate)
     tasks = float(arrivals.sum())
     p95 = _split_p95_ms(rec, t[sel], 1000 * q["wait_p95_s"].to_numpy()[sel], dt, queue=True)
     return tasks, min(errors, tasks), p95
@@ -284,6 +361,7 @@ def plan_tables(
                 1 - errors / requests if requests else float("nan"),
                 p95,
                 "" if rec.outcome == COMPLETE or not waits else str(waits[-1]),
+                *(version_figures(rec, rec.start_s, end) if model is not None else ()),
             )
         )
         for s in rec.steps:

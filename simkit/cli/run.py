@@ -148,9 +148,26 @@ def plan_block(result: RunResult) -> list[str]:
             else "no requests on its routes"
         )
         lines.append(f"  during the plan: requests {p['requests']:,.0f}  errors {p['errors']:,.0f}  {slo}")
+        lines += _versions(p)
         if p["message"]:
             lines.append(f"  why: {p['message']}")
     return lines
+
+
+def _versions(p: dict) -> list[str]:
+    """Canary / blue-green plans: each version's own figures at the target (result.plans new_/old_)."""
+    new_requests = p.get("new_requests", float("nan"))
+    if new_requests != new_requests:  # NaN: not a progressive plan
+        return []
+
+    def one(side: str) -> str:
+        p95 = p[f"{side}_p95_ms"]
+        return (
+            f"requests {p[f'{side}_requests']:,.0f}  errors {p[f'{side}_errors']:,.0f}  "
+            + (f"p95 {p95:.1f} ms" if p95 == p95 else "no requests")
+        )
+
+    return [f"  new version: {one('new')}", f"  old version: {one('old')}"]
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -8,7 +8,8 @@ cancellations through `engine.cloud`, node removals through the engine's drain.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from simkit.catalog.node_labels import zone_labels
@@ -27,11 +28,18 @@ from simkit.control.ca import (
 from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, NodeView
+from simkit.engine.ca_noop import NoOpScan
 from simkit.engine.cluster import WARM_START_S, Engine
-from simkit.engine.state import Pod, PodPhase
+from simkit.engine.state import Node, Pod, PodPhase
 from simkit.scenario.model import NodePool
 
-__all__ = ["CAInputs", "ca_group", "scale_up_at_start", "start_cluster_autoscaler"]
+__all__ = [
+    "CAInputs",
+    "ca_group",
+    "pods_read_by_scale_down",
+    "scale_up_at_start",
+    "start_cluster_autoscaler",
+]
 
 
 def start_cluster_autoscaler(engine: Engine) -> None:
@@ -43,27 +51,131 @@ def start_cluster_autoscaler(engine: Engine) -> None:
 
 @dataclass(frozen=True)
 class CAInputs:
-    """The CA's view of the cluster; valid while the engine's state version is `version`."""
+    """The CA's view of the cluster; valid while the engine's state version is `version`.
+
+    The pods of each node (`pods_for`) and the PodDisruptionBudgets (`pdbs`) are built on first
+    use and kept for the version: a scan asks only for what its scale-down pass can read.
+    """
 
     version: int
     groups: list[NodeGroup]
     nodes: list[CANode]
-    pods_by_node: dict[str, list[CAPod]]
-    pdbs: list[PodDisruptionBudget]
+    engine: Engine = field(repr=False, compare=False)
+    _pods: dict[str, list[CAPod]] = field(default_factory=dict, repr=False, compare=False)
+    _pdbs: list[list[PodDisruptionBudget]] = field(default_factory=list, repr=False, compare=False)
+
+    memo: _Reuse | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def build(cls, engine: Engine, pools: list[NodePool], flags: CAFlags) -> CAInputs:
-        pods_by_node = {
-            n.name: [_ca_pod(engine, p) for p in engine.state.bound_pods(n)]
-            for n in engine.state.alive_nodes()
-        }
+    def build(
+        cls, engine: Engine, pools: list[NodePool], flags: CAFlags, memo: _Reuse | None = None
+    ) -> CAInputs:
+        """The view at the engine's state version; `memo` reuses the parts that did not change."""
+        bounds = [(p, _bounds(engine, p, flags)) for p in pools]
+        autoscaled = {p.name for p in pools}
         return cls(
             version=engine.state.version,
-            groups=[ca_group(engine, p, _bounds(engine, p, flags)) for p in pools],  # type: ignore[arg-type]
-            nodes=_ca_nodes(engine, {p.name for p in pools}),
-            pods_by_node=pods_by_node,
-            pdbs=_pdbs(engine),
+            groups=[
+                ca_group(engine, p, b) if memo is None else memo.group(engine, p, b)  # type: ignore[arg-type]
+                for p, b in bounds
+            ],
+            nodes=_ca_nodes(engine, autoscaled) if memo is None else memo.nodes(engine, autoscaled),
+            engine=engine,
+            memo=memo,
         )
+
+    def pods_for(self, names: Iterable[str]) -> dict[str, list[CAPod]]:
+        """The pods bound to each named node, as the CA sees them (built once per node and version)."""
+        engine, built = self.engine, self._pods
+        for name in names:
+            if name not in built:
+                built[name] = [_ca_pod(engine, p) for p in engine.state.bound_pods(engine.state.nodes[name])]
+        return {name: built[name] for name in names}
+
+    @property
+    def pods_by_node(self) -> dict[str, list[CAPod]]:
+        """The pods of every node (`pods_for` all of them)."""
+        return self.pods_for([n.name for n in self.nodes])
+
+    @property
+    def pdbs(self) -> list[PodDisruptionBudget]:
+        """The cluster's PodDisruptionBudgets with their allowed disruptions (built once per version)."""
+        if not self._pdbs:
+            self._pdbs.append(_pdbs(self.engine) if self.memo is None else self.memo.pdbs(self.engine))
+        return self._pdbs[0]
+
+
+class _Reuse:
+    """The CA's views that outlive a state version, each rebuilt only when what it reads changed.
+
+    A node group is a function of its pool, bounds, launch zone and size (the pool's shape and the
+    DaemonSet specs are fixed for the run); a node's `CANode` of its scheduler view (a new object
+    after every change, `ClusterState.node_view`), readiness, cordon and upgrade; the PDBs of each
+    budget's desired and healthy counts. One entry per pool and node: the last one.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, tuple[tuple[object, ...], NodeGroup]] = {}
+        self._nodes: dict[str, tuple[tuple[object, ...], CANode]] = {}
+        self._pdbs: tuple[tuple[object, ...], list[PodDisruptionBudget]] | None = None
+
+    def group(self, engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGroup:
+        key = (pool, bounds, engine.cloud.launch_zone(pool), _group_size(engine, pool.name))
+        last = self._groups.get(pool.name)
+        if last is None or last[0] != key or last[0][0] is not pool:
+            last = self._groups[pool.name] = (key, ca_group(engine, pool, bounds))
+        return last[1]
+
+    def nodes(self, engine: Engine, autoscaled: set[str]) -> list[CANode]:
+        out = []
+        for n in engine.state.alive_nodes():
+            view = engine.state.node_view(n)
+            key = (
+                view,
+                n.pool in autoscaled,
+                n.ready,
+                n.created_s,
+                n.cordoned,
+                n.pool in engine.upgrading_pools,
+            )
+            last = self._nodes.get(n.name)
+            if last is None or last[0][0] is not view or last[0][1:] != key[1:]:
+                last = self._nodes[n.name] = (key, _ca_node(engine, n, autoscaled))
+            out.append(last[1])
+        return out
+
+    def pdbs(self, engine: Engine) -> list[PodDisruptionBudget]:
+        key = tuple(
+            (w.name, engine.desired[w.name], engine.ready_count[w.name])
+            for w in engine.scenario.workloads
+            if w.pdb is not None
+        )
+        if self._pdbs is None or self._pdbs[0] != key:
+            self._pdbs = (key, _pdbs(engine))
+        return self._pdbs[1]
+
+
+def pods_read_by_scale_down(
+    nodes: list[CANode], groups: list[NodeGroup], state: CAState, now: float
+) -> list[str]:
+    """The nodes whose pods `control.ca.scale_down` may read at `now` with `state`: the others' never are.
+
+    scale_down reads a node's pods only in `eligibility_reason` (its utilization) and, for the
+    eligible ones, the drain simulation. eligibility_reason returns before reading them for a node
+    recently found unremovable (`state.unremovable_until` after `now`, the first check) and for a
+    node outside the autoscaled groups (cluster-autoscaler `core/scaledown/eligibility/eligibility.go`
+    checks both before the utilization, as `control/ca/scale_down.py` cites). So the decision is the
+    same with only these nodes' pods: during a rollout, most scans find every autoscaled node
+    recently unremovable and build no pod at all.
+    """
+    autoscaled = {g.name for g in groups}
+    return [
+        n.name
+        for n in nodes
+        if n.group is not None
+        and n.group in autoscaled
+        and not state.unremovable_until.get(n.name, -math.inf) > now
+    ]
 
 
 def scale_up_at_start(engine: Engine, pending: list[Pod]) -> dict[str, int]:
@@ -98,6 +210,11 @@ LIGHT_SCANS = True  # scans after the first as timer callbacks, not process resu
 SKIP_QUIET_SCANS = (
     True  # while quiet, no timers for the scans before the next queued event; tests turn it off
 )
+REUSE_VIEWS = (
+    True  # node groups, CANodes and PDBs rebuilt only when what they read changed; tests turn it off
+)
+SKIP_NOOP_SCANS = True  # scans that provably repeat a quiet one that read no pod are skipped (ca_noop)
+LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
 
 def _ca_loop(engine: Engine, flags: CAFlags) -> Any:
@@ -156,7 +273,9 @@ class _Scanner:
         self.pools = [p for p in engine.scenario.cluster.node_pools if _bounds(engine, p, flags)]
         self.last = ("", "")
         self.cache: CAInputs | None = None
+        self.reuse = _Reuse() if REUSE_VIEWS else None
         self.quiet_version = -1  # state version at which the last scan found nothing to do, no timer running
+        self.noop: NoOpScan | None = None  # the last full scan, if one that read no pod (`ca_noop`)
 
     def tick(self, _event: object) -> None:
         """Scan now, then set the timer of the next scan that may see something (a callback of it)."""
@@ -177,6 +296,11 @@ class _Scanner:
         cloud = engine.cloud
         now = engine.env.now
         pending_pods = engine.pending_pods()
+        stirred = pending_pods or cloud.launch_failures or any(cloud.provisioning[p.name] for p in pools)
+        if self.noop is not None and not stirred and self.noop.repeats(engine, flags, self.state, now):
+            self.quiet_version = engine.state.version  # the same quiet decision again (`ca_noop`)
+            return
+        self.noop = None
         state = self.state
         for failed in cloud.launch_failures:  # the cloud refused instances: back the group off
             if failed in {p.name for p in pools}:
@@ -193,8 +317,8 @@ class _Scanner:
         busy = pending_pods or any(cloud.provisioning[p.name] for p in pools)
         cache = self.cache
         if cache is None or cache.version != engine.state.version:  # rebuild the views only after a change
-            cache = self.cache = CAInputs.build(engine, pools, flags)
-        groups, nodes, pods_by_node, pdbs = cache.groups, cache.nodes, cache.pods_by_node, cache.pdbs
+            cache = self.cache = CAInputs.build(engine, pools, flags, self.reuse)
+        groups, nodes = cache.groups, cache.nodes
         pending = [_ca_pod(engine, p) for p in pending_pods]
         upcoming = {p.name: len(cloud.provisioning[p.name]) for p in pools}
         up = scale_up(pending, groups, nodes, upcoming, flags, state, now, engine.rng["controllers"])
@@ -208,6 +332,9 @@ class _Scanner:
             engine.record_decision(
                 "cluster-autoscaler", pool_name, before, before + count, up.reason, up.message
             )
+        read = pods_read_by_scale_down(nodes, groups, up.state, now) if LEAN_SCALE_DOWN else None
+        pods_by_node = cache.pods_by_node if read is None else cache.pods_for(read)
+        pdbs = cache.pdbs if read is None or read else []  # read only for the nodes with pods
         down = scale_down(nodes, pods_by_node, groups, flags, up.state, now, pdbs=pdbs)
         self.state = down.state
         for name in down.remove:
@@ -239,10 +366,16 @@ class _Scanner:
         self.last = (up.reason, down.status)
         quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
         self.quiet_version = engine.state.version if quiet else -1
+        if SKIP_NOOP_SCANS and quiet and read == []:
+            self.noop = NoOpScan.after(engine, flags, self.state, {p.name for p in pools}, now)
 
 
 def _group_size(engine: Engine, pool: str) -> int:
-    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool and not n.cordoned)
+    """The group's target size: every node still in it (cordoned ones too, as the ASG counts them
+    until they are deleted) plus those launching. Cordoned nodes are the deletions in progress that
+    scale-down subtracts (`_ca_nodes`); leaving them out here too subtracted them twice, and a pool
+    with nodes left cordoned (after a failed upgrade, a drain) never scaled down again."""
+    alive = sum(1 for n in engine.state.alive_nodes() if n.pool == pool)
     return alive + len(engine.cloud.provisioning[pool])
 
 
@@ -273,17 +406,18 @@ def ca_group(engine: Engine, pool: NodePool, bounds: tuple[int, int]) -> NodeGro
 
 
 def _ca_nodes(engine: Engine, autoscaled: set[str]) -> list[CANode]:
-    return [
-        CANode(
-            view=engine.state.node_view(n),
-            group=n.pool if n.pool in autoscaled else None,
-            ready=n.ready,
-            created_at=n.created_s,
-            deletion="drain" if n.cordoned else None,
-            annotations={ANN_SCALE_DOWN_DISABLED: "true"} if n.pool in engine.upgrading_pools else {},
-        )
-        for n in engine.state.alive_nodes()
-    ]
+    return [_ca_node(engine, n, autoscaled) for n in engine.state.alive_nodes()]
+
+
+def _ca_node(engine: Engine, n: Node, autoscaled: set[str]) -> CANode:
+    return CANode(
+        view=engine.state.node_view(n),
+        group=n.pool if n.pool in autoscaled else None,
+        ready=n.ready,
+        created_at=n.created_s,
+        deletion="drain" if n.cordoned else None,
+        annotations={ANN_SCALE_DOWN_DISABLED: "true"} if n.pool in engine.upgrading_pools else {},
+    )
 
 
 def _ca_pod(engine: Engine, pod: Pod) -> CAPod:

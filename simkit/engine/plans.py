@@ -111,6 +111,7 @@ from simkit.control.progressive.flagger import (
     FlaggerObservation,
     FlaggerSpec,
     FlaggerState,
+    analysis_runs,
     flagger_tick,
     primary_rolling_counts,
 )
@@ -1123,13 +1124,17 @@ class _Metrics:
         self, run: AnalysisRun, count: int | None, weight: float, ready_new: int, what: str
     ) -> AnalysisRun:
         success, p95 = self.sample(weight, ready_new)
-        ok = self.thresholds.passes(success, p95)
+        data = ready_new > 0 and weight > 0  # no canary requests: no data (control/progressive/analysis.py)
+        ok = self.thresholds.passes(success, p95) if data else None
         run = measure(run, self.thresholds, count, self.failure_limit, ok, self.engine.env.now)
         self.engine.event(
             "AnalysisRun",
             self.plan.name,
-            "MeasurementPassed" if ok else "MeasurementFailed",
-            f"{what}: success rate {100 * success:.2f} %, P95 {1000 * p95:.0f} ms -> {run.phase}",
+            {True: "MeasurementPassed", False: "MeasurementFailed", None: "MeasurementError"}[ok],
+            f"{what}: success rate {100 * success:.2f} %, P95 {1000 * p95:.0f} ms -> {run.phase}"
+            if data
+            else f"{what}: no data, the canary version receives no requests "
+            f"({run.errors} in a row) -> {run.phase}",
         )
         return run
 
@@ -1455,7 +1460,8 @@ def _run_flagger(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> An
             last_tick = now
             ready_new = sum(1 for p in canary_pods if p.phase is PodPhase.READY)
             share = _pod_share(ready_new, old_primary, model) if model.queue_consumer else st.weight / 100
-            check = st.phase != "Progressing" or _flagger_check(plan, metrics, share, ready_new)
+            judged = analysis_runs(spec, st, canary_avail >= n)
+            check = not judged or _flagger_check(plan, metrics, share, ready_new)
             obs = FlaggerObservation(
                 canary_avail >= n, new_primary == n and prim_avail >= n and old_primary == 0, check
             )

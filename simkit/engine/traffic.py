@@ -39,7 +39,7 @@ from simkit.traffic.load import (
     thinned_dispersion,
     trace_events,
 )
-from simkit.traffic.queueing import Component, service_ticks, sojourn_cdf
+from simkit.traffic.queueing import Component, gives_up_within_tick, service_ticks, sojourn_cdf
 from simkit.traffic.queueing_latency import RouteLatency
 from simkit.traffic.windows import (
     availability_budget,
@@ -54,6 +54,7 @@ POOL_GRID = 1024
 WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without a latency target
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
+DEFER_LOOKAHEAD = True  # `TrafficModel.reach` defers the look-ahead after a split tick; tests turn it off
 _Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _NCOL = 6  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth, spread)
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
@@ -156,6 +157,7 @@ class TrafficModel:
         self.ready = dict.fromkeys(workloads, 0)
         self._pool = PagePool(n)  # the streams' pages and the finished arrays, shared by content
         self._allocate()
+        self._deferred: dict[int, int] = {}  # id(stream): end of its chunk deferred by `reach`
         self._tick_columns: dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], _Columns]] = {}
         """`tick_columns` per distinct service input (`_columns`), during `finish`."""
         self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
@@ -224,6 +226,7 @@ class TrafficModel:
         streams = self.by_workload.get(workload, [])
         self._advance(streams, k)
         for st in streams:
+            self._deferred.pop(id(st), None)  # a chunk still deferred lies wholly past k: discarded
             if st.computed_to > k:
                 st.computed_to = k
                 st.backlog = float(st.arrays["backlog"][k - 1]) if k > 0 else 0.0
@@ -241,11 +244,35 @@ class TrafficModel:
         """The stream's servers now, and whether its broker (if any) accepts tasks."""
         return self.ready[st.workload] * st.concurrency, st.gate is None or self.ready[st.gate] != 0
 
+    def reach(self, st: _Stream, needed: int, until: int) -> None:
+        """Have ticks [0, needed) of `st` computed, as if by `_advance([st], until)` when not yet.
+
+        After a tick whose servers changed within it, only that tick is computed when it is all
+        `needed`; the chunk after it, up to `until`, is deferred (`_deferred`) and computed whole
+        when first read, or dropped if the servers change before (a rollout changes them every few
+        seconds). Every chunk that is kept starts where it would have and ends where it would have
+        or earlier, so every tick is the same (ticks do not depend on where a chunk ends).
+        """
+        planned = self._deferred.get(id(st), st.computed_to)  # computed_to without the deferral
+        if needed <= st.computed_to:
+            return
+        target = until if needed > planned else planned
+        a = st.computed_to
+        split = st.split_tick == a and len(st.segments) > 1  # `_advance` computes tick a on its own
+        if DEFER_LOOKAHEAD and split and planned == a and needed == a + 1 < target:
+            self._advance([st], needed)
+            self._deferred[id(st)] = target
+            return
+        self._advance([st], target)
+
     def _advance(self, streams: list[_Stream], until: int) -> None:
         for st in streams:
             if until <= st.computed_to:
                 continue
-            a, b = st.computed_to, until
+            planned = self._deferred.pop(id(st), until)  # a chunk deferred by `reach` is computed whole
+            if planned < until:
+                self._advance([st], planned)
+            a, b = st.computed_to, max(until, planned)
             if st.split_tick == a and len(st.segments) > 1:
                 self._split_tick(st, a)
                 a += 1
@@ -378,8 +405,7 @@ class TrafficModel:
         """
         st = self.queues[queue]
         k = self.tick_index(now)
-        if k > st.computed_to:  # compute ahead with today's consumers; a change of consumers rewinds
-            self._advance([st], min(self.n_ticks, k + LOOKAHEAD_TICKS))
+        self.reach(st, k, min(self.n_ticks, k + LOOKAHEAD_TICKS))  # ahead with today's consumers
         if k == 0:
             return 0.0
         i, a = k - 1, st.arrays  # Python floats: the same IEEE arithmetic, without numpy scalars
@@ -445,6 +471,7 @@ class TrafficModel:
             fluid_slope_s=a["fluid_slope_s"],
             fluid_sd_s=a["fluid_sd_s"],
             fluid_cap_s=st.timeout_s,
+            wait_cap_s=st.timeout_s if gives_up_within_tick(st.timeout_s, self.dt) else math.inf,
         )
 
     def _routes(self, latency: dict[_LatencyKey, np.ndarray]) -> tuple[Deferred, dict[str, float]]:

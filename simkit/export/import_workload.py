@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from simkit.export.images import KNOWN_IMAGES
 from simkit.export.manifests import Doc, fit_model
+from simkit.export.plan_settings import ANNOTATION_PLAN
 from simkit.export.pod import ANNOTATION_SERVING, ANNOTATION_STARTUP, PLACEHOLDER_REGISTRY, memory_quantity
 from simkit.scenario.k8s import AffinitySpec, ProbeSpec, TolerationSpec, TopologySpreadConstraintSpec
 from simkit.scenario.model import DaemonSet, Serving, Startup, Workload
@@ -206,7 +207,8 @@ def workload_from(doc: Doc, notes: list[str]) -> dict[str, Any]:
         out["labels"] = labels
     if not _map(doc, spec.get("selector"), "spec.selector"):
         notes.append("spec.selector absent: assumed the pod labels")
-    _unmodelled_spec(spec, name, notes)
+    annotations = _map(doc, meta.get("annotations"), "metadata.annotations")
+    _unmodelled_spec(spec, name, notes, planned=ANNOTATION_PLAN in annotations)
     containers = _containers(doc, pod, out, notes, "no requests, no probes")
     _pod_fields(doc, pod, out, notes)
     index, main = _main_container(containers, name)
@@ -239,10 +241,13 @@ _SPEC_READ = ("replicas", "selector", "template", "volumeClaimTemplates")
 _ROLLOUT = ("strategy", "updateStrategy", "minReadySeconds", "progressDeadlineSeconds", "paused")
 
 
-def _unmodelled_spec(spec: Mapping, name: str, notes: list[str]) -> None:
-    """One line per workload spec field simkit does not model (a StatefulSet's own-name serviceName apart)."""
+def _unmodelled_spec(spec: Mapping, name: str, notes: list[str], planned: bool = False) -> None:
+    """One line per workload spec field simkit does not model (a StatefulSet's own-name serviceName apart;
+    the update settings of a workload whose `simkit.io/plan` annotation makes them a plan's)."""
     for key, value in spec.items():
         if key in _SPEC_READ or (key == "serviceName" and value == name):
+            continue
+        if planned and (key in _ROLLOUT or key in ("revisionHistoryLimit", "podManagementPolicy")):
             continue
         why = "rollouts are not simulated" if key in _ROLLOUT else "not modelled by simkit"
         notes.append(f"spec.{key}: {why}, dropped ({json.dumps(value, sort_keys=True, default=str)[:80]})")

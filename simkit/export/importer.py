@@ -6,6 +6,8 @@ cluster-autoscaler Deployment gives `cluster.cluster_autoscaler`.
 Routes and the load are inferred from the call graph (simkit/export/import_graph.py) and the node
 pools from the pods' selectors and tolerations (import_cluster.py), one line per guess in `inferred`;
 the provider, region and targets come from the seed platform, marked as assumptions.
+Argo Rollouts, Flagger Canaries and workloads annotated `simkit.io/plan` become `plans:`
+(simkit/export/import_plans.py); an HPA scaling a Rollout is attached to the Rollout's workload.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ from simkit.export.import_links import (
     hpa_spec,
     is_cluster_autoscaler,
     pdb_spec,
+)
+from simkit.export.import_plans import (
+    is_plan_object,
+    plan_from_object,
+    plan_from_workload,
+    rollout_as_deployment,
+    target_ref,
+    validate_plan,
 )
 from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
 from simkit.export.import_workload import daemonset_from, volume_from, workload_from
@@ -59,6 +69,7 @@ class _Sorted:
     pdbs: list[Doc] = field(default_factory=list)
     autoscalers: list[Doc] = field(default_factory=list)
     services: list[Doc] = field(default_factory=list)
+    plans: list[Doc] = field(default_factory=list)  # Argo Rollouts and Flagger Canaries
     others: list[Doc] = field(
         default_factory=list
     )  # clients (Jobs) and entry points (Ingress, VirtualService)
@@ -75,6 +86,19 @@ def _sort(docs: Iterable[Doc], read: list[str], ignored: list[str]) -> _Sorted:
             continue
         if not isinstance(doc.obj, dict) or not doc.kind or "apiVersion" not in doc.obj:
             ignored.append(f"{doc.where}: not a Kubernetes object (no apiVersion/kind)")
+        elif is_plan_object(doc):
+            out.plans.append(doc)
+            own = rollout_as_deployment(doc)
+            if own is not None:
+                if not doc.name:
+                    raise doc.error("metadata.name", "required field is missing")
+                out.workloads.setdefault(("Deployment", doc.name), []).append(own)
+                read.append(f"{_label(doc)}: its pod template imported as Deployment {doc.name}")
+        elif doc.kind == "AnalysisTemplate" and str(doc.obj.get("apiVersion", "")).startswith("argoproj.io/"):
+            read.append(
+                f"{_label(doc)}: read, not modelled (a canary's thresholds are the plan's metrics, "
+                "from its simkit.io/plan annotation)"
+            )
         elif doc.kind in WORKLOAD_KINDS and is_cluster_autoscaler(doc):
             out.autoscalers.append(doc)
         elif doc.kind in WORKLOAD_KINDS:
@@ -153,10 +177,14 @@ def _attach_hpas(
     assumed: list[str],
     ignored: list[str],
     read: list[str],
+    rollouts: dict[tuple[str, str | None], dict[str, Any]] | None = None,
 ) -> None:
+    """Attach each HPA to the workload its `scaleTargetRef` names, or that the Argo Rollout it names
+    runs (`rollouts`: (name, namespace) -> workload; argo-rollouts docs/features/hpa-support.md)."""
     for doc in hpas:
         ref = (doc.obj.get("spec") or {}).get("scaleTargetRef") or {}
-        target = next(
+        via = _rollout_of(rollouts or {}, ref, doc.namespace) if ref.get("kind") == "Rollout" else None
+        target = via or next(
             (
                 w
                 for d, w in workloads
@@ -181,6 +209,95 @@ def _attach_hpas(
         target["hpa"] = hpa_spec(doc, notes)
         read.append(f"{_label(doc)}: attached to workload {target['name']}")
         assumed.extend(f"{_label(doc)}: {n}" for n in notes)
+
+
+def _rollout_of(
+    rollouts: dict[tuple[str, str | None], dict[str, Any]], ref: dict[str, Any], namespace: str | None
+) -> dict[str, Any] | None:
+    if not str(ref.get("apiVersion", "argoproj.io/")).startswith("argoproj.io/"):
+        return None
+    name = str(ref.get("name"))
+    return rollouts.get((name, namespace)) or next(
+        (w for (n, ns), w in rollouts.items() if n == name and None in (ns, namespace)), None
+    )
+
+
+def _plans(
+    sorted_docs: _Sorted,
+    workloads: list[tuple[Doc, dict]],
+    assumed: list[str],
+    ignored: list[str],
+    read: list[str],
+) -> tuple[list[dict[str, Any]], dict[tuple[str, str | None], dict[str, Any]]]:
+    """The plans of the Rollouts, Canaries and annotated workloads, and each Rollout's workload."""
+    plans: list[dict[str, Any]] = []
+    rollouts: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for doc in sorted_docs.plans:
+        kind, name = target_ref(doc)
+        w = next(
+            (
+                w
+                for d, w in workloads
+                if d.kind == kind and d.name == name and doc.namespace in (None, w["namespace"])
+            ),
+            None,
+        )
+        if w is None:
+            ignored.append(f"{_label(doc)}: no imported workload {kind}/{name}")
+            continue
+        notes: list[str] = []
+        plans.append(plan_from_object(doc, w["name"], notes))
+        assumed.extend(f"{_label(doc)}: {n}" for n in notes)
+        read.append(
+            f"{_label(doc)}: plan {plans[-1]['name']!r} ({plans[-1]['kind']}) of workload {w['name']}"
+        )
+        if doc.kind == "Rollout":
+            rollouts[(doc.name, doc.namespace)] = w
+            _rollout_replicas(doc, w, assumed)
+        else:
+            _autoscaler_ref(doc, w, sorted_docs.hpas, assumed, read)
+    for d, w in workloads:
+        notes = []
+        plan = plan_from_workload(d, w["name"], notes)
+        if plan is not None:
+            plans.append(validate_plan(d, plan))
+            assumed.extend(f"{_label(d)}: {n}" for n in notes)
+            read.append(
+                f"{_label(d)}: plan {plan['name']!r} ({plan['kind']}) from its simkit.io/plan annotation"
+            )
+    return plans, rollouts
+
+
+def _rollout_replicas(doc: Doc, w: dict[str, Any], assumed: list[str]) -> None:
+    """The Rollout's `spec.replicas` is what runs once it has taken over its Deployment."""
+    replicas = (doc.obj.get("spec") or {}).get("replicas")
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas != w["replicas"]:
+        assumed.append(
+            f"{_label(doc)}: spec.replicas {replicas} replaces the Deployment's {w['replicas']} "
+            "(the Rollout runs the pods)"
+        )
+        w["replicas"] = replicas
+
+
+def _autoscaler_ref(
+    doc: Doc, w: dict[str, Any], hpas: list[Doc], assumed: list[str], read: list[str]
+) -> None:
+    """A Flagger Canary's `autoscalerRef`: that HPA scales the target (Flagger copies it for the
+    primary), whatever its own scaleTargetRef says."""
+    ref = (doc.obj.get("spec") or {}).get("autoscalerRef")
+    if not isinstance(ref, dict):
+        return
+    if ref.get("kind", "HorizontalPodAutoscaler") != "HorizontalPodAutoscaler":
+        assumed.append(f"{_label(doc)}: spec.autoscalerRef kind {ref.get('kind')}: not modelled, ignored")
+        return
+    hpa = next((h for h in hpas if h.name == ref.get("name") and h.namespace in (None, doc.namespace)), None)
+    if hpa is None:
+        assumed.append(f"{_label(doc)}: spec.autoscalerRef names no imported HPA {ref.get('name')!r}")
+    elif "hpa" not in w:
+        notes: list[str] = []
+        w["hpa"] = hpa_spec(hpa, notes)
+        assumed.extend(f"{_label(hpa)}: {n}" for n in notes)
+        read.append(f"{_label(hpa)}: attached to workload {w['name']} by the Canary's autoscalerRef")
 
 
 def _attach_pdbs(
@@ -223,7 +340,8 @@ def import_documents(
     if not workloads:
         what = " (DaemonSets alone serve no traffic)" if daemonsets else ""
         raise ScenarioError(f"no Deployment or StatefulSet to import{what}", source=", ".join(sources))
-    _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read)
+    plans, rollouts = _plans(sorted_docs, workloads, assumed, ignored, read)
+    _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read, rollouts)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
     graph = infer_graph({w["name"]: d for d, w in workloads}, sorted_docs.services, sorted_docs.others)
     inferred += graph.notes
@@ -252,6 +370,7 @@ def import_documents(
         load_from_manifests=graph.rps is not None,
     )
     text += _block_storage([docs[-1] for docs in sorted_docs.workloads.values()], assumed)
+    text += _plans_section(plans)
     scenario = parse_scenario(text, source=f"<import {name}>")
     return ImportResult(text, scenario, assumed, ignored, read, inferred)
 
@@ -269,6 +388,14 @@ def _block_storage(docs: Iterable[Doc], assumed: list[str]) -> str:
         return ""
     body = yaml.safe_dump({"cost": {"block_storage": volumes}}, sort_keys=False, default_flow_style=None)
     return "# volumes: the StatefulSets' volumeClaimTemplates, one per replica\n" + body
+
+
+def _plans_section(plans: list[dict[str, Any]]) -> str:
+    """The `plans:` section (empty text when the manifests carry none)."""
+    if not plans:
+        return ""
+    body = yaml.safe_dump({"plans": plans}, sort_keys=False, default_flow_style=None)
+    return "# plans: from the Argo Rollouts, Flagger Canaries and simkit.io/plan annotations\n" + body
 
 
 def import_manifests(paths: Iterable[str | Path], name: str = "imported") -> ImportResult:

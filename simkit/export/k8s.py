@@ -11,6 +11,7 @@ import yaml
 
 from simkit.export.plan_settings import (
     HPA_REF,
+    plan_annotation,
     progressive_objects,
     scale_target,
     workload_plan,
@@ -64,6 +65,8 @@ def workload_object(
     settings of the `plan` that targets it."""
     meta = _meta(w.name, w.namespace, w.pod_labels)
     meta["annotations"] = simkit_annotations(w)
+    if plan is not None:
+        meta["annotations"].update(plan_annotation(plan))
     spec: dict[str, Any] = {"replicas": w.replicas, "selector": {"matchLabels": selector_labels(w)}}
     if w.kind == "StatefulSet":
         spec["serviceName"] = w.name

@@ -68,6 +68,21 @@ ProgressiveBuilder = Callable[[Plan, Workload, dict[str, Any], dict[str, Any]], 
 CRDS = Path(__file__).parent / "crds"
 ROLLOUT_API = "argoproj.io/v1alpha1"
 HPA_REF = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler"}  # what k8s.hpa_object writes
+ANNOTATION_PLAN = "simkit.io/plan"
+# the plan's simkit-only fields (no Kubernetes/Argo/Flagger field holds them): the annotation that
+# carries them lets `simkit import` rebuild the plan exactly (simkit/export/import_plans.py)
+SIMKIT_PLAN_FIELDS = (
+    "name",
+    "start",
+    "serving",
+    "startup",
+    "readinessProbe",
+    "never_ready",
+    "controller_latency",
+    "targets",
+    "metrics",
+    "promote_after",
+)
 SCHEMAS = {
     ("argoproj.io/v1alpha1", "Rollout"): CRDS / "argo" / "rollout.schema.json",
     ("flagger.app/v1beta1", "Canary"): CRDS / "flagger" / "canary.schema.json",
@@ -90,6 +105,15 @@ def validate_custom(obj: dict[str, Any]) -> None:
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "(root)"
         raise ValueError(f"{obj['kind']} {obj['metadata']['name']}: {where}: {error.message}")
+
+
+def plan_annotation(plan: Plan) -> dict[str, str]:
+    """`simkit.io/plan`: the plan's simkit-only fields as JSON (its name and start always, the rest
+    where they differ from the defaults), beside the Kubernetes/Argo/Flagger fields that spell the rest."""
+    data = plan.model_dump(mode="json", include=set(SIMKIT_PLAN_FIELDS), exclude_defaults=True)
+    data["name"] = plan.name
+    data["start"] = plan.model_dump(mode="json", include={"start"})["start"]
+    return {ANNOTATION_PLAN: json.dumps(data, sort_keys=True)}
 
 
 def _meta(workload: dict[str, Any], name: str) -> dict[str, Any]:
@@ -146,7 +170,7 @@ def argo_rollout(
     rollout: dict[str, Any] = {
         "apiVersion": ROLLOUT_API,
         "kind": "Rollout",
-        "metadata": _meta(workload, name),
+        "metadata": {**_meta(workload, name), "annotations": plan_annotation(plan)},
         "spec": {
             "replicas": workload["spec"].get("replicas", w.replicas),
             "selector": _selector(workload),
@@ -202,7 +226,7 @@ def flagger_canary(
     canary = {
         "apiVersion": "flagger.app/v1beta1",
         "kind": "Canary",
-        "metadata": _meta(workload, w.name),
+        "metadata": {**_meta(workload, w.name), "annotations": plan_annotation(plan)},
         "spec": spec,
     }
     validate_custom(canary)

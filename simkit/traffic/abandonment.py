@@ -29,8 +29,6 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from simkit.traffic.critical_band import wait_shape
-
 Array = NDArray[np.float64]
 
 _SERIES_BELOW = 1e-4  # |δτ| below this: the truncated exponential's moments by their series
@@ -96,11 +94,16 @@ def _truncated_exp_moments(u: Array, tau: float) -> tuple[Array, Array]:
     return m1 * tau, m2 * tau * tau
 
 
-def served_wait_shape(p: Patience) -> tuple[Array, Array, Array]:
-    """(p_wait, rate, shift) of the served requests' wait for the latency model, by two moments.
+def served_wait_cut(p: Patience) -> tuple[Array, Array]:
+    """(p_wait, rate) of the served requests' wait, for the latency model with its cap at τ.
 
-    The served wait is Bernoulli(p)·(truncated exponential on (0, τ)); `critical_band.wait_shape`
-    matches its mean and second moment with shift + Bernoulli·Exp. Far from the timeout
-    (δτ large) this gives back P(wait > 0) and the rate δ exactly.
+    The served wait is Bernoulli(p)·(truncated exponential on (0, τ)), which the latency model
+    takes as P(wait > 0) and the rate whose inverse is the conditional mean, with the cap τ
+    (`queueing_latency.Component.wait_cap_s`, `queueing_cut`): the truncated exponential is the
+    maximum-entropy law on (0, τ) with that mean, so (p, mean, τ) give back its exponent exactly.
+    The mean wait p/rate is the exact E[wait | served]; nothing beyond τ is served.
     """
-    return wait_shape(p.mean_wait_served_s, p.second_wait_served_s2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(p.mean_wait_served_s > 0, p.p_wait_served / p.mean_wait_served_s, 0.0)
+    p_wait = np.where(rate > 0, p.p_wait_served, 0.0)
+    return np.asarray(p_wait, dtype=np.float64), np.asarray(rate, dtype=np.float64)

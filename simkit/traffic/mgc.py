@@ -166,8 +166,6 @@ def _service_masses(cv: float, h: float, n: int) -> Array:
 
 def _fit_tail(cv: float, rho: float) -> tuple[float, float] | None:
     """(P, θ) with P·Exp(θ) + S having the exact M/G/1 sojourn's P95 and P99, or None."""
-    from scipy.optimize import brentq
-
     mean_wait = rho * (1.0 + cv * cv) / (2.0 * (1.0 - rho))
     h = (40.0 * mean_wait + 200.0) / _PK_BINS
     n = 2 * _PK_BINS  # zero padding against the circular wrap of the geometric sum
@@ -176,12 +174,26 @@ def _fit_tail(cv: float, rho: float) -> tuple[float, float] | None:
     w_hat = (1.0 - rho) / (1.0 - rho * np.fft.rfft(residual[:n]))
     s = _service_masses(cv, h, n)
     sojourn = np.clip(np.cumsum(np.fft.irfft(w_hat * np.fft.rfft(s), n=n)), 0.0, 1.0)
-    f_s = np.cumsum(s)
     q = [int(np.searchsorted(sojourn, level)) for level in _PK_QS]
     if q[-1] >= n - 1:
         return None
-    x95, x99 = q[0] * h, q[1] * h
-    grid = np.arange(n) * h
+    return fit_sojourn_quantiles(cv, q[0] * h, q[1] * h, h, s, mean_wait)
+
+
+def fit_sojourn_quantiles(
+    cv: float, x95: float, x99: float, h: float, s: Array | None = None, mean_wait: float = 1.0
+) -> tuple[float, float] | None:
+    """(P, θ) with P·Exp(θ) + S (S mean-1 service of this cv) having P95 x95 and P99 x99, or None.
+
+    `s` are the service's masses on bins of width h (computed if not given); `mean_wait` scales
+    the search range of θ.
+    """
+    from scipy.optimize import brentq
+
+    if s is None:
+        s = _service_masses(cv, h, int(math.ceil(2.0 * x99 / h)) + 2)
+    f_s = np.cumsum(s)
+    grid = np.arange(s.size) * h
 
     def model_cdf(theta: float, x: float, p: float) -> float:
         k = int(round(x / h))

@@ -11,13 +11,14 @@ latency distributions of routes (sums of visits) live in `queueing_latency` and 
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, pdtr
 
-from simkit.traffic.abandonment import mmc_patience, served_wait_shape
+from simkit.traffic.abandonment import mmc_patience, served_wait_cut
 from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
 from simkit.traffic.mgc import single_server_tail, tail_weight
 from simkit.traffic.queueing_latency import (
@@ -318,6 +319,7 @@ class ServiceTicks(NamedTuple):
     fluid_start_s: Array  # the fluid delay's ramp within the tick (`FluidBacklog.delay_start_s`)
     fluid_slope_s: Array  # and its growth over the tick (0 where the delay is one value: band ticks)
     fluid_sd_s: Array  # and the spread of its start (`FluidBacklog.delay_sd_s`; 0 in band ticks)
+    wait_cap_s: float = math.inf  # give-ups within the tick: a served request waited at most this
 
     def visit(self, calls: int = 1, timeout_s: float = float("inf")) -> Component:
         """This service as a latency component of a route that calls it `calls` times."""
@@ -333,6 +335,7 @@ class ServiceTicks(NamedTuple):
             fluid_slope_s=self.fluid_slope_s,
             fluid_sd_s=self.fluid_sd_s,
             fluid_cap_s=timeout_s,
+            wait_cap_s=self.wait_cap_s,
         )
 
 
@@ -403,6 +406,7 @@ def service_ticks(
         fluid_start_s=np.concatenate([p.fluid_start_s for p in parts]),
         fluid_slope_s=np.concatenate([p.fluid_slope_s for p in parts]),
         fluid_sd_s=np.concatenate([p.fluid_sd_s for p in parts]),
+        wait_cap_s=float(timeout_s) if patient else math.inf,
     )
 
 
@@ -435,7 +439,7 @@ def _patience_ticks(
     """Ticks of a service whose timeout is short against the tick: stationary M/M/c+D.
 
     The fraction `abandonment.mmc_patience(...).p_abandon` of each tick's arrivals times out, the
-    rest is served with the served requests' wait (`abandonment.served_wait_shape`); there is no
+    rest is served with the served requests' wait (`abandonment.served_wait_cut`: at most τ); there is no
     fluid backlog and no stationary tail on top of it, so nothing is counted twice. A backlog
     handed in (from a band stretch before) is served up to what the capacity serves within the
     timeout, the rest times out. Conservation: λ·dt + backlog in = served + timed_out.
@@ -443,7 +447,8 @@ def _patience_ticks(
     cap = c / mean_service_s
     factor = allen_cunneen_factor(service_cv, arrival_scv)
     pat = mmc_patience(lam, c, mean_service_s, timeout_s, erlang_b(c, lam * mean_service_s), factor)
-    p, rate, shift = served_wait_shape(pat)
+    p, rate = served_wait_cut(pat)
+    none = np.zeros(lam.shape)
     arrivals = lam * dt_s
     timed_out = arrivals * pat.p_abandon
     served = arrivals - timed_out
@@ -455,7 +460,7 @@ def _patience_ticks(
         utilization=pat.utilization,
         p_wait=p,
         wait_rate_per_s=rate,
-        fluid_wait_s=shift,
+        fluid_wait_s=none,
         mean_wait_s=pat.mean_wait_served_s,
         backlog_end=np.zeros(lam.shape),
         served=served,
@@ -464,9 +469,10 @@ def _patience_ticks(
         service_cv=float(service_cv),
         band=np.zeros(lam.shape, dtype=bool),
         backlog_var=np.zeros(lam.shape),
-        fluid_start_s=shift,  # the served wait's shift is one value per tick: no ramp, no spread
-        fluid_slope_s=np.zeros(lam.shape),
-        fluid_sd_s=np.zeros(lam.shape),
+        fluid_start_s=none,  # no fluid queue: no ramp, no spread
+        fluid_slope_s=none,
+        fluid_sd_s=none,
+        wait_cap_s=float(timeout_s),
     )
 
 

@@ -8,6 +8,14 @@ Flagger v1.44.0 (`pkg/controller/scheduler.go` advanceCanary): a failed metric c
 `canary.go` GetAnalysisThreshold). The metric provider here is the simulation itself: the canary
 version's own success rate and P95 (`canary_p95_s`), as a Prometheus query on the canary's
 pods would report them.
+
+A measurement while the canary version receives no requests (no canary pod ready yet, or weight 0)
+has no data: the exported query (export/argo_analysis.py) returns an empty vector, `result[0]`
+cannot be evaluated and Argo records the measurement as Error, not as a pass or a failure
+(argo-rollouts v1.9.1 `analysis/analysis.go` assessMetricStatus: more than `consecutiveErrorLimit`
+errors in a row, default 4 (`utils/defaults/defaults.go` DefaultConsecutiveErrorLimit), end the
+run in Error, which aborts the rollout like a failure does). An error does not count towards
+`count`: no data never makes a run Successful (an assumption on Argo's count bookkeeping).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from simkit.traffic.queueing_latency import Component, latency_quantiles, pooled
 RUNNING = "Running"
 SUCCESSFUL = "Successful"
 FAILED = "Failed"
+CONSECUTIVE_ERROR_LIMIT = 4  # argo-rollouts v1.9.1 utils/defaults/defaults.go DefaultConsecutiveErrorLimit
 
 
 @dataclass(frozen=True)
@@ -47,22 +56,33 @@ class AnalysisRun:
     failed: int = 0
     phase: str = RUNNING
     last_s: float | None = None
+    errors: int = 0  # consecutive measurements without data
 
 
 def measure(
-    run: AnalysisRun, thresholds: Thresholds, count: int | None, failure_limit: int, ok: bool, now: float
+    run: AnalysisRun,
+    thresholds: Thresholds,
+    count: int | None,
+    failure_limit: int,
+    ok: bool | None,
+    now: float,
 ) -> AnalysisRun:
     """One measurement: Failed once failures exceed `failure_limit`; Successful after `count`
-    measurements (None: runs until the rollout ends, as a background analysis without count)."""
+    measurements (None: runs until the rollout ends, as a background analysis without count).
+    `ok` None: no data (an Error measurement): Failed once more than CONSECUTIVE_ERROR_LIMIT in a row."""
     if run.phase != RUNNING:
         return run
+    if ok is None:
+        errors = run.errors + 1
+        phase = FAILED if errors > CONSECUTIVE_ERROR_LIMIT else RUNNING
+        return replace(run, errors=errors, phase=phase, last_s=now)
     taken, failed = run.taken + 1, run.failed + (0 if ok else 1)
     phase = RUNNING
     if failed > failure_limit:
         phase = FAILED
     elif count is not None and taken >= count:
         phase = SUCCESSFUL
-    return replace(run, taken=taken, failed=failed, phase=phase, last_s=now)
+    return replace(run, taken=taken, failed=failed, phase=phase, last_s=now, errors=0)
 
 
 def canary_p95_s(lam_rps: float, servers: float, service_s: float, cv: float) -> float:

@@ -10,6 +10,7 @@ The primary copy serves throughout: on a new revision the canary Deployment is s
 (ScaleFromZero: to the target's replicas) beside the primary. Every `interval` one tick runs:
 - Progressing: the canary not ready yet -> wait (rollback once progressDeadlineSeconds passes);
   failedChecks >= threshold -> rollback (weight 0, canary scaled to zero, phase Failed);
+  at weight 0 before any iteration no check (no traffic to the canary: `analysis_runs`);
   a failed metric check -> failedChecks + 1 and no advance; otherwise the weight advances by
   nextStepWeight (stepWeight, or the next of stepWeights) up to maxWeight (canary strategy), or the
   iteration count advances (blue/green: `iterations` set), and at maxWeight / after the iterations
@@ -120,6 +121,20 @@ def _rollback(st: FlaggerState, reason: str, message: str) -> FlaggerDecision:
     return FlaggerDecision(replace(st, phase=FAILED, weight=0, canary_up=False, message=message), reason)
 
 
+def analysis_runs(spec: FlaggerSpec, st: FlaggerState, canary_ready: bool) -> bool:
+    """Whether this tick judges the metrics (scheduler.go advanceCanary, in its order): Progressing,
+    the canary ready, the failed checks under the threshold (else it rolls back first), and traffic
+    routed to the canary: "skip check if no traffic is routed or mirrored to canary" - at weight 0
+    before the first iteration Flagger runs the pre-rollout hooks and advances instead, so the first
+    check sees the canary under its first stepWeight (mirroring is not modelled)."""
+    return (
+        st.phase == PROGRESSING
+        and canary_ready
+        and st.failed_checks < spec.threshold
+        and not (st.weight == 0 and st.iterations == 0)
+    )
+
+
 def flagger_tick(spec: FlaggerSpec, st: FlaggerState, obs: FlaggerObservation, now: float) -> FlaggerDecision:
     """One run of advanceCanary (every `spec.interval`)."""
     if st.phase in (SUCCEEDED, FAILED):
@@ -138,7 +153,7 @@ def flagger_tick(spec: FlaggerSpec, st: FlaggerState, obs: FlaggerObservation, n
         return FlaggerDecision(st, WAIT_CANARY)
     if st.failed_checks >= spec.threshold:
         return _rollback(st, ROLLBACK, f"failed checks threshold reached {st.failed_checks}")
-    if not obs.check_ok:
+    if analysis_runs(spec, st, obs.canary_ready) and not obs.check_ok:
         return FlaggerDecision(replace(st, failed_checks=st.failed_checks + 1), CHECK_FAILED)
     if spec.iterations > 0:  # blue/green: iterations, then all traffic to the canary, then promote
         if spec.iterations > st.iterations:

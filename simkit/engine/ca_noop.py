@@ -1,0 +1,86 @@
+"""Cluster-autoscaler scans that provably repeat the last one, though the state version moved on.
+
+A rollout changes pods every few seconds, and every change bumps the engine's state version, so
+the CA loop (`ca_loop._Scanner.scan`) runs in full at every scan while it lasts. Most of those
+scans cannot decide anything new: no pod is pending, nothing is provisioning, and every
+autoscaled node was found unremovable in the last few minutes, so the scale-down pass reads no
+pod, no PodDisruptionBudget and no node utilization (`ca_loop.pods_read_by_scale_down` is empty).
+What such a pass returns then depends only on the nodes' identity, readiness, deletion state and
+annotations, the CA state and the cooldown gate; `NoOpScan` remembers them from a full scan and
+says when a later scan would return the same (cluster-autoscaler's own loop skips on an unchanged
+state, `ca_loop`; this is the same decision computed from less).
+
+Why each input is covered, reading `control/ca` (cluster-autoscaler 1.35, `core/static_autoscaler.go`
+RunOnce, `core/scaledown/eligibility/eligibility.go`, `clusterstate/clusterstate.go`, as cited there):
+
+* scale-up with no pending pod and no open request or backoff entry: `update_scale_up_requests`
+  keeps the state, every node Ready keeps the cluster healthy at any time, and the pass ends in
+  NoUnschedulablePods with the same message; no random draw is made.
+* scale-down: healthy as above; no candidate is NotStarted (all Ready) or in a per-group cooldown
+  (`--scale-down-delay-type-local` off); every autoscaled node is RecentlyUnremovable (checked
+  against `now`), every other one is NotAutoscaled, or tainted for deletion (excluded here); no node
+  is eligible, so the drain simulation sees nothing, no node is unneeded, nothing is deleted; the
+  status is ScaleDownInCooldown or NoScaleDown by `cooldown_reason(now)`, compared here. The returned
+  state equals the old one except that unremovable entries of nodes gone from the cluster may be
+  dropped, which nothing reads (node names are never reused).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from simkit.control.ca import CAFlags, CAState
+from simkit.control.ca.scale_down import TO_BE_DELETED_TAINT, cooldown_reason
+from simkit.engine.cluster import Engine
+
+__all__ = ["NoOpScan", "node_key"]
+
+
+def node_key(engine: Engine) -> tuple[object, ...]:
+    """What a scan with no pod to read sees of the nodes: name, pool, readiness, cordon, taints, upgrade."""
+    upgrading = engine.upgrading_pools
+    return tuple(
+        (n.name, n.pool, n.ready, n.cordoned, n.taints, n.pool in upgrading)
+        for n in engine.state.alive_nodes()
+    )
+
+
+@dataclass(frozen=True)
+class NoOpScan:
+    """A full scan that read no pod and left the CA quiet: its inputs, state and cooldown gate."""
+
+    nodes: tuple[object, ...]
+    autoscaled: tuple[str, ...]  # the nodes of autoscaled groups
+    state: CAState
+    cooldown: str | None
+
+    @classmethod
+    def after(
+        cls, engine: Engine, flags: CAFlags, state: CAState, pools: set[str], now: float
+    ) -> NoOpScan | None:
+        """The record of the full scan just run at `now` (quiet, no pending pod, no pod read), or None
+        when a later scan with the same inputs could still decide differently as time goes on."""
+        if (
+            flags.scale_down_delay_type_local
+            or state.backoff
+            or state.scale_up_requests
+            or state.unneeded_since
+        ):
+            return None
+        alive = engine.state.alive_nodes()
+        if not all(n.ready and not n.cordoned for n in alive):
+            return None
+        if any(t.key == TO_BE_DELETED_TAINT for n in alive for t in n.taints):
+            return None
+        autoscaled = tuple(n.name for n in alive if n.pool in pools)
+        return cls(node_key(engine), autoscaled, state, cooldown_reason(flags, state, now))
+
+    def repeats(self, engine: Engine, flags: CAFlags, state: CAState, now: float) -> bool:
+        """Whether a scan now, with this state and nothing pending or provisioning, returns the same."""
+        if state is not self.state or node_key(engine) != self.nodes:
+            return False
+        until = state.unremovable_until
+        if not all(until.get(name, -math.inf) > now for name in self.autoscaled):
+            return False
+        return cooldown_reason(flags, state, now) == self.cooldown

@@ -382,8 +382,8 @@ class TrafficModel:
         return {"arrival_scv": thinned_dispersion(self.arrival_scv[a:b], reach)}
 
     def finish_all(self) -> None:
-        """Settle every stream up to the end of the run; its columns become read-only arrays (the same
-        array for columns of the same content, `columns.PagePool.join`)."""
+        """Settle every stream up to the end of the run; a twin's paged columns become read-only arrays
+        (the same array for columns of the same content, `columns.PagePool.join`)."""
         streams = [*self.services.values(), *self.queues.values()]
         for st in streams:  # one at a time: each one's pages are shared before the next is computed
             self._advance([st], self.n_ticks)

@@ -26,7 +26,7 @@ in the simulation. The surplus vCPU-hours say what AWS unlimited mode would char
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,7 +59,9 @@ __all__ = [
     "burstable_pools",
     "credit_checks",
     "credit_rows",
+    "cpu_use",
     "credit_runs",
+    "credit_runs_from",
     "credit_table",
     "pool_cpu_use",
     "workload_cpu_use",
@@ -112,6 +114,10 @@ def _limit_cores(w: Workload) -> float:
     return float(limits.cpu) / 1000 if limits is not None and limits.cpu else float("inf")
 
 
+Columns = Mapping[str, tuple[np.ndarray, np.ndarray]]
+"""Per service (or queue): its (ready replicas or consumers, served or completed) per tick."""
+
+
 def workload_cpu_use(
     scenario: Scenario,
     services: pd.DataFrame,
@@ -120,24 +126,48 @@ def workload_cpu_use(
     ticks: np.ndarray,
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Workload -> (CPU use in vCPU, ready pods) per tick of `ticks` (start of each tick)."""
+    services_of, queues_of = _rows_by(services, "service"), _rows_by(queues, "queue")
+    full = {w.name for w in scenario.workloads}
+
+    def columns(
+        rows_of: Callable[[str], pd.DataFrame], names: Iterable[str], ready: str, done: str
+    ) -> Columns:
+        out = {}
+        for name in names:
+            rows = rows_of(name)
+            if len(rows) == len(ticks):  # only a service (queue) with a row per tick is read
+                out[name] = (rows[ready].to_numpy(float), rows[done].to_numpy(float))
+        return out
+
+    consumed = [q.name for q in scenario.traffic.queues if q.consumer in full]
+    return cpu_use(
+        scenario,
+        columns(services_of, full, "ready_replicas", "served"),
+        columns(queues_of, consumed, "consumers", "completed"),
+        replicas,
+        ticks,
+    )
+
+
+def cpu_use(
+    scenario: Scenario, services: Columns, queues: Columns, replicas: pd.DataFrame, ticks: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """`workload_cpu_use` from each service's and queue's columns as arrays (`Columns`; only those with
+    a value per tick), without the per-tick tables: what a Monte Carlo run's credit check reads."""
     tick_s = float(np.diff(ticks).min()) if len(ticks) > 1 else 60.0
     consumers = {q.consumer: q.name for q in scenario.traffic.queues}
     out = {}
-    replicas_of, services_of, queues_of = _rows_by(replicas, "workload"), _rows_by(services, "service"), None
+    replicas_of = _rows_by(replicas, "workload")
     for w in scenario.workloads:
         rows = replicas_of(w.name)
         ready = _step(rows["t_s"].to_numpy(float), rows["ready"].to_numpy(float), ticks)
         work = np.zeros_like(ticks, dtype=float)
-        svc = services_of(w.name)
-        if len(svc) == len(ticks):
-            ready = svc["ready_replicas"].to_numpy(float)
-            work = svc["served"].to_numpy(float) / tick_s * float(w.serving.cpu_per_request)
-        elif w.name in consumers:
-            queues_of = queues_of or _rows_by(queues, "queue")
-            q = queues_of(consumers[w.name])
-            if len(q) == len(ticks):
-                ready = q["consumers"].to_numpy(float)
-                work = q["completed"].to_numpy(float) / tick_s * float(w.serving.cpu_per_request)
+        if w.name in services:
+            ready, served = services[w.name]
+            work = served / tick_s * float(w.serving.cpu_per_request)
+        elif w.name in consumers and consumers[w.name] in queues:
+            ready, completed = queues[consumers[w.name]]
+            work = completed / tick_s * float(w.serving.cpu_per_request)
         use = np.minimum(ready * float(w.serving.base_cpu) / 1000 + work, ready * _limit_cores(w))
         out[w.name] = (use, ready)
     return out
@@ -232,11 +262,21 @@ def credit_runs(
     nodes: pd.DataFrame,
 ) -> list[CreditRun]:
     """One `CreditRun` per burstable pool (none without one)."""
-    pools = burstable_pools(scenario)
-    if not pools or services.empty:
+    if not burstable_pools(scenario) or services.empty:
         return []
     ticks = np.unique(services["t_s"].to_numpy(float))
-    use = workload_cpu_use(scenario, services, queues, replicas, ticks)
+    return credit_runs_from(
+        scenario, workload_cpu_use(scenario, services, queues, replicas, ticks), nodes, ticks
+    )
+
+
+def credit_runs_from(
+    scenario: Scenario, use: dict[str, tuple[np.ndarray, np.ndarray]], nodes: pd.DataFrame, ticks: np.ndarray
+) -> list[CreditRun]:
+    """`credit_runs` from the workloads' CPU use (`workload_cpu_use` or `cpu_use`) on `ticks`."""
+    pools = burstable_pools(scenario)
+    if not pools:
+        return []
     hottest = pool_cpu_use(scenario, use, nodes, ticks)
     # the same use on the same ticks gives the same bank (in a batch, the earlier seeds' one)
     credits_of = ContentMemo(simulate_credits)

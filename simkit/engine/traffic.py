@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +26,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from simkit.engine.columns import PagedColumn, PagePool
 from simkit.engine.content_memo import ContentMemo
 from simkit.results import Deferred
 from simkit.scenario.model import Route, RouteStep, Scenario, TaskQueue, Workload
@@ -72,6 +74,15 @@ _TICK_FIELDS = (
     "fluid_sd_s",
 )
 """The per-tick results of `queueing.service_ticks` a stream keeps as they are."""
+_LATENCY_FIELDS = (
+    "p_wait",
+    "wait_rate_per_s",
+    "fluid_wait_s",
+    "fluid_start_s",
+    "fluid_slope_s",
+    "fluid_sd_s",
+)
+"""What `tick_columns` reads of a stream (with its timeout)."""
 _FIELDS = (
     "servers",
     "utilization",
@@ -106,7 +117,8 @@ class _Stream:
     mean_service_s: float  # per server: the request's service time, stretched if the pod's CPU is short
     service_cv: float
     timeout_s: float
-    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    arrays: dict[str, Any] = field(default_factory=dict)  # allocated by `TrafficModel._allocate`
+    """Per field of `_FIELDS`: an array, or for a twin a `PagedColumn` until `finish_all` (then an array)."""
     gate: str | None = None  # the broker a task queue lives in: while it has no quorum, tasks are lost
     computed_to: int = 0  # ticks [0, computed_to) are computed with the servers known so far
     backlog: float = 0.0  # backlog at the end of tick computed_to - 1
@@ -115,10 +127,7 @@ class _Stream:
     segments: list[_Segment] = field(default_factory=list)
     split_fail: dict[int, list[tuple[float, float]]] = field(default_factory=dict)
     """Per split tick: (offset s, share of that stretch's arrivals timed out), for routes' errors."""
-
-    def __post_init__(self) -> None:
-        n = self.lam_rps.size
-        self.arrays = {k: np.zeros(n) for k in _FIELDS}
+    twin: bool = False  # another stream has the same inputs: its columns are paged, shared by content
 
 
 class TrafficModel:
@@ -146,9 +155,30 @@ class TrafficModel:
                 self.queues[queue].gate = data.workload
                 self.by_workload.setdefault(data.workload, []).append(self.queues[queue])
         self.ready = dict.fromkeys(workloads, 0)
+        self._pool = PagePool(n)  # the streams' pages and the finished arrays, shared by content
+        self._allocate()
         self._deferred: dict[int, int] = {}  # id(stream): end of its chunk deferred by `reach`
-        self._tick_columns: dict[str, _Columns] = {}  # per service, during `finish`
+        self._tick_columns: dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], _Columns]] = {}
+        """`tick_columns` per distinct service input (`_columns`), during `finish`."""
         self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
+
+    def _allocate(self) -> None:
+        """Each stream's columns: plain arrays, or pages shared by content (`columns.PagedColumn`) for
+        streams whose inputs (arrival rates, service, timeout, broker) another stream shares: copies of
+        a service in a generated platform compute the same bits. Only a memory matter: no paging cost
+        where nothing is shared (the seed platform, a Monte Carlo run). Allocated once the twins are
+        known: arrays allocated and dropped would leave the heap grown (glibc's mmap threshold)."""
+        groups: dict[tuple[Any, ...], list[_Stream]] = {}
+        for st in [*self.services.values(), *self.queues.values()]:
+            st.lam_rps = self._pool.intern(st.lam_rps)
+            key = (id(st.lam_rps), st.concurrency, st.mean_service_s, st.service_cv, st.timeout_s, st.gate)
+            groups.setdefault(key, []).append(st)
+        for group in groups.values():
+            for st in group:
+                st.twin = len(group) > 1
+                st.arrays = {
+                    k: PagedColumn(self.n_ticks) if st.twin else np.zeros(self.n_ticks) for k in _FIELDS
+                }
 
     def _sync_streams(self, workloads: dict[str, Workload]) -> dict[str, _Stream]:
         lam: dict[str, np.ndarray] = {}
@@ -272,6 +302,15 @@ class TrafficModel:
             st.backlog = float(ticks.backlog_end[-1])
             st.backlog_var = float(ticks.backlog_var[-1])
             st.computed_to = b
+        self._seal(streams)
+
+    def _seal(self, streams: list[_Stream]) -> None:
+        """Share the finished pages of streams that may have a twin (`columns.PagePool`)."""
+        for st in streams:
+            if st.twin:
+                for column in st.arrays.values():
+                    if column.private:
+                        self._pool.seal(column, st.computed_to)
 
     def _split_tick(self, st: _Stream, i: int) -> None:
         """Tick `i` of `st`, whose servers change within it: each constant stretch in turn, then merged.
@@ -343,8 +382,14 @@ class TrafficModel:
         return {"arrival_scv": thinned_dispersion(self.arrival_scv[a:b], reach)}
 
     def finish_all(self) -> None:
-        """Settle every stream up to the end of the run."""
-        self._advance([*self.services.values(), *self.queues.values()], self.n_ticks)
+        """Settle every stream up to the end of the run; a twin's paged columns become read-only arrays
+        (the same array for columns of the same content, `columns.PagePool.join`)."""
+        streams = [*self.services.values(), *self.queues.values()]
+        for st in streams:  # one at a time: each one's pages are shared before the next is computed
+            self._advance([st], self.n_ticks)
+        for st in streams:
+            if isinstance(st.arrays["servers"], PagedColumn):
+                st.arrays = {k: self._pool.join(column) for k, column in st.arrays.items()}
 
     # --------------------------------------------------------------------------- metrics
     def arrival_rate(self, workload: str, t: float) -> float:
@@ -381,6 +426,7 @@ class TrafficModel:
         queues, queue_summary = self._queues()
         summary = {**route_summary, **queue_summary}
         windows = Deferred(_slo_window_table, (self._window_parts,))
+        self._tick_columns = {}  # the tables hold what they need; these were only the routes' inputs
         return TrafficTables(
             services=services, routes=routes, queues=queues, slo_windows=windows, summary=summary
         )
@@ -388,7 +434,7 @@ class TrafficModel:
     def _service_frame(self, latency: dict[_LatencyKey, np.ndarray]) -> Deferred:
         """Each service's table, with its latency as a one-visit route (a route's, if it is one)."""
         parts = []
-        latency_of = ContentMemo(route_latency)  # once per distinct (service, capacity) content
+        latency_of = ContentMemo(route_latency, share=True)  # once per distinct (service, capacity) content
         for st in self.services.values():
             q = latency.get((((st.name, 1),), 0.0))
             if q is None:
@@ -399,10 +445,16 @@ class TrafficModel:
         return Deferred(_service_table, (self.t_s, self.tick_s, parts))
 
     def _columns(self, st: _Stream) -> _Columns:
-        """`tick_columns` of a service, computed once per `finish`."""
-        if st.name not in self._tick_columns:
-            self._tick_columns[st.name] = tick_columns(self._component(st, 1))
-        return self._tick_columns[st.name]
+        """`tick_columns` of a service, computed once per `finish` per distinct input (the streams'
+        arrays are shared by content after `finish_all`, so copies of a service are one entry)."""
+        inputs = tuple(st.arrays[k] for k in _LATENCY_FIELDS)
+        key = (*map(id, inputs), np.float64(st.timeout_s).tobytes())
+        hit = self._tick_columns.get(key)
+        if hit is None or any(x is not y for x, y in zip(hit[0], inputs, strict=True)):
+            columns = tick_columns(self._component(st, 1))
+            p, rate, fluid, start, slope, sd = (self._pool.intern(c) for c in columns)
+            hit = self._tick_columns[key] = (inputs, (p, rate, fluid, start, slope, sd))
+        return hit[1]
 
     def _component(self, st: _Stream, calls: int) -> Component:
         a = st.arrays
@@ -427,9 +479,9 @@ class TrafficModel:
         parts, summary, window_parts = [], {}, []
         total_req = total_err = 0.0
         req_t, err_t = np.zeros(self.n_ticks), np.zeros(self.n_ticks)
-        windows_of = ContentMemo(route_windows)  # once per distinct (path, capacity) content
+        windows_of = ContentMemo(route_windows, share=True)  # once per distinct (path, capacity) content
         for route in self.scenario.traffic.routes:
-            offered = route.share * self.load_rps * self.tick_s
+            offered = self._pool.intern(route.share * self.load_rps * self.tick_s)
             ok = np.ones_like(offered)
             comps, columns = [], []
             for step in route.path:
@@ -442,7 +494,7 @@ class TrafficModel:
                 columns.append(self._columns(st))
             comps = _local_queue_keys(comps)
             self._split_ok(route.path, ok)
-            errors = offered * (1.0 - ok)
+            errors = self._pool.intern(offered * (1.0 - ok))
             objective = latency_objective(self.scenario.slos, route)
             q, windows, stats = windows_of(
                 comps,
@@ -515,8 +567,8 @@ class TrafficModel:
         parts, summary = [], {}
         for st in self.queues.values():
             a = st.arrays
-            wait = np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1)
-            arrivals = st.lam_rps * self.tick_s
+            wait = self._pool.intern(np.stack([_wait_quantile(a, 0.95), _wait_quantile(a, 0.99)], axis=1))
+            arrivals = self._pool.intern(st.lam_rps * self.tick_s)
             columns = ("lost", "served", "backlog", "servers", "utilization")
             parts.append((st.name, arrivals, st.concurrency, {k: a[k] for k in columns}, wait))
             summary[f"tasks.{st.name}"] = float(arrivals.sum())
@@ -558,31 +610,87 @@ _StreamPart = tuple[str, np.ndarray, float, dict[str, np.ndarray], np.ndarray]
 """A stream's table inputs: name, rate or arrivals, servers per pod, per-tick arrays, quantiles."""
 
 
-def _service_table(t_s: np.ndarray, tick_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
-    """The services table: one row per service and tick."""
-    frames = []
-    for name, lam, concurrency, a, q in parts:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "t_s": t_s,
-                    "service": name,
-                    "load_rps": lam,
-                    "ready_replicas": a["servers"] / concurrency,
-                    "utilization": a["utilization"],
-                    "p_wait": a["p_wait"],
-                    "wait_ms_mean": 1000 * a["mean_wait_s"],
-                    "latency_p50_ms": 1000 * q[:, 0],
-                    "latency_p95_ms": 1000 * q[:, 1],
-                    "latency_p99_ms": 1000 * q[:, 2],
-                    "arrivals": lam * tick_s,
-                    "served": a["served"],
-                    "backlog": a["backlog"],
-                    "timeouts": a["timed_out"],
-                }
-            )
-        )
-    return _concat(frames)
+def _stacked(
+    label: str, parts: list[Any], n: int, specs: dict[str, Any], columns: Sequence[str] | None
+) -> pd.DataFrame:
+    """A per-tick table of several parts (services, queues), built column by column: each column one
+    concatenation of the parts' arrays (no frame per part and a concat of them: one copy, not two).
+    `specs`: column -> function of a part (None for the `label` column, the part's name first);
+    `columns`: only these (in the table's order), e.g. the few the CPU-use estimates read."""
+    if not parts:
+        return pd.DataFrame()
+    data: dict[str, np.ndarray] = {}
+    for column, value in specs.items():
+        if columns is not None and column not in columns:
+            continue
+        if value is None:
+            data[column] = np.repeat(np.array([part[0] for part in parts], dtype=object), n)
+        else:
+            data[column] = np.concatenate([np.broadcast_to(value(part), (n,)) for part in parts])
+    return pd.DataFrame(data)
+
+
+def _service_table(
+    t_s: np.ndarray, tick_s: np.ndarray, parts: list[_StreamPart], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The services table: one row per service and tick (only `columns`, if given)."""
+    specs: dict[str, Any] = {
+        "t_s": lambda p: t_s,
+        "service": None,
+        "load_rps": lambda p: p[1],
+        "ready_replicas": lambda p: p[3]["servers"] / p[2],
+        "utilization": lambda p: p[3]["utilization"],
+        "p_wait": lambda p: p[3]["p_wait"],
+        "wait_ms_mean": lambda p: 1000 * p[3]["mean_wait_s"],
+        "latency_p50_ms": lambda p: 1000 * p[4][:, 0],
+        "latency_p95_ms": lambda p: 1000 * p[4][:, 1],
+        "latency_p99_ms": lambda p: 1000 * p[4][:, 2],
+        "arrivals": lambda p: p[1] * tick_s,
+        "served": lambda p: p[3]["served"],
+        "backlog": lambda p: p[3]["backlog"],
+        "timeouts": lambda p: p[3]["timed_out"],
+    }
+    return _stacked("service", parts, t_s.size, specs, columns)
+
+
+USAGE_COLUMNS = {
+    "services": ("t_s", "service", "ready_replicas", "served"),
+    "queues": ("t_s", "queue", "completed", "consumers"),
+}
+"""What the CPU-use estimates (`analysis.burstable.workload_cpu_use`, cost allocation) read of the
+services and queues tables: `usage_table` builds only these."""
+
+
+def usage_columns(
+    services: Any, queues: Any
+) -> (
+    tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]], dict[str, tuple[np.ndarray, np.ndarray]]]
+    | None
+):
+    """What `analysis.burstable.cpu_use` reads, straight from the unbuilt services and queues tables:
+    the ticks, and per service (queue) its ready replicas (consumers) and served (completed) per tick,
+    the same arrays the tables' columns hold. None when a table is built already (read it instead)."""
+    if not all(isinstance(t, Deferred) for t in (services, queues)):
+        return None
+    if services.fn is not _service_table or queues.fn is not _queue_table:
+        return None
+    t_s, _, service_parts = services.args
+    _, queue_parts = queues.args
+    if not service_parts:
+        return None  # no services: the tables' path (an empty table) decides
+
+    def per_part(parts: list[_StreamPart]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        return {p[0]: (p[3]["servers"] / p[2], p[3]["served"]) for p in parts}
+
+    return t_s, per_part(service_parts), per_part(queue_parts)
+
+
+def usage_table(table: Any, name: str) -> pd.DataFrame:
+    """The services or queues table as the CPU-use estimates read it: a deferred one built with only
+    `USAGE_COLUMNS` (the same values as in the whole table), a built one as it is."""
+    if isinstance(table, Deferred) and table.fn in (_service_table, _queue_table):
+        return table.fn(*table.args, columns=USAGE_COLUMNS[name])
+    return table.build() if isinstance(table, Deferred) else table
 
 
 def _route_table(
@@ -608,27 +716,23 @@ def _route_table(
     return _concat(frames)
 
 
-def _queue_table(t_s: np.ndarray, parts: list[_StreamPart]) -> pd.DataFrame:
-    """The task-queue table: one row per queue and tick."""
-    frames = []
-    for name, arrivals, concurrency, a, wait in parts:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "t_s": t_s,
-                    "queue": name,
-                    "arrivals": arrivals,
-                    "lost": a["lost"],
-                    "completed": a["served"],
-                    "backlog": a["backlog"],
-                    "consumers": a["servers"] / concurrency,
-                    "utilization": a["utilization"],
-                    "wait_p95_s": wait[:, 0],
-                    "oldest_s": wait[:, 1],
-                }
-            )
-        )
-    return _concat(frames)
+def _queue_table(
+    t_s: np.ndarray, parts: list[_StreamPart], columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The task-queue table: one row per queue and tick (only `columns`, if given)."""
+    specs: dict[str, Any] = {
+        "t_s": lambda p: t_s,
+        "queue": None,
+        "arrivals": lambda p: p[1],
+        "lost": lambda p: p[3]["lost"],
+        "completed": lambda p: p[3]["served"],
+        "backlog": lambda p: p[3]["backlog"],
+        "consumers": lambda p: p[3]["servers"] / p[2],
+        "utilization": lambda p: p[3]["utilization"],
+        "wait_p95_s": lambda p: p[4][:, 0],
+        "oldest_s": lambda p: p[4][:, 1],
+    }
+    return _stacked("queue", parts, t_s.size, specs, columns)
 
 
 def _local_queue_keys(comps: list[Component]) -> list[Component]:

@@ -172,5 +172,5 @@ def test_every_unmodelled_deployment_field_gets_a_line(tmp_path: Path) -> None:
         """)
     )
     assumed = "\n".join(import_manifests([path]).assumed)
-    assert "spec.strategy: rollouts are not simulated, dropped" in assumed and "maxSurge" in assumed
+    assert "spec.strategy: simulated only as a plan, dropped" in assumed and "maxSurge" in assumed
     assert "spec.revisionHistoryLimit: not modelled by simkit, dropped" in assumed

@@ -162,9 +162,8 @@ def _versions(p: dict) -> list[str]:
 
     def one(side: str) -> str:
         p95 = p[f"{side}_p95_ms"]
-        return (
-            f"requests {p[f'{side}_requests']:,.0f}  errors {p[f'{side}_errors']:,.0f}  "
-            + (f"p95 {p95:.1f} ms" if p95 == p95 else "no requests")
+        return f"requests {p[f'{side}_requests']:,.0f}  errors {p[f'{side}_errors']:,.0f}  " + (
+            f"p95 {p95:.1f} ms" if p95 == p95 else "no requests"
         )
 
     return [f"  new version: {one('new')}", f"  old version: {one('old')}"]

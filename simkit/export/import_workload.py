@@ -249,7 +249,7 @@ def _unmodelled_spec(spec: Mapping, name: str, notes: list[str], planned: bool =
             continue
         if planned and (key in _ROLLOUT or key in ("revisionHistoryLimit", "podManagementPolicy")):
             continue
-        why = "rollouts are not simulated" if key in _ROLLOUT else "not modelled by simkit"
+        why = "simulated only as a plan" if key in _ROLLOUT else "not modelled by simkit"
         notes.append(f"spec.{key}: {why}, dropped ({json.dumps(value, sort_keys=True, default=str)[:80]})")
 
 

@@ -457,7 +457,7 @@ def _one_calm_tick(
     if gap * dt_s * BAND_RELAXATION_TICKS <= 1.0 and abs(1.0 - rho_band) < BAND_MAX_DEVIATION:
         return None
     a = lam * mean_service_s
-    if not a < c:  # erlang_c: waiting is certain (1), left to the array code
+    if not 0.0 < a < c:  # erlang_c: waiting certain (a >= c), or an underflowed load: the array code
         return None
     log_pmf = c * float(np.log(a)) - a - float(gammaln(c + 1))
     pmf = float(np.exp(log_pmf))

@@ -579,6 +579,9 @@ class Engine:
     def _reconcile_pods(
         self, workload: Workload, pods: list[Pod], desired: int, revision: str | None
     ) -> None:
+        stateful = workload.kind == "StatefulSet"
+        if sum(1 for p in pods if stateful or p.phase is not PodPhase.TERMINATING) == desired:
+            return  # in sync: `reconcile_replicas` would create and delete nothing: no view built
         view = [
             ReplicaPod(
                 p.name,

@@ -19,7 +19,13 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.special import gammaln, pdtr
 
 from simkit.traffic.abandonment import mmc_patience, served_wait_cut
-from simkit.traffic.critical_band import diffusion_ticks, near_critical, wait_shape
+from simkit.traffic.critical_band import (
+    BAND_MAX_DEVIATION,
+    BAND_RELAXATION_TICKS,
+    diffusion_ticks,
+    near_critical,
+    wait_shape,
+)
 from simkit.traffic.mgc import single_server_tail, tail_weight
 from simkit.traffic.queueing_latency import (
     Component,
@@ -379,6 +385,14 @@ def service_ticks(
     used in the GI/G/c two-moment factor of the stationary waits (the diffusion keeps Poisson).
     """
     lam = np.asarray(lam_rps, dtype=np.float64)
+    if lam.shape == (1,) and initial_backlog == 0.0:  # one tick: the scalar path when it applies
+        c0, scv0 = np.asarray(servers, dtype=np.float64), np.asarray(arrival_scv, dtype=np.float64)
+        if c0.ndim == 0 and scv0.ndim == 0:
+            fast = _one_calm_tick(
+                float(lam[0]), float(c0), mean_service_s, service_cv, dt_s, timeout_s, float(scv0)
+            )
+            if fast is not None:
+                return fast
     c = np.broadcast_to(np.asarray(servers, dtype=np.float64), lam.shape)
     scv = np.broadcast_to(np.asarray(arrival_scv, dtype=np.float64), lam.shape)
     patient = gives_up_within_tick(timeout_s, dt_s)
@@ -407,6 +421,75 @@ def service_ticks(
         fluid_slope_s=np.concatenate([p.fluid_slope_s for p in parts]),
         fluid_sd_s=np.concatenate([p.fluid_sd_s for p in parts]),
         wait_cap_s=float(timeout_s) if patient else math.inf,
+    )
+
+
+def _one_calm_tick(
+    lam: float,
+    c: float,
+    mean_service_s: float,
+    service_cv: float,
+    dt_s: float,
+    timeout_s: float,
+    arrival_scv: float,
+) -> ServiceTicks | None:
+    """`service_ticks` of one tick in its commonest case, in scalars (None: not that case).
+
+    The case: servers busy but not overloaded (0 < λ < cμ), no backlog handed in, no give-ups
+    within the tick, away from the critical band, cv <= 1 and not M/G/1 with cv != 1. Then the
+    fluid queue stays empty and `_regular_ticks` reduces to Erlang C and a few products; each
+    value below is the same IEEE operation in the same order as the array code (transcendental
+    functions through the same numpy/scipy ufuncs), so the result is bit for bit the same; it
+    only saves the array set-up that dominates a one-tick call (`TrafficModel._split_tick`'s
+    stretches of a tick whose ready count changes). tests/test_queueing_fast.py compares both.
+    """
+    if not (lam > 0.0 and c > 0.0 and service_cv <= 1.0 and (c != 1.0 or service_cv == 1.0)):
+        return None
+    heavy = (arrival_scv + service_cv * service_cv) / 2.0  # allen_cunneen_factor
+    if gives_up_within_tick(timeout_s, dt_s) or not mean_service_s > 0.0 or not heavy > 0.0:
+        return None
+    cap = c / mean_service_s  # the fluid's and the band's capacity
+    if not lam < cap or not lam < c * (1.0 / mean_service_s):  # mmc_metrics' own `stable`
+        return None
+    rho_band = lam / cap  # near_critical
+    root = float(np.sqrt(rho_band))
+    gap = cap * ((1.0 - root) * (1.0 - root))
+    if gap * dt_s * BAND_RELAXATION_TICKS <= 1.0 and abs(1.0 - rho_band) < BAND_MAX_DEVIATION:
+        return None
+    a = lam * mean_service_s
+    if not 0.0 < a < c:  # erlang_c: waiting certain (a >= c), or an underflowed load: the array code
+        return None
+    log_pmf = c * float(np.log(a)) - a - float(gammaln(c + 1))
+    pmf = float(np.exp(log_pmf))
+    cdf = float(pdtr(c, a)) if (pmf >= _PMF_CDF_IS_ONE or a >= c) else 1.0
+    if cdf < _TINY_CDF:
+        return None
+    b = min(max(pmf / max(cdf, _TINY_CDF), 0.0), 1.0)
+    rho = a / c
+    p_wait = min(max(b / (1.0 - rho * (1.0 - b)), 0.0), 1.0)
+    rate = (c * (1.0 / mean_service_s) - lam) / heavy
+    util = min(lam / (c * (1.0 / mean_service_s)), 1.0)
+    mean_wait = p_wait / rate if p_wait > 0 else 0.0
+    late = p_wait * float(np.exp(-rate * timeout_s)) if p_wait > 0 else 0.0
+    served = lam * dt_s
+    late_n = min(lam * dt_s * min(max(late, 0.0), 1.0), served)
+    growth = (lam - cap) * dt_s / cap
+    return ServiceTicks(
+        utilization=np.array([util]),
+        p_wait=np.array([p_wait]),
+        wait_rate_per_s=np.array([rate]),
+        fluid_wait_s=np.zeros(1),
+        mean_wait_s=np.array([mean_wait + 0.0]),
+        backlog_end=np.zeros(1),
+        served=np.array([served - late_n]),
+        timed_out=np.array([0.0 + late_n]),
+        mean_service_s=float(mean_service_s),
+        service_cv=float(service_cv),
+        band=np.zeros(1, dtype=bool),
+        backlog_var=np.zeros(1),
+        fluid_start_s=np.zeros(1),
+        fluid_slope_s=np.array([growth]),
+        fluid_sd_s=np.zeros(1),
     )
 
 

@@ -107,7 +107,11 @@ def test_the_served_wait_handed_to_the_latency_model_is_the_truncated_exponentia
         assert 0.0 < 1.0 / rate[0] < tau
     svc = service_ticks(np.array([lam]), c, 0.5, 1.0, 60.0, tau)
     assert svc.wait_cap_s == tau and svc.visit(timeout_s=tau).wait_cap_s == tau
-    np.testing.assert_array_equal(svc.fluid_wait_s, 0.0)
+    # outside the critical band no fluid delay is added on top of the cut wait; a band tick (the
+    # give-up queue relaxes slower than a tick, `service_ticks`) carries the diffusion's queue instead,
+    # a served request's share of it at most the timeout
+    np.testing.assert_array_equal(svc.fluid_wait_s[~svc.band], 0.0)
+    assert np.all(svc.fluid_wait_s <= tau)
 
 
 @settings(max_examples=60, deadline=None)

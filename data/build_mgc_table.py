@@ -31,7 +31,16 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 CVS = (1.5, 2.0, 2.5, 3.0, 4.0)
 SERVERS = (2, 3, 4, 6, 8, 12, 16, 24, 32)
 RHOS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9)
-STATS = ("sojourn_p50", "sojourn_p95", "sojourn_p99", "mean_wait", "p_wait", "wait_p90", "wait_p95", "wait_p99")
+STATS = (
+    "sojourn_p50",
+    "sojourn_p95",
+    "sojourn_p99",
+    "mean_wait",
+    "p_wait",
+    "wait_p90",
+    "wait_p95",
+    "wait_p99",
+)
 COLUMNS = ("cv", "servers", "rho", "requests", "seeds", *STATS, *(f"{s}_se" for s in STATS))
 
 
@@ -48,7 +57,12 @@ def point(cv: float, servers: int, rho: float, requests: int, seeds: int) -> dic
         keep = slice(requests // 20, None)
         w, s = wait[keep], service[keep]
         rows.append(
-            [*np.quantile(w + s, [0.5, 0.95, 0.99]), w.mean(), (w > 0).mean(), *np.quantile(w, [0.9, 0.95, 0.99])]
+            [
+                *np.quantile(w + s, [0.5, 0.95, 0.99]),
+                w.mean(),
+                (w > 0).mean(),
+                *np.quantile(w, [0.9, 0.95, 0.99]),
+            ]
         )
     r = np.array(rows)
     se = r.std(0, ddof=1) / np.sqrt(seeds)
@@ -78,7 +92,9 @@ def main() -> None:
         writer = csv.DictWriter(f, COLUMNS)
         if new:
             writer.writeheader()
-        futures = {pool.submit(point, cv, c, rho, args.requests, args.seeds): (cv, c, rho) for cv, c, rho in todo}
+        futures = {
+            pool.submit(point, cv, c, rho, args.requests, args.seeds): (cv, c, rho) for cv, c, rho in todo
+        }
         for n, fut in enumerate(as_completed(futures), 1):
             row = fut.result()
             writer.writerow({k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()})

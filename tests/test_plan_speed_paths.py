@@ -11,6 +11,7 @@ bench/plans.py's daily rollouts. The fast paths:
 * `ca_loop.SKIP_NOOP_SCANS`: a scan that provably repeats a quiet one that read no pod is skipped.
 * `ca_noop.NOOP_BUSY_NODES`: ... and one that read only nodes found NotUnderutilized (same pods).
 * `traffic.DEFER_LOOKAHEAD`: a queue's look-ahead after a split tick waits until it is read.
+* `traffic.DEFER_FIRST_TICK`: ... and after a chunk's first tick read alone (recomputed whole if read).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def _reference(m: pytest.MonkeyPatch) -> None:
     m.setattr(ca_loop, "SKIP_NOOP_SCANS", False)
     m.setattr(ca_noop, "NOOP_BUSY_NODES", False)
     m.setattr(traffic, "DEFER_LOOKAHEAD", False)
+    m.setattr(traffic, "DEFER_FIRST_TICK", False)
 
 
 def _both(
@@ -116,7 +118,7 @@ def test_rollouts_on_a_k3_platform_identical(seed: int, monkeypatch: pytest.Monk
 
 def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity tests above mean something: every fast path changes the work in them."""
-    seen = {"lean": 0, "noop": 0, "busy": 0, "deferred": 0, "dropped": 0}
+    seen = {"lean": 0, "noop": 0, "busy": 0, "deferred": 0, "dropped": 0, "first": 0, "restarted": 0}
     read, repeats = ca_loop.pods_read_by_scale_down, ca_noop.NoOpScan.repeats
     reach, set_ready = traffic.TrafficModel.reach, traffic.TrafficModel.set_ready
 
@@ -131,9 +133,12 @@ def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> 
         seen["busy"] += out and bool(self.busy)  # a repeat of a scan that read NotUnderutilized nodes
         return out
 
-    def counted_reach(self, st, needed, until):  # type: ignore[no-untyped-def]
-        reach(self, st, needed, until)
+    def counted_reach(self, st, needed, until, defer=True):  # type: ignore[no-untyped-def]
+        restarting = id(st) in self._restart and needed > st.computed_to
+        reach(self, st, needed, until, defer)
         seen["deferred"] += id(st) in self._deferred and st.computed_to == needed
+        seen["first"] += id(st) in self._restart and st.computed_to == needed  # a first tick alone
+        seen["restarted"] += restarting  # ... and its chunk computed whole later
 
     def counted_set_ready(self, workload, ready, now):  # type: ignore[no-untyped-def]
         before = sum(id(st) in self._deferred for st in self.by_workload.get(workload, []))

@@ -9,7 +9,9 @@ bench/plans.py's daily rollouts. The fast paths:
 * `ca_loop.LEAN_SCALE_DOWN`: the scale-down pass gets only the pods it can read.
 * `ca_loop.REUSE_VIEWS`: node groups, CANodes and PDBs are rebuilt only when what they read changed.
 * `ca_loop.SKIP_NOOP_SCANS`: a scan that provably repeats a quiet one that read no pod is skipped.
+* `ca_noop.NOOP_BUSY_NODES`: ... and one that read only nodes found NotUnderutilized (same pods).
 * `traffic.DEFER_LOOKAHEAD`: a queue's look-ahead after a split tick waits until it is read.
+* `traffic.DEFER_FIRST_TICK`: ... and after a chunk's first tick read alone (recomputed whole if read).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import simkit.engine.ca_loop as ca_loop
 import simkit.engine.ca_noop as ca_noop
 import simkit.engine.traffic as traffic
 from bench.identical import TABLES, differences
-from bench.plans import rollout_month
+from bench.kplatform import platform_data
+from bench.plans import daily_rollouts, rollout_month
 
 SCENARIOS = Path(__file__).parents[1] / "scenarios"
 DAY_S = 86400.0
@@ -46,7 +49,9 @@ def _reference(m: pytest.MonkeyPatch) -> None:
     m.setattr(ca_loop, "LEAN_SCALE_DOWN", False)
     m.setattr(ca_loop, "REUSE_VIEWS", False)
     m.setattr(ca_loop, "SKIP_NOOP_SCANS", False)
+    m.setattr(ca_noop, "NOOP_BUSY_NODES", False)
     m.setattr(traffic, "DEFER_LOOKAHEAD", False)
+    m.setattr(traffic, "DEFER_FIRST_TICK", False)
 
 
 def _both(
@@ -85,9 +90,35 @@ def test_daily_rollouts_identical(monkeypatch: pytest.MonkeyPatch) -> None:
     assert list(result.plans["outcome"]) == ["Complete"] * 3
 
 
+def k3_rollouts(days: int = 2) -> simkit.Scenario:
+    """The seed platform copied three times (bench/kplatform.py), a daily rollout of two copies'
+    llm-agent-service (at 10:00 and 10:02, so they overlap) and of workflow-orchestrator-service-k3."""
+    data = platform_data(3)
+    data["simulation"]["duration"] = f"{days}d"
+    plans = []
+    for target, shift in (
+        ("llm-agent-service", 0.0),
+        ("llm-agent-service-k2", 120.0),
+        ("workflow-orchestrator-service-k3", 600.0),
+    ):
+        for plan in daily_rollouts(days):
+            plans.append(
+                {**plan, "name": f"{plan['name']}-{target}", "target": target, "start": plan["start"] + shift}
+            )
+    data["plans"] = plans
+    return simkit.Scenario.model_validate(data)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_rollouts_on_a_k3_platform_identical(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform that is not the seed's: three copies, overlapping rollouts of different targets."""
+    result = _both(k3_rollouts(), seed, 2.0, monkeypatch)
+    assert set(result.plans["outcome"]) == {"Complete"}
+
+
 def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity tests above mean something: every fast path changes the work in them."""
-    seen = {"lean": 0, "noop": 0, "deferred": 0, "dropped": 0}
+    seen = {"lean": 0, "noop": 0, "busy": 0, "deferred": 0, "dropped": 0, "first": 0, "restarted": 0}
     read, repeats = ca_loop.pods_read_by_scale_down, ca_noop.NoOpScan.repeats
     reach, set_ready = traffic.TrafficModel.reach, traffic.TrafficModel.set_ready
 
@@ -99,11 +130,15 @@ def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> 
     def counted_repeats(self, *args):  # type: ignore[no-untyped-def]
         out = repeats(self, *args)
         seen["noop"] += out
+        seen["busy"] += out and bool(self.busy)  # a repeat of a scan that read NotUnderutilized nodes
         return out
 
-    def counted_reach(self, st, needed, until):  # type: ignore[no-untyped-def]
-        reach(self, st, needed, until)
+    def counted_reach(self, st, needed, until, defer=True):  # type: ignore[no-untyped-def]
+        restarting = id(st) in self._restart and needed > st.computed_to
+        reach(self, st, needed, until, defer)
         seen["deferred"] += id(st) in self._deferred and st.computed_to == needed
+        seen["first"] += id(st) in self._restart and st.computed_to == needed  # a first tick alone
+        seen["restarted"] += restarting  # ... and its chunk computed whole later
 
     def counted_set_ready(self, workload, ready, now):  # type: ignore[no-untyped-def]
         before = sum(id(st) in self._deferred for st in self.by_workload.get(workload, []))

@@ -213,7 +213,7 @@ SKIP_QUIET_SCANS = (
 REUSE_VIEWS = (
     True  # node groups, CANodes and PDBs rebuilt only when what they read changed; tests turn it off
 )
-SKIP_NOOP_SCANS = True  # scans that provably repeat a quiet one that read no pod are skipped (ca_noop)
+SKIP_NOOP_SCANS = True  # scans that provably repeat a quiet one are skipped (ca_noop); tests turn it off
 LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
 
@@ -366,8 +366,9 @@ class _Scanner:
         self.last = (up.reason, down.status)
         quiet = not (up.increases or up.reverted or down.remove or down.unneeded or busy)
         self.quiet_version = engine.state.version if quiet else -1
-        if SKIP_NOOP_SCANS and quiet and read == []:
-            self.noop = NoOpScan.after(engine, flags, self.state, {p.name for p in pools}, now)
+        if SKIP_NOOP_SCANS and quiet and read is not None:
+            why = {name: down.reasons.get(name) for name in read}
+            self.noop = NoOpScan.after(engine, flags, self.state, {p.name for p in pools}, now, why)
 
 
 def _group_size(engine: Engine, pool: str) -> int:

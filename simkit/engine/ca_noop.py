@@ -23,6 +23,16 @@ RunOnce, `core/scaledown/eligibility/eligibility.go`, `clusterstate/clusterstate
   status is ScaleDownInCooldown or NoScaleDown by `cooldown_reason(now)`, compared here. The returned
   state equals the old one except that unremovable entries of nodes gone from the cluster may be
   dropped, which nothing reads (node names are never reused).
+* busy nodes (`NOOP_BUSY_NODES`): an autoscaled node that is not recently unremovable is read, but
+  if the recorded scan found it `NotUnderutilized` and its utilization's inputs are the same (its
+  scheduler view, the same object: allocatable; and each bound pod's spec and DaemonSet flag, with
+  no pod terminating, so `drain.node_utilization` reads no deletion time and does not depend on
+  `now`), its eligibility is NotUnderutilized again: it is no candidate, it enters no drain
+  simulation and no `unremovable_until` entry (only simulated nodes get one), so the pass decides
+  as before. During a rollout the node that still has room is such a node: the new pods land on
+  it or elsewhere and its pods, once placed, stay the same for minutes. A node the recorded scan
+  read and found unremovable in its drain simulation is RecentlyUnremovable in the state it
+  returned (the state a repeat compares with), so a repeat does not read it.
 """
 
 from __future__ import annotations
@@ -33,8 +43,12 @@ from dataclasses import dataclass
 from simkit.control.ca import CAFlags, CAState
 from simkit.control.ca.scale_down import TO_BE_DELETED_TAINT, cooldown_reason
 from simkit.engine.cluster import Engine
+from simkit.engine.state import PodPhase
 
-__all__ = ["NoOpScan", "node_key"]
+__all__ = ["NOOP_BUSY_NODES", "NoOpScan", "busy_key", "node_key"]
+
+NOOP_BUSY_NODES = True  # a scan that read only NotUnderutilized nodes may be repeated too; tests turn it off
+NOT_UNDERUTILIZED = "NotUnderutilized"  # control/ca/scale_down.py eligibility_reason
 
 
 def node_key(engine: Engine) -> tuple[object, ...]:
@@ -46,21 +60,49 @@ def node_key(engine: Engine) -> tuple[object, ...]:
     )
 
 
+def busy_key(engine: Engine, name: str) -> tuple[object, ...] | None:
+    """What `drain.node_utilization` reads of node `name`: its scheduler view (compared by identity;
+    the allocatable) and each bound pod's spec and DaemonSet flag; None if a pod is terminating
+    (its deletion time makes the utilization depend on `now`, `drain.is_long_terminating`)."""
+    state = engine.state
+    node = state.nodes[name]
+    pods = state.bound_pods(node)
+    if any(p.phase is PodPhase.TERMINATING or p.deleted_s is not None for p in pods):
+        return None
+    return (state.node_view(node), tuple((p.name, p.spec, p.daemonset) for p in pods))
+
+
+def _same_busy(a: tuple[object, ...], b: tuple[object, ...] | None) -> bool:
+    return b is not None and a[0] is b[0] and a[1] == b[1]
+
+
 @dataclass(frozen=True)
 class NoOpScan:
-    """A full scan that read no pod and left the CA quiet: its inputs, state and cooldown gate."""
+    """A full scan that read no pod, or only NotUnderutilized nodes' (`busy`), and left the CA
+    quiet: its inputs, state and cooldown gate."""
 
     nodes: tuple[object, ...]
     autoscaled: tuple[str, ...]  # the nodes of autoscaled groups
     state: CAState
     cooldown: str | None
+    busy: dict[str, tuple[object, ...]]  # node read -> its `busy_key` (NotUnderutilized then)
 
     @classmethod
     def after(
-        cls, engine: Engine, flags: CAFlags, state: CAState, pools: set[str], now: float
+        cls,
+        engine: Engine,
+        flags: CAFlags,
+        state: CAState,
+        pools: set[str],
+        now: float,
+        read: dict[str, str | None] | None = None,
     ) -> NoOpScan | None:
-        """The record of the full scan just run at `now` (quiet, no pending pod, no pod read), or None
-        when a later scan with the same inputs could still decide differently as time goes on."""
+        """The record of the full scan just run at `now` (quiet, no pending pod; `read`: the nodes
+        whose pods it read, with their scale-down reason), or None when a later scan with the same
+        inputs could still decide differently as time goes on."""
+        read = read or {}
+        if read and not NOOP_BUSY_NODES:
+            return None
         if (
             flags.scale_down_delay_type_local
             or state.backoff
@@ -73,14 +115,27 @@ class NoOpScan:
             return None
         if any(t.key == TO_BE_DELETED_TAINT for n in alive for t in n.taints):
             return None
+        busy = {}
+        for name, why in read.items():
+            if why != NOT_UNDERUTILIZED:
+                if state.unremovable_until.get(name, -math.inf) > now:
+                    continue  # found unremovable just now: RecentlyUnremovable in a repeat, not read
+                return None
+            key = busy_key(engine, name)
+            if key is None:
+                return None
+            busy[name] = key
         autoscaled = tuple(n.name for n in alive if n.pool in pools)
-        return cls(node_key(engine), autoscaled, state, cooldown_reason(flags, state, now))
+        return cls(node_key(engine), autoscaled, state, cooldown_reason(flags, state, now), busy)
 
     def repeats(self, engine: Engine, flags: CAFlags, state: CAState, now: float) -> bool:
         """Whether a scan now, with this state and nothing pending or provisioning, returns the same."""
         if state is not self.state or node_key(engine) != self.nodes:
             return False
-        until = state.unremovable_until
-        if not all(until.get(name, -math.inf) > now for name in self.autoscaled):
+        until, busy = state.unremovable_until, self.busy
+        for name in self.autoscaled:
+            if (until.get(name, -math.inf) > now) == (name in busy):
+                return False  # read now though not then, or not read now though then
+        if not all(_same_busy(key, busy_key(engine, name)) for name, key in busy.items()):
             return False
         return cooldown_reason(flags, state, now) == self.cooldown

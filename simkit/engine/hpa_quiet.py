@@ -197,7 +197,7 @@ def queue_messages_at(traffic: TrafficModel, queue: str, ticks: np.ndarray) -> n
     start = 0
     while start < ticks.size:
         k = int(ticks[start])
-        traffic.reach(st, k, min(traffic.n_ticks, k + LOOKAHEAD_TICKS))
+        traffic.reach(st, k, min(traffic.n_ticks, k + LOOKAHEAD_TICKS), defer=start + 1 == ticks.size)
         stop = int(np.searchsorted(ticks, st.computed_to, side="right"))
         stop = max(stop, start + 1)
         ks = ticks[start:stop]

@@ -55,6 +55,7 @@ WORST_WINDOW_S = 300.0  # `p95_worst_5m_ms`, and the windows of a route without 
 QUEUE_TTL_S = 1e9  # tasks never expire (RabbitMQ has no message TTL unless one is set); finite for the math
 LOOKAHEAD_TICKS = 360  # ticks a queue is computed ahead of its readers (rewound if its consumers change)
 DEFER_LOOKAHEAD = True  # `TrafficModel.reach` defers the look-ahead after a split tick; tests turn it off
+DEFER_FIRST_TICK = True  # ... and after the first tick of a chunk read alone (`reach`); tests turn it off
 _Columns = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 _NCOL = 6  # per service: P(wait), wait rate, fluid delay, and the fluid delay's ramp (start, growth, spread)
 _LatencyKey = tuple[tuple[tuple[str, int], ...], float]
@@ -158,6 +159,9 @@ class TrafficModel:
         self._pool = PagePool(n)  # the streams' pages and the finished arrays, shared by content
         self._allocate()
         self._deferred: dict[int, int] = {}  # id(stream): end of its chunk deferred by `reach`
+        self._restart: dict[int, tuple[int, float, float]] = {}
+        """id(stream): (start, backlog, variance before it) of a deferred chunk whose first tick was
+        computed alone (`reach`): the chunk is computed whole from there when read."""
         self._tick_columns: dict[tuple[Any, ...], tuple[tuple[np.ndarray, ...], _Columns]] = {}
         """`tick_columns` per distinct service input (`_columns`), during `finish`."""
         self._window_parts: list[tuple[str, RouteWindows]] = []  # per route, during `finish`
@@ -227,6 +231,7 @@ class TrafficModel:
         self._advance(streams, k)
         for st in streams:
             self._deferred.pop(id(st), None)  # a chunk still deferred lies wholly past k: discarded
+            self._restart.pop(id(st), None)  # (its first tick, computed alone, is kept if before k)
             if st.computed_to > k:
                 st.computed_to = k
                 st.backlog = float(st.arrays["backlog"][k - 1]) if k > 0 else 0.0
@@ -244,7 +249,7 @@ class TrafficModel:
         """The stream's servers now, and whether its broker (if any) accepts tasks."""
         return self.ready[st.workload] * st.concurrency, st.gate is None or self.ready[st.gate] != 0
 
-    def reach(self, st: _Stream, needed: int, until: int) -> None:
+    def reach(self, st: _Stream, needed: int, until: int, defer: bool = True) -> None:
         """Have ticks [0, needed) of `st` computed, as if by `_advance([st], until)` when not yet.
 
         After a tick whose servers changed within it, only that tick is computed when it is all
@@ -252,6 +257,14 @@ class TrafficModel:
         when first read, or dropped if the servers change before (a rollout changes them every few
         seconds). Every chunk that is kept starts where it would have and ends where it would have
         or earlier, so every tick is the same (ticks do not depend on where a chunk ends).
+
+        Likewise when only the first tick of a chunk is `needed` (`DEFER_FIRST_TICK`; `defer`
+        False: the caller reads on at once): that tick is computed as a chunk of one, which gives
+        it the same bits as the whole chunk's first tick (`service_ticks` is causal: a tick does
+        not depend on the ticks after it; tests/test_queueing_chunks.py), and when the chunk is
+        read further it is computed whole from its start (`_restart`), so every later tick is the
+        one the whole chunk gives. During a rollout the HPA reads a queue's first tick after each
+        change of its consumers, and the next change comes before the rest is read.
         """
         planned = self._deferred.get(id(st), st.computed_to)  # computed_to without the deferral
         if needed <= st.computed_to:
@@ -263,6 +276,11 @@ class TrafficModel:
             self._advance([st], needed)
             self._deferred[id(st)] = target
             return
+        if DEFER_FIRST_TICK and defer and not split and planned == a and needed == a + 1 < target:
+            restart = (a, st.backlog, st.backlog_var)
+            self._advance([st], needed)
+            self._deferred[id(st)], self._restart[id(st)] = target, restart
+            return
         self._advance([st], target)
 
     def _advance(self, streams: list[_Stream], until: int) -> None:
@@ -270,6 +288,9 @@ class TrafficModel:
             if until <= st.computed_to:
                 continue
             planned = self._deferred.pop(id(st), until)  # a chunk deferred by `reach` is computed whole
+            restart = self._restart.pop(id(st), None)
+            if restart is not None:  # ... from its start, its first tick again (the same bits)
+                st.computed_to, st.backlog, st.backlog_var = restart
             if planned < until:
                 self._advance([st], planned)
             a, b = st.computed_to, max(until, planned)

@@ -41,6 +41,7 @@ from simkit.control.deployment.types import (
     REVISION_ANNOTATION,
     Condition,
     DeploymentStatus,
+    evolve,
 )
 from simkit.control.disruption import LabelSelector, OwnerReference, PodDisruptionBudget, pdb_status
 from simkit.control.disruption import Pod as K8sPod
@@ -327,7 +328,7 @@ def _deployment(engine: Engine, plan: Plan, new_rev: str) -> Deployment:
         Condition("Available", "True", "MinimumReplicasAvailable", "", -WARM_START_S, -WARM_START_S),
         Condition("Progressing", "True", "NewReplicaSetAvailable", "", -WARM_START_S, -WARM_START_S),
     )
-    return replace(d, status=DeploymentStatus(replicas, replicas, replicas, replicas, 0, 1, done))
+    return evolve(d, status=DeploymentStatus(replicas, replicas, replicas, replicas, 0, 1, done))
 
 
 def _replica_sets(
@@ -369,7 +370,7 @@ def _replica_sets(
             rs.generation,
         )
         if status != (rs.status_replicas, rs.ready_replicas, rs.available_replicas, rs.observed_generation):
-            rs = replace(
+            rs = evolve(
                 rs,
                 status_replicas=status[0],
                 ready_replicas=status[1],
@@ -397,7 +398,7 @@ def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any
         pods, _ = _observe_available(engine, record, rev, min_ready)  # as woken
         for _ in range(50):  # the informer requeues a Deployment its own sync changed
             if d.replicas != engine.desired[target]:
-                d = replace(d, replicas=engine.desired[target])
+                d = evolve(d, replicas=engine.desired[target])
             rss = _replica_sets(engine, d, current, rss, min_ready, pods)
             result = sync(d, rss, engine.env.now)
             d, rss = result.deployment, list(result.replica_sets)

@@ -31,12 +31,14 @@ from simkit.control.deployment.types import (
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # pure, asked dozens of times a rollout; typed: True is not 1
 def resolve_fenceposts(
     max_surge: IntOrStr | None, max_unavailable: IntOrStr | None, desired: int
 ) -> tuple[int, int]:
     """`ResolveFenceposts`: (surge rounded up, unavailable rounded down); both 0 -> unavailable 1.
 
-    A nil value counts as 0. Raises IntOrStringError on a malformed value (Go returns 0, 0, err).
+    A nil value counts as 0. Raises IntOrStringError on a malformed value (Go returns 0, 0, err;
+    an error is not cached, so it is raised again on every call).
     """
     surge = scaled_value(value_or_default(max_surge, 0), desired, True)
     unavailable = scaled_value(value_or_default(max_unavailable, 0), desired, False)

@@ -239,12 +239,15 @@ def _observe_available(
     now = engine.env.now
     pods = _active(engine.state.pods_of(record.plan.target))
     record.peak_pods = max(record.peak_pods, len(pods))
-    available = sum(1 for p in pods if _available(p, now, min_ready_s))
+    ready = [p for p in pods if p.phase is PodPhase.READY]  # available: `_available` of each
+    available = sum(1 for p in ready if p.ready_s is not None and p.ready_s + min_ready_s <= now)
     record.min_available = min(record.min_available, available)
-    ready = [p for p in pods if p.phase is PodPhase.READY]
-    weights = engine.capacity_weight.get(record.plan.target, {})
-    total = sum(weights.get(p.revision, 1.0) for p in ready)
-    new = sum(weights.get(p.revision, 1.0) for p in ready if p.revision == new_rev)
+    weights = engine.capacity_weight.get(record.plan.target)
+    if weights:
+        total = sum(weights.get(p.revision, 1.0) for p in ready)
+        new = sum(weights.get(p.revision, 1.0) for p in ready if p.revision == new_rev)
+    else:  # every weight 1.0: the sums are the counts, exactly
+        total, new = float(len(ready)), float(sum(1 for p in ready if p.revision == new_rev))
     share = new / total if total else 0.0
     if not record.new_share or record.new_share[-1][1] != share:
         record.new_share.append((now, share))
@@ -362,13 +365,14 @@ def _replica_sets(
         ]
     out = []
     for rs in rss:
-        mine = [p for p in pods if p.revision == rs.template_hash]
-        status = (
-            len(mine),
-            sum(1 for p in mine if p.phase is PodPhase.READY),
-            sum(1 for p in mine if _available(p, now, min_ready_s)),
-            rs.generation,
-        )
+        mine = ready = available = 0  # its pods, Ready ones, and available ones (`_available`)
+        for p in pods:
+            if p.revision == rs.template_hash:
+                mine += 1
+                if p.phase is PodPhase.READY:
+                    ready += 1
+                    available += p.ready_s is not None and p.ready_s + min_ready_s <= now
+        status = (mine, ready, available, rs.generation)
         if status != (rs.status_replicas, rs.ready_replicas, rs.available_replicas, rs.observed_generation):
             rs = evolve(
                 rs,

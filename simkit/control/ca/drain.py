@@ -217,12 +217,18 @@ def plan_drain(
     remaining: Mapping[str, int] | None = None,
     *,
     now: float,
+    matched: dict[int, list[PodDisruptionBudget]] | None = None,
 ) -> DrainPlan:
-    """Classify a node's pods; `remaining` = PDB disruptions left this loop (default: the PDBs' own)."""
+    """Classify a node's pods; `remaining` = PDB disruptions left this loop (default: the PDBs' own).
+
+    `matched`: the PDBs (of these same `pdbs`) matching each pod, by pod id, kept by a caller that
+    plans several drains of the same pods, which must outlive it; filled as found.
+    """
     left = dict(remaining) if remaining is not None else {b.name: b.disruptions_allowed for b in pdbs}
     to_move: list[CAPod] = []
     daemonset: list[CAPod] = []
-    matched: dict[int, list[PodDisruptionBudget]] = {}  # the pods live through the call: ids are theirs
+    if matched is None:
+        matched = {}  # the pods live through the call: the ids are theirs
     for pod in pods:
         verdict = _pod_verdict(pod, flags, pdbs, left, now, matched)
         if verdict == "move":

@@ -128,9 +128,9 @@ def evolve(obj: _T, **changes: Any) -> _T:
     thousands). A name that is not a field is an error, as with `replace`.
     """
     fields = obj.__dataclass_fields__  # type: ignore[union-attr]
-    for name in changes:
-        if name not in fields:
-            raise TypeError(f"{type(obj).__name__}.__init__() got an unexpected keyword argument {name!r}")
+    if not changes.keys() <= fields.keys():
+        name = next(n for n in changes if n not in fields)
+        raise TypeError(f"{type(obj).__name__}.__init__() got an unexpected keyword argument {name!r}")
     new = object.__new__(type(obj))
     new.__dict__.update(obj.__dict__)
     new.__dict__.update(changes)

@@ -41,6 +41,7 @@ from simkit.control.deployment.types import (
     REVISION_ANNOTATION,
     Condition,
     DeploymentStatus,
+    evolve,
 )
 from simkit.control.disruption import LabelSelector, OwnerReference, PodDisruptionBudget, pdb_status
 from simkit.control.disruption import Pod as K8sPod
@@ -238,12 +239,15 @@ def _observe_available(
     now = engine.env.now
     pods = _active(engine.state.pods_of(record.plan.target))
     record.peak_pods = max(record.peak_pods, len(pods))
-    available = sum(1 for p in pods if _available(p, now, min_ready_s))
+    ready = [p for p in pods if p.phase is PodPhase.READY]  # available: `_available` of each
+    available = sum(1 for p in ready if p.ready_s is not None and p.ready_s + min_ready_s <= now)
     record.min_available = min(record.min_available, available)
-    ready = [p for p in pods if p.phase is PodPhase.READY]
-    weights = engine.capacity_weight.get(record.plan.target, {})
-    total = sum(weights.get(p.revision, 1.0) for p in ready)
-    new = sum(weights.get(p.revision, 1.0) for p in ready if p.revision == new_rev)
+    weights = engine.capacity_weight.get(record.plan.target)
+    if weights:
+        total = sum(weights.get(p.revision, 1.0) for p in ready)
+        new = sum(weights.get(p.revision, 1.0) for p in ready if p.revision == new_rev)
+    else:  # every weight 1.0: the sums are the counts, exactly
+        total, new = float(len(ready)), float(sum(1 for p in ready if p.revision == new_rev))
     share = new / total if total else 0.0
     if not record.new_share or record.new_share[-1][1] != share:
         record.new_share.append((now, share))
@@ -327,7 +331,7 @@ def _deployment(engine: Engine, plan: Plan, new_rev: str) -> Deployment:
         Condition("Available", "True", "MinimumReplicasAvailable", "", -WARM_START_S, -WARM_START_S),
         Condition("Progressing", "True", "NewReplicaSetAvailable", "", -WARM_START_S, -WARM_START_S),
     )
-    return replace(d, status=DeploymentStatus(replicas, replicas, replicas, replicas, 0, 1, done))
+    return evolve(d, status=DeploymentStatus(replicas, replicas, replicas, replicas, 0, 1, done))
 
 
 def _replica_sets(
@@ -361,15 +365,16 @@ def _replica_sets(
         ]
     out = []
     for rs in rss:
-        mine = [p for p in pods if p.revision == rs.template_hash]
-        status = (
-            len(mine),
-            sum(1 for p in mine if p.phase is PodPhase.READY),
-            sum(1 for p in mine if _available(p, now, min_ready_s)),
-            rs.generation,
-        )
+        mine = ready = available = 0  # its pods, Ready ones, and available ones (`_available`)
+        for p in pods:
+            if p.revision == rs.template_hash:
+                mine += 1
+                if p.phase is PodPhase.READY:
+                    ready += 1
+                    available += p.ready_s is not None and p.ready_s + min_ready_s <= now
+        status = (mine, ready, available, rs.generation)
         if status != (rs.status_replicas, rs.ready_replicas, rs.available_replicas, rs.observed_generation):
-            rs = replace(
+            rs = evolve(
                 rs,
                 status_replicas=status[0],
                 ready_replicas=status[1],
@@ -397,7 +402,7 @@ def run_rollout(engine: Engine, plan: Plan, record: PlanRecord, rev: str) -> Any
         pods, _ = _observe_available(engine, record, rev, min_ready)  # as woken
         for _ in range(50):  # the informer requeues a Deployment its own sync changed
             if d.replicas != engine.desired[target]:
-                d = replace(d, replicas=engine.desired[target])
+                d = evolve(d, replicas=engine.desired[target])
             rss = _replica_sets(engine, d, current, rss, min_ready, pods)
             result = sync(d, rss, engine.env.now)
             d, rss = result.deployment, list(result.replica_sets)

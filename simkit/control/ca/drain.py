@@ -154,10 +154,14 @@ def _pod_verdict(
     pdbs: Sequence[PodDisruptionBudget],
     remaining: Mapping[str, int],
     now: float,
+    matched: dict[int, list[PodDisruptionBudget]] | None = None,
 ) -> str:
-    """The pod's verdict: skip, daemonset, move, done (nothing to reschedule) or a blocking reason."""
+    """The pod's verdict: skip, daemonset, move, done (nothing to reschedule) or a blocking reason.
+
+    `matched`: the PDBs matching each pod (by id), filled here as rules 9 and 12 first need them
+    (`_matching`); `plan_drain` shares it with `_pdb_overdrawn`.
+    """
     annotation = pod.annotations.get(ANN_SAFE_TO_EVICT, "")
-    matching = [b for b in pdbs if b.matches(pod)]
     if pod.mirror or is_long_terminating(pod, now):  # rules 1-2: ignored, stay on the node
         return "skip"
     if flags.skip_nodes_with_custom_controller_pods and pod.owner_kind is not None:  # rule 3
@@ -179,6 +183,7 @@ def _pod_verdict(
     if not replicated:  # rule 8
         return "NotReplicated"
     old_enough = now - pod.created_at > flags.blocking_system_pod_distruption_timeout
+    matching = _matching(pod, pdbs, {} if matched is None else matched)
     if (
         flags.skip_nodes_with_system_pods
         and pod.namespace == "kube-system"
@@ -195,6 +200,16 @@ def _pod_verdict(
     return "move"
 
 
+def _matching(
+    pod: CAPod, pdbs: Sequence[PodDisruptionBudget], matched: dict[int, list[PodDisruptionBudget]]
+) -> list[PodDisruptionBudget]:
+    """The PDBs that select `pod`, in `pdbs` order (computed once per pod and `matched`)."""
+    got = matched.get(id(pod))
+    if got is None:
+        got = matched[id(pod)] = [b for b in pdbs if b.matches(pod)]
+    return got
+
+
 def plan_drain(
     pods: Sequence[CAPod],
     flags: CAFlags,
@@ -202,25 +217,35 @@ def plan_drain(
     remaining: Mapping[str, int] | None = None,
     *,
     now: float,
+    matched: dict[int, list[PodDisruptionBudget]] | None = None,
 ) -> DrainPlan:
-    """Classify a node's pods; `remaining` = PDB disruptions left this loop (default: the PDBs' own)."""
+    """Classify a node's pods; `remaining` = PDB disruptions left this loop (default: the PDBs' own).
+
+    `matched`: the PDBs (of these same `pdbs`) matching each pod, by pod id, kept by a caller that
+    plans several drains of the same pods, which must outlive it; filled as found.
+    """
     left = dict(remaining) if remaining is not None else {b.name: b.disruptions_allowed for b in pdbs}
     to_move: list[CAPod] = []
     daemonset: list[CAPod] = []
+    if matched is None:
+        matched = {}  # the pods live through the call: the ids are theirs
     for pod in pods:
-        verdict = _pod_verdict(pod, flags, pdbs, left, now)
+        verdict = _pod_verdict(pod, flags, pdbs, left, now, matched)
         if verdict == "move":
             to_move.append(pod)
         elif verdict == "daemonset":
             daemonset.append(pod)
         elif verdict not in ("skip", "done"):
             return DrainPlan(tuple(to_move), tuple(daemonset), (pod, verdict))
-    blocked = _pdb_overdrawn(to_move, pdbs, left)
+    blocked = _pdb_overdrawn(to_move, pdbs, left, matched)
     return DrainPlan(tuple(to_move), tuple(daemonset), blocked)
 
 
 def _pdb_overdrawn(
-    to_move: Sequence[CAPod], pdbs: Sequence[PodDisruptionBudget], left: Mapping[str, int]
+    to_move: Sequence[CAPod],
+    pdbs: Sequence[PodDisruptionBudget],
+    left: Mapping[str, int],
+    matched: dict[int, list[PodDisruptionBudget]] | None = None,
 ) -> tuple[CAPod, str] | None:
     """The first pod whose PDB would need more disruptions than remain if the node were drained
     (`RemainingPdbTracker.CanRemovePods`); pods with safe-to-evict "true" bypass PDBs in simulation."""
@@ -228,7 +253,7 @@ def _pdb_overdrawn(
     for pod in to_move:
         if pod.annotations.get(ANN_SAFE_TO_EVICT) == "true":
             continue
-        for pdb in (b for b in pdbs if b.matches(pod)):
+        for pdb in _matching(pod, pdbs, {} if matched is None else matched):
             used[pdb.name] = used.get(pdb.name, 0) + 1
             if used[pdb.name] > left.get(pdb.name, pdb.disruptions_allowed):
                 return pod, "NotEnoughPdb"

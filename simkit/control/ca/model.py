@@ -169,10 +169,13 @@ class PodDisruptionBudget:
 
     def matches(self, pod: CAPod) -> bool:
         """Same namespace and selector ⊆ labels (an empty selector selects every pod, policy/v1)."""
+        if pod.namespace != self.namespace:
+            return False
         labels = pod.spec.labels
-        return pod.namespace == self.namespace and all(
-            labels.get(k) == v for k, v in self.match_labels.items()
-        )
+        for k, v in self.match_labels.items():  # noqa: SIM110 (a loop, not all(...): a scale-down pass calls this a lot)
+            if labels.get(k) != v:
+                return False
+        return True
 
 
 @dataclass(frozen=True)

@@ -357,8 +357,10 @@ def _simulate(
     """Run drainability + removal simulation in candidate order; return the unneeded nodes,
     whether each is empty, and reason codes / messages for the rest."""
     pdb_left = {b.name: b.disruptions_allowed for b in pdbs}
+    matched: dict[int, list[PodDisruptionBudget]] = {}  # pod id -> its PDBs: the pods outlive the pass
     plans = {
-        n.name: plan_drain(pods_by_node.get(n.name, ()), flags, pdbs, pdb_left, now=now) for n in candidates
+        n.name: plan_drain(pods_by_node.get(n.name, ()), flags, pdbs, pdb_left, now=now, matched=matched)
+        for n in candidates
     }
     destinations = [n.name for n in all_nodes if n.ready and n.deletion is None and not n.view.unschedulable]
     sim = _Sim({n.name: n.view for n in all_nodes if n.deletion is None}, destinations, pdb_left, fits)
@@ -368,7 +370,12 @@ def _simulate(
     messages: dict[str, str] = {}
     for node in _order_candidates(candidates, plans, state):
         plan = plan_drain(
-            sim.pods_on(node.name, pods_by_node.get(node.name, ())), flags, pdbs, sim.pdb_left, now=now
+            sim.pods_on(node.name, pods_by_node.get(node.name, ())),
+            flags,
+            pdbs,
+            sim.pdb_left,
+            now=now,
+            matched=matched,
         )
         if plan.blocking is not None:
             pod, why = plan.blocking

@@ -8,9 +8,9 @@ the status, as the real API does) and the scale actions with simkit reason codes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from simkit.control.deployment.types import Deployment, ReplicaSet, ScaleAction
+from simkit.control.deployment.types import Deployment, ReplicaSet, ScaleAction, evolve
 from simkit.control.deployment.util import (
     actual_replica_count,
     available_replica_count,
@@ -61,7 +61,7 @@ def scale_replica_set(
     updated = with_replicas_annotations(rs, d.replicas, max_replicas)
     if not size_changed:
         return updated, None
-    updated = replace(updated, replicas=new_scale, generation=rs.generation + 1)
+    updated = evolve(updated, replicas=new_scale, generation=rs.generation + 1)
     return updated, ScaleAction(rs.name, rs.replicas, new_scale, reason)
 
 

@@ -11,7 +11,7 @@ after `result.requeue_after` seconds (the progress-deadline check).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from simkit.control.deployment.rolling import (
     PROPORTIONAL,
@@ -45,6 +45,7 @@ from simkit.control.deployment.types import (
     DeploymentStatus,
     ReplicaSet,
     ScaleAction,
+    evolve,
 )
 from simkit.control.deployment.util import (
     actual_replica_count,
@@ -240,7 +241,7 @@ def rollout_status(
             cond = new_condition(PROGRESSING, "True", RS_UPDATED_REASON, f"{subject} is progressing.", now)
             if current is not None:
                 if current.status == "True":
-                    cond = replace(cond, last_transition_time=current.last_transition_time)
+                    cond = evolve(cond, last_transition_time=current.last_transition_time)
                 status = remove_condition(status, PROGRESSING)
             status = set_condition(status, cond)
         elif deployment_timed_out(d, status, now):
@@ -281,7 +282,7 @@ def check_paused_conditions(d: Deployment, now: float) -> Deployment:
         new = new_condition(PROGRESSING, "Unknown", RESUMED_REASON, "Deployment is resumed", now)
     else:
         return d
-    return replace(d, status=set_condition(d.status, new))
+    return evolve(d, status=set_condition(d.status, new))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,14 +322,14 @@ def _get_new_rs(
     if new_rs is not None:
         rev = revision(new_rs)
         if rev is None or rev < new_revision:
-            new_rs = replace(
+            new_rs = evolve(
                 new_rs, annotations={**new_rs.annotations, REVISION_ANNOTATION: str(new_revision)}
             )
         if has_progress_deadline(d) and d.status.condition(PROGRESSING) is None:
             cond = new_condition(
                 PROGRESSING, "True", FOUND_NEW_RS_REASON, f'Found new replica set "{new_rs.name}"', now
             )
-            d = replace(d, status=set_condition(d.status, cond))
+            d = evolve(d, status=set_condition(d.status, cond))
         return d, new_rs, False
     if not create:
         return d, None, False
@@ -341,12 +342,12 @@ def _get_new_rs(
         DESIRED_REPLICAS_ANNOTATION: str(d.replicas),
         MAX_REPLICAS_ANNOTATION: str(d.replicas + max_surge(d)),
     }
-    created = replace(blank, replicas=replicas, annotations=annotations, generation=1)
+    created = evolve(blank, replicas=replicas, annotations=annotations, generation=1)
     if has_progress_deadline(d):
         cond = new_condition(
             PROGRESSING, "True", NEW_RS_REASON, f'Created new replica set "{created.name}"', now
         )
-        d = replace(d, status=set_condition(d.status, cond))
+        d = evolve(d, status=set_condition(d.status, cond))
     return d, created, True
 
 
@@ -511,7 +512,7 @@ def _finish(
     changed_any = bool(actions) or created is not None or bool(deleted) or status != d.status
     changed_any = changed_any or any(before.get(rs.name) != rs for rs in merged.values())
     return SyncResult(
-        deployment=replace(d, status=status),
+        deployment=evolve(d, status=status),
         replica_sets=tuple(merged.values()),
         actions=tuple(actions),
         reason=reason,

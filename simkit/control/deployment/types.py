@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from simkit.control.deployment.intstr import IntOrStr
 
@@ -113,3 +114,24 @@ class ScaleAction:
     from_replicas: int
     to_replicas: int
     reason: str
+
+
+_T = TypeVar("_T", Condition, DeploymentStatus, Deployment, ReplicaSet)
+
+
+def evolve(obj: _T, **changes: Any) -> _T:
+    """`dataclasses.replace` for the frozen types of this module, at a fraction of its cost.
+
+    They have no `__post_init__`, no InitVar and every field in `__init__`, so `replace` builds an
+    object whose fields are the old ones with `changes` over them, and nothing else: that is what
+    this builds, without the per-field checks and the `__init__` call (a rollout's syncs make
+    thousands). A name that is not a field is an error, as with `replace`.
+    """
+    fields = obj.__dataclass_fields__  # type: ignore[union-attr]
+    if not changes.keys() <= fields.keys():
+        name = next(n for n in changes if n not in fields)
+        raise TypeError(f"{type(obj).__name__}.__init__() got an unexpected keyword argument {name!r}")
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    new.__dict__.update(changes)
+    return new

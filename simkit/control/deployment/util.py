@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from simkit.control.deployment.intstr import IntOrStr, go_round_ratio, scaled_value, value_or_default
 from simkit.control.deployment.types import (
@@ -23,6 +23,7 @@ from simkit.control.deployment.types import (
     Deployment,
     DeploymentStatus,
     ReplicaSet,
+    evolve,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -30,12 +31,14 @@ from simkit.control.deployment.types import (
 # ---------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # pure, asked dozens of times a rollout; typed: True is not 1
 def resolve_fenceposts(
     max_surge: IntOrStr | None, max_unavailable: IntOrStr | None, desired: int
 ) -> tuple[int, int]:
     """`ResolveFenceposts`: (surge rounded up, unavailable rounded down); both 0 -> unavailable 1.
 
-    A nil value counts as 0. Raises IntOrStringError on a malformed value (Go returns 0, 0, err).
+    A nil value counts as 0. Raises IntOrStringError on a malformed value (Go returns 0, 0, err;
+    an error is not cached, so it is raised again on every call).
     """
     surge = scaled_value(value_or_default(max_surge, 0), desired, True)
     unavailable = scaled_value(value_or_default(max_unavailable, 0), desired, False)
@@ -174,7 +177,7 @@ def with_replicas_annotations(rs: ReplicaSet, desired: int, max_replicas: int) -
     annotations = dict(rs.annotations)
     annotations[DESIRED_REPLICAS_ANNOTATION] = str(desired)
     annotations[MAX_REPLICAS_ANNOTATION] = str(max_replicas)
-    return replace(rs, annotations=annotations)
+    return evolve(rs, annotations=annotations)
 
 
 def desired_replicas_annotation(rs: ReplicaSet) -> int | None:
@@ -341,14 +344,14 @@ def set_condition(status: DeploymentStatus, cond: Condition) -> DeploymentStatus
     if current is not None and current.status == cond.status and current.reason == cond.reason:
         return status
     if current is not None and current.status == cond.status:
-        cond = replace(cond, last_transition_time=current.last_transition_time)
+        cond = evolve(cond, last_transition_time=current.last_transition_time)
     kept = tuple(c for c in status.conditions if c.type != cond.type)
-    return replace(status, conditions=(*kept, cond))
+    return evolve(status, conditions=(*kept, cond))
 
 
 def remove_condition(status: DeploymentStatus, type_: str) -> DeploymentStatus:
     """`RemoveDeploymentCondition`."""
-    return replace(status, conditions=tuple(c for c in status.conditions if c.type != type_))
+    return evolve(status, conditions=tuple(c for c in status.conditions if c.type != type_))
 
 
 def deployment_complete(d: Deployment, new_status: DeploymentStatus) -> bool:

@@ -141,12 +141,13 @@ def stabilize_with_behavior(
     up_cutoff, down_cutoff = now - up_window_s, now - down_window_s
     up_floor = down_ceiling = desired
     slot = None
-    for i, rec in enumerate(recommendations):
-        if rec.time > up_cutoff:
-            up_floor = min(up_floor, rec.value)
-        if rec.time > down_cutoff:
-            down_ceiling = max(down_ceiling, rec.value)
-        if rec.time < up_cutoff and rec.time < down_cutoff:
+    for i, rec in enumerate(recommendations):  # comparisons, not min()/max(): every sync runs this loop
+        t, value = rec.time, rec.value
+        if t > up_cutoff and value < up_floor:
+            up_floor = value
+        if t > down_cutoff and value > down_ceiling:
+            down_ceiling = value
+        if t < up_cutoff and t < down_cutoff:
             slot = i
     stabilized = min(max(current, up_floor), down_ceiling)
     if desired >= current:

@@ -62,7 +62,8 @@ def test_md1_sojourn_quantiles_match_the_simulation(rho: float) -> None:
 
 @pytest.mark.parametrize(("cv", "c", "rho"), [(2.0, 4, 0.5), (3.0, 8, 0.7), (3.0, 4, 0.5)])
 def test_several_servers_high_cv_match_the_simulation(cv: float, c: int, rho: float) -> None:
-    """Lognormal service: mean wait within 12 % (Allen–Cunneen: +50 to +86 %), P95 within 8 %."""
+    """Lognormal service, a short run of other seeds than the table's: mean wait within 12 %
+    (Allen–Cunneen: +50 to +86 %), P95 within 8 % (the table's own check is tests/test_mgc_table.py)."""
     rng = np.random.default_rng(21)
     n = 250_000
     t = np.cumsum(rng.exponential(1.0 / (rho * c), n))
@@ -121,16 +122,22 @@ def test_arrival_scv_per_tick() -> None:
     cv=st.floats(1.05, 4.0),
 )
 def test_mgc_wait_monotone_in_load_cv_and_servers(c: int, rho: float, more: float, cv: float) -> None:
+    """More load or one server less (same λ) never shortens the mean wait (FCFS sample paths);
+    from cv 1.5 on (the table's cvs) more variable service lengthens it too. Between cv 1 and 1.5
+    that is not a law for several servers (the M/G/c mean is not monotone in the service's
+    variability, Gupta et al. 2010), and the table has c 16-32 at low load below M/M/c's mean."""
+
     def mean(c_: int, rho_: float, cv_: float) -> float:
         return float(mmc_metrics(np.array([rho_ * c_]), np.array([c_]), 1.0, cv_).mean_wait_s[0])
 
     base = mean(c, rho, cv)
     assert base >= 0.0
     assert mean(c, min(rho * (1 + more), 0.99), cv) >= base * (1 - 1e-9)
-    assert mean(c, rho, cv * (1 + more)) >= base * (1 - 1e-9)
+    if cv >= 1.5:
+        assert mean(c, rho, cv * (1 + more)) >= base * (1 - 1e-9)
     assert mean(c + 1, rho * c / (c + 1), cv) <= base * (1 + 1e-9)  # same λ, one more server
     allen_cunneen = mean(c, rho, 1.0) * (1 + cv * cv) / 2
-    assert base <= allen_cunneen * (1 + 1e-9)  # the heavy-traffic limit bounds it
+    assert base <= allen_cunneen * (1 + 1e-9)  # below the heavy-traffic limit, as every table point
 
 
 def test_single_server_table_interpolates_between_fits() -> None:

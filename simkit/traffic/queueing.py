@@ -26,7 +26,7 @@ from simkit.traffic.critical_band import (
     near_critical,
     wait_shape,
 )
-from simkit.traffic.mgc import single_server_tail, tail_weight
+from simkit.traffic.mgc import single_server_tail, table_wait
 from simkit.traffic.queueing_latency import (
     Component,
     latency_quantiles,
@@ -147,8 +147,9 @@ def mmc_metrics(
     The wait is zero-inflated exponential: P(W > 0) = Erlang C and W | W > 0 ~ Exp(cμ − λ)
     (Kleinrock 1975, §3.5). For cv != 1 the conditional rate is divided by the Allen–Cunneen
     factor (1 + cv²)/2, so the mean wait scales by that factor and waits stay exponential.
-    For cv > 1 and several servers that overstates the wait at moderate load: `p_wait` is then
-    the tail's weight Erlang C·r/H of `mgc.tail_weight` (below Erlang C), the rate stays.
+    For cv > 1 and several servers that overstates the wait at moderate load: (`p_wait`, rate)
+    then come from `mgc.table_wait` (exact FCFS simulations, fitted to their sojourn P95/P99) and
+    the mean wait is the table's, kept apart from p_wait/rate (`_several_servers`).
     `arrival_scv` (C_a², per tick or scalar; 1 = Poisson) makes it GI/G/c: factor (C_a² + cv²)/2.
     In overload (λ >= cμ) the stationary queue does not exist: the fluid backlog carries the
     queue, and the remaining wait is the time until a server frees up, Exp(cμ), with p_wait = 1.
@@ -162,15 +163,14 @@ def mmc_metrics(
     p_wait = erlang_c(c, lam * mean_service_s)
     heavy = allen_cunneen_factor(cv, arrival_scv)
     rate = np.where(stable, (cap - lam) / heavy, cap)
-    if cv > 1.0:  # several servers, C_s² > 1: the wait's weight from `mgc` (Allen–Cunneen at c = 1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(cap > 0, lam / np.where(cap > 0, cap, 1.0), 1.0)
-        p_wait = p_wait * tail_weight(c, rho, float(cv), np.broadcast_to(heavy, lam.shape))
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(cap > 0, np.minimum(lam / np.where(cap > 0, cap, 1.0), 1.0), (lam > 0) * 1.0)
         mean_wait = np.where(p_wait > 0, p_wait / rate, 0.0)
     if cv != 1.0:
         p_wait, rate = _single_server(lam * mean_service_s, c, mean_service_s, cv, arrival_scv, p_wait, rate)
+    if cv > 1.0:  # several servers, C_s² > 1: the exact table of `mgc` (Allen–Cunneen at c = 1)
+        given = (p_wait, rate, mean_wait)
+        p_wait, rate, mean_wait = _several_servers(lam, c, mean_service_s, cv, heavy, given)
     return QueueMetrics(util, p_wait, rate, mean_wait, mean_wait + mean_service_s)
 
 
@@ -190,6 +190,25 @@ def _single_server(
     p, rate = p.copy(), rate.copy()
     p[idx], rate[idx] = tail_p[fitted], theta[fitted] / mean_service_s
     return p, rate
+
+
+def _several_servers(
+    lam: Array, c: Array, mean_service_s: float, cv: float, heavy: Array, given: tuple[Array, Array, Array]
+) -> tuple[Array, Array, Array]:
+    """Several servers (c >= 2), λ < cμ, cv > 1: the wait from the exact table (`mgc.table_wait`).
+
+    (p, rate) give the table's exact sojourn P95/P99, the mean wait is the table's (rates per
+    second, means in seconds); `heavy` carries C_a² into both. Elsewhere `given` is returned.
+    """
+    several = (c >= 2) & (lam > 0) & (lam * mean_service_s < c)
+    if not several.any():
+        return given
+    p, rate, mean = (x.copy() for x in given)
+    cs = c[several]
+    h = np.broadcast_to(heavy, lam.shape)[several]
+    tp, theta, mw = table_wait(cv, cs, lam[several] * mean_service_s / cs, h)
+    p[several], rate[several], mean[several] = tp, theta / mean_service_s, mw * mean_service_s
+    return p, rate, mean
 
 
 class FluidBacklog(NamedTuple):

@@ -51,6 +51,7 @@ def exact(cv: float, c: int, rho: float, seed: int) -> tuple[np.ndarray, np.ndar
         (1.25, 3, 0.7),
         (1.8, 3, 0.55),
         (2.2, 5, 0.65),
+        (2.2, 10, 0.75),
         (2.7, 2, 0.45),
         (2.7, 5, 0.75),
         (3.5, 20, 0.82),

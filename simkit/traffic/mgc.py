@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from scipy.integrate import quad
-from scipy.special import ndtr, ndtri
+from scipy.special import gammaln, ndtr, ndtri, pdtr
 
 Array = NDArray[np.float64]
 
@@ -294,9 +294,15 @@ def _lognormal_quantile(cv: float, q: float) -> float:
 
 
 def _erlang_c(servers: Array, rho: Array) -> Array:
-    from simkit.traffic.queueing import erlang_c  # queueing imports this module
-
-    return erlang_c(servers, servers * rho)
+    """Erlang C for c servers at load ρ < 1, as `queueing.erlang_c` computes it (which imports this
+    module): B = Poisson pmf/cdf at c with mean a = ρc, C = B/(1 − ρ(1 − B)) (Kleinrock 1975, eq.
+    3.40). With a < c the cdf is at least about a half, so the ratio is stable for any c."""
+    c, r = np.broadcast_arrays(np.asarray(servers, dtype=np.float64), np.asarray(rho, dtype=np.float64))
+    a = c * r
+    with np.errstate(divide="ignore"):
+        pmf = np.exp(c * np.log(a) - a - gammaln(c + 1.0))
+    b = pmf / pdtr(c, a)
+    return np.asarray(np.clip(b / (1.0 - r * (1.0 - b)), 0.0, 1.0), dtype=np.float64)
 
 
 @lru_cache(maxsize=16)

@@ -10,6 +10,7 @@ bench/plans.py's daily rollouts. The fast paths:
 * `ca_loop.REUSE_VIEWS`: node groups, CANodes and PDBs are rebuilt only when what they read changed.
 * `ca_loop.SKIP_NOOP_SCANS`: a scan that provably repeats a quiet one that read no pod is skipped.
 * `ca_noop.NOOP_BUSY_NODES`: ... and one that read only nodes found NotUnderutilized (same pods).
+* `ca_loop.RECHECK_BUSY_NODES`: ... or whose pods changed and that are NotUnderutilized again.
 * `traffic.DEFER_LOOKAHEAD`: a queue's look-ahead after a split tick waits until it is read.
 * `traffic.DEFER_FIRST_TICK`: ... and after a chunk's first tick read alone (recomputed whole if read).
 """
@@ -50,6 +51,7 @@ def _reference(m: pytest.MonkeyPatch) -> None:
     m.setattr(ca_loop, "REUSE_VIEWS", False)
     m.setattr(ca_loop, "SKIP_NOOP_SCANS", False)
     m.setattr(ca_noop, "NOOP_BUSY_NODES", False)
+    m.setattr(ca_loop, "RECHECK_BUSY_NODES", False)
     m.setattr(traffic, "DEFER_LOOKAHEAD", False)
     m.setattr(traffic, "DEFER_FIRST_TICK", False)
 
@@ -118,8 +120,18 @@ def test_rollouts_on_a_k3_platform_identical(seed: int, monkeypatch: pytest.Monk
 
 def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity tests above mean something: every fast path changes the work in them."""
-    seen = {"lean": 0, "noop": 0, "busy": 0, "deferred": 0, "dropped": 0, "first": 0, "restarted": 0}
+    seen = {
+        "lean": 0,
+        "noop": 0,
+        "busy": 0,
+        "recheck": 0,
+        "deferred": 0,
+        "dropped": 0,
+        "first": 0,
+        "restarted": 0,
+    }
     read, repeats = ca_loop.pods_read_by_scale_down, ca_noop.NoOpScan.repeats
+    recheck = ca_loop._Scanner._recheck
     reach, set_ready = traffic.TrafficModel.reach, traffic.TrafficModel.set_ready
 
     def counted_read(nodes, groups, state, now):  # type: ignore[no-untyped-def]
@@ -131,6 +143,11 @@ def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> 
         out = repeats(self, *args)
         seen["noop"] += out
         seen["busy"] += out and bool(self.busy)  # a repeat of a scan that read NotUnderutilized nodes
+        return out
+
+    def counted_recheck(self, name):  # type: ignore[no-untyped-def]
+        out = recheck(self, name)
+        seen["recheck"] += out == "NotUnderutilized"  # a busy node's pods changed, and it is still busy
         return out
 
     def counted_reach(self, st, needed, until, defer=True):  # type: ignore[no-untyped-def]
@@ -147,6 +164,7 @@ def test_each_fast_path_acts_in_these_cases(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(ca_loop, "pods_read_by_scale_down", counted_read)
     monkeypatch.setattr(ca_noop.NoOpScan, "repeats", counted_repeats)
+    monkeypatch.setattr(ca_loop._Scanner, "_recheck", counted_recheck)
     monkeypatch.setattr(traffic.TrafficModel, "reach", counted_reach)
     monkeypatch.setattr(traffic.TrafficModel, "set_ready", counted_set_ready)
     simkit.simulate(rollout_month(3), seed=2, duration=3 * DAY_S, progress=False)

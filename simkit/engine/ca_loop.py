@@ -26,6 +26,7 @@ from simkit.control.ca import (
     scale_up,
 )
 from simkit.control.ca.model import ANN_SCALE_DOWN_DISABLED
+from simkit.control.ca.scale_down import eligibility_reason
 from simkit.control.daemonset import DAEMON_POD_GRACE_S, place_daemon_pods
 from simkit.control.types import HOSTNAME_LABEL, NodeView
 from simkit.engine.ca_noop import NoOpScan
@@ -214,6 +215,9 @@ REUSE_VIEWS = (
     True  # node groups, CANodes and PDBs rebuilt only when what they read changed; tests turn it off
 )
 SKIP_NOOP_SCANS = True  # scans that provably repeat a quiet one are skipped (ca_noop); tests turn it off
+RECHECK_BUSY_NODES = (
+    True  # a busy node whose pods changed is rechecked, not rescanned (ca_noop); tests turn it off
+)
 LEAN_SCALE_DOWN = True  # scale-down gets just the pods it reads (pods_read_by_scale_down); tests turn it off
 
 
@@ -286,6 +290,18 @@ class _Scanner:
             delay = _past_idle_scans(env.now, delay, env.peek())
         env.timeout(delay).callbacks.append(self.tick)  # type: ignore[union-attr]
 
+    def _recheck(self, name: str) -> str | None:
+        """Node `name`'s scale-down eligibility reason now, as a full scan's `scale_down` finds it
+        (the node and its pods as `CAInputs` builds them; `ca_noop.NoOpScan.repeats`)."""
+        engine, cache = self.engine, self.cache
+        if not RECHECK_BUSY_NODES or cache is None:
+            return None
+        node = engine.state.nodes[name]
+        ca_node = _ca_node(engine, node, {p.name for p in self.pools})
+        pods = [_ca_pod(engine, p) for p in engine.state.bound_pods(node)]
+        groups = {g.name: g for g in cache.groups}  # read for their names only, fixed for the run
+        return eligibility_reason(ca_node, pods, groups, self.flags, self.state, engine.env.now)[0]
+
     def scan(self) -> None:
         """One CA loop iteration (`StaticAutoscaler.RunOnce`): scale-up, then scale-down."""
         engine, flags, pools = self.engine, self.flags, self.pools
@@ -297,7 +313,11 @@ class _Scanner:
         now = engine.env.now
         pending_pods = engine.pending_pods()
         stirred = pending_pods or cloud.launch_failures or any(cloud.provisioning[p.name] for p in pools)
-        if self.noop is not None and not stirred and self.noop.repeats(engine, flags, self.state, now):
+        if (
+            self.noop is not None
+            and not stirred
+            and self.noop.repeats(engine, flags, self.state, now, self._recheck)
+        ):
             self.quiet_version = engine.state.version  # the same quiet decision again (`ca_noop`)
             return
         self.noop = None

@@ -32,12 +32,16 @@ RunOnce, `core/scaledown/eligibility/eligibility.go`, `clusterstate/clusterstate
   as before. During a rollout the node that still has room is such a node: the new pods land on
   it or elsewhere and its pods, once placed, stay the same for minutes. A node the recorded scan
   read and found unremovable in its drain simulation is RecentlyUnremovable in the state it
-  returned (the state a repeat compares with), so a repeat does not read it.
+  returned (the state a repeat compares with), so a repeat does not read it. When a busy node's
+  pods did change (a pod placed, terminating or gone), the repeat asks for the node's eligibility
+  as the scan computes it (`recheck`: `scale_down.eligibility_reason` on the node and its pods now)
+  and repeats only if it is NotUnderutilized again: the same verdict, so the same decision.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simkit.control.ca import CAFlags, CAState
@@ -72,8 +76,8 @@ def busy_key(engine: Engine, name: str) -> tuple[object, ...] | None:
     return (state.node_view(node), tuple((p.name, p.spec, p.daemonset) for p in pods))
 
 
-def _same_busy(a: tuple[object, ...], b: tuple[object, ...] | None) -> bool:
-    return b is not None and a[0] is b[0] and a[1] == b[1]
+def _same_busy(a: tuple[object, ...] | None, b: tuple[object, ...] | None) -> bool:
+    return a is not None and b is not None and a[0] is b[0] and a[1] == b[1]
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ class NoOpScan:
     autoscaled: tuple[str, ...]  # the nodes of autoscaled groups
     state: CAState
     cooldown: str | None
-    busy: dict[str, tuple[object, ...]]  # node read -> its `busy_key` (NotUnderutilized then)
+    busy: dict[str, tuple[object, ...] | None]  # node read -> its `busy_key` (NotUnderutilized then)
 
     @classmethod
     def after(
@@ -121,14 +125,18 @@ class NoOpScan:
                 if state.unremovable_until.get(name, -math.inf) > now:
                     continue  # found unremovable just now: RecentlyUnremovable in a repeat, not read
                 return None
-            key = busy_key(engine, name)
-            if key is None:
-                return None
-            busy[name] = key
+            busy[name] = busy_key(engine, name)  # None (a pod terminating): `recheck` at every repeat
         autoscaled = tuple(n.name for n in alive if n.pool in pools)
         return cls(node_key(engine), autoscaled, state, cooldown_reason(flags, state, now), busy)
 
-    def repeats(self, engine: Engine, flags: CAFlags, state: CAState, now: float) -> bool:
+    def repeats(
+        self,
+        engine: Engine,
+        flags: CAFlags,
+        state: CAState,
+        now: float,
+        recheck: Callable[[str], str | None] | None = None,
+    ) -> bool:
         """Whether a scan now, with this state and nothing pending or provisioning, returns the same."""
         if state is not self.state or node_key(engine) != self.nodes:
             return False
@@ -136,6 +144,9 @@ class NoOpScan:
         for name in self.autoscaled:
             if (until.get(name, -math.inf) > now) == (name in busy):
                 return False  # read now though not then, or not read now though then
-        if not all(_same_busy(key, busy_key(engine, name)) for name, key in busy.items()):
-            return False
+        for name, key in busy.items():
+            if not _same_busy(key, busy_key(engine, name)) and (
+                recheck is None or recheck(name) != NOT_UNDERUTILIZED
+            ):
+                return False
         return cooldown_reason(flags, state, now) == self.cooldown

@@ -12,12 +12,13 @@ process and prints one JSON line: wall and CPU seconds of `simkit.simulate`, pea
 from __future__ import annotations
 
 import json
-import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from bench.memory import peak_rss_mb
 
 ROOT = Path(__file__).resolve().parents[1]
 KS = (1, 3, 10, 30)
@@ -42,7 +43,7 @@ def point(k: int, days: float) -> dict[str, Any]:
         "days": days,
         "wall_s": wall,
         "cpu_s": cpu,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "requests": result.summary["requests"],
     }
 

@@ -1,17 +1,17 @@
 """Table 3 in a fresh process (so peak memory is this run's): 30 simulated days of the default scenario.
 
 Prints one JSON line: wall seconds of `simkit.simulate(duration=30 d)`, simulated seconds per wall
-second and peak resident memory of the whole process (getrusage: interpreter, imports and the run).
+second and peak resident memory of the whole process (VmHWM, `bench.memory`: interpreter, imports and the run).
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 import simkit
+from bench.memory import peak_rss_mb
 
 
 def measure(days: float) -> dict[str, float]:
@@ -19,7 +19,7 @@ def measure(days: float) -> dict[str, float]:
     start = time.perf_counter()
     result = simkit.simulate(duration=duration, progress=False)
     wall = time.perf_counter() - start
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     return {
         "days": days,
         "wall_s": wall,

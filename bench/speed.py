@@ -1,7 +1,8 @@
 """Table 3 in a fresh process (so peak memory is this run's): 30 simulated days of the default scenario.
 
 Prints one JSON line: wall seconds of `simkit.simulate(duration=30 d)`, simulated seconds per wall
-second and peak resident memory of the whole process (VmHWM, `bench.memory`: interpreter, imports and the run).
+second and peak resident memory of the whole process (VmHWM, `bench.memory`: interpreter, imports,
+the run).
 """
 
 from __future__ import annotations

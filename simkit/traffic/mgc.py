@@ -38,7 +38,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 from scipy.integrate import quad
-from scipy.special import gammaln, ndtr, ndtri, pdtr
+from scipy.special import ndtr, ndtri
+
+from simkit.traffic.erlang import erlang_c
 
 Array = NDArray[np.float64]
 
@@ -293,16 +295,10 @@ def _lognormal_quantile(cv: float, q: float) -> float:
     return math.exp(-sigma * sigma / 2.0 + sigma * float(ndtri(q)))
 
 
-def _erlang_c(servers: Array, rho: Array) -> Array:
-    """Erlang C for c servers at load ρ < 1, as `queueing.erlang_c` computes it (which imports this
-    module): B = Poisson pmf/cdf at c with mean a = ρc, C = B/(1 − ρ(1 − B)) (Kleinrock 1975, eq.
-    3.40). With a < c the cdf is at least about a half, so the ratio is stable for any c."""
-    c, r = np.broadcast_arrays(np.asarray(servers, dtype=np.float64), np.asarray(rho, dtype=np.float64))
-    a = c * r
-    with np.errstate(divide="ignore"):
-        pmf = np.exp(c * np.log(a) - a - gammaln(c + 1.0))
-    b = pmf / pdtr(c, a)
-    return np.asarray(np.clip(b / (1.0 - r * (1.0 - b)), 0.0, 1.0), dtype=np.float64)
+def _erlang_c_at(servers: Array, rho: Array) -> Array:
+    """Erlang C at load ρ (not the offered load ρc that `erlang.erlang_c` takes)."""
+    c = np.asarray(servers, dtype=np.float64)
+    return erlang_c(c, c * np.asarray(rho, dtype=np.float64))
 
 
 @lru_cache(maxsize=16)
@@ -322,7 +318,7 @@ def _tail_ratios(index: int) -> tuple[Array, Array]:
     cv = float(t.cvs[index])
     heavy = (1.0 + cv * cv) / 2.0
     grid_c, grid_rho = np.meshgrid(t.servers, t.rhos, indexing="ij")
-    erlang = _erlang_c(grid_c, grid_rho)
+    erlang = _erlang_c_at(grid_c, grid_rho)
     ht_rate = grid_c * (1.0 - grid_rho) / heavy
     ratio_p = np.full(grid_c.shape, np.nan)
     ratio_t = np.full(grid_c.shape, np.nan)
@@ -360,7 +356,7 @@ def _mean_ratios() -> Array:
     """
     t = _table()
     grid_c, grid_rho = np.meshgrid(t.servers, t.rhos, indexing="ij")
-    mmc = _erlang_c(grid_c, grid_rho) / (grid_c * (1.0 - grid_rho))
+    mmc = _erlang_c_at(grid_c, grid_rho) / (grid_c * (1.0 - grid_rho))
     loads = _loads()
     out = np.empty((t.cvs.size, t.servers.size, loads.size))
     weight = np.empty_like(out)
@@ -472,7 +468,7 @@ def table_wait(cv: float, servers: Array, rho: Array, heavy: Array) -> tuple[Arr
         curves = _ratios_at(float(cv), float(k))
         for m in range(3):
             ratio[m, at] = np.interp(clipped[at], loads, curves[m])
-    erlang = _erlang_c(c, r)
+    erlang = _erlang_c_at(c, r)
     ht_rate = c * (1.0 - r) / h
     p = np.clip(ratio[0] * erlang, 0.0, 1.0)
     return p, ratio[1] * ht_rate, ratio[2] * erlang / ht_rate

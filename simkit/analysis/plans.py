@@ -154,14 +154,29 @@ class RouteTicks:
             routes[c].to_numpy() if not self.empty else np.empty(0) for c in cols
         )
         self._masks: dict[tuple[str, ...], np.ndarray] = {}
+        self._sorted = bool(np.all(self.t[1:] >= self.t[:-1]))  # the engine writes ticks in time order
 
-    def rows(self, names: list[str], start: float, end: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """(t, p95 ms) of the rows of `names` in the ticks overlapping [start, end]."""
+    def _select(self, names: list[str], start: float, end: float, dt: float) -> tuple[slice, np.ndarray]:
+        """(span, mask within it) of the rows of `names` in the ticks overlapping [start, end].
+
+        With the ticks in time order only the span that can overlap is compared (a month's table has
+        ~10^5 rows, a plan's window a few hundred); the mask inside it is the exact test, so the rows
+        selected, and their order, are those of the whole-table mask.
+        """
         key = tuple(names)
         if key not in self._masks:
             self._masks[key] = self.route.isin(names).to_numpy()
-        sel = self._masks[key] & (self.t + dt > start) & (self.t < max(end, start + 1e-9))
-        return self.t[sel], self.p95[sel]
+        t, stop = self.t, max(end, start + 1e-9)
+        span = slice(0, t.size)
+        if self._sorted:  # rows before start - 2 dt end before `start`; rows from `stop` on start after it
+            span = slice(int(np.searchsorted(t, start - 2 * dt)), int(np.searchsorted(t, stop)))
+        ts = t[span]
+        return span, self._masks[key][span] & (ts + dt > start) & (ts < stop)
+
+    def rows(self, names: list[str], start: float, end: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
+        """(t, p95 ms) of the rows of `names` in the ticks overlapping [start, end]."""
+        span, sel = self._select(names, start, end, dt)
+        return self.t[span][sel], self.p95[span][sel]
 
     def window(
         self,
@@ -175,19 +190,15 @@ class RouteTicks:
         """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
         if self.empty:
             return 0.0, 0.0, float("nan")
-        key = tuple(names)
-        if key not in self._masks:
-            self._masks[key] = self.route.isin(names).to_numpy()
-        t = self.t
-        sel = self._masks[key] & (t + dt > start) & (t < max(end, start + 1e-9))
+        span, sel = self._select(names, start, end, dt)
         if not sel.any():
             return 0.0, 0.0, float("nan")
-        offered = self.requests[sel]
+        offered = self.requests[span][sel]
         requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
-        errors = float(pd.Series(self.errors[sel]).sum())
+        errors = float(pd.Series(self.errors[span][sel]).sum())
         if error_rate > 0 and new_share:
-            errors += float((offered * tick_shares(new_share, t[sel], dt)).sum() * error_rate)
-        return requests, min(errors, requests), float(pd.Series(self.p95[sel]).max())
+            errors += float((offered * tick_shares(new_share, self.t[span][sel], dt)).sum() * error_rate)
+        return requests, min(errors, requests), float(pd.Series(self.p95[span][sel]).max())
 
 
 def split_p95s(rec: Any, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:

@@ -23,11 +23,12 @@ from simkit.analysis.burstable import (
 from simkit.analysis.causes import explain
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
 from simkit.analysis.plans import plan_checks, plan_tables
+from simkit.analysis.route_ticks import RouteArrays, RouteTicks
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.dr import dr_checks, dr_summary, evaluate
 from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
-from simkit.engine.traffic import TrafficTables, usage_columns, usage_table
+from simkit.engine.traffic import TrafficTables, deferred_route_parts, usage_columns, usage_table
 from simkit.errors import ScenarioError, SimkitError
 from simkit.results import RunResult
 from simkit.scenario import preflight
@@ -177,6 +178,15 @@ def _traffic_table(traffic: dict[str, Any], name: str) -> pd.DataFrame | Deferre
     return traffic.raw(name) if isinstance(traffic, TrafficTables) else traffic[name]
 
 
+def _route_rows(routes: pd.DataFrame | Deferred) -> RouteTicks | RouteArrays:
+    """What the plans' windows read of the routes table: its arrays, without building it if it is not
+    built yet (a month's table is ~10^5 rows; the plans read a few hundred)."""
+    parts = deferred_route_parts(routes)
+    if parts is not None:
+        return RouteArrays(*parts)
+    return RouteTicks(routes.build() if isinstance(routes, Deferred) else routes)
+
+
 def _packing(rows: list[tuple[Any, ...]]) -> dict[str, float]:
     """Share of the cluster's allocatable CPU and memory requested at the end, in all and by DaemonSets."""
     if not rows:
@@ -295,8 +305,7 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     targets = check_list(scenario, summary)
     derived: dict[str, pd.DataFrame | Deferred] = {}
     if out.plan_rows:  # deployment plans: their rows, summary figures and checks
-        routes = _traffic_table(t, "routes")
-        routes = routes.build() if isinstance(routes, Deferred) else routes
+        routes = _route_rows(_traffic_table(t, "routes"))
         queues: pd.DataFrame | None = None
         if any(getattr(getattr(r, "split_model", None), "queue_consumer", False) for r in out.plan_rows):
             table = _traffic_table(t, "queues")  # a progressive plan of a queue consumer reads its queue

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.route_ticks import RouteArrays, RouteTicks
 from simkit.analysis.slo import Check, _check
 from simkit.control.progressive.analysis import split_p95_s, split_p95_series
 from simkit.scenario.model import Scenario
@@ -143,62 +144,26 @@ def tick_shares(new_share: Sequence[tuple[float, float]], t: np.ndarray, dt: flo
     return (integral(t + dt) - integral(t)) / dt
 
 
-class RouteTicks:
-    """The routes table's columns as arrays, read once for every plan's window (`window`)."""
-
-    def __init__(self, routes: pd.DataFrame) -> None:
-        self.empty = routes.empty
-        self.route = routes["route"] if not self.empty else pd.Series(dtype=object)
-        cols = ("t_s", "requests", "errors", "p95_ms")
-        self.t, self.requests, self.errors, self.p95 = (
-            routes[c].to_numpy() if not self.empty else np.empty(0) for c in cols
-        )
-        self._masks: dict[tuple[str, ...], np.ndarray] = {}
-        self._sorted = bool(np.all(self.t[1:] >= self.t[:-1]))  # the engine writes ticks in time order
-
-    def _select(self, names: list[str], start: float, end: float, dt: float) -> tuple[slice, np.ndarray]:
-        """(span, mask within it) of the rows of `names` in the ticks overlapping [start, end].
-
-        With the ticks in time order only the span that can overlap is compared (a month's table has
-        ~10^5 rows, a plan's window a few hundred); the mask inside it is the exact test, so the rows
-        selected, and their order, are those of the whole-table mask.
-        """
-        key = tuple(names)
-        if key not in self._masks:
-            self._masks[key] = self.route.isin(names).to_numpy()
-        t, stop = self.t, max(end, start + 1e-9)
-        span = slice(0, t.size)
-        if self._sorted:  # rows before start - 2 dt end before `start`; rows from `stop` on start after it
-            span = slice(int(np.searchsorted(t, start - 2 * dt)), int(np.searchsorted(t, stop)))
-        ts = t[span]
-        return span, self._masks[key][span] & (ts + dt > start) & (ts < stop)
-
-    def rows(self, names: list[str], start: float, end: float, dt: float) -> tuple[np.ndarray, np.ndarray]:
-        """(t, p95 ms) of the rows of `names` in the ticks overlapping [start, end]."""
-        span, sel = self._select(names, start, end, dt)
-        return self.t[span][sel], self.p95[span][sel]
-
-    def window(
-        self,
-        names: list[str],
-        start: float,
-        end: float,
-        dt: float,
-        error_rate: float,
-        new_share: Sequence[tuple[float, float]],
-    ) -> tuple[float, float, float]:
-        """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
-        if self.empty:
-            return 0.0, 0.0, float("nan")
-        span, sel = self._select(names, start, end, dt)
-        if not sel.any():
-            return 0.0, 0.0, float("nan")
-        offered = self.requests[span][sel]
-        requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
-        errors = float(pd.Series(self.errors[span][sel]).sum())
-        if error_rate > 0 and new_share:
-            errors += float((offered * tick_shares(new_share, self.t[span][sel], dt)).sum() * error_rate)
-        return requests, min(errors, requests), float(pd.Series(self.p95[span][sel]).max())
+def _route_window(
+    ticks: RouteTicks | RouteArrays,
+    names: list[str],
+    start: float,
+    end: float,
+    dt: float,
+    error_rate: float,
+    new_share: Sequence[tuple[float, float]],
+) -> tuple[float, float, float]:
+    """(requests, errors, worst per-tick P95 ms) of `names` in the ticks overlapping [start, end]."""
+    if ticks.empty:
+        return 0.0, 0.0, float("nan")
+    t, offered, errs, p95 = ticks.rows(names, start, end, dt)
+    if not t.size:
+        return 0.0, 0.0, float("nan")
+    requests = float(pd.Series(offered).sum())  # as the DataFrame sums it (NaN skipped)
+    errors = float(pd.Series(errs).sum())
+    if error_rate > 0 and new_share:
+        errors += float((offered * tick_shares(new_share, t, dt)).sum() * error_rate)
+    return requests, min(errors, requests), float(pd.Series(p95).max())
 
 
 def split_p95s(rec: Any, t: np.ndarray, dt: float) -> tuple[np.ndarray, np.ndarray]:
@@ -326,7 +291,7 @@ def plan_tables(
     scenario: Scenario,
     records: Sequence[Any],
     node_rows: Sequence[tuple[float, str, str, int, int]],
-    routes: pd.DataFrame | None,
+    routes: pd.DataFrame | RouteTicks | RouteArrays | None,
     duration_s: float,
     queues: pd.DataFrame | None = None,
 ) -> tuple[list[PlanRow], list[tuple[Any, ...]]]:
@@ -334,7 +299,9 @@ def plan_tables(
     plans: list[PlanRow] = []
     steps: list[tuple[Any, ...]] = []
     dt = scenario.simulation.resolution
-    ticks = RouteTicks(routes if routes is not None else pd.DataFrame())
+    if not isinstance(routes, RouteTicks | RouteArrays):
+        routes = RouteTicks(routes if routes is not None else pd.DataFrame())
+    ticks = routes
     levels = pool_levels(node_rows)
     for rec in records:
         plan = rec.plan
@@ -345,11 +312,11 @@ def plan_tables(
             requests, errors, p95 = _queue_window(rec, queues, plan.target, scenario, rec.start_s, end, dt)
         else:
             names = _routes_of(scenario, plan.target)
-            requests, errors, p95 = ticks.window(
-                names, rec.start_s, end, dt, plan.serving.error_rate, rec.new_share
+            requests, errors, p95 = _route_window(
+                ticks, names, rec.start_s, end, dt, plan.serving.error_rate, rec.new_share
             )
             if model is not None and not ticks.empty:
-                t, p95s = ticks.rows(names, rec.start_s, end, dt)
+                t, _, _, p95s = ticks.rows(names, rec.start_s, end, dt)
                 p95 = _split_p95_ms(rec, t, p95s, dt)
         min_avail = rec.min_available if rec.min_available < 10**9 else 0
         waits = [step[-1] for step in rec.steps if step[-1]]

@@ -714,6 +714,20 @@ def usage_table(table: Any, name: str) -> pd.DataFrame:
     return table.build() if isinstance(table, Deferred) else table
 
 
+RouteColumns = tuple[str, np.ndarray, np.ndarray, np.ndarray]
+"""One route's (name, requests, errors, P95 seconds) per tick."""
+
+
+def deferred_route_parts(table: Any) -> tuple[np.ndarray, list[RouteColumns]] | None:
+    """A routes table not built yet as (tick times, per route (name, requests, errors, P95 s)), the
+    arrays its `requests`, `errors` and `p95_ms` (= 1000 x P95 s) columns are made of; None when the
+    table is built (or is not a routes table)."""
+    if not isinstance(table, Deferred) or table.fn is not _route_table:
+        return None
+    t_s, _load, parts = table.args
+    return t_s, [(name, offered, errors, q[:, 1]) for name, _share, offered, errors, q in parts]
+
+
 def _route_table(
     t_s: np.ndarray, load_rps: np.ndarray, parts: list[tuple[str, float, np.ndarray, np.ndarray, np.ndarray]]
 ) -> pd.DataFrame:

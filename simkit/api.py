@@ -22,13 +22,13 @@ from simkit.analysis.burstable import (
 )
 from simkit.analysis.causes import explain
 from simkit.analysis.cost import cost_frame, cost_per_million_requests, cost_rows, rows_total
-from simkit.analysis.plans import plan_checks, plan_tables
+from simkit.analysis.plans import consumed_queues, plan_checks, plan_tables
 from simkit.analysis.route_ticks import RouteArrays, RouteTicks
 from simkit.analysis.slo import Check, check_list, checks_frame, evaluate_checks
 from simkit.dr import dr_checks, dr_summary, evaluate
 from simkit.engine.request_level import run_request_level
 from simkit.engine.simulation import EngineOutput, run_engine
-from simkit.engine.traffic import TrafficTables, deferred_route_parts, usage_columns, usage_table
+from simkit.engine.traffic import TrafficTables, deferred_route_parts, queue_rows, usage_columns, usage_table
 from simkit.errors import ScenarioError, SimkitError
 from simkit.results import RunResult
 from simkit.scenario import preflight
@@ -306,10 +306,8 @@ def build_result(scenario: Scenario, sha: str, seed: int, out: EngineOutput) -> 
     derived: dict[str, pd.DataFrame | Deferred] = {}
     if out.plan_rows:  # deployment plans: their rows, summary figures and checks
         routes = _route_rows(_traffic_table(t, "routes"))
-        queues: pd.DataFrame | None = None
-        if any(getattr(getattr(r, "split_model", None), "queue_consumer", False) for r in out.plan_rows):
-            table = _traffic_table(t, "queues")  # a progressive plan of a queue consumer reads its queue
-            queues = table.build() if isinstance(table, Deferred) else table
+        consumed = {q for r in out.plan_rows for q in consumed_queues(scenario, r.plan.target)}
+        queues = queue_rows(_traffic_table(t, "queues"), sorted(consumed)) if consumed else None
         plans, steps = plan_tables(scenario, out.plan_rows, out.node_rows, routes, out.duration_s, queues)
         derived["plans"] = TABLES["plans"].deferred(plans)
         derived["plan_steps"] = TABLES["plan_steps"].deferred(steps)

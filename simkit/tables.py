@@ -391,11 +391,17 @@ TABLES: dict[str, Table] = {
                 Column("peak_nodes", "nodes", "most nodes at once, all pools"),
                 Column("extra_node_hours", "node-h", "per pool, node-hours above its count at the start"),
                 Column("extra_cost_usd_total", "USD", "those node-hours at the pools' catalog prices"),
-                Column("requests", "requests", "on the routes crossing the target, during the plan"),
+                Column("requests", "requests", "during the plan, of what `measured_on` names"),
                 Column("errors", "requests", "of which failed (the new version's error_rate included)"),
                 Column("availability", "1", "1 - errors / requests"),
-                Column("p95_ms", "ms", "highest per-tick P95 of those routes during the plan"),
+                Column("p95_ms", "ms", "highest per-tick P95 of those (a queue: a task's time)"),
                 Column("message", "", "why it did not complete: the last wait (PDB and node, pending pods)"),
+                Column(
+                    "measured_on",
+                    "",
+                    "what requests/errors/p95 are of: the queues the target consumes, the routes crossing"
+                    " it, or all routes when none does (a node pool, a service off every route)",
+                ),
                 Column(
                     "new_requests",
                     "requests",

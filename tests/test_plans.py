@@ -172,7 +172,7 @@ def test_cli_prints_the_plan_block_and_exits_by_the_targets(tmp_path: Path, caps
     out = capsys.readouterr().out
     assert "plan llm-agent-v2 (rollout of llm-agent-service): Complete after" in out
     assert "peak pods 4  min available 3  peak nodes 9" in out
-    assert "during the plan: requests" in out and "p95" in out
+    assert "during the plan (tasks of queue llm-agent-tasks): tasks" in out and "p95" in out
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         f"extends: {ROOT / 'scenarios' / 'rollout-at-peak.yaml'}\n"

@@ -6,11 +6,15 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
   `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
-- `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
-  overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
-  capacity (engine/plans.py), averaged over each tick (`tick_shares`), to the traffic model's errors
-  and timeouts.
-- `p95_ms`: the highest per-tick P95 of those routes in the window (the worst minute of the plan).
+- `requests`, `errors`: of what `measured_on` names, in the ticks overlapping the window: the
+  queues the target consumes (tasks, lost tasks), else the routes that cross it, else all routes (a
+  node pool; a service on no route); `errors` adds the new version's `error_rate` times its share
+  of ready capacity (engine/plans.py), averaged over each tick (`tick_shares`), to the traffic
+  model's errors and timeouts.
+- `p95_ms`: the highest per-tick P95 of those in the window (the worst minute of the plan); for a
+  queue, of a task's time in the system (its wait, plus its processing: `_queue_window`).
+  A plan of a queue consumer that is on no route was judged on all the routes until 2026-12-07:
+  traffic the plan does not touch (rollout-at-peak showed the API's 168 ms for 8-9 s tasks).
 
 Progressive plans (canary, blue-green) split the target's traffic by weight (Argo/Flagger with
 trafficRouting, blue-green's active Service) or by ready capacity (a basic canary's Service, a
@@ -57,6 +61,7 @@ class PlanRow(NamedTuple):
     availability: float
     p95_ms: float
     message: str  # why it did not complete: the last step's wait (the PDB and node, the pending pods)
+    measured_on: str  # what requests/errors/p95 are of (`measured_on`)
     # progressive plans: each version on its own (`version_figures`); NaN for the other kinds
     new_requests: float = float("nan")
     new_errors: float = float("nan")
@@ -124,6 +129,15 @@ def node_window(
 def _routes_of(scenario: Scenario, target: str) -> list[str]:
     crossing = [r.name for r in scenario.traffic.routes if any(s.service == target for s in r.path)]
     return crossing or [r.name for r in scenario.traffic.routes]
+
+
+def measured_on(scenario: Scenario, target: str) -> str:
+    """What a plan's requests, errors and P95 are of, in words (the `measured_on` column)."""
+    queues = consumed_queues(scenario, target)
+    if queues:
+        return "tasks of queue " + ", ".join(queues)
+    crossing = [r.name for r in scenario.traffic.routes if any(s.service == target for s in r.path)]
+    return "routes " + ", ".join(crossing) if crossing else "all routes (none crosses the target)"
 
 
 def tick_shares(new_share: Sequence[tuple[float, float]], t: np.ndarray, dt: float) -> np.ndarray:
@@ -267,12 +281,23 @@ def version_figures(rec: Any, start: float, end: float) -> VersionFigures:
     )
 
 
+def consumed_queues(scenario: Scenario, target: str) -> list[str]:
+    """The task queues `target` consumes: a plan of it is judged on their tasks, not on routes."""
+    return [q.name for q in scenario.traffic.queues if q.consumer == target]
+
+
 def _queue_window(
-    rec: Any, queues: pd.DataFrame, consumer: str, scenario: Scenario, start: float, end: float, dt: float
+    rec: Any, q: pd.DataFrame, scenario: Scenario, start: float, end: float, dt: float
 ) -> tuple[float, float, float]:
-    """(tasks, errors, worst task-wait P95 ms with the split's effect) of the consumer's queues."""
-    names = [q.name for q in scenario.traffic.queues if q.consumer == consumer]
-    q = queues[queues["queue"].isin(names)]
+    """(tasks, errors, worst P95 ms of a task's time in the system) of the consumer's queues `q`.
+
+    With a traffic split (progressive plans) the P95 has the split's effect (`_split_p95_ms`).
+    Without one (a rollout, a StatefulSet update) the traffic model already runs the new version
+    as ready capacity (engine/plans.py); a task's time is its wait P95 plus the service-time P95 of
+    the slower of the two versions (`_service_p95_s`): a slower new version shows in the figure.
+    """
+    if q.empty:
+        return 0.0, 0.0, float("nan")
     t = q["t_s"].to_numpy()
     sel = (t + dt > start) & (t < max(end, start + 1e-9))
     if not sel.any():
@@ -283,8 +308,23 @@ def _queue_window(
     if rate > 0 and rec.new_share:
         errors += float((arrivals * tick_shares(rec.new_share, t[sel], dt)).sum() * rate)
     tasks = float(arrivals.sum())
-    p95 = _split_p95_ms(rec, t[sel], 1000 * q["wait_p95_s"].to_numpy()[sel], dt, queue=True)
+    wait_ms = 1000 * q["wait_p95_s"].to_numpy()[sel]
+    if getattr(rec, "split_model", None) is not None:
+        p95 = _split_p95_ms(rec, t[sel], wait_ms, dt, queue=True)
+    else:
+        p95 = float(pd.Series(wait_ms + 1000 * _service_p95_s(scenario, rec.plan)).max())
     return tasks, min(errors, tasks), p95
+
+
+def _service_p95_s(scenario: Scenario, plan: Any) -> float:
+    """The P95 of one task's processing alone (no wait), of the slower of the target's current
+    version and the plan's new one (`serving` over the current), as the split model computes it
+    (`split_p95_s` at no load: each version's service-time distribution, mean and cv)."""
+    old, change = scenario.workload(plan.target).serving, plan.serving
+    new_s = change.service_time if change.service_time is not None else old.service_time
+    new_cv = change.service_time_cv if change.service_time_cv is not None else old.service_time_cv
+    versions = ((float(old.service_time), float(old.service_time_cv)), (float(new_s), float(new_cv)))
+    return max(split_p95_s(0.0, 0.0, (1.0, *v), (1.0, *v)) for v in versions)
 
 
 def plan_tables(
@@ -308,8 +348,10 @@ def plan_tables(
         end = rec.end_s if rec.end_s is not None else duration_s
         peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
         model = getattr(rec, "split_model", None)
-        if model is not None and model.queue_consumer and queues is not None:
-            requests, errors, p95 = _queue_window(rec, queues, plan.target, scenario, rec.start_s, end, dt)
+        consumed = consumed_queues(scenario, plan.target)
+        if consumed and queues is not None:
+            q = queues if queues.empty else queues[queues["queue"].isin(consumed)]
+            requests, errors, p95 = _queue_window(rec, q, scenario, rec.start_s, end, dt)
         else:
             names = _routes_of(scenario, plan.target)
             requests, errors, p95 = _route_window(
@@ -339,6 +381,7 @@ def plan_tables(
                 1 - errors / requests if requests else float("nan"),
                 p95,
                 "" if rec.outcome == COMPLETE or not waits else str(waits[-1]),
+                measured_on(scenario, plan.target),
                 *(version_figures(rec, rec.start_s, end) if model is not None else ()),
             )
         )

@@ -147,7 +147,11 @@ def plan_block(result: RunResult) -> list[str]:
             if avail == avail
             else "no requests on its routes"
         )
-        lines.append(f"  during the plan: requests {p['requests']:,.0f}  errors {p['errors']:,.0f}  {slo}")
+        what = "tasks" if str(p.get("measured_on", "")).startswith("tasks") else "requests"
+        lines.append(
+            f"  during the plan ({p.get('measured_on', '')}): {what} {p['requests']:,.0f}  "
+            f"errors {p['errors']:,.0f}  {slo}"
+        )
         lines += _versions(p)
         if p["message"]:
             lines.append(f"  why: {p['message']}")

@@ -751,6 +751,21 @@ def _route_table(
     return _concat(frames)
 
 
+PLAN_QUEUE_COLUMNS = ("t_s", "queue", "arrivals", "lost", "wait_p95_s")  # what a plan's window reads
+
+
+def queue_rows(table: Any, names: Sequence[str]) -> pd.DataFrame:
+    """The rows of the queues `names` in the queue table, with the columns a plan's window reads:
+    built from those queues' arrays alone when the table is not built yet (a month is ~10^5 rows)."""
+    if isinstance(table, Deferred) and table.fn is _queue_table:
+        t_s, parts = table.args
+        return _queue_table(t_s, [p for p in parts if p[0] in names], PLAN_QUEUE_COLUMNS)
+    built = table.build() if isinstance(table, Deferred) else table
+    if built.empty:
+        return built
+    return built.loc[built["queue"].isin(names), list(PLAN_QUEUE_COLUMNS)].reset_index(drop=True)
+
+
 def _queue_table(
     t_s: np.ndarray, parts: list[_StreamPart], columns: Sequence[str] | None = None
 ) -> pd.DataFrame:

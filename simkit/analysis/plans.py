@@ -6,6 +6,12 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
   `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
+  Plans whose windows overlap share: in each part of the overlap the node-hours above one baseline
+  (the pools' counts at the start of the earliest of the plans running then) are split equally
+  between the plans running then, so the column adds up over plans instead of counting the overlap
+  once per plan (simkit/analysis/plan_overlap.py); a plan that overlaps none keeps the figures above.
+- `concurrent_with`: the plans whose windows overlap this one (", "-separated, "" if none): its
+  extra node-hours and cost are then a share.
 - `requests`, `errors`: the routes that cross the target (all routes if none does), ticks
   overlapping the window; `errors` adds the new version's `error_rate` times its share of ready
   capacity (engine/plans.py), averaged over each tick (`tick_shares`), to the traffic model's errors
@@ -29,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.plan_overlap import concurrent, priced, shared_node_hours
 from simkit.analysis.slo import Check, _check
 from simkit.control.progressive.analysis import split_p95_s, split_p95_series
 from simkit.scenario.model import Scenario
@@ -51,6 +58,7 @@ class PlanRow(NamedTuple):
     peak_nodes: int
     extra_node_hours: float
     extra_cost_usd_total: float
+    concurrent_with: str  # the plans whose windows overlap this one: the two columns above are a share
     requests: float
     errors: float
     availability: float
@@ -325,10 +333,15 @@ def plan_tables(
     dt = scenario.simulation.resolution
     ticks = RouteTicks(routes if routes is not None else pd.DataFrame())
     levels = pool_levels(node_rows)
-    for rec in records:
+    windows = [(rec.start_s, rec.end_s if rec.end_s is not None else duration_s) for rec in records]
+    others = concurrent(windows)
+    shares = shared_node_hours(levels, windows)[0] if any(others) else []
+    for i, rec in enumerate(records):
         plan = rec.plan
-        end = rec.end_s if rec.end_s is not None else duration_s
+        end = windows[i][1]
         peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
+        if others[i]:  # overlapping plans share the node-hours of the overlap (plan_overlap.py)
+            extra_h, extra_usd = priced(shares[i], rec.prices)
         model = getattr(rec, "split_model", None)
         if model is not None and model.queue_consumer and queues is not None:
             requests, errors, p95 = _queue_window(rec, queues, plan.target, scenario, rec.start_s, end, dt)
@@ -356,6 +369,7 @@ def plan_tables(
                 peak_nodes,
                 extra_h,
                 extra_usd,
+                ", ".join(records[j].plan.name for j in others[i]),
                 requests,
                 errors,
                 1 - errors / requests if requests else float("nan"),

@@ -398,7 +398,7 @@ TABLES: dict[str, Table] = {
                 Column(
                     "concurrent_with",
                     "",
-                    "plans whose windows overlap this one; the overlap's node-hours are split equally",
+                    "plans whose windows overlap this one: the overlap's node-hours are shared",
                 ),
                 Column("requests", "requests", "on the routes crossing the target, during the plan"),
                 Column("errors", "requests", "of which failed (the new version's error_rate included)"),

@@ -2,8 +2,8 @@
 
 Hand-computed tables for two and three overlapping plans, which plans count as concurrent, a
 hypothesis property against a second-by-second recount (shares >= 0, they sum to the node-hours
-above the piece-wise baseline over the union, never more than the plans counted alone, a lone plan
-unchanged), and `plan_tables` filling `concurrent_with` and the shared columns.
+above the piece-wise baseline over the union, no share more than that plan counted alone, a lone
+plan unchanged), and `plan_tables` filling `concurrent_with` and the shared columns.
 """
 
 from __future__ import annotations
@@ -38,15 +38,21 @@ def hours(windows: list[tuple[float, float]], node_rows: list[NodeRow]) -> list[
     return shared_node_hours(pool_levels(node_rows), [(s * H, e * H) for s, e in windows])[0]
 
 
+# Rule (plan_overlap.py): in each piece of the union, per pool and instant, the nodes above the
+# earliest running plan's baseline are shared in proportion to each running plan's nodes above its own
+# baseline (its count at its own start).
+#
 # Two plans: A 0-2 h, B 0.5-3 h; app nodes 10 @ 0, 12 @ 0.5 h, 14 @ 1 h, 12 @ 2 h, 10 @ 2.5 h.
-# [0, 0.5 h) A alone, baseline 10: 0. [0.5 h, 2 h) A and B, baseline 10 (A's start): 2 x 0.5 + 4 x 1
-# = 5 node-h, 2.5 each. [2 h, 3 h) B alone, baseline 12 (its start): 0. Alone A counted 5 and B 2.
+# Baselines A 10, B 12 (the change at 0.5 h included). [0.5, 1 h): 12 nodes, 2 above 10; A counts 2,
+# B 0 -> A 1 node-h. [1, 2 h): 14 nodes, 4 above; A counts 4, B 2 -> A 4 x 4/6 = 8/3, B 4 x 2/6 = 4/3.
+# [2, 3 h) B alone above 12: 0. Alone A counts 5, B 2: 7 for 5 node-h above 10.
 TWO = rows("app", [(0, 10), (0.5, 12), (1, 14), (2, 12), (2.5, 10)])
 # Three plans: A 0-4 h, B 1-3 h, C 2-5 h; app 10 @ 0, 13 @ 1, 16 @ 2, 13 @ 3, 17 @ 4, 10 @ 4.5 h;
-# gpu 2 @ 0, 3 @ 2.5 h, 2 @ 3.5 h.
-# app: [1,2) A B base 10: 3 -> 1.5 each; [2,3) A B C base 10: 6 -> 2 each; [3,4) A C base 10: 3 ->
-# 1.5 each; [4,5) C alone base 16 (at 2 h): 17 for 0.5 h -> 0.5. A 5, B 3.5, C 4.
-# gpu: [2,3) base 2: 1 x 0.5 -> 1/6 each; [3,4) A C: 1 x 0.5 -> 1/4 each. A 5/12, B 1/6, C 5/12.
+# gpu 2 @ 0, 3 @ 2.5 h, 2 @ 3.5 h. Baselines app A 10, B 13, C 16; gpu 2 for all.
+# app: [1,2) A B: 3 above, A counts 3, B 0 -> A 3; [2,3) A B C: 6 above, counts 6, 3, 0 -> A 4, B 2;
+# [3,4) A C: 3 above, counts 3, 0 -> A 3; [4,5) C alone: 17 above 16 for 0.5 h -> C 0.5.
+# gpu: [2.5,3) A B C: 1 above, counts 1, 1, 1 -> 1/6 each; [3,3.5) A C: 1/4 each.
+# Alone: A 12 + 1 = 13, B 3 + 0.5, C 0.5 + 1.
 THREE = by_time(
     rows("app", [(0, 10), (1, 13), (2, 16), (3, 13), (4, 17), (4.5, 10)]),
     rows("gpu", [(0, 2), (2.5, 3), (3.5, 2)]),
@@ -55,28 +61,36 @@ PRICES = {"app": 0.5, "gpu": 3.0}
 
 CASES = [
     # (name, windows in hours, node rows, expected per-pool shares, expected node-h counted alone)
-    ("two", [(0, 2), (0.5, 3)], TWO, [{"app": 2.5}, {"app": 2.5}], [5.0, 2.0]),
+    ("two", [(0, 2), (0.5, 3)], TWO, [{"app": 1 + 8 / 3}, {"app": 4 / 3}], [5.0, 2.0]),
     (
         "three",
         [(0, 4), (1, 3), (2, 5)],
         THREE,
         [
-            {"app": 5.0, "gpu": 5 / 12},
-            {"app": 3.5, "gpu": 1 / 6},
-            {"app": 4.0, "gpu": 5 / 12},
+            {"app": 10.0, "gpu": 5 / 12},
+            {"app": 2.0, "gpu": 1 / 6},
+            {"app": 0.5, "gpu": 5 / 12},
         ],
         [12.0 + 1.0, 3.0 + 0.5, 0.5 + 1.0],
     ),
     # a chain: A 0-1 h and C 1.5-3 h never overlap, B 0.5-2 h overlaps both. app 10 @ 0, 14 @ 0.75 h,
-    # 12 @ 1.75 h. [0.75, 1) A B base 10: 4 x .25 = 1 -> .5 each; [1, 1.5) B alone base 10 (B's
-    # start 0.5 h): 4 x .5 = 2; [1.5, 1.75) B C base 10: 4 x .25 = 1 -> .5 each; [1.75, 2) B C: 2 x .25
-    # = .5 -> .25 each; [2, 3) C alone base 14 (at 1.5 h): 0.
+    # 12 @ 1.75 h; baselines A 10, B 10, C 14. [0.75, 1) A B: 4 above, counts 4, 4 -> .5 each;
+    # [1, 1.5) B alone: 4 x .5 = 2; [1.5, 2) B C, baseline B's 10: 4 x .25 + 2 x .25 = 1.5, C counts 0
+    # -> all B; [2, 3) C alone above 14: 0.
     (
         "chain",
         [(0, 1), (0.5, 2), (1.5, 3)],
         rows("app", [(0, 10), (0.75, 14), (1.75, 12)]),
-        [{"app": 0.5}, {"app": 3.25}, {"app": 0.75}],
+        [{"app": 0.5}, {"app": 4.0}, {}],
         [1.0, 4.0 + 0.5, 0.0],
+    ),
+    # two plans from the same start split equally: app 10 @ 0, 16 @ 1 h
+    (
+        "together",
+        [(0, 2), (0, 3)],
+        rows("app", [(0, 10), (1, 16)]),
+        [{"app": 3.0}, {"app": 9.0}],
+        [6.0, 12.0],
     ),
 ]
 
@@ -94,6 +108,7 @@ def test_shares_by_hand(
     got = hours(windows, node_rows)
     for share, want in zip(got, expected, strict=True):
         assert {p: h for p, h in share.items() if h} == pytest.approx(want, rel=1e-12)
+        assert all(h >= 0 for h in share.values())
     # what each plan counted alone (today's figure for a lone plan) and how much the overlap was
     # counted more than once
     solo = [node_window(node_rows, s * H, e * H, PRICES)[1] for s, e in windows]
@@ -103,9 +118,9 @@ def test_shares_by_hand(
 
 def test_three_plans_priced_per_pool() -> None:
     a, b, c = (priced(s, PRICES) for s in hours([(0, 4), (1, 3), (2, 5)], THREE))
-    assert a == pytest.approx((5 + 5 / 12, 2.5 + 1.25))
-    assert b == pytest.approx((3.5 + 1 / 6, 1.75 + 0.5))
-    assert c == pytest.approx((4 + 5 / 12, 2.0 + 1.25))
+    assert a == pytest.approx((10 + 5 / 12, 5.0 + 1.25))
+    assert b == pytest.approx((2 + 1 / 6, 1.0 + 0.5))
+    assert c == pytest.approx((0.5 + 5 / 12, 0.25 + 1.25))
 
 
 @pytest.mark.parametrize(
@@ -153,9 +168,9 @@ def timelines(draw: st.DrawFn) -> tuple[list[NodeRow], list[tuple[float, float]]
 
 
 def recount(node_rows: list[NodeRow], windows: list[tuple[float, float]]) -> list[float]:
-    """Each window's share, second by second: in second [t, t + 1) the windows covering it split the
-    nodes above each pool's count at the earliest-started of them's start (changes at that time
-    included)."""
+    """Each window's share, second by second: in second [t, t + 1), per pool, the nodes above the count
+    at the start of the earliest-started window covering it, shared in proportion to each covering
+    window's nodes above the count at its own start (changes at a start included)."""
 
     def level(t: float) -> dict[str, int]:
         zones: dict[tuple[str, str], int] = {}
@@ -173,9 +188,12 @@ def recount(node_rows: list[NodeRow], windows: list[tuple[float, float]]) -> lis
         if not active:
             continue
         base = level(min(windows[k][0] for k in active))
-        above = sum(max(0, n - base.get(p, 0)) for p, n in level(t).items()) / 3600
-        for k in active:
-            share[k] += above / len(active)
+        for pool, n in level(t).items():
+            above = max(0, n - base.get(pool, 0))
+            counts = {k: max(0, n - level(windows[k][0]).get(pool, 0)) for k in active}
+            for k in active:
+                if above:
+                    share[k] += above * counts[k] / sum(counts.values()) / 3600
     return share
 
 
@@ -192,6 +210,7 @@ def test_shares_sum_to_the_node_hours_above_the_baseline(case: tuple[list[NodeRo
     assert sum(got) == pytest.approx(union, rel=1e-9, abs=1e-12)
     solo = [node_window(node_rows, s, e, {}, levels)[1] if e > s else 0.0 for s, e in windows]
     assert sum(got) <= sum(solo) + 1e-12  # the overlap counted once, not once per plan
+    assert all(g <= a + 1e-12 for g, a in zip(got, solo, strict=True))  # nor more than a plan alone
     for k, others in enumerate(concurrent(windows)):
         if not others:  # a lone plan keeps exactly what it counted alone
             assert math.isclose(got[k], solo[k], rel_tol=1e-12, abs_tol=1e-15)
@@ -221,9 +240,9 @@ def test_plan_tables_shares_and_names_concurrent_plans() -> None:
         "p0, p1",
         "",
     ]
-    assert by_name["p0"].extra_node_hours == pytest.approx(5 + 5 / 12)
-    assert by_name["p1"].extra_cost_usd_total == pytest.approx(2.25)
-    assert by_name["p2"].extra_node_hours == pytest.approx(4 + 5 / 12)
+    assert by_name["p0"].extra_node_hours == pytest.approx(10 + 5 / 12)
+    assert by_name["p1"].extra_cost_usd_total == pytest.approx(1.5)
+    assert by_name["p2"].extra_node_hours == pytest.approx(0.5 + 5 / 12)
     # the lone plan: the figures of `node_window`, bit for bit (app 10 -> 11 at 6.5 h: 0.5 node-h)
     lone = by_name["p3"]
     assert (lone.peak_nodes, lone.extra_node_hours, lone.extra_cost_usd_total) == node_window(

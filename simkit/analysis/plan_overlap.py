@@ -4,22 +4,24 @@ A plan alone counts, per pool, the node-hours above the pool's node count at its
 window (`simkit.analysis.plans.node_window`). Two plans running at once (a rollout during a node-pool
 upgrade, two rollouts) would each count every node added in the common part, so the sum over plans
 would exceed what the cluster added. Here the union of the windows is cut at every plan's start and
-end; in each piece, with the set K of plans active throughout it:
+end; in each piece, with the set K of plans running throughout it, per pool and at each instant:
 
-- the baseline is defined once for the piece, per pool: the pool's node count at the start of the
-  earliest-started plan of K (the count before any of them could have added a node; where K is one
-  plan this is that plan's own baseline, so a plan's time alone is counted as it is today);
-- the node-hours above that baseline in the piece are split equally between the plans of K.
+- the baseline is defined once for the piece: the pool's node count at the start of the
+  earliest-started plan of K (before any of them could have added a node; when K is one plan, that
+  plan's own baseline, so a plan's time alone is counted as before);
+- the nodes above that baseline are shared between the plans of K in proportion to what each would
+  count alone at that instant, its nodes above its own baseline (the count at its own start).
 
-Equal shares, not shares by each plan's extra pods or requested CPU: the engine does not record why a
-node was added (the cluster autoscaler scales a pool for all its pending pods at once, a node-pool
-upgrade's surge nodes are asked for by no pod), so any finer split would be a guess at causes; an
-equal share is the one that needs no such guess, and the `concurrent_with` column of `result.plans`
-says whose windows a plan shared. Consequences: the shares are >= 0 and sum, over the plans, to the
-node-hours above the piece-wise baseline over the union of the windows; at each instant that is at
-most what the plans counted on their own (the earliest plan's own excess is one of their terms), so
-the overlap is counted once instead of once per plan. This is an attribution of what the cluster
-added during the plans, not a counterfactual run without some of them.
+Why that split and not an equal one or one by extra pods: the engine does not record why a node was
+added (the cluster autoscaler scales a pool for all its pending pods at once, a node-pool upgrade's
+surge nodes are asked for by no pod), so there is no per-plan pod or CPU figure that means the same
+for every kind of plan; what each plan counts alone is the one per-plan node figure there is. With
+it: the shares are >= 0; they sum, over the plans, to the node-hours above the piece's baseline over
+the union of the windows; no plan's share exceeds what it counted alone (the earliest plan's own
+excess is the whole excess, so the weights add up to at least it), so nodes that were already there
+when a plan started are not charged to it; plans that start together split equally. The
+`concurrent_with` column of `result.plans` says whose windows a plan shared. This attributes what the
+cluster added during the plans; it is not a counterfactual run without some of them.
 """
 
 from __future__ import annotations
@@ -51,24 +53,6 @@ def level_at(levels: Levels, t: float) -> dict[str, int]:
     return dict(changes[i][1]) if i >= 0 else {}
 
 
-def hours_above(levels: Levels, start: float, end: float, base: dict[str, int]) -> dict[str, float]:
-    """Per pool, node-hours above `base` (0 for a pool not in it) over [start, end]."""
-    changes, times = levels
-    i = int(np.searchsorted(times, start, side="right")) - 1
-    cur = dict(changes[i][1]) if i >= 0 else {}
-    out: dict[str, float] = {}
-    t_prev = start
-    for t, per_pool in changes[i + 1 :]:
-        if t >= end:
-            break
-        for pool, n in cur.items():
-            out[pool] = out.get(pool, 0.0) + max(0, n - base.get(pool, 0)) * (t - t_prev) / 3600
-        cur, t_prev = per_pool, t
-    for pool, n in cur.items():
-        out[pool] = out.get(pool, 0.0) + max(0, n - base.get(pool, 0)) * (end - t_prev) / 3600
-    return out
-
-
 def pieces(windows: Sequence[tuple[float, float]]) -> list[tuple[float, float, list[int]]]:
     """The union of the windows cut at every start and end: (start, end, indices of the windows
     covering the whole piece), pieces covered by none left out."""
@@ -86,15 +70,31 @@ def shared_node_hours(
 ) -> tuple[list[dict[str, float]], list[dict[str, float]]]:
     """Each window's share of the extra node-hours, per pool (see the module docstring), and the
     node-hours above the baseline per piece of the union, per pool (what the shares sum to)."""
+    changes, times = levels
     shares: list[dict[str, float]] = [{} for _ in windows]
     totals: list[dict[str, float]] = []
+    own = [level_at(levels, s) for s, _ in windows]  # each plan's baseline, as it counts alone
     for a, b, active in pieces(windows):
-        first = min(active, key=lambda k: windows[k][0])
-        above = hours_above(levels, a, b, level_at(levels, windows[first][0]))
-        totals.append(above)
-        for k in active:
-            for pool, h in above.items():
-                shares[k][pool] = shares[k].get(pool, 0.0) + h / len(active)
+        base = own[min(active, key=lambda k: windows[k][0])]
+        total: dict[str, float] = {}
+        i = int(np.searchsorted(times, a, side="right")) - 1
+        j = int(np.searchsorted(times, b, side="left"))  # the changes inside (a, b)
+        cur = changes[i][1] if i >= 0 else {}
+        t_prev = a
+        for t_next, nxt in [*changes[i + 1 : j], (b, {})]:
+            h = (t_next - t_prev) / 3600
+            for pool, n in cur.items():
+                above = max(0, n - base.get(pool, 0))
+                if above == 0 or h == 0:
+                    continue
+                total[pool] = total.get(pool, 0.0) + above * h
+                weights = [max(0, n - own[k].get(pool, 0)) for k in active]
+                whole = sum(weights)  # >= above: the earliest plan's weight is `above`
+                for k, w in zip(active, weights, strict=True):
+                    if w:
+                        shares[k][pool] = shares[k].get(pool, 0.0) + above * h * w / whole
+            cur, t_prev = nxt, t_next
+        totals.append(total)
     return shares, totals
 
 

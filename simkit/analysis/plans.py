@@ -7,9 +7,10 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
   Plans whose windows overlap share: in each part of the overlap the node-hours above one baseline
-  (the pools' counts at the start of the earliest of the plans running then) are split equally
-  between the plans running then, so the column adds up over plans instead of counting the overlap
-  once per plan (simkit/analysis/plan_overlap.py); a plan that overlaps none keeps the figures above.
+  (the pools' counts at the start of the earliest of the plans running then) are shared between the
+  plans running then in proportion to what each counts above its own start, so the column adds up
+  over plans instead of counting the overlap once per plan, and no plan gets more than it counted
+  alone (simkit/analysis/plan_overlap.py); a plan that overlaps none keeps the figures above.
 - `concurrent_with`: the plans whose windows overlap this one (", "-separated, "" if none): its
   extra node-hours and cost are then a share.
 - `requests`, `errors`: the routes that cross the target (all routes if none does), ticks

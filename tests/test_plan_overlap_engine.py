@@ -5,23 +5,25 @@
   column), so a lone plan keeps every figure bit for bit.
 - Imported Online Boutique on AWS (../shared/manifests, not the seed platform), seeds 0 and 7: an EKS
   node-group update at 2 h with a rollout starting with it and one 2 minutes into it, all three
-  overlapping. The plans' extra
-  node-hours add up to the node-hours above the baseline over the union of their windows, recounted
-  here from `result.nodes`; each is at most what that plan counts alone (its own start's count,
-  recounted the same way), the sum is less than the lone counts' sum (the double count), the cost is
-  the node-hours at m5.xlarge's price in ../shared/reference/prices.csv, and `concurrent_with` names
-  the plans whose windows overlap.
+  overlapping. The plans' extra node-hours add up to the node-hours above the baseline over the union
+  of their windows, recounted here from `result.nodes`; each is at most what that plan counts alone
+  (its own start's count, recounted the same way), the lone counts sum to about twice the real figure
+  (the double count), the cost is the node-hours at m5.xlarge's price in
+  ../shared/reference/prices.csv, `concurrent_with` names the plans whose windows overlap and
+  `simkit run`'s plan block says the figure is a share.
 """
 
 from __future__ import annotations
 
 import math
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import simkit
+from simkit.cli.run import plan_block
 from simkit.results import RunResult
 from simkit.scenario.plans import Plan
 from tests.test_plan_speed_identical import SCENARIOS, SEED, digest
@@ -81,6 +83,7 @@ def union_node_hours(nodes: pd.DataFrame, windows: list[tuple[float, float]]) ->
     return total
 
 
+@cache
 def overlapping(seed: int) -> RunResult:
     """Online Boutique on AWS: an EKS update of the general pool at 2 h (from test_plans_platforms),
     a rollout of frontend at the same time (minReadySeconds 300, so it lasts about as long) and one of
@@ -122,3 +125,13 @@ def test_overlapping_plans_add_up_on_an_imported_platform(seed: int) -> None:
     region, _, instance = CLOUDS["aws"]
     price = _price("aws", region, instance)
     assert plans.extra_cost_usd_total.to_numpy() == pytest.approx(shares * price, rel=1e-6)
+
+
+@needs_shared
+def test_the_plan_block_says_the_figure_is_a_share() -> None:
+    lines = [line for line in plan_block(overlapping(0)) if "node-h" in line]
+    assert len(lines) == 3
+    assert lines[0].endswith("(its share; overlaps frontend-v2, catalog-v2)")
+    assert lines[2].endswith("(its share; overlaps up, frontend-v2)")
+    lone = simkit.simulate(simkit.load_scenario(ROOT / "scenarios" / "rollout-at-peak.yaml"), progress=False)
+    assert not any("share" in line for line in plan_block(lone))

@@ -21,7 +21,9 @@ the union of the windows; no plan's share exceeds what it counted alone (the ear
 excess is the whole excess, so the weights add up to at least it), so nodes that were already there
 when a plan started are not charged to it; plans that start together split equally. The
 `concurrent_with` column of `result.plans` says whose windows a plan shared. This attributes what the
-cluster added during the plans; it is not a counterfactual run without some of them.
+cluster added during the plans; it is not a counterfactual run without some of them. No upstream
+tool defines a plan's cost (Kubernetes, the providers, Argo Rollouts and Flagger report none), so
+this definition is simkit's own (issue 12).
 """
 
 from __future__ import annotations

@@ -389,8 +389,17 @@ TABLES: dict[str, Table] = {
                 Column("peak_pods", "pods", "most pods of the target at once (terminating ones apart)"),
                 Column("min_available", "pods", "fewest available pods of the target"),
                 Column("peak_nodes", "nodes", "most nodes at once, all pools"),
-                Column("extra_node_hours", "node-h", "per pool, node-hours above its count at the start"),
+                Column(
+                    "extra_node_hours",
+                    "node-h",
+                    "per pool, node-hours above its count at the start (a share if concurrent_with)",
+                ),
                 Column("extra_cost_usd_total", "USD", "those node-hours at the pools' catalog prices"),
+                Column(
+                    "concurrent_with",
+                    "",
+                    "plans whose windows overlap this one: the overlap's node-hours are shared",
+                ),
                 Column("requests", "requests", "during the plan, of what `measured_on` names"),
                 Column("errors", "requests", "of which failed (the new version's error_rate included)"),
                 Column("availability", "1", "1 - errors / requests"),

@@ -6,6 +6,13 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
   `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
+  Plans whose windows overlap share: in each part of the overlap the node-hours above one baseline
+  (the pools' counts at the start of the earliest of the plans running then) are shared between the
+  plans running then in proportion to what each counts above its own start, so the column adds up
+  over plans instead of counting the overlap once per plan, and no plan gets more than it counted
+  alone (simkit/analysis/plan_overlap.py); a plan that overlaps none keeps the figures above.
+- `concurrent_with`: the plans whose windows overlap this one (", "-separated, "" if none): its
+  extra node-hours and cost are then a share.
 - `requests`, `errors`: of what `measured_on` names, in the ticks overlapping the window: the
   queues the target consumes (tasks, lost tasks), else the routes that cross it, else all routes (a
   node pool; a service on no route); `errors` adds the new version's `error_rate` times its share
@@ -33,6 +40,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from simkit.analysis.plan_overlap import concurrent, priced, shared_node_hours
 from simkit.analysis.route_ticks import RouteArrays, RouteTicks
 from simkit.analysis.slo import Check, _check
 from simkit.control.progressive.analysis import split_p95_s, split_p95_series
@@ -56,6 +64,7 @@ class PlanRow(NamedTuple):
     peak_nodes: int
     extra_node_hours: float
     extra_cost_usd_total: float
+    concurrent_with: str  # the plans whose windows overlap this one: the two columns above are a share
     requests: float
     errors: float
     availability: float
@@ -343,10 +352,15 @@ def plan_tables(
         routes = RouteTicks(routes if routes is not None else pd.DataFrame())
     ticks = routes
     levels = pool_levels(node_rows)
-    for rec in records:
+    windows = [(rec.start_s, rec.end_s if rec.end_s is not None else duration_s) for rec in records]
+    others = concurrent(windows)
+    shares = shared_node_hours(levels, windows)[0] if any(others) else []
+    for i, rec in enumerate(records):
         plan = rec.plan
-        end = rec.end_s if rec.end_s is not None else duration_s
+        end = windows[i][1]
         peak_nodes, extra_h, extra_usd = node_window(node_rows, rec.start_s, end, rec.prices, levels)
+        if others[i]:  # overlapping plans share the node-hours of the overlap (plan_overlap.py)
+            extra_h, extra_usd = priced(shares[i], rec.prices)
         model = getattr(rec, "split_model", None)
         consumed = consumed_queues(scenario, plan.target)
         if consumed and queues is not None:
@@ -376,6 +390,7 @@ def plan_tables(
                 peak_nodes,
                 extra_h,
                 extra_usd,
+                ", ".join(records[j].plan.name for j in others[i]),
                 requests,
                 errors,
                 1 - errors / requests if requests else float("nan"),

@@ -140,6 +140,7 @@ def plan_block(result: RunResult) -> list[str]:
             f"  peak pods {p['peak_pods']}  min available {p['min_available']}  "
             f"peak nodes {p['peak_nodes']}  "
             f"extra {p['extra_node_hours']:.2f} node-h = ${p['extra_cost_usd_total']:.2f}"
+            + (f" (its share; overlaps {p['concurrent_with']})" if p.get("concurrent_with") else "")
         )
         avail = p["availability"]
         slo = (

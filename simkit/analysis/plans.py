@@ -35,6 +35,7 @@ share of errors, and the P95 of a task's time in the system (wait and processing
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -295,10 +296,19 @@ def consumed_queues(scenario: Scenario, target: str) -> list[str]:
     return [q.name for q in scenario.traffic.queues if q.consumer == target]
 
 
+def queue_ticks(queues: pd.DataFrame) -> RouteTicks:
+    """The queue table's rows (`engine.traffic.queue_rows`) read as routes are: a queue as a route,
+    its arrivals as requests, its lost tasks as errors, 1000 x its wait P95 as the P95 in ms."""
+    if queues.empty:
+        return RouteTicks(pd.DataFrame())
+    named = queues.rename(columns={"queue": "route", "arrivals": "requests", "lost": "errors"})
+    return RouteTicks(named.assign(p95_ms=1000 * queues["wait_p95_s"].to_numpy()))
+
+
 def _queue_window(
-    rec: Any, q: pd.DataFrame, scenario: Scenario, start: float, end: float, dt: float
+    rec: Any, q: RouteTicks, names: list[str], scenario: Scenario, start: float, end: float, dt: float
 ) -> tuple[float, float, float]:
-    """(tasks, errors, worst P95 ms of a task's time in the system) of the consumer's queues `q`.
+    """(tasks, errors, worst P95 ms of a task's time in the system) of the consumer's queues `names`.
 
     With a traffic split (progressive plans) the P95 has the split's effect (`_split_p95_ms`).
     Without one (a rollout, a StatefulSet update) the traffic model already runs the new version
@@ -307,19 +317,16 @@ def _queue_window(
     """
     if q.empty:
         return 0.0, 0.0, float("nan")
-    t = q["t_s"].to_numpy()
-    sel = (t + dt > start) & (t < max(end, start + 1e-9))
-    if not sel.any():
+    t, arrivals, lost, wait_ms = q.rows(names, start, end, dt)
+    if not t.size:
         return 0.0, 0.0, float("nan")
-    arrivals = q["arrivals"].to_numpy()[sel]
-    errors = float(q["lost"].to_numpy()[sel].sum())
+    errors = float(lost.sum())
     rate = rec.plan.serving.error_rate
     if rate > 0 and rec.new_share:
-        errors += float((arrivals * tick_shares(rec.new_share, t[sel], dt)).sum() * rate)
+        errors += float((arrivals * tick_shares(rec.new_share, t, dt)).sum() * rate)
     tasks = float(arrivals.sum())
-    wait_ms = 1000 * q["wait_p95_s"].to_numpy()[sel]
     if getattr(rec, "split_model", None) is not None:
-        p95 = _split_p95_ms(rec, t[sel], wait_ms, dt, queue=True)
+        p95 = _split_p95_ms(rec, t, wait_ms, dt, queue=True)
     else:
         p95 = float(pd.Series(wait_ms + 1000 * _service_p95_s(scenario, rec.plan)).max())
     return tasks, min(errors, tasks), p95
@@ -333,7 +340,14 @@ def _service_p95_s(scenario: Scenario, plan: Any) -> float:
     new_s = change.service_time if change.service_time is not None else old.service_time
     new_cv = change.service_time_cv if change.service_time_cv is not None else old.service_time_cv
     versions = ((float(old.service_time), float(old.service_time_cv)), (float(new_s), float(new_cv)))
-    return max(split_p95_s(0.0, 0.0, (1.0, *v), (1.0, *v)) for v in versions)
+    return max(_processing_p95_s(*v) for v in versions)
+
+
+@lru_cache(maxsize=256)
+def _processing_p95_s(service_s: float, cv: float) -> float:
+    """P95 of a service time of this mean and cv (`split_p95_s` at no load; the same for every plan)."""
+    version = (1.0, service_s, cv)
+    return split_p95_s(0.0, 0.0, version, version)
 
 
 def plan_tables(
@@ -351,6 +365,7 @@ def plan_tables(
     if not isinstance(routes, RouteTicks | RouteArrays):
         routes = RouteTicks(routes if routes is not None else pd.DataFrame())
     ticks = routes
+    qticks: RouteTicks | None = None  # the consumers' queue rows, read once for every plan
     levels = pool_levels(node_rows)
     windows = [(rec.start_s, rec.end_s if rec.end_s is not None else duration_s) for rec in records]
     others = concurrent(windows)
@@ -364,8 +379,8 @@ def plan_tables(
         model = getattr(rec, "split_model", None)
         consumed = consumed_queues(scenario, plan.target)
         if consumed and queues is not None:
-            q = queues if queues.empty else queues[queues["queue"].isin(consumed)]
-            requests, errors, p95 = _queue_window(rec, q, scenario, rec.start_s, end, dt)
+            qticks = qticks if qticks is not None else queue_ticks(queues)
+            requests, errors, p95 = _queue_window(rec, qticks, consumed, scenario, rec.start_s, end, dt)
         else:
             names = _routes_of(scenario, plan.target)
             requests, errors, p95 = _route_window(

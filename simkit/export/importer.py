@@ -40,6 +40,7 @@ from simkit.export.import_plans import (
     validate_plan,
 )
 from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
+from simkit.export.import_serving import assume_serving
 from simkit.export.import_workload import daemonset_from, volume_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
@@ -343,6 +344,8 @@ def import_documents(
     plans, rollouts = _plans(sorted_docs, workloads, assumed, ignored, read)
     _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read, rollouts)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
+    for d, w in workloads:  # after the HPAs: what their Resource metrics read (import_serving.py)
+        assumed.extend(f"{_label(d)}: {n}" for n in assume_serving(w))
     graph = infer_graph({w["name"]: d for d, w in workloads}, sorted_docs.services, sorted_docs.others)
     inferred += graph.notes
     named = {n for doc in sorted_docs.autoscalers for n in autoscaler_pools(doc)}

@@ -128,8 +128,9 @@ def _run_spike(sc: Scenario, workload: str, base_rps: float, factor: float) -> t
     result = simkit.simulate(Scenario.model_validate(data), duration=3 * 3600, seed=3)
     rep = result.replicas[result.replicas.workload == workload].sort_values("t_s")
     before = rep[rep.t_s < 3600].desired.iloc[-1]
-    during = rep[(rep.t_s >= 3600) & (rep.t_s < 3600 + 35 * 60)].desired.max()
-    return int(before), int(during), int(rep.desired.iloc[-1])
+    changes = rep[(rep.t_s >= 3600) & (rep.t_s < 3600 + 35 * 60)].desired  # rows are changes of level
+    during = max([int(before), *(int(d) for d in changes)])
+    return int(before), during, int(rep.desired.iloc[-1])
 
 
 @needs_shared
@@ -237,3 +238,68 @@ def test_export_then_import_keeps_cpu_per_request(tmp_path: Path) -> None:
     for w in sc.workloads:
         assert back.workload(w.name).serving.cpu_per_request == w.serving.cpu_per_request
     assert back.workload("notification-service").serving.cpu_per_request == 0  # stated 0, kept
+
+
+CUSTOM = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  template:
+    spec:
+      containers:
+      - name: api
+        resources: {requests: {cpu: 250m, memory: 128Mi}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: api, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  maxReplicas: 8
+  metrics:
+  - type: Pods
+    pods:
+      metric: {name: istio_requests_total}
+      target: {type: AverageValue, averageValue: "10"}
+"""
+
+
+def test_custom_metric_no_adapter_maps_is_read_as_a_request_rate_and_scales(tmp_path: Path) -> None:
+    """A Pods metric simkit's adapter does not map used to fail the import; it is now the per-pod request
+    rate (one assumption line), CPU is not guessed for it, and the HPA follows the load."""
+    path = tmp_path / "api.yaml"
+    path.write_text(CUSTOM)
+    result = import_manifests([path])
+    sc = result.scenario
+    assert sc.cluster.metrics_adapter["istio_requests_total"] == "requests_per_second"
+    assert sc.cluster.metrics_adapter["http_requests_per_second"] == "requests_per_second"  # kept
+    assert sc.workload("api").serving.cpu_per_request == 0
+    assert sum("istio_requests_total" in a for a in result.assumed) == 1
+    before, during, end = _run_spike(sc, "api", base_rps=5.0, factor=6)
+    assert (before, during, end) == (1, 3, 1)  # 30 req/s over 10 per pod
+    out = tmp_path / "s.yaml"
+    out.write_text(result.text)
+    assert "1 custom HPA metrics read as request rates" in (import_reminder(out) or "")
+
+
+@needs_shared
+def test_imports_without_custom_metrics_write_no_metrics_adapter() -> None:
+    text = import_manifests([MANIFESTS / "online-boutique"]).text
+    assert "metrics_adapter" not in text
+
+
+def test_memory_only_hpa_holds_min_replicas_whatever_the_load(tmp_path: Path) -> None:
+    """What happens, stated: simkit's pod memory is `base_memory`, constant under load, so an imported
+    memory-only HPA (no base_memory in the manifest: 0 %) never scales; the import says so."""
+    text = CUSTOM.replace(
+        "  - type: Pods\n    pods:\n      metric: {name: istio_requests_total}\n"
+        '      target: {type: AverageValue, averageValue: "10"}\n',
+        "  - type: Resource\n    resource:\n      name: memory\n"
+        "      target: {type: Utilization, averageUtilization: 60}\n",
+    )
+    path = tmp_path / "api.yaml"
+    path.write_text(text)
+    result = import_manifests([path])
+    assert any(MEMORY_FLAT in a for a in result.assumed)
+    assert _run_spike(result.scenario, "api", base_rps=5.0, factor=6) == (1, 1, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simkit.export.import_serving import CPU_BOUND, MEMORY_FLAT
+from simkit.export.import_serving import CPU_BOUND, CUSTOM_AS_RATE, MEMORY_FLAT
 
 HEADER = "# Scenario imported by simkit"
 
@@ -33,6 +33,7 @@ _WEIGHTY = (
         MEMORY_FLAT,
         "{n} HPAs' memory metric reads a constant (base_memory not stated: 0): it never scales them",
     ),
+    (CUSTOM_AS_RATE, "{n} custom HPA metrics read as request rates: right only if that is what they count"),
     (
         "absent: assumed 0 (best effort)",
         "{n} resource requests assumed 0: node sizing and cost ignore those pods",

@@ -38,6 +38,12 @@ metric); elsewhere `cpu_per_request` stays 0 (CPU use not modelled), so those wo
 State it in the manifest with the serving annotation: `simkit.io/serving: '{"cpu_per_request": "5ms"}'`
 (an explicit value, 0 included, is kept as given: export writes it, so a round trip is unchanged).
 
+Custom metrics: Pods and Object metrics read what `cluster.metrics_adapter` maps their name to, today
+only a request rate (simkit/scenario/model.py `DEFAULT_METRICS_ADAPTER`). A name it does not map (e.g.
+`istio_requests_total`) made the whole import fail; it is now mapped to `requests_per_second` (per pod
+for Pods, in total for Object), one line each: the guess prometheus-adapter's usual rules make (a
+`*_total` counter served as its per-second rate), wrong for a queue length or a latency.
+
 Other metrics: memory use in simkit is `serving.base_memory` per pod, constant under load, so an HPA's
 memory metric never asks for more replicas as load rises (one line says so when the manifest states no
 `base_memory`, which then reads 0); Pods and Object metrics
@@ -49,11 +55,12 @@ from __future__ import annotations
 from typing import Any
 
 from simkit.export.pod import ANNOTATION_SERVING
-from simkit.scenario.model import Serving
+from simkit.scenario.model import DEFAULT_METRICS_ADAPTER, Serving
 from simkit.units import format_duration, parse_cpu, parse_duration
 
 CPU_BOUND = "assumed CPU-bound"  # the phrase `import_reminder` counts
 MEMORY_FLAT = "memory metric is constant in simkit"  # likewise
+CUSTOM_AS_RATE = "assumed to measure requests per second"  # likewise
 
 
 def hpa_resources(hpa: dict[str, Any] | None) -> set[str]:
@@ -114,5 +121,33 @@ def assume_serving(w: dict[str, Any]) -> list[str]:
             f"its HPA's {MEMORY_FLAT} (serving.base_memory, not stated: assumed 0), so it never asks for "
             f"more replicas as load rises; state it with metadata.annotations.{ANNOTATION_SERVING} "
             '\'{"base_memory": "300Mi"}\''
+        )
+    return notes
+
+
+def custom_metric_names(hpa: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(type, metric name) of an HPA spec's Pods and Object metrics, in order."""
+    out: list[tuple[str, str]] = []
+    for metric in (hpa or {}).get("metrics") or []:
+        kind = metric.get("type") if isinstance(metric, dict) else None
+        source = metric.get(str(kind).lower()) if kind in ("Pods", "Object") else None
+        name = ((source or {}).get("metric") or {}).get("name") if isinstance(source, dict) else None
+        if isinstance(name, str):
+            out.append((str(kind), name))
+    return out
+
+
+def assume_metric_sources(w: dict[str, Any], cluster: dict[str, Any]) -> list[str]:
+    """Map the workload HPA's custom metric names `cluster.metrics_adapter` lacks to the request rate."""
+    adapter: dict[str, str] = cluster.setdefault("metrics_adapter", dict(DEFAULT_METRICS_ADAPTER))
+    notes: list[str] = []
+    for kind, name in custom_metric_names(w.get("hpa")):
+        if name in adapter:
+            continue
+        adapter[name] = "requests_per_second"
+        per = "per pod" if kind == "Pods" else "in total at its describedObject"
+        notes.append(
+            f"its HPA's {kind} metric {name!r} {CUSTOM_AS_RATE} {per} (the only custom signal simkit has), "
+            f"mapped under cluster.metrics_adapter"
         )
     return notes

@@ -40,11 +40,11 @@ from simkit.export.import_plans import (
     validate_plan,
 )
 from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
-from simkit.export.import_serving import assume_serving
+from simkit.export.import_serving import assume_metric_sources, assume_serving
 from simkit.export.import_workload import daemonset_from, volume_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
-from simkit.scenario.model import Scenario
+from simkit.scenario.model import DEFAULT_METRICS_ADAPTER, Scenario
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 NOTED_KINDS = ("Service", "Namespace")
@@ -351,6 +351,10 @@ def import_documents(
     named = {n for doc in sorted_docs.autoscalers for n in autoscaler_pools(doc)}
     cluster = size_cluster(default_cluster(), [w for _, w in workloads], inferred, named)
     pools = cluster["node_pools"]
+    for d, w in workloads:
+        assumed.extend(f"{_label(d)}: {n}" for n in assume_metric_sources(w, cluster))
+    if cluster.get("metrics_adapter") == DEFAULT_METRICS_ADAPTER:
+        del cluster["metrics_adapter"]  # the default: the scenario says nothing it would not
     for doc in sorted_docs.autoscalers:
         notes: list[str] = []
         cluster["cluster_autoscaler"] = autoscaler_flags(doc, {p["name"] for p in pools}, notes)

@@ -303,3 +303,24 @@ def test_memory_only_hpa_holds_min_replicas_whatever_the_load(tmp_path: Path) ->
     result = import_manifests([path])
     assert any(MEMORY_FLAT in a for a in result.assumed)
     assert _run_spike(result.scenario, "api", base_rps=5.0, factor=6) == (1, 1, 1)
+
+
+def test_simkit_run_reminds_that_the_cpu_hpa_verdict_follows_a_guess(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from simkit.cli import main
+
+    text = CUSTOM.replace(
+        "  - type: Pods\n    pods:\n      metric: {name: istio_requests_total}\n"
+        '      target: {type: AverageValue, averageValue: "10"}\n',
+        "  - type: Resource\n    resource:\n      name: cpu\n"
+        "      target: {type: Utilization, averageUtilization: 70}\n",
+    )
+    manifests = tmp_path / "api.yaml"
+    manifests.write_text(text)
+    out = tmp_path / "s.yaml"
+    assert main(["import", str(manifests), "-o", str(out)]) == 0
+    assert "assumed CPU-bound, serving.cpu_per_request 5ms" in capsys.readouterr().out  # 20 ms x 250m
+    main(["run", str(out), "--duration", "1h"])
+    printed = capsys.readouterr().out
+    assert "1 CPU-scaled HPAs read a guessed CPU per request" in printed

@@ -39,15 +39,17 @@ State it in the manifest with the serving annotation: `simkit.io/serving: '{"cpu
 (an explicit value, 0 included, is kept as given: export writes it, so a round trip is unchanged).
 
 Custom metrics: Pods and Object metrics read what `cluster.metrics_adapter` maps their name to, today
-only a request rate (simkit/scenario/model.py `DEFAULT_METRICS_ADAPTER`). A name it does not map (e.g.
-`istio_requests_total`) made the whole import fail; it is now mapped to `requests_per_second` (per pod
-for Pods, in total for Object), one line each: the guess prometheus-adapter's usual rules make (a
-`*_total` counter served as its per-second rate), wrong for a queue length or a latency.
+only a request rate (simkit/scenario/model.py `DEFAULT_METRICS_ADAPTER`); they do not depend on the CPU
+guess. A name the adapter does not map (e.g. `istio_requests_total`) made the whole import fail; it is
+now mapped to `requests_per_second` (per pod for Pods, in total for Object), one line each. A guess:
+the request rate is the only custom signal simkit models, right for the usual rate metrics
+(prometheus-adapter's walkthrough serves `http_requests_total` as `http_requests_per_second`,
+kubernetes-sigs/prometheus-adapter docs/walkthrough.md), wrong for a queue length or a latency.
+External metrics read a queue (import_render.py `ASSUMED_TASK`, its own line).
 
-Other metrics: memory use in simkit is `serving.base_memory` per pod, constant under load, so an HPA's
-memory metric never asks for more replicas as load rises (one line says so when the manifest states no
-`base_memory`, which then reads 0); Pods and Object metrics
-read request rates (`cluster.metrics_adapter`) and External ones a queue, neither depends on this guess.
+Memory: simkit's pod memory is `serving.base_memory`, constant under load, so an HPA's memory metric
+never asks for more replicas as load rises; one line says so when the manifest states no
+`base_memory` (it then reads 0 %, and a memory-only HPA holds minReplicas).
 """
 
 from __future__ import annotations

@@ -128,8 +128,9 @@ def _imported(platform: str) -> str:
 
 
 def scenario(platform: str, case: str, seed: int, resolution: str) -> simkit.Scenario:
-    """The imported platform on `provider`'s cloud, the big workload at 4 replicas with its PDB (no
-    HPA: its desired count stays put), and the case's plan at 2 h."""
+    """The imported platform on `provider`'s cloud, the big workload at 4 replicas with its PDB, neither
+    it nor the small one with an HPA (their desired counts stay put: imported CPU HPAs read load,
+    simkit/export/import_serving.py), and the case's plan at 2 h."""
     small, big = PLATFORMS[platform]
     provider, pdb, plan, _ = CASES[case]
     data = yaml.safe_load(_imported(platform))
@@ -139,6 +140,8 @@ def scenario(platform: str, case: str, seed: int, resolution: str) -> simkit.Sce
     for pool in cluster["node_pools"]:
         pool["instance_type"] = instance
     for w in data["workloads"]:
+        if w["name"] == small:
+            w.pop("hpa", None)
         if w["name"] == big:
             w["replicas"] = BIG
             w.pop("hpa", None)

@@ -1,5 +1,6 @@
 """What `simkit run` reminds about a scenario written by `simkit import`: how many guesses are still in it
-and the ones that move the verdict most (the load, service times, requests, guessed calls).
+and the ones that move the verdict most (the load, service times, the CPU an HPA reads, requests, guessed
+calls).
 
 Read from the header comments the importer writes; a scenario the user edited keeps only the lines they
 kept, so deleting a reviewed line silences it.
@@ -8,6 +9,8 @@ kept, so deleting a reviewed line silences it.
 from __future__ import annotations
 
 from pathlib import Path
+
+from simkit.export.import_serving import CPU_BOUND, CUSTOM_AS_RATE, MEMORY_FLAT
 
 HEADER = "# Scenario imported by simkit"
 
@@ -21,6 +24,16 @@ _WEIGHTY = (
         "serving not in the manifest",
         "{n} workloads serve with simkit's default (concurrency 1, 20 ms): P95 follows it",
     ),
+    (
+        CPU_BOUND,
+        "{n} CPU-scaled HPAs read a guessed CPU per request (CPU-bound for the whole service time): "
+        "their replicas, cost and P95 follow it",
+    ),
+    (
+        MEMORY_FLAT,
+        "{n} HPAs' memory metric reads a constant (base_memory not stated: 0): it never scales them",
+    ),
+    (CUSTOM_AS_RATE, "{n} custom HPA metrics read as request rates: right only if that is what they count"),
     (
         "absent: assumed 0 (best effort)",
         "{n} resource requests assumed 0: node sizing and cost ignore those pods",

@@ -40,10 +40,11 @@ from simkit.export.import_plans import (
     validate_plan,
 )
 from simkit.export.import_render import default_cluster, external_queues, render_scenario, traffic_section
+from simkit.export.import_serving import assume_metric_sources, assume_serving
 from simkit.export.import_workload import daemonset_from, volume_from, workload_from
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
-from simkit.scenario.model import Scenario
+from simkit.scenario.model import DEFAULT_METRICS_ADAPTER, Scenario
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 NOTED_KINDS = ("Service", "Namespace")
@@ -343,11 +344,17 @@ def import_documents(
     plans, rollouts = _plans(sorted_docs, workloads, assumed, ignored, read)
     _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read, rollouts)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
+    for d, w in workloads:  # after the HPAs: what their Resource metrics read (import_serving.py)
+        assumed.extend(f"{_label(d)}: {n}" for n in assume_serving(w))
     graph = infer_graph({w["name"]: d for d, w in workloads}, sorted_docs.services, sorted_docs.others)
     inferred += graph.notes
     named = {n for doc in sorted_docs.autoscalers for n in autoscaler_pools(doc)}
     cluster = size_cluster(default_cluster(), [w for _, w in workloads], inferred, named)
     pools = cluster["node_pools"]
+    for d, w in workloads:
+        assumed.extend(f"{_label(d)}: {n}" for n in assume_metric_sources(w, cluster))
+    if cluster.get("metrics_adapter") == DEFAULT_METRICS_ADAPTER:
+        del cluster["metrics_adapter"]  # the default: the scenario says nothing it would not
     for doc in sorted_docs.autoscalers:
         notes: list[str] = []
         cluster["cluster_autoscaler"] = autoscaler_flags(doc, {p["name"] for p in pools}, notes)

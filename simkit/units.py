@@ -156,8 +156,10 @@ def format_duration(seconds: float) -> str:
     """Seconds -> a short duration ("90s" -> "1m30s", 604800 -> "7d", 0.015 -> "15ms"), exactly."""
     if seconds != int(seconds):
         if seconds < 1 and round(seconds * 1000, 9) == int(round(seconds * 1000, 9)):
-            return f"{int(round(seconds * 1000))}ms"
-        return f"{seconds!r}s"
+            ms = f"{int(round(seconds * 1000))}ms"
+            if parse_duration(ms) == seconds:  # 0.30000000000000004 is not 300ms
+                return ms
+        return f"{Decimal(repr(seconds)):f}s"  # the shortest exact digits, never an exponent ("1e-06s")
     s = int(seconds)
     if s == 0:
         return "0s"

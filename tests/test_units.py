@@ -118,3 +118,17 @@ def test_duration_round_trip(s):
 def test_sub_second_durations_are_written_exactly(seconds, text):
     assert format_duration(seconds) == text
     assert parse_duration(text) == pytest.approx(seconds)
+
+
+@given(st.floats(min_value=0, max_value=36500 * 86400, allow_nan=False, allow_infinity=False))
+def test_any_duration_round_trips_exactly(seconds):
+    """Found by hypothesis (import_serving): 1e-06 was written "1e-06s", which no parser reads, and
+    0.30000000000000004 "300ms", which reads back as 0.3."""
+    text = format_duration(seconds)
+    assert "e" not in text.rstrip("s").replace("ms", "")
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(1e-06, "0.000001s"), (0.1 + 0.2, "0.30000000000000004s")])
+def test_tiny_and_inexact_durations_are_written_positionally(seconds, text):
+    assert format_duration(seconds) == text

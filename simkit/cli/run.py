@@ -34,7 +34,7 @@ from simkit.report.ci import from_result
 from simkit.results import RunResult
 from simkit.scenario import preflight
 from simkit.scenario.loader import load_scenario_file
-from simkit.units import format_duration
+from simkit.units import format_time
 
 
 def _simulation_options(p: argparse.ArgumentParser) -> None:
@@ -133,8 +133,8 @@ def plan_block(result: RunResult) -> list[str]:
     for p in result.plans.to_dict("records"):
         lines.append(
             f"plan {p['plan']} ({p['kind']} of {p['target']}): {p['outcome']} after "
-            f"{format_duration(p['duration_s'])} (t={format_duration(p['start_s'])} -> "
-            f"{format_duration(p['end_s'])})"
+            f"{format_time(p['duration_s'])} (t={format_time(p['start_s'])} -> "
+            f"{format_time(p['end_s'])})"
         )
         lines.append(
             f"  peak pods {p['peak_pods']}  min available {p['min_available']}  "

@@ -51,9 +51,6 @@ WORKER = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="review: the CPU-bound guess charges a consumer's tasks the serving's 20 ms"
-)
 def test_a_busy_imported_consumer_uses_its_cores(tmp_path: Path) -> None:
     path = tmp_path / "worker.yaml"
     path.write_text(WORKER)
@@ -61,8 +58,8 @@ def test_a_busy_imported_consumer_uses_its_cores(tmp_path: Path) -> None:
     w = sc.workload("worker")
     (queue,) = sc.traffic.queues
     assert queue.consumer == "worker" and queue.task_time == pytest.approx(1.0)
-    assert w.serving.cpu_per_request == pytest.approx(0.020)  # 20 ms x min(1, 1 core / concurrency 1)
+    assert w.serving.cpu_per_request == pytest.approx(1.0)  # its 1 s task x min(1, 1 core / concurrency 1)
     servers, mean_s = pod_servers(w, queue.task_time)  # how the traffic model serves the queue's tasks
     tasks_per_s = servers / mean_s  # a pod with every server busy with tasks
     cores_used = tasks_per_s * w.serving.cpu_per_request  # engine/metrics.py, in cores
-    assert cores_used == pytest.approx(min(w.serving.concurrency, 1.0))  # actual: 0.02
+    assert cores_used == pytest.approx(min(w.serving.concurrency, 1.0))  # was 0.02 with the 20 ms guess

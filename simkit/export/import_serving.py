@@ -96,8 +96,14 @@ def pod_cores(w: dict[str, Any]) -> float:
     return (limit or parse_cpu((res.get("requests") or {}).get("cpu") or 0)) / 1000
 
 
-def assume_serving(w: dict[str, Any]) -> list[str]:
-    """Set the guessed `serving` fields of a workload dict (with its `hpa` attached); one note per guess."""
+def assume_serving(w: dict[str, Any], task_s: float | None = None) -> list[str]:
+    """Set the guessed `serving` fields of a workload dict (with its `hpa` attached); one note per guess.
+
+    `task_s`: the task time of the queue the workload consumes, if it consumes one. The engine
+    charges `cpu_per_request` for each of its tasks too (engine/metrics.py: a pod's arrivals include
+    its queue's tasks), and a task holds a server for the queue's task time, not the service time,
+    so a consumer's guess is made from the task time: a pod busy with tasks then uses its cores.
+    """
     reads = hpa_resources(w.get("hpa"))
     stated: dict[str, Any] = dict(w.get("serving") or {})
     serving = Serving.model_validate(stated)
@@ -105,13 +111,16 @@ def assume_serving(w: dict[str, Any]) -> list[str]:
     if "cpu" in reads and "cpu_per_request" not in stated:
         cores = pod_cores(w)
         share = min(1.0, cores / serving.concurrency) if cores > 0 else 1.0
-        cpu = _duration(serving.service_time * share)
+        busy_s, what = (
+            (serving.service_time, "service time") if task_s is None else (task_s, "queue task time")
+        )
+        cpu = _duration(busy_s * share)
         w["serving"] = {**stated, "cpu_per_request": cpu}
         why = (
-            f"its {format_duration(serving.service_time)} service time x min(1, {cores:g} cores / "
+            f"its {format_duration(busy_s)} {what} x min(1, {cores:g} cores / "
             f"concurrency {serving.concurrency})"
             if cores > 0
-            else "its service time; no CPU request or limit, so the HPA has no utilisation to read"
+            else f"its {what}; no CPU request or limit, so the HPA has no utilisation to read"
         )
         notes.append(
             f"its HPA scales on CPU and the manifest states no CPU per request: {CPU_BOUND}, "

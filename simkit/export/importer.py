@@ -45,6 +45,7 @@ from simkit.export.import_workload import daemonset_from, volume_from, workload_
 from simkit.export.manifests import Doc, read_manifests
 from simkit.scenario.loader import parse_scenario
 from simkit.scenario.model import DEFAULT_METRICS_ADAPTER, Scenario
+from simkit.units import parse_duration
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 NOTED_KINDS = ("Service", "Namespace")
@@ -344,8 +345,11 @@ def import_documents(
     plans, rollouts = _plans(sorted_docs, workloads, assumed, ignored, read)
     _attach_hpas(sorted_docs.hpas, workloads, assumed, ignored, read, rollouts)
     _attach_pdbs(sorted_docs.pdbs, workloads, assumed, ignored, read)
+    tasks = {
+        q["consumer"]: parse_duration(q["task_time"]) for q in external_queues([w for _, w in workloads])
+    }
     for d, w in workloads:  # after the HPAs: what their Resource metrics read (import_serving.py)
-        assumed.extend(f"{_label(d)}: {n}" for n in assume_serving(w))
+        assumed.extend(f"{_label(d)}: {n}" for n in assume_serving(w, tasks.get(w["name"])))
     graph = infer_graph({w["name"]: d for d, w in workloads}, sorted_docs.services, sorted_docs.others)
     inferred += graph.notes
     named = {n for doc in sorted_docs.autoscalers for n in autoscaler_pools(doc)}

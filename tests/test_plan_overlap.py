@@ -168,9 +168,10 @@ def timelines(draw: st.DrawFn) -> tuple[list[NodeRow], list[tuple[float, float]]
 
 
 def recount(node_rows: list[NodeRow], windows: list[tuple[float, float]]) -> list[float]:
-    """Each window's share, second by second: in second [t, t + 1), per pool, the nodes above the count
-    at the start of the earliest-started window covering it, shared in proportion to each covering
-    window's nodes above the count at its own start (changes at a start included)."""
+    """Each window's share, second by second: in second [t, t + 1), per pool, the most nodes any
+    covering window counts above the count at its own start (the earliest-started window's, unless
+    the pool shrank after it started), shared in proportion to each covering window's own count
+    (changes at a start included)."""
 
     def level(t: float) -> dict[str, int]:
         zones: dict[tuple[str, str], int] = {}
@@ -187,10 +188,9 @@ def recount(node_rows: list[NodeRow], windows: list[tuple[float, float]]) -> lis
         active = [k for k, (s, e) in enumerate(windows) if s <= t and e >= t + 1]
         if not active:
             continue
-        base = level(min(windows[k][0] for k in active))
         for pool, n in level(t).items():
-            above = max(0, n - base.get(pool, 0))
             counts = {k: max(0, n - level(windows[k][0]).get(pool, 0)) for k in active}
+            above = max(counts.values())
             for k in active:
                 if above:
                     share[k] += above * counts[k] / sum(counts.values()) / 3600
@@ -211,6 +211,7 @@ def test_shares_sum_to_the_node_hours_above_the_baseline(case: tuple[list[NodeRo
     solo = [node_window(node_rows, s, e, {}, levels)[1] if e > s else 0.0 for s, e in windows]
     assert sum(got) <= sum(solo) + 1e-12  # the overlap counted once, not once per plan
     assert all(g <= a + 1e-12 for g, a in zip(got, solo, strict=True))  # nor more than a plan alone
+    assert sum(got) >= max(solo, default=0.0) - 1e-12  # and no node a plan counted is charged to none
     for k, others in enumerate(concurrent(windows)):
         if not others:  # a lone plan keeps exactly what it counted alone
             assert math.isclose(got[k], solo[k], rel_tol=1e-12, abs_tol=1e-15)

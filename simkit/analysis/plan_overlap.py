@@ -6,19 +6,21 @@ upgrade, two rollouts) would each count every node added in the common part, so 
 would exceed what the cluster added. Here the union of the windows is cut at every plan's start and
 end; in each piece, with the set K of plans running throughout it, per pool and at each instant:
 
-- the baseline is defined once for the piece: the pool's node count at the start of the
-  earliest-started plan of K (before any of them could have added a node; when K is one plan, that
-  plan's own baseline, so a plan's time alone is counted as before);
-- the nodes above that baseline are shared between the plans of K in proportion to what each would
-  count alone at that instant, its nodes above its own baseline (the count at its own start).
+- what is shared is the most that any plan of K would count alone at that instant, its nodes above
+  its own baseline (the pool's count at its own start): the nodes above the earliest-started plan's
+  baseline (before any of them could have added a node), unless the pool shrank after that plan
+  started and a later plan's count is the higher (a scale-down under a long upgrade: the nodes a
+  later plan then adds would otherwise be charged to none); when K is one plan, its own count, so
+  a plan's time alone is counted as before;
+- it is shared between the plans of K in proportion to what each would count alone then.
 
 Why that split and not an equal one or one by extra pods: the engine does not record why a node was
 added (the cluster autoscaler scales a pool for all its pending pods at once, a node-pool upgrade's
 surge nodes are asked for by no pod), so there is no per-plan pod or CPU figure that means the same
 for every kind of plan; what each plan counts alone is the one per-plan node figure there is. With
-it: the shares are >= 0; they sum, over the plans, to the node-hours above the piece's baseline over
-the union of the windows; no plan's share exceeds what it counted alone (the earliest plan's own
-excess is the whole excess, so the weights add up to at least it), so nodes that were already there
+it: the shares are >= 0; they sum, over the plans, to that largest lone count over the union of the
+windows (at least what any one plan counted alone); no plan's share exceeds what it counted alone
+(the weights add up to at least their largest, the whole shared), so nodes that were already there
 when a plan started are not charged to it; plans that start together split equally. The
 `concurrent_with` column of `result.plans` says whose windows a plan shared. This attributes what the
 cluster added during the plans; it is not a counterfactual run without some of them. No upstream
@@ -77,7 +79,6 @@ def shared_node_hours(
     totals: list[dict[str, float]] = []
     own = [level_at(levels, s) for s, _ in windows]  # each plan's baseline, as it counts alone
     for a, b, active in pieces(windows):
-        base = own[min(active, key=lambda k: windows[k][0])]
         total: dict[str, float] = {}
         i = int(np.searchsorted(times, a, side="right")) - 1
         j = int(np.searchsorted(times, b, side="left"))  # the changes inside (a, b)
@@ -86,12 +87,12 @@ def shared_node_hours(
         for t_next, nxt in [*changes[i + 1 : j], (b, {})]:
             h = (t_next - t_prev) / 3600
             for pool, n in cur.items():
-                above = max(0, n - base.get(pool, 0))
+                weights = [max(0, n - own[k].get(pool, 0)) for k in active]
+                above = max(weights)  # the earliest plan's, unless the pool shrank after it started
                 if above == 0 or h == 0:
                     continue
                 total[pool] = total.get(pool, 0.0) + above * h
-                weights = [max(0, n - own[k].get(pool, 0)) for k in active]
-                whole = sum(weights)  # >= above: the earliest plan's weight is `above`
+                whole = sum(weights)  # >= above
                 for k, w in zip(active, weights, strict=True):
                     if w:
                         shares[k][pool] = shares[k].get(pool, 0.0) + above * h * w / whole

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import simkit
-from simkit.analysis.plans import _service_p95_s, consumed_queues
+from simkit.analysis.plans import _processing_p95_s, consumed_queues
 from simkit.engine.traffic import _queue_table, queue_rows
 from simkit.results import Deferred
 from simkit.scenario.loader import load_scenario
@@ -53,7 +53,8 @@ def test_a_queue_consumer_plan_is_judged_on_its_tasks(seed: int) -> None:
     assert row.errors == pytest.approx(float(tasks["lost"].sum()), abs=1e-9)
     routes = _window(result.routes, row, dt)
     assert row.requests < 0.5 * float(routes["requests"].sum())  # not the HTTP routes' requests
-    service = _service_p95_s(result.scenario, result.scenario.plans[0])
+    queue = next(q for q in result.scenario.traffic.queues if q.name == "llm-agent-tasks")
+    service = _processing_p95_s(float(queue.task_time), float(queue.task_time_cv))  # the queue's 8 s task
     assert row.p95_ms == pytest.approx(float((1000 * tasks["wait_p95_s"] + 1000 * service).max()))
     assert row.p95_ms >= 1000 * service > 1000 * 8.0  # at least the processing of an 8 s task
 

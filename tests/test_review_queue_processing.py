@@ -35,10 +35,6 @@ def _window(table: pd.DataFrame, row: Any, dt: float) -> pd.DataFrame:
     return table[(t + dt > row.start_s) & (t < max(row.end_s, row.start_s + 1e-9))]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review: _service_p95_s reads serving.service_time/cv, not the queue's task_time/task_time_cv",
-)
 @pytest.mark.parametrize(
     ("target", "queue"), [("notification-service", "notifications"), ("llm-agent-service", "llm-agent-tasks")]
 )

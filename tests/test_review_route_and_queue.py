@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import pytest
 
 import simkit
 from simkit.scenario.loader import load_scenario
@@ -25,7 +24,6 @@ def _window(table: pd.DataFrame, row: Any, dt: float) -> pd.DataFrame:
     return table[(t + dt > row.start_s) & (t < max(row.end_s, row.start_s + 1e-9))]
 
 
-@pytest.mark.xfail(strict=True, reason="review: a route service that also consumes a queue loses its routes")
 def test_a_route_service_that_consumes_a_queue_keeps_its_routes() -> None:
     queues = [q.model_dump() for q in load_scenario(None).traffic.queues]
     queues[2]["consumer"] = TARGET  # audit-events

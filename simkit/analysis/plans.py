@@ -6,9 +6,9 @@ Definitions (per plan, over its window [start_s, end_s]; end_s is the run's end 
   (nodes the plan's surge brought, or any other scale-up during it), summed over pools;
   `extra_cost_usd_total` prices each pool's share at its catalog price (simkit/catalog, the pool's
   instance and capacity type). Not a counterfactual no-plan run: what the cluster added during it.
-  Plans whose windows overlap share: in each part of the overlap the node-hours above one baseline
-  (the pools' counts at the start of the earliest of the plans running then) are shared between the
-  plans running then in proportion to what each counts above its own start, so the column adds up
+  Plans whose windows overlap share: at each instant of the overlap the most node-hours any of the
+  plans running then counts above its own start (the earliest plan's count unless the pool shrank
+  since) are shared between them in proportion to what each counts above its own start, so the column adds up
   over plans instead of counting the overlap once per plan, and no plan gets more than it counted
   alone (simkit/analysis/plan_overlap.py); a plan that overlaps none keeps the figures above.
 - `concurrent_with`: the plans whose windows overlap this one (", "-separated, "" if none): its
@@ -34,6 +34,7 @@ share of errors, and the P95 of a task's time in the system (wait and processing
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -45,6 +46,7 @@ from simkit.analysis.plan_overlap import concurrent, priced, shared_node_hours
 from simkit.analysis.route_ticks import RouteArrays, RouteTicks
 from simkit.analysis.slo import Check, _check
 from simkit.control.progressive.analysis import split_p95_s, split_p95_series
+from simkit.engine.traffic import pod_servers
 from simkit.scenario.model import Scenario
 
 COMPLETE = "Complete"
@@ -141,13 +143,28 @@ def _routes_of(scenario: Scenario, target: str) -> list[str]:
     return crossing or [r.name for r in scenario.traffic.routes]
 
 
-def measured_on(scenario: Scenario, target: str) -> str:
-    """What a plan's requests, errors and P95 are of, in words (the `measured_on` column)."""
+def _crossing(scenario: Scenario, target: str) -> list[str]:
+    return [r.name for r in scenario.traffic.routes if any(s.service == target for s in r.path)]
+
+
+def judged_on_queues(scenario: Scenario, target: str, split: bool) -> list[str]:
+    """The queues a plan of `target` is judged on, or [] for routes: a queue consumer's tasks when
+    it is on no route (a rollout of it touches nothing else), and, for a plan that splits traffic
+    (canary, blue-green), whenever it consumes a queue (the split is of its tasks). A service on a
+    route that also consumes a queue keeps its routes: what its clients see."""
     queues = consumed_queues(scenario, target)
+    return queues if queues and (split or not _crossing(scenario, target)) else []
+
+
+def measured_on(scenario: Scenario, target: str, split: bool = False) -> str:
+    """What a plan's requests, errors and P95 are of, in words (the `measured_on` column)."""
+    queues = judged_on_queues(scenario, target, split)
     if queues:
         return "tasks of queue " + ", ".join(queues)
-    crossing = [r.name for r in scenario.traffic.routes if any(s.service == target for s in r.path)]
-    return "routes " + ", ".join(crossing) if crossing else "all routes (none crosses the target)"
+    crossing = _crossing(scenario, target)
+    if crossing:
+        return "routes " + ", ".join(crossing)
+    return "all routes (none crosses the target)" if scenario.traffic.routes else "no routes"
 
 
 def tick_shares(new_share: Sequence[tuple[float, float]], t: np.ndarray, dt: float) -> np.ndarray:
@@ -312,8 +329,8 @@ def _queue_window(
 
     With a traffic split (progressive plans) the P95 has the split's effect (`_split_p95_ms`).
     Without one (a rollout, a StatefulSet update) the traffic model already runs the new version
-    as ready capacity (engine/plans.py); a task's time is its wait P95 plus the service-time P95 of
-    the slower of the two versions (`_service_p95_s`): a slower new version shows in the figure.
+    as ready capacity (engine/plans.py); a task's time is its wait P95 plus the processing P95 of
+    its queue's task on the slower of the two versions (`task_p95_s`): a slower new version shows.
     """
     if q.empty:
         return 0.0, 0.0, float("nan")
@@ -328,18 +345,28 @@ def _queue_window(
     if getattr(rec, "split_model", None) is not None:
         p95 = _split_p95_ms(rec, t, wait_ms, dt, queue=True)
     else:
-        p95 = float(pd.Series(wait_ms + 1000 * _service_p95_s(scenario, rec.plan)).max())
+        p95 = -math.inf
+        for name in names:  # each queue's wait with its own task's processing
+            _, _, _, wait = q.rows([name], start, end, dt)
+            if wait.size:
+                p95 = max(p95, float(pd.Series(wait + 1000 * task_p95_s(scenario, rec.plan, name)).max()))
+        p95 = p95 if p95 > -math.inf else float("nan")
     return tasks, min(errors, tasks), p95
 
 
-def _service_p95_s(scenario: Scenario, plan: Any) -> float:
-    """The P95 of one task's processing alone (no wait), of the slower of the target's current
-    version and the plan's new one (`serving` over the current), as the split model computes it
-    (`split_p95_s` at no load: each version's service-time distribution, mean and cv)."""
-    old, change = scenario.workload(plan.target).serving, plan.serving
-    new_s = change.service_time if change.service_time is not None else old.service_time
-    new_cv = change.service_time_cv if change.service_time_cv is not None else old.service_time_cv
-    versions = ((float(old.service_time), float(old.service_time_cv)), (float(new_s), float(new_cv)))
+def task_p95_s(scenario: Scenario, plan: Any, queue: str) -> float:
+    """The P95 of processing one task of `queue` alone (no wait), on the slower of the target's
+    current version and the plan's new one, as the traffic model serves it (engine/traffic.py
+    `_queue_stream`): the queue's `task_time` (stretched by a CPU limit, `pod_servers`) and
+    `task_time_cv`; the new version's task takes its `serving.service_time` over the current one's
+    longer (the capacity weight engine/plans.py gives it), with its `service_time_cv` if set."""
+    w = scenario.workload(plan.target)
+    spec = next(x for x in scenario.traffic.queues if x.name == queue)
+    _, mean_s = pod_servers(w, float(spec.task_time))
+    old, change = w.serving, plan.serving
+    ratio = float(change.service_time) / float(old.service_time) if change.service_time is not None else 1.0
+    new_cv = change.service_time_cv if change.service_time_cv is not None else spec.task_time_cv
+    versions = ((mean_s, float(spec.task_time_cv)), (mean_s * ratio, float(new_cv)))
     return max(_processing_p95_s(*v) for v in versions)
 
 
@@ -377,7 +404,8 @@ def plan_tables(
         if others[i]:  # overlapping plans share the node-hours of the overlap (plan_overlap.py)
             extra_h, extra_usd = priced(shares[i], rec.prices)
         model = getattr(rec, "split_model", None)
-        consumed = consumed_queues(scenario, plan.target)
+        split = model is not None and model.queue_consumer  # a progressive plan's split of the tasks
+        consumed = judged_on_queues(scenario, plan.target, split)
         if consumed and queues is not None:
             qticks = qticks if qticks is not None else queue_ticks(queues)
             requests, errors, p95 = _queue_window(rec, qticks, consumed, scenario, rec.start_s, end, dt)
@@ -411,7 +439,7 @@ def plan_tables(
                 1 - errors / requests if requests else float("nan"),
                 p95,
                 "" if rec.outcome == COMPLETE or not waits else str(waits[-1]),
-                measured_on(scenario, plan.target),
+                measured_on(scenario, plan.target, split),
                 *(version_figures(rec, rec.start_s, end) if model is not None else ()),
             )
         )

@@ -146,7 +146,7 @@ def plan_block(result: RunResult) -> list[str]:
         slo = (
             f"availability {100 * avail:.3f}%  p95 {p['p95_ms']:.1f} ms"
             if avail == avail
-            else "no requests on its routes"
+            else "no requests or tasks in its window"
         )
         what = "tasks" if str(p.get("measured_on", "")).startswith("tasks") else "requests"
         lines.append(

@@ -50,3 +50,25 @@ def test_a_consumer_rollout_s_task_p95_uses_the_queue_s_task_time(target: str, q
     processing = _processing_p95_s(float(q.task_time), float(q.task_time_cv))  # the plan changes no serving
     want = float((1000 * tasks["wait_p95_s"]).max()) + 1000 * processing
     assert row.p95_ms == pytest.approx(want, rel=0.01)
+
+
+def test_a_consumer_canary_s_split_uses_the_queue_s_task_time() -> None:
+    """The progressive path too (engine/plans.py `_split_model`): notification-service serves 20 ms
+    requests by its `serving`, but its queue's tasks take 50 ms; the old version's task P95 during a
+    canary is at least the processing P95 of a 50 ms task (it read ~60 ms, the 20 ms serving's)."""
+    plan = {
+        "name": "notify-canary",
+        "kind": "canary",
+        "target": "notification-service",
+        "start": "2h",
+        "canary": {"steps": [{"setWeight": 50}, {"pause": {"duration": "5m"}}, {"setWeight": 100}]},
+    }
+    sc = load_scenario(None, overrides={"plans": [plan], "simulation.duration": "4h"})
+    result = simkit.simulate(sc, seed=1, progress=False)
+    row = result.plans.iloc[0]
+    assert row.measured_on == "tasks of queue notifications"
+    q = next(x for x in result.scenario.traffic.queues if x.name == "notifications")
+    processing = 1000 * _processing_p95_s(float(q.task_time), float(q.task_time_cv))
+    assert processing > 100.0  # a 50 ms task's P95, against ~60 ms for the serving's 20 ms
+    assert row.old_p95_ms >= processing * 0.99 and row.new_p95_ms >= processing * 0.99
+    assert row.p95_ms >= processing * 0.99

@@ -120,7 +120,7 @@ from simkit.control.statefulset import StatefulPod, StatefulSetSpec, update_step
 from simkit.engine.cluster import REVISION_LABEL, WARM_START_S, Engine
 from simkit.engine.state import Node, Pod, PodPhase
 from simkit.engine.traffic import servers_per_pod
-from simkit.scenario.model import NodePool, Serving, Startup, Workload
+from simkit.scenario.model import NodePool, Serving, Startup, TaskQueue, Workload
 from simkit.scenario.plans import Plan
 
 __all__ = ["RUNNERS", "PlanRecord", "start_plans"]
@@ -1203,8 +1203,29 @@ def _argo_canary_spec(plan: Plan) -> CanarySpec:
 def _split_model(engine: Engine, plan: Plan, old: Workload, new: Workload) -> SplitModel:
     streams = engine.traffic.by_workload.get(plan.target, [])
     lam = sum((st.lam_rps for st in streams), start=np.zeros(engine.traffic.n_ticks))
-    consumer = any(q.consumer == plan.target for q in engine.scenario.traffic.queues)
-    return SplitModel(lam, float(engine.traffic.dt), _serving_of(old), _serving_of(new), consumer)
+    queues = [q for q in engine.scenario.traffic.queues if q.consumer == plan.target]
+    if queues:  # its tasks: served for the queue's task time (traffic.py `_queue_stream`), not a request's
+        return SplitModel(lam, float(engine.traffic.dt), *_task_serving(old, new, queues[0]), True)
+    return SplitModel(lam, float(engine.traffic.dt), _serving_of(old), _serving_of(new), False)
+
+
+def _task_serving(
+    old: Workload, new: Workload, queue: TaskQueue
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Each version's serving of a queue's task (servers per pod, mean s, cv): the queue's task time
+    and cv, the new version's task longer by its service time over the current one's (the capacity
+    weight `capacity_weight` gives it) with its own service-time cv if the plan sets one. A consumer
+    of several queues is weighed by its first (the split model has one serving per version)."""
+    task = float(queue.task_time)
+    ratio = float(new.serving.service_time) / float(old.serving.service_time)
+    new_cv = (
+        queue.task_time_cv
+        if new.serving.service_time_cv == old.serving.service_time_cv
+        else new.serving.service_time_cv
+    )
+    stable = (servers_per_pod(old, task), task, float(queue.task_time_cv))
+    canary = (servers_per_pod(new, task * ratio), task * ratio, float(new_cv))
+    return stable, canary
 
 
 def _apply_counts(engine: Engine, target: str, current: str, rev: str, stable: int, canary: int) -> bool:

@@ -241,6 +241,12 @@ class RunResult:
         written: Path = html.write(html.from_result(self), path)
         return written
 
+    def _for_writing(self, name: str) -> pd.DataFrame:
+        """The table `name`, a deferred one built without being kept: written and dropped, so the
+        biggest tables of a long run are not all held at once (nor by the result after it)."""
+        value = self.__dict__[name]
+        return value.build() if isinstance(value, Deferred) else cast(pd.DataFrame, value)
+
     def write(
         self,
         out_dir: str | Path,
@@ -258,7 +264,7 @@ class RunResult:
             raise SimkitError(f"format {format!r}: expected one of {', '.join(tablefiles.FORMATS)}")
         files: dict[str, str | bytes] = {}
         for name in tablefiles.select(tables):
-            frame = self.table(name)
+            frame = self._for_writing(name)
             if frame.columns.empty:  # a traffic table of a platform without queues: keep its header
                 frame = pd.DataFrame(columns=list(TABLES[name].names))
             if resolution:

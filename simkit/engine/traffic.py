@@ -648,7 +648,7 @@ def _stacked(
             data[column] = np.repeat(np.array([part[0] for part in parts], dtype=object), n)
         else:
             data[column] = np.concatenate([np.broadcast_to(value(part), (n,)) for part in parts])
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # the columns are fresh concatenations: no copy of a copy
 
 
 def _service_table(

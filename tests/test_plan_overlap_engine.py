@@ -28,7 +28,7 @@ from simkit.cli.run import plan_block
 from simkit.results import RunResult
 from simkit.scenario.plans import Plan
 from tests.test_plan_speed_identical import SCENARIOS, SEED, digest
-from tests.test_plans_platforms import CLOUDS, _price, extra_node_hours, needs_shared, scenario
+from tests.test_plans_platforms import CLOUDS, _price, extra_node_hours, needs_shared, node_levels, scenario
 
 ROOT = Path(__file__).parents[1]
 # result.plans digests from tests/data/plan_tables_golden.json as main (a15b2a1) recorded them
@@ -67,20 +67,7 @@ MOVED = {
 }
 
 
-def _levels(nodes: pd.DataFrame) -> dict[str, list[tuple[float, int]]]:
-    """Per pool, (time, nodes in all its zones) after each change, from `result.nodes`."""
-    out: dict[str, list[tuple[float, int]]] = {}
-    for pool, rows in nodes.groupby("pool"):
-        level: dict[str, int] = {}
-        changes: list[tuple[float, int]] = []
-        for t, zone, n in rows[["t_s", "zone", "nodes"]].itertuples(index=False):
-            level[zone] = int(n)
-            if changes and changes[-1][0] == t:
-                changes[-1] = (t, sum(level.values()))
-            else:
-                changes.append((t, sum(level.values())))
-        out[str(pool)] = changes
-    return out
+_levels = node_levels  # per pool, (time, nodes) after each change, from `result.nodes`
 
 
 def union_node_hours(nodes: pd.DataFrame, windows: list[tuple[float, float]]) -> float:

@@ -187,11 +187,11 @@ def _price(provider: str, region: str, instance: str) -> float:
     raise AssertionError(f"no price for {provider} {region} {instance}")
 
 
-def extra_node_hours(nodes: pd.DataFrame, start: float, end: float) -> float:
-    """Node-hours above each pool's node count at `start`, in [start, end], from `result.nodes`
-    (rows are per pool and zone, each the level from then on)."""
-    total = 0.0
-    for _, rows in nodes.groupby("pool"):
+def node_levels(nodes: pd.DataFrame) -> dict[str, list[tuple[float, int]]]:
+    """Per pool, (time, nodes in all its zones) after each change, from `result.nodes` (rows are per
+    pool and zone, each the level from then on)."""
+    out: dict[str, list[tuple[float, int]]] = {}
+    for pool, rows in nodes.groupby("pool"):
         level: dict[str, int] = {}
         changes: list[tuple[float, int]] = []
         for t, zone, n in rows[["t_s", "zone", "nodes"]].itertuples(index=False):
@@ -200,6 +200,14 @@ def extra_node_hours(nodes: pd.DataFrame, start: float, end: float) -> float:
                 changes[-1] = (t, sum(level.values()))
             else:
                 changes.append((t, sum(level.values())))
+        out[str(pool)] = changes
+    return out
+
+
+def extra_node_hours(nodes: pd.DataFrame, start: float, end: float) -> float:
+    """Node-hours above each pool's node count at `start`, in [start, end], from `result.nodes`."""
+    total = 0.0
+    for changes in node_levels(nodes).values():
         at_start = [n for t, n in changes if t <= start][-1]
         for (t0, n), (t1, _) in zip(changes, changes[1:] + [(math.inf, 0)], strict=True):
             lo, hi = max(t0, start), min(t1, end)

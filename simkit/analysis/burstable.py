@@ -26,6 +26,7 @@ in the simulation. The surplus vCPU-hours say what AWS unlimited mode would char
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -168,7 +169,9 @@ def cpu_use(
         elif w.name in consumers and consumers[w.name] in queues:
             ready, completed = queues[consumers[w.name]]
             work = completed / tick_s * float(w.serving.cpu_per_request)
-        use = np.minimum(ready * float(w.serving.base_cpu) / 1000 + work, ready * _limit_cores(w))
+        limit = _limit_cores(w)  # no limit: inf, and 0 ready pods x inf would be NaN (no use at all: 0)
+        cap = ready * limit if math.isfinite(limit) else np.full_like(ready, math.inf)
+        use = np.minimum(ready * float(w.serving.base_cpu) / 1000 + work, cap)
         out[w.name] = (use, ready)
     return out
 

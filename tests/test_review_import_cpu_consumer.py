@@ -1,4 +1,5 @@
-"""Review of 910ab5c (imported CPU HPAs: `cpu_per_request = service_time x min(1, cores / concurrency)`,
+"""Regression test, fixed on 2026-12-07; the bug as the review found it:
+Review of 910ab5c (imported CPU HPAs: `cpu_per_request = service_time x min(1, cores / concurrency)`,
 simkit/export/import_serving.py). Its stated property: "a pod with every server busy uses exactly
 min(concurrency, cores)". For a queue consumer it does not hold: the engine charges `cpu_per_request`
 per task too (engine/metrics.py: base_cpu + arrivals per pod x cpu_per_request, arrivals including the

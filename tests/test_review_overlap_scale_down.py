@@ -1,4 +1,5 @@
-"""Review of b5a7837/c8b8973 (overlapping plans share their extra node-hours): a piece's baseline is
+"""Regression test, fixed on 2026-12-07; the bug as the review found it:
+Review of b5a7837/c8b8973 (overlapping plans share their extra node-hours): a piece's baseline is
 the pool's count at the earliest running plan's start. When the pool shrank between that start and a
 later plan's start (the cluster autoscaler's evening scale-down under a long node-pool upgrade, or an
 `Unfinished` plan that stays open to the run's end), the nodes a later plan adds below the earlier

@@ -1,4 +1,5 @@
-"""Review of 584d58a/aefab99 (a plan of a queue consumer judged on its queue's tasks): the
+"""Regression test, fixed on 2026-12-07; the bug as the review found it:
+Review of 584d58a/aefab99 (a plan of a queue consumer judged on its queue's tasks): the
 processing part of a task's P95 (`simkit.analysis.plans._service_p95_s`) reads the consumer's
 `serving.service_time`/`service_time_cv`, but the traffic model serves the queue's tasks with the
 queue's own `task_time`/`task_time_cv` (simkit/engine/traffic.py `_queue_stream`). The seed's

@@ -1,4 +1,5 @@
-"""Review of 584d58a (`measured_on`): a plan of a workload that is both on HTTP routes and a queue
+"""Regression test, fixed on 2026-12-07; the bug as the review found it:
+Review of 584d58a (`measured_on`): a plan of a workload that is both on HTTP routes and a queue
 consumer is judged on its queue's tasks alone (`plan_tables`: `consumed` wins over `_routes_of`).
 Before 584d58a such a plan read the routes crossing the target. Here workflow-orchestrator-service
 (on api-read and api-write) also consumes audit-events, and its rollout's requests, errors and P95
